@@ -1,0 +1,1 @@
+//! Test harness: starts the bundled identity server (`tests/idp`) and drives logins without a GUI.

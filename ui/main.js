@@ -1,0 +1,1 @@
+// Entry point of the onboarding screens; filled in by the desktop issue.
