@@ -51,7 +51,10 @@ pub async fn read_capped(mut response: reqwest::Response) -> Result<CappedRespon
         .get(reqwest::header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
         .map(str::to_owned);
-    if response.content_length().is_some_and(|len| len > MAX_RESPONSE_BYTES as u64) {
+    if response
+        .content_length()
+        .is_some_and(|len| len > MAX_RESPONSE_BYTES as u64)
+    {
         return Err(ReadError::TooLarge);
     }
     let mut body = Vec::new();
@@ -61,5 +64,92 @@ pub async fn read_capped(mut response: reqwest::Response) -> Result<CappedRespon
         }
         body.extend_from_slice(&chunk);
     }
-    Ok(CappedResponse { status, content_type, body })
+    Ok(CappedResponse {
+        status,
+        content_type,
+        body,
+    })
+}
+
+/// The HTTP methods the engine uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Post,
+    Delete,
+}
+
+/// A request built by a pure `prepare_*` function, sent by [`send`].
+///
+/// It is plain data so unit tests can assert the exact request (as oauth4webapi's tests do)
+/// without a network. `Debug` shows the method and URL only: the body and the `Authorization`
+/// header carry codes, verifiers and secrets.
+pub struct OutgoingRequest {
+    pub method: Method,
+    pub url: url::Url,
+    /// The full `Authorization` header value, e.g. `Bearer …` or `Basic …`.
+    pub authorization: Option<crate::Secret>,
+    /// `application/x-www-form-urlencoded` or `application/json`.
+    pub content_type: Option<&'static str>,
+    pub body: Option<crate::Secret>,
+}
+
+impl std::fmt::Debug for OutgoingRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OutgoingRequest")
+            .field("method", &self.method)
+            .field("url", &self.url.as_str())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why a request got no readable response.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SendError {
+    #[error("could not reach {host}: {reason}")]
+    Unreachable { host: String, reason: &'static str },
+    #[error(transparent)]
+    Read(#[from] ReadError),
+}
+
+/// Sends a prepared request with the back-channel client and reads the capped response.
+pub async fn send(
+    client: &reqwest::Client,
+    request: OutgoingRequest,
+) -> Result<CappedResponse, SendError> {
+    let host = request.url.host_str().unwrap_or("the server").to_owned();
+    let method = match request.method {
+        Method::Get => reqwest::Method::GET,
+        Method::Post => reqwest::Method::POST,
+        Method::Delete => reqwest::Method::DELETE,
+    };
+    let mut builder = client
+        .request(method, request.url.clone())
+        .header(reqwest::header::ACCEPT, "application/json");
+    if let Some(authorization) = &request.authorization {
+        builder = builder.header(reqwest::header::AUTHORIZATION, authorization.expose());
+    }
+    if let Some(content_type) = request.content_type {
+        builder = builder.header(reqwest::header::CONTENT_TYPE, content_type);
+    }
+    if let Some(body) = &request.body {
+        builder = builder.body(body.expose().to_owned());
+    }
+    // The reqwest error is not kept: its Display can include the full URL, and a future caller
+    // might put a secret in a query. The reason below is enough for the user and for logs.
+    let response = builder
+        .send()
+        .await
+        .map_err(|error| SendError::Unreachable {
+            host,
+            reason: if error.is_timeout() {
+                "the request timed out"
+            } else if error.is_connect() {
+                "the connection was refused or the host could not be found"
+            } else {
+                "the request failed"
+            },
+        })?;
+    Ok(read_capped(response).await?)
 }
