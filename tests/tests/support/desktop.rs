@@ -1,0 +1,110 @@
+//! Drives the built desktop app in a real WebKitGTK window through `tauri-driver` and
+//! `WebKitWebDriver`. The test command (`scripts/test.sh`) provides the display (Xvfb), the
+//! D-Bus session with an unlocked gnome-keyring, and `DCR_APP_BINARY`.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+use tokio::process::{Child, Command};
+
+/// End-to-end tests share one display and one keychain; they run one at a time.
+pub static ONE_WINDOW_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+pub struct Desktop {
+    pub client: Client,
+    driver: Child,
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|addr| addr.port())
+        .expect("no free loopback port")
+}
+
+fn app_binary() -> PathBuf {
+    let path = std::env::var_os("DCR_APP_BINARY")
+        .map(PathBuf::from)
+        .expect("DCR_APP_BINARY is unset: run the end-to-end tests through `make test`");
+    assert!(path.exists(), "the app binary {} does not exist: build it with `cargo build -p dcr-desktop`", path.display());
+    path
+}
+
+/// Where screenshots go: `$DCR_ARTIFACTS/screenshots`, or `target`'s sibling when unset.
+pub fn screenshot_dir() -> PathBuf {
+    let base = std::env::var_os("DCR_ARTIFACTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../artifacts"));
+    let dir = base.join("screenshots");
+    std::fs::create_dir_all(&dir).expect("cannot create the screenshot folder");
+    dir
+}
+
+impl Desktop {
+    /// Starts `tauri-driver` on free ports and opens a WebDriver session, which launches the app
+    /// with `args`.
+    pub async fn launch(args: &[&str]) -> Desktop {
+        // Both rustls crypto backends end up in the dependency graph; pick one for the process.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let port = free_port();
+        let native_port = free_port();
+        let driver = Command::new("tauri-driver")
+            .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
+            .args(["--native-driver", "/usr/bin/WebKitWebDriver"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("tauri-driver is not installed: `cargo install tauri-driver --locked`");
+        let capabilities = json!({
+            "tauri:options": { "application": app_binary(), "args": args }
+        });
+        let capabilities = capabilities.as_object().cloned().unwrap_or_default();
+        let url = format!("http://127.0.0.1:{port}");
+        let mut last_error = String::new();
+        for _ in 0..100 {
+            match ClientBuilder::rustls().expect("rustls setup").capabilities(capabilities.clone()).connect(&url).await {
+                Ok(client) => return Desktop { client, driver },
+                Err(error) => last_error = error.to_string(),
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        panic!("could not open a WebDriver session on tauri-driver: {last_error}");
+    }
+
+    /// Waits for an element and returns its text.
+    pub async fn text_of(&self, css: &str) -> String {
+        let element = self
+            .client
+            .wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|error| panic!("no element matches `{css}`: {error}"));
+        element.text().await.expect("cannot read the element's text")
+    }
+
+    /// Saves a PNG of the window and prints its path, so a person can look at it.
+    pub async fn screenshot(&self, name: &str) -> PathBuf {
+        let png = self.client.screenshot().await.expect("WebDriver could not take a screenshot");
+        assert!(png.starts_with(b"\x89PNG"), "the screenshot is not a PNG");
+        let path = screenshot_dir().join(format!("{name}.png"));
+        std::fs::write(&path, png).expect("cannot write the screenshot");
+        println!("screenshot: {}", path.display());
+        path
+    }
+
+    /// Ends the session (which closes the app), then stops tauri-driver with SIGTERM: after
+    /// SIGKILL its WebKitWebDriver child would be orphaned and keep its port.
+    pub async fn close(mut self) {
+        let _ = self.client.close().await;
+        if let Some(pid) = self.driver.id() {
+            let _ = Command::new("kill").args(["-TERM", &pid.to_string()]).status().await;
+        }
+        let _ = tokio::time::timeout(Duration::from_secs(10), self.driver.wait()).await;
+    }
+}
