@@ -1,1 +1,34 @@
 //! Test harness: starts the bundled identity server (`tests/idp`) and drives logins without a GUI.
+//!
+//! ```no_run
+//! use dcr_tests::{pkce_pair, Idp, ScriptedBrowser};
+//!
+//! # async fn demo() {
+//! let idp = Idp::start().await; // node tests/idp/server.mjs on an ephemeral port
+//! let (_verifier, challenge) = pkce_pair();
+//! let mut authorize = idp.endpoint("auth");
+//! authorize.query_pairs_mut().extend_pairs([
+//!     ("response_type", "code"),
+//!     ("client_id", "mobile-dcr-client"),
+//!     ("redirect_uri", "io.curity.dcrclient:/callback"),
+//!     ("scope", "dcr"),
+//!     ("code_challenge", challenge.as_str()),
+//!     ("code_challenge_method", "S256"),
+//! ]);
+//! let browser = ScriptedBrowser::new();
+//! let callback = browser.open(authorize, Some(("demouser", "Password1"))).await.unwrap();
+//! assert_eq!(callback.scheme(), "io.curity.dcrclient");
+//! # }
+//! ```
+
+pub mod browser;
+mod html;
+pub mod idp;
+pub mod pkce;
+
+pub use browser::{BrowserError, ScriptedBrowser};
+pub use idp::{repo_root, AdminClient, Idp, IdpOptions};
+pub use pkce::{jwt_claims, pkce_pair, random_token};
+
+/// The demo account of the bundled identity server (as in Curity's tutorial).
+pub const DEMO_USER: (&str, &str) = ("demouser", "Password1");

@@ -1,0 +1,91 @@
+// Test-only admin API, the stand-in for the tutorial's "an administrator sets a stolen device's
+// client to a non-active status". Disabled (404) unless IDP_ADMIN_TOKEN is set.
+//   GET    /admin/clients        dynamic clients, without secrets
+//   DELETE /admin/clients/<id>   delete the client and revoke its grants, tokens and sessions
+import { createHash, timingSafeEqual } from 'node:crypto';
+
+import { sendJson } from './http.mjs';
+
+const digest = (value) => createHash('sha256').update(String(value)).digest();
+
+function authorized(req, adminToken) {
+  const match = /^Bearer (\S+)$/i.exec(req.headers.authorization ?? '');
+  return match !== null && timingSafeEqual(digest(match[1]), digest(adminToken));
+}
+
+function summary(id, metadata) {
+  return {
+    client_id: id,
+    client_id_issued_at: metadata.client_id_issued_at,
+    created_at: new Date(metadata.client_id_issued_at * 1000).toISOString(),
+    software_id: metadata.software_id ?? null,
+    application_type: metadata.application_type,
+    grant_types: metadata.grant_types,
+    scope: metadata.scope,
+    redirect_uris: metadata.redirect_uris,
+  };
+}
+
+// Removes everything that lets the client act: its grants (and every code and token hanging off
+// them), every SSO session it took part in (so re-registering needs the password again), its
+// RFC 7592 registration access tokens, and finally the client record. Afterwards the token
+// endpoint answers invalid_client for its credentials (RFC 6749 §5.2).
+function revokeClient(store, clientId) {
+  const revokeGrant = (grantId) => {
+    store.revokeGrant(grantId);
+    store.delete('Grant', grantId);
+  };
+  for (const [grantId, grant] of store.entries('Grant')) {
+    if (grant.clientId === clientId) revokeGrant(grantId);
+  }
+  for (const [sessionId, session] of store.entries('Session')) {
+    if (session.authorizations?.[clientId]) {
+      for (const { grantId } of Object.values(session.authorizations)) {
+        if (grantId) revokeGrant(grantId);
+      }
+      store.delete('Session', sessionId);
+    }
+  }
+  for (const model of ['AccessToken', 'RefreshToken', 'AuthorizationCode', 'RegistrationAccessToken']) {
+    for (const [id, payload] of store.entries(model)) {
+      if (payload.clientId === clientId) store.delete(model, id);
+    }
+  }
+  store.delete('Client', clientId);
+}
+
+export function adminHandler(store, { adminToken, log }) {
+  return async function handle(req, res, subpath) {
+    if (!adminToken) {
+      sendJson(res, 404, { error: 'not_found' });
+      return;
+    }
+    if (!authorized(req, adminToken)) {
+      sendJson(res, 401, { error: 'invalid_token' }, { 'www-authenticate': 'Bearer realm="idp-admin"' });
+      return;
+    }
+
+    if (subpath === '/clients' && req.method === 'GET') {
+      const clients = [...store.entries('Client')].map(([id, metadata]) => summary(id, metadata));
+      clients.sort((a, b) => a.client_id_issued_at - b.client_id_issued_at);
+      sendJson(res, 200, clients);
+      return;
+    }
+
+    const match = /^\/clients\/([^/]+)$/.exec(subpath);
+    if (match && req.method === 'DELETE') {
+      const clientId = decodeURIComponent(match[1]);
+      if (!store.get('Client', clientId)) {
+        sendJson(res, 404, { error: 'not_found', error_description: 'no such dynamic client' });
+        return;
+      }
+      revokeClient(store, clientId);
+      log(`admin: deleted client ${clientId}`);
+      res.writeHead(204, { 'cache-control': 'no-store' });
+      res.end();
+      return;
+    }
+
+    sendJson(res, 404, { error: 'not_found' });
+  };
+}

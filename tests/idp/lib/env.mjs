@@ -1,0 +1,30 @@
+// Settings from the environment. Lifetimes are whole seconds; 0 means "never expires".
+// oidc-provider needs a finite positive lifetime for every token, so "never" becomes ten years.
+
+export const FOREVER = 10 * 365 * 24 * 60 * 60;
+
+function integer(name, fallback, { min = 0, max = 2 ** 31 - 1 } = {}) {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    throw new Error(`${name} must be an integer between ${min} and ${max}, got "${raw}"`);
+  }
+  return Number(raw);
+}
+
+const lifetime = (name, fallback) => {
+  const seconds = integer(name, fallback);
+  return seconds === 0 ? FOREVER : seconds;
+};
+
+export function readEnv() {
+  return {
+    port: integer('IDP_PORT', 8443, { max: 65535 }),
+    adminToken: process.env.IDP_ADMIN_TOKEN || undefined,
+    dcrTokenTtl: lifetime('IDP_DCR_TOKEN_TTL', 300),
+    accessTokenTtl: lifetime('IDP_ACCESS_TOKEN_TTL', 300),
+    refreshTokenTtl: lifetime('IDP_REFRESH_TOKEN_TTL', 86400),
+    // Not mapped to FOREVER: 0 is RFC 7591's own "does not expire" value.
+    clientSecretTtl: integer('IDP_CLIENT_SECRET_TTL', 0),
+  };
+}

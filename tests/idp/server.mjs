@@ -1,0 +1,99 @@
+// Bundled test identity server: panva's oidc-provider configured like Curity's Mobile DCR setup.
+// Run `node tests/idp/server.mjs`; see README.md for the environment variables and the interface.
+import './lib/stdio.mjs'; // must stay first: keeps stdout for the single `ready` line
+
+import http from 'node:http';
+
+import { adminHandler } from './lib/admin.mjs';
+import { REGISTRATION_CLIENT_ID, TEMPLATE_CLIENT_ID } from './lib/clients.mjs';
+import { createProvider } from './lib/config.mjs';
+import { readEnv } from './lib/env.mjs';
+import { sendHtml, sendJson } from './lib/http.mjs';
+import { interactionHandler } from './lib/interactions.mjs';
+import { errorPage } from './lib/views.mjs';
+
+// Same path as Curity's anonymous token service profile, so config.json looks like the tutorial's.
+const ISSUER_PATH = '/oauth/v2/oauth-anonymous';
+const INTERACTIONS_PATH = `${ISSUER_PATH}/interaction`;
+const HOST = '127.0.0.1'; // loopback only, plain http: a test server, never exposed
+
+const log = (message) => process.stderr.write(`[idp] ${message}\n`);
+const under = (pathname, prefix) => pathname === prefix || pathname.startsWith(`${prefix}/`);
+
+let env;
+try {
+  env = readEnv();
+} catch (err) {
+  log(err.message);
+  process.exit(2);
+}
+
+let handler = (_req, res) => sendJson(res, 503, { error: 'temporarily_unavailable' });
+const server = http.createServer((req, res) => handler(req, res));
+
+server.on('error', (err) => {
+  log(`cannot listen on ${HOST}:${env.port}: ${err.message}`);
+  process.exit(1);
+});
+
+async function start() {
+  const { port } = server.address();
+  const issuer = `http://${HOST}:${port}${ISSUER_PATH}`;
+  const { provider, store } = createProvider(issuer, env, { interactionsPath: INTERACTIONS_PATH, log });
+
+  // Static clients are validated lazily by oidc-provider; fail at start-up instead.
+  await provider.Client.find(REGISTRATION_CLIENT_ID);
+  await provider.Client.find(TEMPLATE_CLIENT_ID);
+
+  const oidc = provider.callback();
+  const interactions = interactionHandler(provider, { interactionsPath: INTERACTIONS_PATH, log });
+  const admin = adminHandler(store, { adminToken: env.adminToken, log });
+
+  handler = async (req, res) => {
+    try {
+      const { pathname } = new URL(req.url, issuer);
+      if (under(pathname, INTERACTIONS_PATH)) {
+        await interactions(req, res, pathname.slice(INTERACTIONS_PATH.length));
+      } else if (under(pathname, '/admin')) {
+        await admin(req, res, pathname.slice('/admin'.length));
+      } else if (under(pathname, ISSUER_PATH)) {
+        // Mount oidc-provider under the issuer path the way Express does: oidc-provider derives
+        // its endpoint URLs from req.originalUrl / req.baseUrl.
+        req.originalUrl = req.url;
+        req.baseUrl = ISSUER_PATH;
+        const rest = req.url.slice(ISSUER_PATH.length);
+        req.url = rest.startsWith('/') ? rest : `/${rest}`;
+        await oidc(req, res);
+      } else {
+        sendJson(res, 404, { error: 'not_found' });
+      }
+    } catch (err) {
+      log(`unhandled error: ${err.stack ?? err}`);
+      if (!res.headersSent) sendHtml(res, err.status ?? 500, errorPage({ error: 'server_error' }));
+      else res.destroy();
+    }
+  };
+
+  log(`issuer ${issuer}; lifetimes (s): dcr ${env.dcrTokenTtl}, access ${env.accessTokenTtl}, `
+    + `refresh ${env.refreshTokenTtl}, client secret ${env.clientSecretTtl || 'never'}; `
+    + `admin API ${env.adminToken ? 'enabled' : 'disabled'}`);
+  process.stdout.write(`ready ${issuer}\n`);
+}
+
+server.listen(env.port, HOST, () => {
+  start().catch((err) => {
+    log(`start-up failed: ${err.stack ?? err}`);
+    process.exit(1);
+  });
+});
+
+function shutdown(signal) {
+  log(`${signal}: shutting down`);
+  server.close(() => process.exit(0));
+  server.closeAllConnections();
+  setTimeout(() => process.exit(0), 2000).unref();
+}
+process.on('SIGTERM', () => shutdown('SIGTERM'));
+process.on('SIGINT', () => shutdown('SIGINT'));
+// A harness that stops reading stdout must not crash us with EPIPE.
+process.stdout.on('error', () => {});

@@ -1,0 +1,226 @@
+//! Starts the bundled identity server (`tests/idp/server.mjs`) on an ephemeral port and talks to
+//! its test-only admin API.
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use serde::Deserialize;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+use url::Url;
+
+/// How long the server may take to print its `ready` line.
+const READY_TIMEOUT: Duration = Duration::from_secs(30);
+/// How many of the server's stderr lines are kept for failure messages.
+const LOG_LINES: usize = 200;
+
+/// Lifetimes in seconds; `None` keeps the server's default (see `tests/idp/README.md`).
+/// `Some(0)` means "never expires".
+#[derive(Debug, Clone, Copy, Default)]
+pub struct IdpOptions {
+    /// `IDP_DCR_TOKEN_TTL`: access tokens with the `dcr` scope (default 300).
+    pub dcr_token_ttl: Option<u64>,
+    /// `IDP_ACCESS_TOKEN_TTL`: other access tokens and ID tokens (default 300).
+    pub access_token_ttl: Option<u64>,
+    /// `IDP_REFRESH_TOKEN_TTL`: refresh tokens (default 86400).
+    pub refresh_token_ttl: Option<u64>,
+    /// `IDP_CLIENT_SECRET_TTL`: dynamic clients' secrets (default 0, `client_secret_expires_at` 0).
+    pub client_secret_ttl: Option<u64>,
+}
+
+/// A dynamic client as listed by `GET /admin/clients` (never includes secrets).
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+pub struct AdminClient {
+    pub client_id: String,
+    pub client_id_issued_at: u64,
+    pub created_at: String,
+    pub software_id: Option<String>,
+    #[serde(default)]
+    pub grant_types: Vec<String>,
+    pub scope: Option<String>,
+    #[serde(default)]
+    pub redirect_uris: Vec<String>,
+}
+
+/// A running identity server. It is killed when this value is dropped.
+pub struct Idp {
+    /// `http://127.0.0.1:<port>/oauth/v2/oauth-anonymous`
+    pub issuer: Url,
+    /// Bearer token for the admin API (random per server).
+    pub admin_token: String,
+    child: Child,
+    logs: Arc<Mutex<Vec<String>>>,
+    http: reqwest::Client,
+}
+
+/// The repository root (the parent of the `tests` crate).
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_path_buf()
+}
+
+impl Idp {
+    /// Starts a server with default lifetimes.
+    pub async fn start() -> Idp {
+        Idp::start_with(IdpOptions::default()).await
+    }
+
+    /// Starts a server with the given lifetimes. Panics, saying what to do, when Node or the
+    /// server's packages are missing or the server does not become ready within 30 s.
+    pub async fn start_with(options: IdpOptions) -> Idp {
+        let idp_dir = repo_root().join("tests/idp");
+        assert!(
+            idp_dir.join("node_modules/oidc-provider").is_dir(),
+            "the identity server's packages are not installed: run `npm ci --prefix tests/idp` \
+             in {}",
+            repo_root().display()
+        );
+        let admin_token = crate::pkce::random_token(24);
+        let mut command = Command::new("node");
+        command
+            .arg(idp_dir.join("server.mjs"))
+            .env("IDP_PORT", "0")
+            .env("IDP_ADMIN_TOKEN", &admin_token)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        let settings = [
+            ("IDP_DCR_TOKEN_TTL", options.dcr_token_ttl),
+            ("IDP_ACCESS_TOKEN_TTL", options.access_token_ttl),
+            ("IDP_REFRESH_TOKEN_TTL", options.refresh_token_ttl),
+            ("IDP_CLIENT_SECRET_TTL", options.client_secret_ttl),
+        ];
+        for (name, value) in settings {
+            match value {
+                Some(seconds) => command.env(name, seconds.to_string()),
+                None => command.env_remove(name),
+            };
+        }
+        let mut child = command
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run `node` (Node.js 20 or later is required): {e}"));
+
+        let logs = Arc::new(Mutex::new(Vec::new()));
+        let stderr = child.stderr.take().expect("stderr is piped");
+        tokio::spawn(keep_logs(stderr, logs.clone()));
+
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let mut lines = BufReader::new(stdout).lines();
+        let ready = tokio::time::timeout(READY_TIMEOUT, lines.next_line()).await;
+        let issuer = match ready {
+            Ok(Ok(Some(line))) if line.starts_with("ready ") => {
+                Url::parse(line["ready ".len()..].trim()).expect("the ready line holds a URL")
+            }
+            other => {
+                // Give the stderr reader a moment to collect the reason.
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                let _ = child.start_kill();
+                panic!(
+                    "the identity server did not become ready ({}). If its packages are missing, \
+                     run `npm ci --prefix tests/idp`. Its log:\n{}",
+                    match other {
+                        Ok(Ok(Some(line))) => format!("unexpected first line {line:?}"),
+                        Ok(Ok(None)) => "it exited".to_string(),
+                        Ok(Err(e)) => format!("reading its output failed: {e}"),
+                        Err(_) => format!("no `ready` line within {READY_TIMEOUT:?}"),
+                    },
+                    snapshot(&logs).join("\n")
+                );
+            }
+        };
+        // Keep draining stdout so the server never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("reqwest client");
+        Idp {
+            issuer,
+            admin_token,
+            child,
+            logs,
+            http,
+        }
+    }
+
+    /// `<issuer>/<path>`, e.g. `idp.endpoint(".well-known/openid-configuration")`.
+    pub fn endpoint(&self, path: &str) -> Url {
+        let mut base = self.issuer.clone();
+        base.set_path(&format!("{}/", self.issuer.path().trim_end_matches('/')));
+        base.join(path).expect("a valid relative path")
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
+    }
+
+    /// The server's recent stderr lines (it never logs secrets).
+    pub fn logs(&self) -> Vec<String> {
+        snapshot(&self.logs)
+    }
+
+    fn admin_url(&self, path: &str) -> Url {
+        self.issuer.join(path).expect("a valid admin path")
+    }
+
+    /// `GET /admin/clients`: the dynamically registered clients, oldest first.
+    pub async fn admin_list_clients(&self) -> Vec<AdminClient> {
+        let response = self
+            .http
+            .get(self.admin_url("/admin/clients"))
+            .bearer_auth(&self.admin_token)
+            .send()
+            .await
+            .expect("admin API request failed");
+        assert_eq!(response.status(), 200, "GET /admin/clients");
+        response.json().await.expect("admin client list is JSON")
+    }
+
+    /// `DELETE /admin/clients/<id>`: deletes a dynamic client and revokes its grants, tokens and
+    /// sessions. Returns false when no such dynamic client exists.
+    pub async fn admin_delete_client(&self, client_id: &str) -> bool {
+        let mut url = self.admin_url("/admin/clients/");
+        url.path_segments_mut()
+            .expect("http URL")
+            .pop_if_empty()
+            .push(client_id);
+        let response = self
+            .http
+            .delete(url)
+            .bearer_auth(&self.admin_token)
+            .send()
+            .await
+            .expect("admin API request failed");
+        match response.status().as_u16() {
+            204 => true,
+            404 => false,
+            status => panic!("DELETE /admin/clients/<id> answered {status}"),
+        }
+    }
+}
+
+async fn keep_logs(stderr: tokio::process::ChildStderr, logs: Arc<Mutex<Vec<String>>>) {
+    let echo = std::env::var_os("IDP_LOG").is_some();
+    let mut lines = BufReader::new(stderr).lines();
+    while let Ok(Some(line)) = lines.next_line().await {
+        if echo {
+            eprintln!("{line}");
+        }
+        let mut logs = logs.lock().unwrap_or_else(PoisonError::into_inner);
+        if logs.len() == LOG_LINES {
+            logs.remove(0);
+        }
+        logs.push(line);
+    }
+}
+
+fn snapshot(logs: &Mutex<Vec<String>>) -> Vec<String> {
+    logs.lock().unwrap_or_else(PoisonError::into_inner).clone()
+}

@@ -1,0 +1,533 @@
+//! Smoke tests of the bundled identity server, against the real server (no mocks): discovery,
+//! authenticated registration (RFC 7591) with a `dcr` access token, templatized registration,
+//! SSO sign-in with the new client, refresh-token rotation, logout and admin revocation.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use dcr_tests::{
+    jwt_claims, pkce_pair, random_token, BrowserError, Idp, IdpOptions, ScriptedBrowser, DEMO_USER,
+};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+const REGISTRATION_CLIENT: &str = "mobile-dcr-client";
+const TEMPLATE_CLIENT: &str = "mobile-dcr-template-client";
+const REDIRECT_URI: &str = "io.curity.dcrclient:/callback";
+const POST_LOGOUT_URI: &str = "io.curity.dcrclient:/logoutcallback";
+
+/// The registration request from Curity's tutorial (non-templatized DCR).
+fn seed_registration_body() -> Value {
+    json!({
+        "redirect_uris": [REDIRECT_URI],
+        "post_logout_redirect_uris": [POST_LOGOUT_URI],
+        "application_type": "native",
+        "grant_types": ["authorization_code"],
+        "scope": "openid profile",
+        "token_endpoint_auth_method": "client_secret_basic"
+    })
+}
+
+fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// A dynamic client's credentials, as returned by registration.
+struct Client {
+    id: String,
+    secret: String,
+}
+
+struct Tokens(Value);
+
+impl Tokens {
+    fn get(&self, name: &str) -> &str {
+        self.0[name]
+            .as_str()
+            .unwrap_or_else(|| panic!("token response has no {name}"))
+    }
+}
+
+/// Runs an authorization request through the scripted browser and exchanges the code.
+/// `client` is `None` for the public registration client.
+async fn sign_in(
+    idp: &Idp,
+    browser: &ScriptedBrowser,
+    client_id: &str,
+    client: Option<&Client>,
+    scope: &str,
+    prompt_login: bool,
+    credentials: Option<(&str, &str)>,
+) -> Result<Tokens, BrowserError> {
+    let (verifier, challenge) = pkce_pair();
+    let state = random_token(16);
+    let nonce = random_token(16);
+    let openid = scope.split(' ').any(|s| s == "openid");
+    let mut authorize = idp.endpoint("auth");
+    authorize.query_pairs_mut().extend_pairs([
+        ("response_type", "code"),
+        ("client_id", client_id),
+        ("redirect_uri", REDIRECT_URI),
+        ("scope", scope),
+        ("state", &state),
+        ("code_challenge", &challenge),
+        ("code_challenge_method", "S256"),
+    ]);
+    if openid {
+        // `nonce` is OpenID Connect only; oidc-provider rejects it on a plain OAuth request.
+        authorize.query_pairs_mut().append_pair("nonce", &nonce);
+    }
+    if prompt_login {
+        authorize.query_pairs_mut().append_pair("prompt", "login");
+    }
+
+    let callback = browser.open(authorize, credentials).await?;
+    assert_eq!(
+        callback.scheme(),
+        "io.curity.dcrclient",
+        "stopped at the app's redirect URI"
+    );
+    assert_eq!(callback.path(), "/callback");
+    let params: HashMap<String, String> = callback.query_pairs().into_owned().collect();
+    assert_eq!(
+        params.get("state"),
+        Some(&state),
+        "state is echoed (RFC 6749 §4.1.2)"
+    );
+    // RFC 9207 §2: the authorization response names the issuer.
+    assert_eq!(
+        params.get("iss").map(String::as_str),
+        Some(idp.issuer.as_str())
+    );
+    let code = params.get("code").expect("the callback carries a code");
+
+    let mut form = vec![
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", REDIRECT_URI),
+        ("code_verifier", verifier.as_str()),
+    ];
+    let mut request = http().post(idp.endpoint("token"));
+    match client {
+        Some(c) => request = request.basic_auth(&c.id, Some(&c.secret)),
+        None => form.push(("client_id", client_id)),
+    }
+    let response = request.form(&form).send().await.unwrap();
+    assert_eq!(
+        response.status(),
+        StatusCode::OK,
+        "code exchange for {client_id}"
+    );
+    let tokens = Tokens(response.json().await.unwrap());
+    if openid {
+        let claims = jwt_claims(tokens.get("id_token"));
+        assert_eq!(claims["iss"], idp.issuer.as_str());
+        assert_eq!(claims["aud"], client_id);
+        assert_eq!(claims["nonce"], nonce.as_str());
+        assert_eq!(claims["sub"], "demouser");
+    }
+    Ok(tokens)
+}
+
+/// Logs in with the static client (scope `dcr`, prompt=login) and returns the DCR access token.
+async fn dcr_token(idp: &Idp, browser: &ScriptedBrowser) -> String {
+    let tokens = sign_in(
+        idp,
+        browser,
+        REGISTRATION_CLIENT,
+        None,
+        "dcr",
+        true,
+        Some(DEMO_USER),
+    )
+    .await
+    .expect("login with the registration client");
+    assert_eq!(tokens.get("scope"), "dcr");
+    assert_eq!(tokens.0["token_type"], "Bearer");
+    assert!(
+        tokens.0.get("refresh_token").is_none(),
+        "the registration client gets no refresh token"
+    );
+    assert!(
+        tokens.0.get("id_token").is_none(),
+        "a plain OAuth request gets no ID token"
+    );
+    tokens.get("access_token").to_string()
+}
+
+async fn register(idp: &Idp, bearer: Option<&str>, body: &Value) -> (StatusCode, Value) {
+    let mut request = http().post(idp.endpoint("reg")).json(body);
+    if let Some(token) = bearer {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+fn client_of(registration: &Value) -> Client {
+    Client {
+        id: registration["client_id"]
+            .as_str()
+            .expect("client_id")
+            .to_string(),
+        secret: registration["client_secret"]
+            .as_str()
+            .expect("client_secret")
+            .to_string(),
+    }
+}
+
+async fn refresh(idp: &Idp, client: &Client, refresh_token: &str) -> (StatusCode, Value) {
+    let response = http()
+        .post(idp.endpoint("token"))
+        .basic_auth(&client.id, Some(&client.secret))
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn discovery_and_registration_without_a_valid_token() {
+    let idp = Idp::start().await;
+    let discovery: Value = http()
+        .get(idp.endpoint(".well-known/openid-configuration"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(discovery["issuer"], idp.issuer.as_str());
+    for endpoint in [
+        "registration_endpoint",
+        "end_session_endpoint",
+        "token_endpoint",
+        "userinfo_endpoint",
+    ] {
+        let url = discovery[endpoint]
+            .as_str()
+            .unwrap_or_else(|| panic!("{endpoint} missing"));
+        assert!(
+            url.starts_with(idp.issuer.as_str()),
+            "{endpoint} lives under the issuer"
+        );
+    }
+    assert_eq!(
+        discovery["authorization_response_iss_parameter_supported"],
+        true
+    );
+
+    for bearer in [None, Some("garbage")] {
+        let (status, body) = register(&idp, bearer, &seed_registration_body()).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "bearer {bearer:?}");
+        assert_eq!(body["error"], "invalid_token", "bearer {bearer:?}");
+    }
+    // RFC 6750 §3.1: a malformed Authorization header is a bad request, not a bad token.
+    let (status, body) = register(&idp, Some(""), &seed_registration_body()).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_request"))
+    );
+}
+
+#[tokio::test]
+async fn register_sign_in_with_sso_refresh_and_revoke() {
+    let idp = Idp::start().await;
+    let browser = ScriptedBrowser::new();
+
+    // A wrong password re-renders the form with an error; nothing is issued.
+    let wrong = sign_in(
+        &idp,
+        &browser,
+        REGISTRATION_CLIENT,
+        None,
+        "dcr",
+        true,
+        Some(("demouser", "nope")),
+    )
+    .await;
+    match wrong {
+        Err(BrowserError::LoginFailed { message }) => {
+            assert_eq!(message, "Invalid username or password.")
+        }
+        other => panic!("expected LoginFailed, got {:?}", other.map(|_| ())),
+    }
+
+    let dcr = dcr_token(&idp, &browser).await;
+    assert_eq!(
+        browser.password_posts(),
+        2,
+        "one wrong and one right password"
+    );
+
+    // Non-templatized DCR with the tutorial's body.
+    let (status, seeded) = register(&idp, Some(&dcr), &seed_registration_body()).await;
+    assert_eq!(status, StatusCode::CREATED, "{seeded}");
+    let client = client_of(&seeded);
+    assert_eq!(
+        seeded["grant_types"],
+        json!(["authorization_code", "refresh_token"])
+    );
+    assert_eq!(seeded["scope"], "openid profile");
+    assert_eq!(seeded["token_endpoint_auth_method"], "client_secret_basic");
+    assert_eq!(seeded["client_secret_expires_at"], 0);
+
+    // RFC 7592 §2.1: the registration access token reads the client back.
+    let read = http()
+        .get(seeded["registration_client_uri"].as_str().unwrap())
+        .bearer_auth(seeded["registration_access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(read.status(), StatusCode::OK);
+    assert_eq!(
+        read.json::<Value>().await.unwrap()["client_id"],
+        client.id.as_str()
+    );
+
+    // Templatized DCR copies the template's metadata into a new client.
+    let (status, templated) =
+        register(&idp, Some(&dcr), &json!({"software_id": TEMPLATE_CLIENT})).await;
+    assert_eq!(status, StatusCode::CREATED, "{templated}");
+    let template_client = client_of(&templated);
+    assert_ne!(template_client.id, client.id);
+    assert_eq!(templated["software_id"], TEMPLATE_CLIENT);
+    assert_eq!(templated["redirect_uris"], json!([REDIRECT_URI]));
+    assert_eq!(
+        templated["post_logout_redirect_uris"],
+        json!([POST_LOGOUT_URI])
+    );
+    assert_eq!(templated["scope"], "openid profile");
+    let (status, body) = register(
+        &idp,
+        Some(&dcr),
+        &json!({"software_id": "no-such-template"}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_client_metadata"))
+    );
+
+    // Sign in with the new client: SSO, no second password.
+    let tokens = sign_in(
+        &idp,
+        &browser,
+        &client.id,
+        Some(&client),
+        "openid profile",
+        false,
+        None,
+    )
+    .await
+    .expect("SSO sign-in with the dynamic client");
+    assert_eq!(browser.password_posts(), 2, "SSO asked for no password");
+    assert_eq!(jwt_claims(tokens.get("id_token"))["name"], "Demo User");
+    let userinfo: Value = http()
+        .get(idp.endpoint("me"))
+        .bearer_auth(tokens.get("access_token"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(userinfo["sub"], "demouser");
+    assert_eq!(userinfo["preferred_username"], "demouser");
+
+    // An access token without the dcr scope cannot register.
+    let (status, body) = register(
+        &idp,
+        Some(tokens.get("access_token")),
+        &seed_registration_body(),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("invalid_token"))
+    );
+
+    // Refresh works and rotates.
+    let first = tokens.get("refresh_token").to_string();
+    let (status, refreshed) = refresh(&idp, &client, &first).await;
+    assert_eq!(status, StatusCode::OK, "{refreshed}");
+    let second = refreshed["refresh_token"]
+        .as_str()
+        .expect("a rotated refresh token")
+        .to_string();
+    assert_ne!(second, first);
+    assert!(refreshed["id_token"].is_string());
+    let (status, refreshed) = refresh(&idp, &client, &second).await;
+    assert_eq!(status, StatusCode::OK, "{refreshed}");
+    let third = refreshed["refresh_token"].as_str().unwrap().to_string();
+
+    // Replaying a rotated refresh token revokes the whole grant (tried on the template client).
+    let tokens = sign_in(
+        &idp,
+        &browser,
+        &template_client.id,
+        Some(&template_client),
+        "openid profile",
+        false,
+        None,
+    )
+    .await
+    .expect("SSO sign-in with the templatized client");
+    let old = tokens.get("refresh_token");
+    let (status, rotated) = refresh(&idp, &template_client, old).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = refresh(&idp, &template_client, old).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_grant"))
+    );
+    let (status, body) = refresh(
+        &idp,
+        &template_client,
+        rotated["refresh_token"].as_str().unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_grant"))
+    );
+
+    // The admin API lists both dynamic clients and revokes one.
+    let listed = idp.admin_list_clients().await;
+    let ids: Vec<&str> = listed.iter().map(|c| c.client_id.as_str()).collect();
+    assert_eq!(ids, [client.id.as_str(), template_client.id.as_str()]);
+    assert_eq!(listed[1].software_id.as_deref(), Some(TEMPLATE_CLIENT));
+    assert!(idp.admin_delete_client(&client.id).await);
+    assert!(!idp.admin_delete_client(&client.id).await, "already gone");
+    let (status, body) = refresh(&idp, &client, &third).await;
+    assert_eq!(body["error"], "invalid_client", "{status}");
+    assert!(matches!(
+        status,
+        StatusCode::BAD_REQUEST | StatusCode::UNAUTHORIZED
+    ));
+    assert_eq!(idp.admin_list_clients().await.len(), 1);
+
+    // prompt=login shows the form even though an SSO session exists.
+    dcr_token(&idp, &browser).await;
+    assert_eq!(
+        browser.password_posts(),
+        3,
+        "prompt=login asked for the password again"
+    );
+}
+
+#[tokio::test]
+async fn logout_ends_the_sso_session() {
+    let idp = Idp::start().await;
+    let browser = ScriptedBrowser::new();
+    let dcr = dcr_token(&idp, &browser).await;
+    let (_, registration) =
+        register(&idp, Some(&dcr), &json!({"software_id": TEMPLATE_CLIENT})).await;
+    let client = client_of(&registration);
+    let tokens = sign_in(
+        &idp,
+        &browser,
+        &client.id,
+        Some(&client),
+        "openid profile",
+        false,
+        None,
+    )
+    .await
+    .expect("SSO sign-in");
+
+    // RP-Initiated Logout 1.0 §2–3: confirm, then back to the app with state.
+    let state = random_token(8);
+    let mut logout = idp.endpoint("session/end");
+    logout.query_pairs_mut().extend_pairs([
+        ("id_token_hint", tokens.get("id_token")),
+        ("post_logout_redirect_uri", POST_LOGOUT_URI),
+        ("state", &state),
+    ]);
+    let back = browser
+        .open(logout, None)
+        .await
+        .expect("logout returns to the app");
+    assert_eq!(back.as_str(), format!("{POST_LOGOUT_URI}?state={state}"));
+
+    // Tokens issued without offline_access die with the session.
+    let (status, body) = refresh(&idp, &client, tokens.get("refresh_token")).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_grant"))
+    );
+
+    // The next sign-in, even without prompt=login, needs the password again.
+    let again = sign_in(
+        &idp,
+        &browser,
+        &client.id,
+        Some(&client),
+        "openid profile",
+        false,
+        None,
+    )
+    .await;
+    assert!(
+        matches!(again, Err(BrowserError::LoginRequired)),
+        "{:?}",
+        again.map(|_| ())
+    );
+    sign_in(
+        &idp,
+        &browser,
+        &client.id,
+        Some(&client),
+        "openid profile",
+        false,
+        Some(DEMO_USER),
+    )
+    .await
+    .expect("sign-in with the password after logout");
+}
+
+#[tokio::test]
+async fn an_expired_dcr_token_cannot_register() {
+    let idp = Idp::start_with(IdpOptions {
+        dcr_token_ttl: Some(1),
+        ..IdpOptions::default()
+    })
+    .await;
+    let browser = ScriptedBrowser::new();
+    let dcr = dcr_token(&idp, &browser).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (status, body) = register(&idp, Some(&dcr), &seed_registration_body()).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("invalid_token"))
+    );
+}
+
+#[tokio::test]
+async fn client_secret_lifetime_is_reported() {
+    let idp = Idp::start_with(IdpOptions {
+        client_secret_ttl: Some(3600),
+        ..IdpOptions::default()
+    })
+    .await;
+    let browser = ScriptedBrowser::new();
+    let dcr = dcr_token(&idp, &browser).await;
+    let (status, body) = register(&idp, Some(&dcr), &seed_registration_body()).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let issued = body["client_id_issued_at"].as_u64().unwrap();
+    let expires = body["client_secret_expires_at"].as_u64().unwrap();
+    assert!(
+        (3599..=3601).contains(&(expires - issued)),
+        "expires {expires}, issued {issued}"
+    );
+}
