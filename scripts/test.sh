@@ -2,7 +2,8 @@
 # The one test command (README, `make test`, .ci/run). It installs what is missing, then starts a
 # virtual display and a D-Bus session with an unlocked gnome-keyring, and runs every cargo test,
 # the end-to-end ones included. Each test starts its own identity server on an ephemeral port.
-# Everything started here is stopped by PID on exit, even on failure.
+# Everything started here is stopped by PID on exit, even on failure. Extra arguments go to
+# `cargo test`, e.g. `scripts/test.sh --test e2e_onboarding`.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
@@ -13,7 +14,7 @@ install_tauri_driver
 
 cd "$REPO_ROOT"
 log "building (output in $CARGO_TARGET_DIR)"
-cargo build --workspace --all-targets --quiet
+cargo build --workspace --bins --quiet
 export DCR_APP_BINARY="$CARGO_TARGET_DIR/debug/dcr-desktop"
 export DCR_CLI_BINARY="$CARGO_TARGET_DIR/debug/dcr"
 
@@ -54,5 +55,5 @@ dbus-run-session -- bash -c '
     dbus-send --session --print-reply --dest=org.freedesktop.DBus / org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets 2>/dev/null | grep -q "boolean true" && break
     sleep 0.1
   done
-  cargo test --workspace --no-fail-fast -- --test-threads="${DCR_TEST_THREADS:-2}"
-'
+  cargo test --workspace --no-fail-fast "$@" -- --test-threads="${DCR_TEST_THREADS:-2}"
+' dcr-tests "$@"

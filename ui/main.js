@@ -1,1 +1,54 @@
-// Entry point of the onboarding screens; filled in by the desktop issue.
+// Bootstrap: wire the view to the state machine and the Tauri commands, then load the state.
+import * as api from "./api.js";
+import { initialModel, transition } from "./state.js";
+import { bind, render } from "./view.js";
+
+let model = initialModel();
+
+function dispatch(event) {
+  model = transition(model, event);
+  render(model);
+}
+
+async function run(action) {
+  if (model.busy || !action) return; // one command at a time; buttons are gone while busy anyway
+  dispatch({ type: "started", action });
+  try {
+    dispatch({ type: "finished", action, view: await api.perform(action) });
+  } catch (error) {
+    dispatch({ type: "failed", error, retry: action });
+    // A failed command may still have moved the state (e.g. registered, then sign-in cancelled).
+    if (action !== "load") resync();
+  }
+}
+
+// state-changed events and command replies travel on different channels, so an event can land
+// after the reply it preceded. While idle, treat the event as a hint and ask for the truth.
+async function resync() {
+  try {
+    const view = await api.perform("load");
+    if (!model.busy) dispatch({ type: "loaded", view });
+  } catch {
+    // The error screen (if any) already says what is wrong.
+  }
+}
+
+bind("register", () => run("register"));
+bind("signIn", () => run("signIn"));
+bind("refresh", () => run("refresh"));
+bind("signOut", () => run("signOut"));
+bind("forget", () => run("forget"));
+bind("retry", () => run(model.error && model.error.retry));
+bind("back", () => dispatch({ type: "back" }));
+bind("dismissNotice", () => dispatch({ type: "dismissNotice" }));
+
+async function start() {
+  render(model);
+  await Promise.all([
+    api.onStateChanged((view) => (model.busy ? dispatch({ type: "loaded", view }) : resync())),
+    api.onProgress((step) => dispatch({ type: "progress", step })),
+  ]);
+  await run("load");
+}
+
+start();

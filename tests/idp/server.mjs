@@ -10,6 +10,7 @@ import { createProvider } from './lib/config.mjs';
 import { readEnv } from './lib/env.mjs';
 import { sendHtml, sendJson } from './lib/http.mjs';
 import { interactionHandler } from './lib/interactions.mjs';
+import { IssuedSecrets } from './lib/secrets.mjs';
 import { errorPage } from './lib/views.mjs';
 
 // Same path as Curity's anonymous token service profile, so config.json looks like the tutorial's.
@@ -45,9 +46,13 @@ async function start() {
   await provider.Client.find(REGISTRATION_CLIENT_ID);
   await provider.Client.find(TEMPLATE_CLIENT_ID);
 
+  // Test-only ground truth for the leak tests; recorded only when the admin API can read it.
+  // Added before callback(), which composes the middleware list once.
+  const secrets = env.adminToken ? new IssuedSecrets() : undefined;
+  if (secrets) provider.use(secrets.middleware());
   const oidc = provider.callback();
   const interactions = interactionHandler(provider, { interactionsPath: INTERACTIONS_PATH, log });
-  const admin = adminHandler(store, { adminToken: env.adminToken, log });
+  const admin = adminHandler(store, { adminToken: env.adminToken, log, secrets });
 
   handler = async (req, res) => {
     try {

@@ -118,6 +118,36 @@ impl ScriptedBrowser {
         credentials: Option<(&str, &str)>,
         leaves: impl Fn(&Url) -> bool,
     ) -> Result<Url, BrowserError> {
+        self.drive(url, AtLogin::Fill(credentials), leaves).await
+    }
+
+    /// Like [`open`](Self::open), but a user who clicks the login page's `#login-cancel` link
+    /// instead of signing in (the server then answers `access_denied`, RFC 6749 §4.1.2.1).
+    /// Without a login page (an SSO session) the flow completes as with [`open`](Self::open).
+    pub async fn open_and_cancel(&self, url: Url) -> Result<Url, BrowserError> {
+        let origin = url.origin();
+        self.open_and_cancel_until(url, |location| {
+            !matches!(location.scheme(), "http" | "https") || location.origin() != origin
+        })
+        .await
+    }
+
+    /// [`open_and_cancel`](Self::open_and_cancel) with the stop condition of
+    /// [`open_until`](Self::open_until).
+    pub async fn open_and_cancel_until(
+        &self,
+        url: Url,
+        leaves: impl Fn(&Url) -> bool,
+    ) -> Result<Url, BrowserError> {
+        self.drive(url, AtLogin::Cancel, leaves).await
+    }
+
+    async fn drive(
+        &self,
+        url: Url,
+        at_login: AtLogin<'_>,
+        leaves: impl Fn(&Url) -> bool,
+    ) -> Result<Url, BrowserError> {
         let mut method = Method::GET;
         let mut current = url;
         let mut form: Vec<(String, String)> = Vec::new();
@@ -182,6 +212,20 @@ impl ScriptedBrowser {
             };
             let mut fields = page_form.fields.clone();
             if page_form.has_field("password") {
+                let credentials = match at_login {
+                    AtLogin::Fill(credentials) => credentials,
+                    AtLogin::Cancel => {
+                        let href = html::attr_by_id(&body, "login-cancel", "href")
+                            .and_then(|href| current.join(&href).ok())
+                            .ok_or_else(|| BrowserError::UnexpectedPage {
+                                status: status.as_u16(),
+                                url: redacted(&current),
+                                text: "a login page without a #login-cancel link".into(),
+                            })?;
+                        (method, current, just_posted_password) = (Method::GET, href, false);
+                        continue;
+                    }
+                };
                 if just_posted_password {
                     let message = html::text_by_id(&body, "login-error")
                         .unwrap_or_else(|| "the login form was shown again".into());
@@ -207,6 +251,15 @@ impl ScriptedBrowser {
         }
         Err(BrowserError::TooManySteps)
     }
+}
+
+/// What the user does at a login form.
+#[derive(Clone, Copy)]
+enum AtLogin<'a> {
+    /// Type these credentials; `None` means "no password known" ([`BrowserError::LoginRequired`]).
+    Fill(Option<(&'a str, &'a str)>),
+    /// Click `#login-cancel`.
+    Cancel,
 }
 
 fn fill(fields: &mut Vec<(String, String)>, name: &str, value: &str) {

@@ -55,6 +55,14 @@ pub fn text_by_id(html: &str, id: &str) -> Option<String> {
     Some(decode(strip_tags(&html[open_end..close]).trim()))
 }
 
+/// The value of attribute `name` on the element with `id` (e.g. a link's `href`), decoded.
+pub fn attr_by_id(html: &str, id: &str, name: &str) -> Option<String> {
+    let at = html.find(&format!("id=\"{id}\""))?;
+    let start = html[..at].rfind('<')?;
+    let (attrs, _) = start_tag(html, start)?;
+    attr(&attrs, name)
+}
+
 /// Visible text of a page, for error messages: tags removed, whitespace collapsed, truncated.
 pub fn excerpt(html: &str, max: usize) -> String {
     let body_start = html.find("<body").unwrap_or(0);
@@ -264,6 +272,18 @@ mod tests {
             text_by_id(page, "login-error").as_deref(),
             Some("Invalid username or password.")
         );
+    }
+
+    #[test]
+    fn reads_an_attribute_by_id() {
+        let page =
+            r#"<p class="muted"><a id="login-cancel" href="/i/a&amp;b/abort">Cancel</a></p>"#;
+        assert_eq!(
+            attr_by_id(page, "login-cancel", "href").as_deref(),
+            Some("/i/a&b/abort")
+        );
+        assert_eq!(attr_by_id(page, "login-cancel", "title"), None);
+        assert_eq!(attr_by_id(page, "nope", "href"), None);
     }
 
     #[test]

@@ -44,6 +44,22 @@ pub struct AdminClient {
     pub redirect_uris: Vec<String>,
 }
 
+/// One secret value the server handed out, as listed by `GET /admin/issued-secrets`.
+/// `Debug` shows the kind and length only, so a failing assertion never prints the value.
+#[derive(Clone, Deserialize, PartialEq, Eq)]
+pub struct IssuedSecret {
+    /// `client_secret`, `registration_access_token`, `code`, `access_token`, `refresh_token`
+    /// or `id_token`.
+    pub kind: String,
+    pub value: String,
+}
+
+impl std::fmt::Debug for IssuedSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({} chars)", self.kind, self.value.len())
+    }
+}
+
 /// A running identity server. It is killed when this value is dropped.
 pub struct Idp {
     /// `http://127.0.0.1:<port>/oauth/v2/oauth-anonymous`
@@ -181,6 +197,30 @@ impl Idp {
             .expect("admin API request failed");
         assert_eq!(response.status(), 200, "GET /admin/clients");
         response.json().await.expect("admin client list is JSON")
+    }
+
+    /// `GET /admin/issued-secrets`: every secret value the server issued so far (client
+    /// secrets, registration access tokens, authorization codes, access, refresh and ID
+    /// tokens), oldest first. The ground truth for the "no secret leaks" tests.
+    pub async fn admin_issued_secrets(&self) -> Vec<String> {
+        self.admin_issued_secrets_by_kind()
+            .await
+            .into_iter()
+            .map(|secret| secret.value)
+            .collect()
+    }
+
+    /// Like [`admin_issued_secrets`](Self::admin_issued_secrets), with each value's kind.
+    pub async fn admin_issued_secrets_by_kind(&self) -> Vec<IssuedSecret> {
+        let response = self
+            .http
+            .get(self.admin_url("/admin/issued-secrets"))
+            .bearer_auth(&self.admin_token)
+            .send()
+            .await
+            .expect("admin API request failed");
+        assert_eq!(response.status(), 200, "GET /admin/issued-secrets");
+        response.json().await.expect("issued secrets are JSON")
     }
 
     /// `DELETE /admin/clients/<id>`: deletes a dynamic client and revokes its grants, tokens and

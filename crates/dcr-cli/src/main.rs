@@ -1,4 +1,125 @@
-fn main() {
-    eprintln!("error[notImplemented]: the dcr CLI arrives with the engine issue");
-    std::process::exit(2);
+//! `dcr`: the scriptable shell over the DCR engine, and its black-box test.
+//!
+//! Success prints one JSON line on stdout and exits 0. Failure prints one line
+//! `error[<kind>]: <message>` on stderr and exits 1 (2 for a usage error). `<kind>` is
+//! [`dcr_core::Error::kind`], stable for scripts.
+
+mod args;
+mod manual;
+
+use std::process::ExitCode;
+
+use dcr_core::http::back_channel_client;
+use dcr_core::session::{Event, Session};
+use dcr_core::store::KeychainStore;
+use dcr_core::{Config, Error};
+use serde_json::{json, Value};
+
+use crate::args::{Args, Browser, Command, Parsed, USAGE};
+use crate::manual::ManualUserAgent;
+
+fn main() -> ExitCode {
+    let args = match args::parse(std::env::args_os().skip(1)) {
+        Ok(Parsed::Run(args)) => args,
+        Ok(Parsed::Help) => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Ok(Parsed::Version) => {
+            println!("dcr {}", env!("CARGO_PKG_VERSION"));
+            return ExitCode::SUCCESS;
+        }
+        Err(message) => {
+            eprintln!("error[usage]: {message}\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error[internal]: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(args)) {
+        Ok(output) => {
+            println!("{output}");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("error[{}]: {}", error.kind(), error.message());
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+async fn run(args: Args) -> Result<Value, Error> {
+    let config = Config::load(&args.config)?;
+    let issuer = config.issuer.as_str().to_owned();
+    let session = Session::new(
+        config,
+        back_channel_client(),
+        Box::new(KeychainStore::new()),
+    );
+    let ua = ManualUserAgent {
+        open_browser: args.browser == Browser::System,
+    };
+    match args.command {
+        Command::Register => {
+            let view = session.register(&ua).await?;
+            let client_id = view.registration.map(|r| r.client_id);
+            Ok(json!({ "client_id": client_id }))
+        }
+        Command::Login { refresh, logout } => {
+            let mut view = session.sign_in(&ua).await?;
+            if refresh {
+                view = session.refresh().await?;
+            }
+            let user = view.user.ok_or(Error::NotSignedIn)?;
+            let mut out = json!({
+                "sub": user.sub,
+                "claims": user.claims,
+                "expires_in": view.access_token_expires_at.map(|at| (at - unix_now()).max(0)),
+            });
+            if refresh {
+                out["refreshed"] = json!(true);
+            }
+            if logout {
+                let after = session.sign_out(&ua).await?;
+                out["logged_out"] = json!(true);
+                // Whether the identity server confirmed the logout (RP-Initiated Logout §3).
+                out["server_logout"] = json!(after.last_event == Some(Event::SignedOut));
+            }
+            Ok(out)
+        }
+        Command::Status => {
+            let view = session.state().await?;
+            let registration = view.registration;
+            Ok(json!({
+                "registered": registration.is_some(),
+                "issuer": issuer,
+                "client_id": registration.as_ref().map(|r| r.client_id.clone()),
+                "registered_at": registration.as_ref().map(|r| r.registered_at),
+                // RFC 7591 §3.2.1 wire form: 0 means the secret never expires.
+                "client_secret_expires_at": registration.as_ref().map(|r| r.client_secret_expires_at.unwrap_or(0)),
+            }))
+        }
+        Command::Forget => {
+            let view = session.forget().await?;
+            Ok(json!({
+                "forgotten": true,
+                "server_deleted": view.last_event == Some(Event::Forgotten),
+            }))
+        }
+    }
 }

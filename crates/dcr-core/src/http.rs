@@ -153,3 +153,18 @@ pub async fn send(
         })?;
     Ok(read_capped(response).await?)
 }
+
+/// Sends prepared requests. The session holds one; production uses [`reqwest::Client`] (built
+/// with [`back_channel_client`]), and unit tests use a closure-backed fake server, so the whole
+/// state machine runs without a network.
+#[async_trait::async_trait]
+pub trait Transport: Send + Sync {
+    async fn send(&self, request: OutgoingRequest) -> Result<CappedResponse, SendError>;
+}
+
+#[async_trait::async_trait]
+impl Transport for reqwest::Client {
+    async fn send(&self, request: OutgoingRequest) -> Result<CappedResponse, SendError> {
+        send(self, request).await
+    }
+}

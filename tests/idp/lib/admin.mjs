@@ -2,6 +2,7 @@
 // client to a non-active status". Disabled (404) unless IDP_ADMIN_TOKEN is set.
 //   GET    /admin/clients        dynamic clients, without secrets
 //   DELETE /admin/clients/<id>   delete the client and revoke its grants, tokens and sessions
+//   GET    /admin/issued-secrets every secret value issued so far (see secrets.mjs)
 import { createHash, timingSafeEqual } from 'node:crypto';
 
 import { sendJson } from './http.mjs';
@@ -54,7 +55,7 @@ function revokeClient(store, clientId) {
   store.delete('Client', clientId);
 }
 
-export function adminHandler(store, { adminToken, log }) {
+export function adminHandler(store, { adminToken, log, secrets }) {
   return async function handle(req, res, subpath) {
     if (!adminToken) {
       sendJson(res, 404, { error: 'not_found' });
@@ -69,6 +70,11 @@ export function adminHandler(store, { adminToken, log }) {
       const clients = [...store.entries('Client')].map(([id, metadata]) => summary(id, metadata));
       clients.sort((a, b) => a.client_id_issued_at - b.client_id_issued_at);
       sendJson(res, 200, clients);
+      return;
+    }
+
+    if (subpath === '/issued-secrets' && req.method === 'GET' && secrets) {
+      sendJson(res, 200, secrets.list());
       return;
     }
 

@@ -30,7 +30,11 @@ fn app_binary() -> PathBuf {
     let path = std::env::var_os("DCR_APP_BINARY")
         .map(PathBuf::from)
         .expect("DCR_APP_BINARY is unset: run the end-to-end tests through `make test`");
-    assert!(path.exists(), "the app binary {} does not exist: build it with `cargo build -p dcr-desktop`", path.display());
+    assert!(
+        path.exists(),
+        "the app binary {} does not exist: build it with `cargo build -p dcr-desktop`",
+        path.display()
+    );
     path
 }
 
@@ -53,7 +57,12 @@ impl Desktop {
         let port = free_port();
         let native_port = free_port();
         let driver = Command::new("tauri-driver")
-            .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
+            .args([
+                "--port",
+                &port.to_string(),
+                "--native-port",
+                &native_port.to_string(),
+            ])
             .args(["--native-driver", "/usr/bin/WebKitWebDriver"])
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
@@ -67,7 +76,12 @@ impl Desktop {
         let url = format!("http://127.0.0.1:{port}");
         let mut last_error = String::new();
         for _ in 0..100 {
-            match ClientBuilder::rustls().expect("rustls setup").capabilities(capabilities.clone()).connect(&url).await {
+            match ClientBuilder::rustls()
+                .expect("rustls setup")
+                .capabilities(capabilities.clone())
+                .connect(&url)
+                .await
+            {
                 Ok(client) => return Desktop { client, driver },
                 Err(error) => last_error = error.to_string(),
             }
@@ -85,12 +99,133 @@ impl Desktop {
             .for_element(Locator::Css(css))
             .await
             .unwrap_or_else(|error| panic!("no element matches `{css}`: {error}"));
-        element.text().await.expect("cannot read the element's text")
+        element
+            .text()
+            .await
+            .expect("cannot read the element's text")
+    }
+
+    /// Waits until `css` is on the page and visible, then returns it.
+    pub async fn find(&self, css: &str) -> fantoccini::elements::Element {
+        self.client
+            .wait()
+            .at_most(Duration::from_secs(30))
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|error| panic!("no element matches `{css}`: {error}"))
+    }
+
+    pub async fn click(&self, css: &str) {
+        self.find(css)
+            .await
+            .click()
+            .await
+            .unwrap_or_else(|error| panic!("cannot click `{css}`: {error}"));
+    }
+
+    pub async fn type_into(&self, css: &str, text: &str) {
+        let element = self.find(css).await;
+        element
+            .clear()
+            .await
+            .unwrap_or_else(|error| panic!("cannot clear `{css}`: {error}"));
+        element
+            .send_keys(text)
+            .await
+            .unwrap_or_else(|error| panic!("cannot type into `{css}`: {error}"));
+    }
+
+    /// Polls until the element's text contains `needle` (screens re-render on events).
+    pub async fn wait_for_text(&self, css: &str, needle: &str) -> String {
+        let mut last = String::new();
+        for _ in 0..150 {
+            if let Ok(element) = self.client.find(Locator::Css(css)).await {
+                if let Ok(text) = element.text().await {
+                    if text.contains(needle) {
+                        return text;
+                    }
+                    last = text;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        panic!("`{css}` never contained {needle:?}; last text: {last:?}");
+    }
+
+    /// Whether an element is on the page right now (no waiting).
+    pub async fn has(&self, css: &str) -> bool {
+        self.client.find(Locator::Css(css)).await.is_ok()
+    }
+
+    /// The main window's handle: the first one the session saw.
+    pub async fn main_window(&self) -> fantoccini::wd::WindowHandle {
+        self.client.window().await.expect("no current window")
+    }
+
+    /// Waits for a second window (the sign-in window) and switches to it.
+    pub async fn switch_to_other_window(
+        &self,
+        main: &fantoccini::wd::WindowHandle,
+    ) -> fantoccini::wd::WindowHandle {
+        for _ in 0..150 {
+            if let Ok(handles) = self.client.windows().await {
+                if let Some(other) = handles.into_iter().find(|handle| handle != main) {
+                    self.client
+                        .switch_to_window(other.clone())
+                        .await
+                        .expect("cannot switch windows");
+                    return other;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        panic!("the sign-in window never opened");
+    }
+
+    /// Waits until only the main window is left, then switches back to it.
+    pub async fn back_to_main(&self, main: &fantoccini::wd::WindowHandle) {
+        for _ in 0..150 {
+            if let Ok(handles) = self.client.windows().await {
+                if handles.len() == 1 {
+                    break;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        self.client
+            .switch_to_window(main.clone())
+            .await
+            .expect("cannot switch back to the main window");
+    }
+
+    /// Runs script in the current window and returns its JSON result.
+    pub async fn eval(&self, script: &str) -> serde_json::Value {
+        self.client
+            .execute(script, vec![])
+            .await
+            .unwrap_or_else(|error| panic!("script failed: {error}"))
+    }
+
+    /// Runs async script (last argument is the callback) and returns its JSON result.
+    pub async fn eval_async(&self, script: &str) -> serde_json::Value {
+        self.client
+            .execute_async(script, vec![])
+            .await
+            .unwrap_or_else(|error| panic!("script failed: {error}"))
     }
 
     /// Saves a PNG of the window and prints its path, so a person can look at it.
     pub async fn screenshot(&self, name: &str) -> PathBuf {
-        let png = self.client.screenshot().await.expect("WebDriver could not take a screenshot");
+        // Let WebKit paint the latest render first: two animation frames.
+        let _ = self
+            .client
+            .execute_async("const done = arguments[arguments.length - 1]; requestAnimationFrame(() => requestAnimationFrame(() => done(true)));", vec![])
+            .await;
+        let png = self
+            .client
+            .screenshot()
+            .await
+            .expect("WebDriver could not take a screenshot");
         assert!(png.starts_with(b"\x89PNG"), "the screenshot is not a PNG");
         let path = screenshot_dir().join(format!("{name}.png"));
         std::fs::write(&path, png).expect("cannot write the screenshot");
@@ -103,7 +238,10 @@ impl Desktop {
     pub async fn close(mut self) {
         let _ = self.client.close().await;
         if let Some(pid) = self.driver.id() {
-            let _ = Command::new("kill").args(["-TERM", &pid.to_string()]).status().await;
+            let _ = Command::new("kill")
+                .args(["-TERM", &pid.to_string()])
+                .status()
+                .await;
         }
         let _ = tokio::time::timeout(Duration::from_secs(10), self.driver.wait()).await;
     }

@@ -1,4 +1,5 @@
 //! Shared by the test files in this folder (each file is its own crate, so not all use all).
 #![allow(dead_code)]
 
+pub mod app;
 pub mod desktop;

@@ -1,0 +1,67 @@
+//! The manual user agent: one line `open: <url>` on stderr, then one line on stdin, the full URL
+//! the browser ended on. An empty line or end of input is cancellation. This is the stable
+//! protocol scripts and tests drive, so nothing else is ever written to stderr before the read.
+
+use std::io::{BufRead, Write};
+
+use dcr_core::callback::parse_callback_url;
+use dcr_core::error::CallbackError;
+use dcr_core::{RedirectUri, UserAgent, UserAgentError};
+use url::Url;
+
+pub struct ManualUserAgent {
+    /// Also open the URL in the default browser (`--browser system`).
+    pub open_browser: bool,
+}
+
+#[async_trait::async_trait]
+impl UserAgent for ManualUserAgent {
+    async fn authorize(&self, url: Url, _redirect: &RedirectUri) -> Result<Url, UserAgentError> {
+        let open_browser = self.open_browser;
+        // std's stdin is one buffered reader for the whole process, so a second browser step
+        // (login --logout) reads the next line, not bytes a previous reader swallowed.
+        let line = tokio::task::spawn_blocking(move || -> std::io::Result<String> {
+            let mut stderr = std::io::stderr().lock();
+            writeln!(stderr, "open: {url}")?;
+            stderr.flush()?;
+            drop(stderr);
+            if open_browser {
+                open_in_browser(url.as_str());
+            }
+            let mut line = String::new();
+            std::io::stdin().lock().read_line(&mut line)?;
+            Ok(line)
+        })
+        .await
+        .map_err(|_| UserAgentError::Failed("the terminal step did not finish".into()))?
+        .map_err(|e| UserAgentError::Failed(format!("cannot use the terminal: {e}")))?;
+        match parse_callback_url(&line) {
+            Ok(url) => Ok(url),
+            Err(CallbackError::Cancelled) => Err(UserAgentError::Cancelled),
+            // The message names the problem, never the pasted text (it may hold a code).
+            Err(error) => Err(UserAgentError::Failed(format!(
+                "the pasted address is not usable: {error}"
+            ))),
+        }
+    }
+}
+
+/// Best effort: if it fails, the `open:` line is still there to copy.
+fn open_in_browser(url: &str) {
+    let mut command = if cfg!(target_os = "macos") {
+        std::process::Command::new("open")
+    } else if cfg!(windows) {
+        // `start` would split the URL at `&`; the URL handler takes it whole.
+        let mut c = std::process::Command::new("rundll32");
+        c.arg("url.dll,FileProtocolHandler");
+        c
+    } else {
+        std::process::Command::new("xdg-open")
+    };
+    let _ = command
+        .arg(url)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn();
+}

@@ -1,0 +1,189 @@
+use super::*;
+
+const CURITY: &str = r#"{"issuer": "https://baa467f55bc7.eu.ngrok.io/oauth/v2/oauth-anonymous","registrationClientID": "mobile-dcr-client","redirectUri": "io.curity.dcrclient:/callback","postLogoutRedirectUri": "io.curity.dcrclient:/logoutcallback","scope": "openid profile"}"#;
+
+fn with(extra: &str) -> String {
+    format!("{},{}}}", &CURITY[..CURITY.len() - 1], extra)
+}
+
+fn error_of(json: &str) -> String {
+    Config::from_json(json).unwrap_err().to_string()
+}
+
+#[test]
+fn curity_tutorial_config_loads_with_defaults() {
+    let config = Config::from_json(CURITY).unwrap();
+    assert_eq!(
+        config.issuer.as_str(),
+        "https://baa467f55bc7.eu.ngrok.io/oauth/v2/oauth-anonymous"
+    );
+    assert_eq!(config.registration_client_id, "mobile-dcr-client");
+    assert_eq!(config.redirect_uri.url().scheme(), "io.curity.dcrclient");
+    assert_eq!(config.redirect_uri.url().path(), "/callback");
+    assert_eq!(config.dcr_scope, "dcr");
+    assert_eq!(
+        config.token_endpoint_auth_method,
+        TokenEndpointAuthMethod::ClientSecretBasic
+    );
+    assert!(config.software_id.is_none());
+    assert!(!config.remember_sign_in);
+}
+
+#[test]
+fn optional_keys_are_read() {
+    let config = Config::from_json(&with(
+        r#""softwareId":"mobile-dcr-template-client","dcrScope":"dcr2","tokenEndpointAuthMethod":"client_secret_post","acrValues":["a:b","c"],"rememberSignIn":true,"userAgent":"system""#,
+    ))
+    .unwrap();
+    assert_eq!(
+        config.software_id.as_deref(),
+        Some("mobile-dcr-template-client")
+    );
+    assert_eq!(config.dcr_scope, "dcr2");
+    assert_eq!(
+        config.token_endpoint_auth_method,
+        TokenEndpointAuthMethod::ClientSecretPost
+    );
+    assert_eq!(config.acr_values.as_deref(), Some("a:b c"));
+    assert!(config.remember_sign_in);
+    assert_eq!(config.user_agent, Some(UserAgentKind::System));
+}
+
+#[test]
+fn unknown_key_is_named_with_the_fix() {
+    let message = error_of(&with(r#""registrationClientId":"x""#));
+    assert!(message.contains("`registrationClientId`"), "{message}");
+    assert!(message.contains("registrationClientID"), "{message}");
+    assert!(
+        message.contains("remove it or fix its spelling"),
+        "{message}"
+    );
+}
+
+#[test]
+fn missing_key_is_named_with_an_example() {
+    let message = error_of(r#"{"issuer":"https://a.example"}"#);
+    assert!(
+        message.contains("`registrationClientID` is required"),
+        "{message}"
+    );
+}
+
+#[test]
+fn wrong_type_names_the_key() {
+    let message = error_of(&with(r#""rememberSignIn":"yes""#));
+    assert!(
+        message.contains("`rememberSignIn`") && message.contains("true or false"),
+        "{message}"
+    );
+    let message = error_of(&CURITY.replace("\"openid profile\"", "42"));
+    assert!(message.contains("`scope`"), "{message}");
+}
+
+#[test]
+fn bad_auth_method_names_the_choices() {
+    let message = error_of(&with(r#""tokenEndpointAuthMethod":"private_key_jwt""#));
+    assert!(message.contains("client_secret_post"), "{message}");
+}
+
+#[test]
+fn syntax_error_and_non_object_are_reported() {
+    assert!(matches!(
+        Config::from_json("{"),
+        Err(ConfigError::Syntax { .. })
+    ));
+    assert!(matches!(
+        Config::from_json("[]"),
+        Err(ConfigError::Syntax { .. })
+    ));
+}
+
+#[test]
+fn n1_http_issuer_on_a_public_host_is_rejected() {
+    let json = CURITY.replace("https://baa467f55bc7", "http://baa467f55bc7");
+    let message = error_of(&json);
+    assert!(
+        message.contains("`issuer`") && message.contains("https"),
+        "{message}"
+    );
+}
+
+#[test]
+fn n1_http_issuer_on_loopback_is_accepted() {
+    for host in ["127.0.0.1:8443", "[::1]:8443", "localhost:8443"] {
+        let json = CURITY.replace(
+            "https://baa467f55bc7.eu.ngrok.io",
+            &format!("http://{host}"),
+        );
+        Config::from_json(&json).unwrap();
+    }
+    // A host that only starts like a loopback name is not one.
+    let json = CURITY.replace(
+        "https://baa467f55bc7.eu.ngrok.io",
+        "http://localhost.evil.example",
+    );
+    assert!(Config::from_json(&json).is_err());
+}
+
+#[test]
+fn issuer_keeps_its_exact_text_including_no_trailing_slash() {
+    let json = CURITY.replace(
+        "https://baa467f55bc7.eu.ngrok.io/oauth/v2/oauth-anonymous",
+        "https://idp.example",
+    );
+    let config = Config::from_json(&json).unwrap();
+    // Url would normalise this to "https://idp.example/"; discovery compares the original.
+    assert_eq!(config.issuer.as_str(), "https://idp.example");
+}
+
+#[test]
+fn redirect_uris_are_validated() {
+    for bad in [
+        "callback",
+        "http://example.com/cb",
+        "io.curity.dcrclient://host/callback",
+        "io.curity.dcrclient:/callback#frag",
+        "myapp:/callback",
+    ] {
+        let json = CURITY.replace("io.curity.dcrclient:/callback", bad);
+        let message = error_of(&json);
+        assert!(message.contains("`redirectUri`"), "{bad}: {message}");
+    }
+    let json = CURITY.replace(
+        "io.curity.dcrclient:/callback",
+        "http://127.0.0.1:7777/callback",
+    );
+    Config::from_json(&json).unwrap();
+}
+
+#[test]
+fn x3_redirect_match_is_exact_on_scheme_host_port_and_path() {
+    let custom = RedirectUri::parse("io.curity.dcrclient:/callback").unwrap();
+    assert!(custom.matches(&Url::parse("io.curity.dcrclient:/callback?code=a&state=b").unwrap()));
+    assert!(!custom.matches(&Url::parse("io.curity.dcrclient:/callback2?code=a").unwrap()));
+    assert!(!custom.matches(&Url::parse("io.curity.other:/callback?code=a").unwrap()));
+    assert!(!custom.matches(&Url::parse("io.curity.dcrclient://evil/callback").unwrap()));
+    let loopback = RedirectUri::parse("http://127.0.0.1:7777/cb").unwrap();
+    assert!(loopback.matches(&Url::parse("http://127.0.0.1:7777/cb?code=x").unwrap()));
+    assert!(!loopback.matches(&Url::parse("http://localhost:7777/cb?code=x").unwrap()));
+    assert!(!loopback.matches(&Url::parse("http://127.0.0.1:7778/cb?code=x").unwrap()));
+    assert!(!loopback.matches(&Url::parse("https://127.0.0.1:7777/cb?code=x").unwrap()));
+}
+
+#[test]
+fn scope_must_include_openid_and_be_well_formed() {
+    assert!(error_of(&CURITY.replace("openid profile", "profile")).contains("openid"));
+    assert!(error_of(&CURITY.replace("openid profile", "openid  profile")).contains("`scope`"));
+    assert!(error_of(&with(r#""dcrScope":"""#)).contains("`dcrScope`"));
+}
+
+#[test]
+fn load_reports_the_path_when_the_file_is_missing() {
+    let message = Config::load("/nonexistent/dcr/config.json")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        message.contains("/nonexistent/dcr/config.json"),
+        "{message}"
+    );
+}

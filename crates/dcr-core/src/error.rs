@@ -1,0 +1,259 @@
+//! Error types: one `#[non_exhaustive]` enum per concern, and the top-level [`Error`] that the
+//! shells show as `{kind, message}`.
+//!
+//! Variants are named for where things failed (transport, parse, status, an OAuth error body,
+//! a failed check), as in oauth2-rs. Decisions are made on the structured value or on
+//! [`Error::kind`], never on message text. No variant holds a secret: server text is sanitized
+//! on the way in ([`sanitize`]) and request URLs (which can carry a code) are never kept.
+
+use serde::ser::SerializeStruct;
+
+use crate::http::{ReadError, SendError};
+pub use crate::registration::RegistrationError;
+pub use crate::store::StoreError;
+
+mod concerns;
+
+pub use concerns::{
+    CallbackError, ConfigError, DiscoveryError, IdTokenError, LogoutError, TokenError,
+    UserAgentError, UserInfoError,
+};
+
+/// Longest message (in characters) the engine hands to a UI.
+pub const MAX_MESSAGE_CHARS: usize = 300;
+
+/// Makes untrusted text (a server's `error_description`, a URL fragment) safe to display:
+/// control characters are dropped (no terminal escapes, no fake log lines) and the result is
+/// cut to `max` characters.
+pub fn sanitize(text: &str, max: usize) -> String {
+    let cleaned: String = text
+        .chars()
+        .map(|c| if c.is_whitespace() { ' ' } else { c })
+        .filter(|c| !c.is_control())
+        .collect();
+    let cleaned = cleaned.trim();
+    if cleaned.chars().count() <= max {
+        return cleaned.to_owned();
+    }
+    let mut cut: String = cleaned.chars().take(max.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
+}
+
+/// An OAuth 2.0 error response (RFC 6749 §5.2, §4.1.2.1; RFC 7591 §3.2.2), kept structured.
+///
+/// Both fields are sanitized when parsed: `error` is limited to the RFC 6749 §A.7 character set
+/// and 64 characters, `error_description` to [`MAX_MESSAGE_CHARS`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OAuthError {
+    pub error: String,
+    pub description: Option<String>,
+}
+
+impl OAuthError {
+    pub fn new(error: &str, description: Option<&str>) -> Self {
+        // RFC 6749 §A.7: error = 1*NQSCHAR (%x20-21 / %x23-5B / %x5D-7E).
+        let error: String = error
+            .chars()
+            .filter(|c| matches!(*c, '\x20'..='\x21' | '\x23'..='\x5b' | '\x5d'..='\x7e'))
+            .take(64)
+            .collect();
+        let description = description
+            .map(|d| sanitize(d, MAX_MESSAGE_CHARS))
+            .filter(|d| !d.is_empty());
+        Self { error, description }
+    }
+
+    /// Parses `{"error": …, "error_description": …}`; `None` when the body is not one.
+    pub fn from_json(body: &[u8]) -> Option<Self> {
+        let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+        let error = value.get("error")?.as_str()?;
+        let description = value.get("error_description").and_then(|d| d.as_str());
+        Some(Self::new(error, description))
+    }
+
+    pub fn is(&self, code: &str) -> bool {
+        self.error == code
+    }
+}
+
+impl std::fmt::Display for OAuthError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.description {
+            Some(description) => write!(f, "{} ({})", self.error, description),
+            None => f.write_str(&self.error),
+        }
+    }
+}
+
+/// Every failure the engine reports to a shell.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Discovery(#[from] DiscoveryError),
+    #[error(transparent)]
+    Callback(#[from] CallbackError),
+    #[error(transparent)]
+    Token(#[from] TokenError),
+    #[error(transparent)]
+    IdToken(#[from] IdTokenError),
+    #[error(transparent)]
+    UserInfo(#[from] UserInfoError),
+    #[error(transparent)]
+    Logout(#[from] LogoutError),
+    #[error(transparent)]
+    Registration(#[from] RegistrationError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    UserAgent(#[from] UserAgentError),
+    /// `invalid_client` at the token endpoint: the per-install client was revoked, deleted or
+    /// expired (RFC 6749 §5.2). The registration has been wiped.
+    #[error("the identity server no longer accepts this device's registration (it was revoked, deleted or has expired); register this device again")]
+    ClientRevoked,
+    /// The stored client secret is past `client_secret_expires_at` (RFC 7591 §3.2.1).
+    #[error("this device's client secret has expired; register this device again")]
+    SecretExpired,
+    #[error("this device is not registered yet; register it first")]
+    NotRegistered,
+    #[error("you are not signed in")]
+    NotSignedIn,
+}
+
+impl Error {
+    /// A stable camelCase identifier for the UI and scripts. Never changes for a given failure.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::Config(_) => "config",
+            Error::Discovery(e) => match e {
+                DiscoveryError::Transport(t) => send_kind(t),
+                _ => "discovery",
+            },
+            Error::Callback(e) => match e {
+                CallbackError::Cancelled | CallbackError::AccessDenied { .. } => "cancelled",
+                CallbackError::StateMismatch => "stateMismatch",
+                CallbackError::IssuerMismatch | CallbackError::IssuerMissing => "issuerMismatch",
+                CallbackError::RedirectMismatch => "redirectMismatch",
+                CallbackError::Server(_) => "authorizationFailed",
+                _ => "invalidCallback",
+            },
+            Error::Token(e) => match e {
+                TokenError::Transport(t) => send_kind(t),
+                TokenError::Server(o) if o.is("invalid_client") => "invalidClient",
+                TokenError::Server(o) if o.is("invalid_grant") => "invalidGrant",
+                TokenError::Server(_) => "serverError",
+                TokenError::UnexpectedStatus(status) if *status >= 500 => "serverError",
+                _ => "invalidResponse",
+            },
+            Error::IdToken(IdTokenError::Transport(t)) => send_kind(t),
+            Error::IdToken(_) => "idTokenInvalid",
+            Error::UserInfo(UserInfoError::Transport(t)) => send_kind(t),
+            Error::UserInfo(_) => "userInfoInvalid",
+            Error::Logout(_) => "logout",
+            Error::Registration(e) => registration_kind(e),
+            Error::Store(e) => store_kind(e),
+            Error::UserAgent(UserAgentError::Cancelled) => "cancelled",
+            Error::UserAgent(_) => "userAgent",
+            Error::ClientRevoked => "invalidClient",
+            Error::SecretExpired => "secretExpired",
+            Error::NotRegistered => "notRegistered",
+            Error::NotSignedIn => "notSignedIn",
+        }
+    }
+
+    /// Plain text safe to show: no control characters, at most [`MAX_MESSAGE_CHARS`], and no
+    /// secrets (no variant holds one).
+    pub fn message(&self) -> String {
+        sanitize(&self.to_string(), MAX_MESSAGE_CHARS)
+    }
+
+    /// Whether the user backed out (closed the window, `access_denied`): not an error screen.
+    pub fn is_cancelled(&self) -> bool {
+        self.kind() == "cancelled"
+    }
+}
+
+fn send_kind(error: &SendError) -> &'static str {
+    match error {
+        SendError::Read(ReadError::TooLarge) => "responseTooLarge",
+        _ => "unreachable",
+    }
+}
+
+fn registration_kind(error: &RegistrationError) -> &'static str {
+    match error {
+        RegistrationError::Transport(t) => send_kind(t),
+        // dcrTokenRejected, registrationRejected, invalidResponse.
+        other => other.kind(),
+    }
+}
+
+fn store_kind(error: &StoreError) -> &'static str {
+    // keychainLocked, keychainUnavailable, keychainCorrupt, keychainEntryTooLarge.
+    error.kind()
+}
+
+/// `{kind, message}` and nothing else: the shells send this to the webview (Z2).
+impl serde::Serialize for Error {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut state = serializer.serialize_struct("Error", 2)?;
+        state.serialize_field("kind", self.kind())?;
+        state.serialize_field("message", &self.message())?;
+        state.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sanitize_strips_control_characters_and_truncates() {
+        let hostile = format!("bad\u{1b}[31m\nline\r\u{0}{}", "x".repeat(1000));
+        let clean = sanitize(&hostile, MAX_MESSAGE_CHARS);
+        assert!(!clean.chars().any(char::is_control));
+        assert_eq!(clean.chars().count(), MAX_MESSAGE_CHARS);
+        assert!(clean.starts_with("bad[31m line"));
+    }
+
+    #[test]
+    fn r1_oauth_error_body_is_structured_and_sanitized() {
+        let body = br#"{"error":"invalid_client_metadata\n","error_description":"no\u0007 way"}"#;
+        let parsed = OAuthError::from_json(body).unwrap();
+        assert_eq!(parsed.error, "invalid_client_metadata");
+        assert_eq!(parsed.description.as_deref(), Some("no way"));
+        assert!(OAuthError::from_json(b"<html>").is_none());
+        assert!(OAuthError::from_json(br#"{"error": 5}"#).is_none());
+    }
+
+    #[test]
+    fn kinds_are_stable_and_serialize_as_kind_and_message_only() {
+        let error = Error::Token(TokenError::Server(OAuthError::new(
+            "invalid_grant",
+            Some("code expired"),
+        )));
+        assert_eq!(error.kind(), "invalidGrant");
+        let json = serde_json::to_value(&error).unwrap();
+        assert_eq!(json.as_object().unwrap().len(), 2);
+        assert_eq!(json["kind"], "invalidGrant");
+        assert!(json["message"].as_str().unwrap().contains("code expired"));
+        assert_eq!(Error::ClientRevoked.kind(), "invalidClient");
+        assert_eq!(Error::from(CallbackError::Cancelled).kind(), "cancelled");
+        assert_eq!(Error::from(UserAgentError::Cancelled).kind(), "cancelled");
+        assert_eq!(
+            Error::from(CallbackError::StateMismatch).kind(),
+            "stateMismatch"
+        );
+        assert_eq!(Error::from(StoreError::Locked).kind(), "keychainLocked");
+    }
+
+    #[test]
+    fn message_is_truncated() {
+        let long = OAuthError::new("server_error", Some(&"y".repeat(2000)));
+        let error = Error::Token(TokenError::Server(long));
+        assert!(error.message().chars().count() <= MAX_MESSAGE_CHARS);
+    }
+}

@@ -1,0 +1,253 @@
+//! Dynamic Client Registration with an initial access token (RFC 7591), and reading and deleting
+//! the registration afterwards (RFC 7592).
+//!
+//! The flow follows Curity's "Mobile DCR with AppAuth" tutorial: the registration login gives an
+//! access token with the `dcr` scope, which is sent as `Authorization: Bearer` (RFC 7591 §3,
+//! RFC 6750 §2.1) with either the full client metadata or the templatized `{"software_id": …}`
+//! body. The response gives this install its own `client_id` and `client_secret`.
+//!
+//! As everywhere in the engine, each exchange is a pure `prepare_*` that builds an
+//! [`OutgoingRequest`] and a pure `*_response` that checks the [`CappedResponse`]; the session
+//! sends the request in between. The parsers never echo a response body: a registration response
+//! carries the client secret and the registration access token.
+
+use serde::Serialize;
+use url::Url;
+
+use crate::config::TokenEndpointAuthMethod;
+use crate::error::OAuthError;
+use crate::http::{CappedResponse, Method, OutgoingRequest, SendError};
+use crate::Secret;
+
+mod management;
+mod parse;
+#[cfg(test)]
+mod tests;
+
+pub use management::{delete_response, prepare_delete, prepare_read, read_response, ClientStatus};
+pub(crate) use parse::{parse_registration, WipeOnDrop};
+
+const APPLICATION_JSON: &str = "application/json";
+
+/// The registration request body (RFC 7591 §2, §3.1), in one of the two forms the tutorial uses.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct RegistrationBody(Body);
+
+// Field order is the seed's, so the serialized body matches the tutorial byte for byte.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+enum Body {
+    Full {
+        redirect_uris: [String; 1],
+        post_logout_redirect_uris: [String; 1],
+        application_type: &'static str,
+        grant_types: [&'static str; 1],
+        scope: String,
+        token_endpoint_auth_method: TokenEndpointAuthMethod,
+    },
+    Templatized {
+        software_id: String,
+    },
+}
+
+impl RegistrationBody {
+    /// Non-templatized DCR: every client setting is sent. `application_type: native` is what
+    /// allows a custom-scheme redirect URI (OIDC Registration §2, RFC 8252 §8.4).
+    pub fn full(
+        redirect_uri: &str,
+        post_logout_redirect_uri: &str,
+        scope: &str,
+        token_endpoint_auth_method: TokenEndpointAuthMethod,
+    ) -> Self {
+        Self(Body::Full {
+            redirect_uris: [redirect_uri.to_owned()],
+            post_logout_redirect_uris: [post_logout_redirect_uri.to_owned()],
+            application_type: "native",
+            grant_types: ["authorization_code"],
+            scope: scope.to_owned(),
+            token_endpoint_auth_method,
+        })
+    }
+
+    /// Templatized DCR: the server copies a template client's settings (RFC 7591 §2 `software_id`).
+    pub fn templatized(software_id: &str) -> Self {
+        Self(Body::Templatized {
+            software_id: software_id.to_owned(),
+        })
+    }
+
+    pub fn is_templatized(&self) -> bool {
+        matches!(self.0, Body::Templatized { .. })
+    }
+
+    /// The exact JSON sent on the wire.
+    pub fn to_json(&self) -> String {
+        // Strings, fixed arrays and a unit enum cannot fail to serialize.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+/// When the client secret stops working (RFC 7591 §3.2.1 `client_secret_expires_at`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretExpiry {
+    /// `0`: the secret does not expire. (openidconnect 4 turns this into 1970; we do not.)
+    Never,
+    /// Seconds since the Unix epoch.
+    At(i64),
+}
+
+impl SecretExpiry {
+    /// The RFC 7591 wire value: `0` for never.
+    pub fn as_unix(self) -> i64 {
+        match self {
+            Self::Never => 0,
+            Self::At(at) => at,
+        }
+    }
+}
+
+/// This install's client, as registered (RFC 7591 §3.2.1, RFC 7592 §3).
+///
+/// `Debug` is safe: every secret field is a [`Secret`]. Not `Serialize`: the keychain stores
+/// [`Self::response_json`], and the typed fields are derived from it again on load.
+#[derive(Debug, Clone)]
+pub struct ClientRegistration {
+    pub client_id: String,
+    pub client_secret: Option<Secret>,
+    pub client_secret_expires_at: SecretExpiry,
+    pub token_endpoint_auth_method: TokenEndpointAuthMethod,
+    pub registration_access_token: Option<Secret>,
+    pub registration_client_uri: Option<Url>,
+    pub client_id_issued_at: Option<i64>,
+    /// The whole registration response (a JSON object), kept as the tutorial keeps it.
+    pub response_json: Secret,
+}
+
+impl ClientRegistration {
+    /// R6: the secret must be replaced (by registering again) before it is used.
+    pub fn secret_expired(&self, now_unix: i64) -> bool {
+        match self.client_secret_expires_at {
+            SecretExpiry::Never => false,
+            SecretExpiry::At(at) => now_unix >= at,
+        }
+    }
+}
+
+/// Why a registration, read or delete failed. Every message is safe to display.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RegistrationError {
+    /// The session fills this in when the request could not be sent.
+    #[error(transparent)]
+    Transport(SendError),
+    /// R2 (RFC 6750 §3.1): the DCR token is expired, revoked or lacks the `dcr` scope.
+    #[error("the identity server did not accept the registration sign-in token (expired, revoked or missing the `dcr` scope); sign in again to register this device")]
+    InvalidToken,
+    /// R1 (RFC 7591 §3.2.2): the server refused the metadata. Both fields are sanitized.
+    #[error("the identity server refused to register this device: {error}{}", .description.as_deref().map(|d| format!(" ({d})")).unwrap_or_default())]
+    Rejected {
+        error: String,
+        description: Option<String>,
+    },
+    /// R3: anything but 201/200 (and the statuses above), redirects included.
+    #[error("the registration endpoint answered with unexpected HTTP status {0}")]
+    UnexpectedStatus(u16),
+    #[error("the registration response is not usable: {0}")]
+    Parse(&'static str),
+    #[error("the registration response has no `{0}`")]
+    MissingField(&'static str),
+    #[error("the registration response does not list this app's redirect URI")]
+    RedirectUriMissing,
+    /// R6: a fresh secret that is already past `client_secret_expires_at`.
+    #[error("the identity server issued a client secret that has already expired; check the server's clock and its client secret lifetime")]
+    SecretAlreadyExpired,
+    /// The server chose an authentication method other than client_secret_basic/_post.
+    #[error("the identity server registered this device for token endpoint authentication \"{0}\", but this app only supports client_secret_basic and client_secret_post")]
+    UnsupportedAuthMethod(String),
+}
+
+impl RegistrationError {
+    /// A stable camelCase identifier.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Transport(_) => "unreachable",
+            Self::InvalidToken => "dcrTokenRejected",
+            Self::Rejected { .. } => "registrationRejected",
+            _ => "invalidResponse",
+        }
+    }
+}
+
+/// The RFC 7591 §3.1 request: POST the JSON body with the DCR token as a Bearer token.
+pub fn prepare_registration(
+    endpoint: &Url,
+    dcr_token: &Secret,
+    body: &RegistrationBody,
+) -> OutgoingRequest {
+    OutgoingRequest {
+        method: Method::Post,
+        url: endpoint.clone(),
+        authorization: Some(bearer(dcr_token)),
+        content_type: Some(APPLICATION_JSON),
+        body: Some(Secret::new(body.to_json())),
+    }
+}
+
+/// Checks the RFC 7591 §3.2 response and returns the registration to store.
+pub fn registration_response(
+    resp: CappedResponse,
+    expected_redirect_uri: &str,
+    now_unix: i64,
+) -> Result<ClientRegistration, RegistrationError> {
+    match resp.status {
+        // RFC 7591 §3.2.1 says 201; 200 is common enough to accept (R3).
+        200 | 201 => {}
+        400 => {
+            return Err(
+                oauth_error(&resp.body).map_or(RegistrationError::UnexpectedStatus(400), rejected)
+            )
+        }
+        401 | 403 => return Err(token_refused(resp.status, &resp.body)),
+        other => return Err(RegistrationError::UnexpectedStatus(other)),
+    }
+    let json = parse::body_text(resp.body)?;
+    let registration = parse_registration(json, Some(expected_redirect_uri))?;
+    // R6: re-registering would only get another dead secret, so this is an error, not a retry.
+    if registration.secret_expired(now_unix) {
+        return Err(RegistrationError::SecretAlreadyExpired);
+    }
+    Ok(registration)
+}
+
+fn bearer(token: &Secret) -> Secret {
+    // Built at its final size so no partial copy of the token is left in a freed buffer.
+    let mut header = String::with_capacity(7 + token.expose().len());
+    header.push_str("Bearer ");
+    header.push_str(token.expose());
+    Secret::new(header)
+}
+
+fn oauth_error(body: &[u8]) -> Option<OAuthError> {
+    OAuthError::from_json(body).filter(|error| !error.error.is_empty())
+}
+
+fn rejected(error: OAuthError) -> RegistrationError {
+    RegistrationError::Rejected {
+        error: error.error,
+        description: error.description,
+    }
+}
+
+/// R2 (RFC 6750 §3.1): a 401 means the token itself was refused, whatever the body says; a 403
+/// is a token problem only for `insufficient_scope` / `invalid_token`.
+fn token_refused(status: u16, body: &[u8]) -> RegistrationError {
+    match (status, oauth_error(body)) {
+        (401, _) => RegistrationError::InvalidToken,
+        (_, Some(error)) if error.is("insufficient_scope") || error.is("invalid_token") => {
+            RegistrationError::InvalidToken
+        }
+        (_, Some(error)) => rejected(error),
+        (status, None) => RegistrationError::UnexpectedStatus(status),
+    }
+}

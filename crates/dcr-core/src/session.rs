@@ -1,0 +1,368 @@
+//! The state machine, and the only owner of mutable state.
+//!
+//! `Unregistered → register → Registered → sign_in → SignedIn → refresh* → sign_out → Registered`
+//!
+//! Two tokio mutexes: `op` serializes whole operations (so two refreshes never race on a rotated
+//! refresh token, F3), and `inner` guards the data for short moments only, so [`Session::state`]
+//! answers while a browser step is open. Every operation computes its result first and commits
+//! it in one step, so a failure or cancellation leaves the state exactly as it was.
+
+mod steps;
+mod view;
+
+use std::sync::Arc;
+
+use tokio::sync::Mutex;
+use tracing::{info, warn};
+
+pub use view::{Event, Reason, RegistrationView, StateName, StateView, UserView};
+
+use crate::config::Config;
+use crate::discovery::ProviderMetadata;
+use crate::error::Error;
+use crate::http::Transport;
+use crate::id_token::{IdToken, Jwks};
+use crate::registration::SecretExpiry;
+use crate::store::{RegistrationStore, StoreError, StoreKey, StoredRegistration};
+use crate::user_agent::UserAgent;
+use crate::Secret;
+
+/// The engine's one stateful object. `Send + Sync`; every method takes `&self`.
+pub struct Session {
+    config: Config,
+    http: Arc<dyn Transport>,
+    store: Arc<dyn RegistrationStore>,
+    key: StoreKey,
+    op: Mutex<()>,
+    inner: Mutex<Inner>,
+}
+
+#[derive(Default)]
+struct Inner {
+    /// Whether the store has been read (lazily, on first use).
+    loaded: bool,
+    registration: Option<StoredRegistration>,
+    tokens: Option<Tokens>,
+    reason: Option<Reason>,
+    last_event: Option<Event>,
+    /// Discovery, once per session.
+    metadata: Option<Arc<ProviderMetadata>>,
+    /// The key set and when it was fetched (D6).
+    jwks: Option<(Arc<Jwks>, i64)>,
+}
+
+/// Tokens of the signed-in user. Never leaves the engine.
+#[derive(Clone)]
+struct Tokens {
+    access_token: Secret,
+    refresh_token: Option<Secret>,
+    /// The last valid ID token: a refresh may not return one, and logout needs the hint.
+    id_token: IdToken,
+    expires_at: Option<i64>,
+    userinfo: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+pub(crate) fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+impl Session {
+    /// A session over the real back channel. Build `http` with [`crate::http::back_channel_client`].
+    pub fn new(config: Config, http: reqwest::Client, store: Box<dyn RegistrationStore>) -> Self {
+        Self::with_transport(config, Arc::new(http), store)
+    }
+
+    /// A session over any [`Transport`] (tests use a fake identity server).
+    pub fn with_transport(
+        config: Config,
+        http: Arc<dyn Transport>,
+        store: Box<dyn RegistrationStore>,
+    ) -> Self {
+        // S6: the key binds the entry to this issuer, client, redirect and software id.
+        let key = StoreKey::new(
+            config.issuer.as_str(),
+            &config.registration_client_id,
+            config.redirect_uri.as_str(),
+            config.software_id.as_deref(),
+        );
+        Self {
+            config,
+            http,
+            store: Arc::from(store),
+            key,
+            op: Mutex::new(()),
+            inner: Mutex::new(Inner::default()),
+        }
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The current state. The first call restores the registration from the keychain; a locked
+    /// or unavailable keychain is an error here, never "unregistered" (S2).
+    pub async fn state(&self) -> Result<StateView, Error> {
+        if !self.inner.lock().await.loaded {
+            let _op = self.op.lock().await;
+            self.ensure_loaded().await?;
+        }
+        Ok(self.view().await)
+    }
+
+    /// Registration login + RFC 7591 registration + keychain save. A no-op when a registration
+    /// with a live secret exists (`lastEvent: alreadyRegistered`): forget first to replace it.
+    pub async fn register(&self, ua: &dyn UserAgent) -> Result<StateView, Error> {
+        let _op = self.op.lock().await;
+        self.ensure_loaded().await?;
+        let existing = self.inner.lock().await.registration.clone();
+        match existing {
+            Some(stored) if !stored.registration.secret_expired(now()) => {
+                self.inner.lock().await.last_event = Some(Event::AlreadyRegistered);
+            }
+            old => {
+                let fresh = self.register_new(ua).await?;
+                self.commit_registration(fresh, old.is_some()).await;
+                if let Some(old) = old {
+                    self.delete_on_server(&old).await;
+                }
+            }
+        }
+        Ok(self.view().await)
+    }
+
+    /// The SSO sign-in with the per-install client. Registers again first when the stored
+    /// secret has expired (R6).
+    pub async fn sign_in(&self, ua: &dyn UserAgent) -> Result<StateView, Error> {
+        let _op = self.op.lock().await;
+        self.ensure_loaded().await?;
+        let mut stored = self
+            .inner
+            .lock()
+            .await
+            .registration
+            .clone()
+            .ok_or(Error::NotRegistered)?;
+        if stored.registration.secret_expired(now()) {
+            info!(client_id = %stored.registration.client_id, "client secret expired; registering again");
+            let fresh = self.register_new(ua).await?;
+            self.commit_registration(fresh.clone(), true).await;
+            self.delete_on_server(&stored).await;
+            stored = fresh;
+        }
+        let tokens = match self.sign_in_with(&stored, ua).await {
+            Err(error) if is_invalid_client(&error) => return Err(self.revoked().await),
+            other => other?,
+        };
+        let mut inner = self.inner.lock().await;
+        inner.tokens = Some(tokens);
+        inner.reason = None;
+        inner.last_event = Some(Event::SignedIn);
+        info!(client_id = %stored.registration.client_id, "signed in");
+        drop(inner);
+        Ok(self.view().await)
+    }
+
+    /// One refresh (RFC 6749 §6), serialized with every other operation (F3).
+    pub async fn refresh(&self) -> Result<StateView, Error> {
+        let _op = self.op.lock().await;
+        self.ensure_loaded().await?;
+        let (stored, tokens) = {
+            let inner = self.inner.lock().await;
+            let stored = inner.registration.clone().ok_or(Error::NotRegistered)?;
+            let tokens = inner.tokens.clone().ok_or(Error::NotSignedIn)?;
+            (stored, tokens)
+        };
+        if stored.registration.secret_expired(now()) {
+            // R6: the secret may not be used; the next sign-in registers again.
+            let mut inner = self.inner.lock().await;
+            inner.tokens = None;
+            inner.reason = Some(Reason::SecretExpired);
+            return Err(Error::SecretExpired);
+        }
+        match self.refresh_with(&stored, tokens).await {
+            Ok(tokens) => {
+                let mut inner = self.inner.lock().await;
+                inner.tokens = Some(tokens);
+                inner.last_event = Some(Event::Refreshed);
+                info!("tokens refreshed");
+                drop(inner);
+                Ok(self.view().await)
+            }
+            Err(error) if is_invalid_client(&error) => Err(self.revoked().await),
+            Err(error) => {
+                warn!(kind = error.kind(), "refresh failed");
+                // F1: invalid_grant drops the tokens and keeps the registration; so does an
+                // invalid ID token (the old refresh token may already be rotated away).
+                // Network and server errors keep the tokens for a later retry.
+                if matches!(error.kind(), "invalidGrant" | "idTokenInvalid") {
+                    let mut inner = self.inner.lock().await;
+                    inner.tokens = None;
+                    inner.reason = Some(Reason::SessionExpired);
+                }
+                Err(error)
+            }
+        }
+    }
+
+    /// RP-initiated logout. Local tokens are wiped first and stay wiped whatever the server
+    /// part does (L1); `lastEvent` says whether the server confirmed (`signedOut`) or not.
+    pub async fn sign_out(&self, ua: &dyn UserAgent) -> Result<StateView, Error> {
+        let _op = self.op.lock().await;
+        self.ensure_loaded().await?;
+        let (tokens, client_id) = {
+            let mut inner = self.inner.lock().await;
+            let tokens = inner.tokens.take();
+            inner.last_event = Some(Event::SignedOutLocally);
+            let client_id = inner
+                .registration
+                .as_ref()
+                .map(|s| s.registration.client_id.clone());
+            (tokens, client_id)
+        };
+        if let (Some(tokens), Some(client_id)) = (tokens, client_id) {
+            info!("signed out locally; ending the server session");
+            let confirmed = self.end_server_session(tokens, &client_id, ua).await;
+            if confirmed {
+                self.inner.lock().await.last_event = Some(Event::SignedOut);
+            }
+        }
+        Ok(self.view().await)
+    }
+
+    /// "Forget this device": RFC 7592 delete, then the keychain entry and all tokens.
+    pub async fn forget(&self) -> Result<StateView, Error> {
+        let _op = self.op.lock().await;
+        self.ensure_loaded().await?;
+        let Some(stored) = self.inner.lock().await.registration.clone() else {
+            return Ok(self.view().await);
+        };
+        let server_deleted = self.delete_on_server(&stored).await;
+        self.store_call(|store, key| store.delete(key)).await?;
+        let mut inner = self.inner.lock().await;
+        inner.registration = None;
+        inner.tokens = None;
+        inner.reason = None;
+        inner.last_event = Some(if server_deleted {
+            Event::Forgotten
+        } else {
+            Event::ForgottenLocally
+        });
+        info!(server_deleted, "registration forgotten");
+        drop(inner);
+        Ok(self.view().await)
+    }
+
+    /// The first-run path: register, then the SSO sign-in (one password in total).
+    pub async fn register_and_sign_in(&self, ua: &dyn UserAgent) -> Result<StateView, Error> {
+        self.register(ua).await?;
+        self.sign_in(ua).await
+    }
+
+    async fn ensure_loaded(&self) -> Result<(), Error> {
+        if self.inner.lock().await.loaded {
+            return Ok(());
+        }
+        let loaded = self.store_call(|store, key| store.load(key)).await;
+        let mut inner = self.inner.lock().await;
+        match loaded {
+            Ok(found) => {
+                if found.is_some() {
+                    inner.last_event = Some(Event::Restored);
+                }
+                inner.registration = found;
+            }
+            // S3: discard the damaged entry and start unregistered. A failed delete does not
+            // matter: the next save overwrites the same entry.
+            Err(Error::Store(StoreError::Corrupt)) => {
+                warn!("the keychain entry is corrupt; discarding it");
+                drop(inner);
+                let _ = self.store_call(|store, key| store.delete(key)).await;
+                inner = self.inner.lock().await;
+                inner.reason = Some(Reason::CorruptEntry);
+            }
+            Err(error) => return Err(error),
+        }
+        inner.loaded = true;
+        Ok(())
+    }
+
+    /// Runs a blocking store call off the async runtime.
+    async fn store_call<T: Send + 'static>(
+        &self,
+        call: impl FnOnce(&dyn RegistrationStore, &StoreKey) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, Error> {
+        let (store, key) = (self.store.clone(), self.key.clone());
+        tokio::task::spawn_blocking(move || call(store.as_ref(), &key))
+            .await
+            .map_err(|_| StoreError::Unavailable("the keychain call did not finish".into()))?
+            .map_err(Error::from)
+    }
+
+    async fn commit_registration(&self, stored: StoredRegistration, again: bool) {
+        let mut inner = self.inner.lock().await;
+        info!(client_id = %stored.registration.client_id, "registered");
+        inner.registration = Some(stored);
+        inner.tokens = None;
+        inner.reason = None;
+        inner.last_event = Some(if again {
+            Event::Reregistered
+        } else {
+            Event::Registered
+        });
+    }
+
+    /// T2: `invalid_client` means the client is dead. Wipe it, say why, and do not retry.
+    async fn revoked(&self) -> Error {
+        warn!("the identity server rejected this device's client; wiping the registration");
+        if let Err(error) = self.store_call(|store, key| store.delete(key)).await {
+            warn!(kind = error.kind(), "could not delete the keychain entry");
+        }
+        let mut inner = self.inner.lock().await;
+        inner.registration = None;
+        inner.tokens = None;
+        inner.reason = Some(Reason::Revoked);
+        inner.last_event = Some(Event::Revoked);
+        Error::ClientRevoked
+    }
+
+    async fn view(&self) -> StateView {
+        let inner = self.inner.lock().await;
+        let registration = inner.registration.as_ref().map(|stored| RegistrationView {
+            client_id: stored.registration.client_id.clone(),
+            registered_at: stored.registered_at,
+            client_secret_expires_at: match stored.registration.client_secret_expires_at {
+                SecretExpiry::Never => None,
+                SecretExpiry::At(at) => Some(at),
+            },
+            templatized: self.config.software_id.is_some(),
+        });
+        let tokens = inner.tokens.as_ref();
+        StateView {
+            state: match (&registration, tokens) {
+                (None, _) => StateName::Unregistered,
+                (Some(_), None) => StateName::Registered,
+                (Some(_), Some(_)) => StateName::SignedIn,
+            },
+            reason: inner.reason,
+            user: tokens.map(|t| UserView {
+                sub: t.id_token.claims.sub.clone(),
+                name: t.id_token.claims.name.clone(),
+                claims: view::display_claims(&t.id_token.claims.all, t.userinfo.as_ref()),
+            }),
+            access_token_expires_at: tokens.and_then(|t| t.expires_at),
+            token_fingerprint: tokens.map(|t| t.access_token.fingerprint()),
+            last_event: inner.last_event,
+            registration,
+        }
+    }
+}
+
+fn is_invalid_client(error: &Error) -> bool {
+    error.kind() == "invalidClient"
+}
+
+#[cfg(test)]
+mod tests;

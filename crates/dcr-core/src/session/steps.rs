@@ -1,0 +1,375 @@
+//! The network steps the session walks through. Each is `prepare_*` → send → `*_response`; none
+//! of them commits state (the public methods in `session.rs` do, after everything succeeded).
+//! Callers hold the `op` lock.
+
+use std::sync::Arc;
+
+use tracing::{debug, info, warn};
+
+use super::{now, Session, Tokens};
+use crate::authorize::{prepare_authorization, AuthorizationParams};
+use crate::callback::check_callback;
+use crate::discovery::{discovery_response, prepare_discovery, ProviderMetadata};
+use crate::error::{
+    DiscoveryError, Error, IdTokenError, RegistrationError, TokenError, UserInfoError,
+};
+use crate::http::{CappedResponse, OutgoingRequest, SendError};
+use crate::id_token::{
+    jwks_response, prepare_jwks, should_refetch, verify_id_token, IdToken, IdTokenExpectations,
+    Jwks,
+};
+use crate::logout::{check_logout_callback, end_session_url};
+use crate::registration::{
+    delete_response, prepare_delete, prepare_registration, registration_response,
+    ClientRegistration, RegistrationBody,
+};
+use crate::store::StoredRegistration;
+use crate::token::{
+    prepare_code_exchange, prepare_refresh, prepare_revocation, revocation_response,
+    token_response, ClientAuth,
+};
+use crate::user_agent::UserAgent;
+use crate::userinfo::{prepare_userinfo, userinfo_response};
+use crate::Secret;
+
+impl Session {
+    async fn send(&self, request: OutgoingRequest) -> Result<CappedResponse, SendError> {
+        // Method and host only: URLs may carry state, and bodies carry secrets.
+        debug!(method = ?request.method, host = request.url.host_str().unwrap_or_default(), "back-channel request");
+        self.http.send(request).await
+    }
+
+    /// Discovery, fetched once per session (and cached only when it validated, D1).
+    pub(super) async fn metadata(&self) -> Result<Arc<ProviderMetadata>, Error> {
+        if let Some(metadata) = self.inner.lock().await.metadata.clone() {
+            return Ok(metadata);
+        }
+        let response = self
+            .send(prepare_discovery(&self.config.issuer))
+            .await
+            .map_err(DiscoveryError::Transport)?;
+        let metadata = Arc::new(discovery_response(response, &self.config.issuer)?);
+        self.inner.lock().await.metadata = Some(metadata.clone());
+        Ok(metadata)
+    }
+
+    /// The registration login (static public client, scope `dcr`, `prompt=login`), the RFC 7591
+    /// request with the resulting DCR token, and the keychain save. The DCR token lives only
+    /// inside this function.
+    pub(super) async fn register_new(
+        &self,
+        ua: &dyn UserAgent,
+    ) -> Result<StoredRegistration, Error> {
+        let config = &self.config;
+        let metadata = self.metadata().await?;
+        let (url, pending) =
+            prepare_authorization(&metadata, &AuthorizationParams::registration(config));
+        info!(client_id = %config.registration_client_id, "registration login: waiting for the user agent");
+        let redirect = ua.authorize(url, &config.redirect_uri).await?;
+        let code = check_callback(&redirect, &pending)?;
+        let auth = ClientAuth::Public {
+            client_id: &config.registration_client_id,
+        };
+        let (request, _nonce) =
+            prepare_code_exchange(&metadata.token_endpoint, pending, code, &auth);
+        let response = self.send(request).await.map_err(TokenError::Transport)?;
+        let dcr_token = token_response(response, false)?.access_token;
+
+        let body = match &config.software_id {
+            Some(software_id) => RegistrationBody::templatized(software_id),
+            None => RegistrationBody::full(
+                config.redirect_uri.as_str(),
+                config.post_logout_redirect_uri.as_str(),
+                &config.scope,
+                config.token_endpoint_auth_method,
+            ),
+        };
+        let request = prepare_registration(&metadata.registration_endpoint, &dcr_token, &body);
+        drop(dcr_token);
+        let response = self
+            .send(request)
+            .await
+            .map_err(RegistrationError::Transport)?;
+        let registration = registration_response(response, config.redirect_uri.as_str(), now())?;
+        let stored = StoredRegistration {
+            registration,
+            registered_at: now(),
+        };
+
+        let saved = stored.clone();
+        if let Err(error) = self
+            .store_call(move |store, key| store.save(key, &saved))
+            .await
+        {
+            // S1: the client exists on the server but we cannot keep its secret. Delete it
+            // (RFC 7592 §2.3) so no orphan is left, and report the keychain problem.
+            warn!(
+                kind = error.kind(),
+                "keychain save failed after registration; deleting the new client"
+            );
+            self.delete_on_server(&stored).await;
+            return Err(error);
+        }
+        Ok(stored)
+    }
+
+    /// RFC 7592 §2.3 delete, best effort. True when the server confirmed.
+    pub(super) async fn delete_on_server(&self, stored: &StoredRegistration) -> bool {
+        let Some(request) = prepare_delete(&stored.registration) else {
+            warn!(
+                "the registration has no management endpoint; it cannot be deleted on the server"
+            );
+            return false;
+        };
+        let result = match self.send(request).await {
+            Ok(response) => delete_response(response).map_err(Error::from),
+            Err(error) => Err(RegistrationError::Transport(error).into()),
+        };
+        match result {
+            Ok(()) => true,
+            Err(error) => {
+                warn!(
+                    kind = error.kind(),
+                    "deleting the registration on the server failed"
+                );
+                false
+            }
+        }
+    }
+
+    /// The sign-in with the per-install client: authorize (SSO), exchange with the client
+    /// secret, verify the ID token, then UserInfo.
+    pub(super) async fn sign_in_with(
+        &self,
+        stored: &StoredRegistration,
+        ua: &dyn UserAgent,
+    ) -> Result<Tokens, Error> {
+        let registration = &stored.registration;
+        let secret = client_secret(registration)?;
+        let metadata = self.metadata().await?;
+        let params = AuthorizationParams::sign_in(&self.config, &registration.client_id);
+        let (url, pending) = prepare_authorization(&metadata, &params);
+        info!(client_id = %registration.client_id, "sign-in: waiting for the user agent");
+        let redirect = ua.authorize(url, &self.config.redirect_uri).await?;
+        let code = check_callback(&redirect, &pending)?;
+        let auth = ClientAuth::for_method(
+            registration.token_endpoint_auth_method,
+            &registration.client_id,
+            secret,
+        );
+        let (request, nonce) =
+            prepare_code_exchange(&metadata.token_endpoint, pending, code, &auth);
+        let response = self.send(request).await.map_err(TokenError::Transport)?;
+        let tokens = token_response(response, true)?;
+        let raw = tokens
+            .id_token
+            .ok_or(TokenError::MissingField("id_token"))?;
+        let expect = IdTokenExpectations {
+            issuer: &metadata.issuer,
+            client_id: &registration.client_id,
+            nonce: Some(nonce.expose()),
+            previous_sub: None,
+            now: now(),
+        };
+        let id_token = self.verify(&raw, &metadata, &expect).await?;
+        let userinfo = self
+            .userinfo(&metadata, &tokens.access_token, &id_token.claims.sub)
+            .await;
+        Ok(Tokens {
+            expires_at: tokens.expires_in.map(|s| now() + s as i64),
+            access_token: tokens.access_token,
+            refresh_token: tokens.refresh_token,
+            id_token,
+            userinfo,
+        })
+    }
+
+    /// The refresh grant with the client credentials; rotation keeps the old refresh token
+    /// when none is returned (F2), and the last valid ID token when none is returned.
+    pub(super) async fn refresh_with(
+        &self,
+        stored: &StoredRegistration,
+        old: Tokens,
+    ) -> Result<Tokens, Error> {
+        let registration = &stored.registration;
+        let secret = client_secret(registration)?;
+        let refresh_token = old.refresh_token.clone().ok_or(Error::NotSignedIn)?;
+        let metadata = self.metadata().await?;
+        let auth = ClientAuth::for_method(
+            registration.token_endpoint_auth_method,
+            &registration.client_id,
+            secret,
+        );
+        let request = prepare_refresh(&metadata.token_endpoint, &refresh_token, &auth);
+        let response = self.send(request).await.map_err(TokenError::Transport)?;
+        let tokens = token_response(response, false)?;
+        let id_token = match &tokens.id_token {
+            // OIDC Core §12.2: same subject; no nonce to check.
+            Some(raw) => {
+                let expect = IdTokenExpectations {
+                    issuer: &metadata.issuer,
+                    client_id: &registration.client_id,
+                    nonce: None,
+                    previous_sub: Some(&old.id_token.claims.sub),
+                    now: now(),
+                };
+                self.verify(raw, &metadata, &expect).await?
+            }
+            None => old.id_token,
+        };
+        Ok(Tokens {
+            expires_at: tokens.expires_in.map(|s| now() + s as i64),
+            refresh_token: tokens.refresh_token.or(old.refresh_token),
+            access_token: tokens.access_token,
+            id_token,
+            userinfo: old.userinfo,
+        })
+    }
+
+    /// Verifies an ID token, fetching the key set when needed and once more on an unknown
+    /// `kid` when the cached set is old enough (D6).
+    async fn verify(
+        &self,
+        raw: &Secret,
+        metadata: &ProviderMetadata,
+        expect: &IdTokenExpectations<'_>,
+    ) -> Result<IdToken, Error> {
+        let cached = self.inner.lock().await.jwks.clone();
+        let (jwks, fetched_at, fresh) = match cached {
+            Some((jwks, at)) => (jwks, at, false),
+            None => {
+                let jwks = self.fetch_jwks(metadata).await?;
+                (jwks, now(), true)
+            }
+        };
+        match verify_id_token(raw, &jwks, expect) {
+            Err(IdTokenError::UnknownKey) if !fresh && should_refetch(fetched_at, now()) => {
+                info!("unknown signing key; fetching the key set again");
+                let jwks = self.fetch_jwks(metadata).await?;
+                Ok(verify_id_token(raw, &jwks, expect)?)
+            }
+            result => Ok(result?),
+        }
+    }
+
+    async fn fetch_jwks(&self, metadata: &ProviderMetadata) -> Result<Arc<Jwks>, Error> {
+        let response = self
+            .send(prepare_jwks(&metadata.jwks_uri))
+            .await
+            .map_err(IdTokenError::Transport)?;
+        let jwks = Arc::new(jwks_response(response)?);
+        self.inner.lock().await.jwks = Some((jwks.clone(), now()));
+        Ok(jwks)
+    }
+
+    /// UserInfo is for display only: any failure, including a different `sub` (I12), just
+    /// means no UserInfo claims.
+    async fn userinfo(
+        &self,
+        metadata: &ProviderMetadata,
+        access_token: &Secret,
+        sub: &str,
+    ) -> Option<serde_json::Map<String, serde_json::Value>> {
+        let endpoint = metadata.userinfo_endpoint.as_ref()?;
+        let result = match self.send(prepare_userinfo(endpoint, access_token)).await {
+            Ok(response) => userinfo_response(response, sub),
+            Err(error) => Err(UserInfoError::Transport(error)),
+        };
+        result
+            .map_err(|error| warn!(kind = Error::from(error).kind(), "UserInfo discarded"))
+            .ok()
+    }
+
+    /// The server half of logout: revoke the refresh token (RFC 7009) and open the end-session
+    /// URL. True only when the post-logout redirect came back with our state (L3).
+    pub(super) async fn end_server_session(
+        &self,
+        tokens: Tokens,
+        client_id: &str,
+        ua: &dyn UserAgent,
+    ) -> bool {
+        let Ok(metadata) = self.metadata().await else {
+            return false;
+        };
+        self.revoke_refresh_token(&metadata, &tokens, client_id)
+            .await;
+        let post_logout = &self.config.post_logout_redirect_uri;
+        // L2: no end-session endpoint means a local-only logout.
+        let Some((url, pending)) = end_session_url(
+            &metadata,
+            Some(&tokens.id_token.raw),
+            client_id,
+            post_logout,
+        ) else {
+            info!("the server has no end_session_endpoint; local logout only");
+            return false;
+        };
+        drop(tokens);
+        match ua.authorize(url, post_logout).await {
+            Ok(redirect) => match check_logout_callback(&redirect, &pending) {
+                Ok(()) => true,
+                Err(error) => {
+                    warn!(
+                        kind = Error::from(error).kind(),
+                        "post-logout redirect ignored"
+                    );
+                    false
+                }
+            },
+            Err(error) => {
+                warn!(
+                    kind = Error::from(error).kind(),
+                    "logout page not completed"
+                );
+                false
+            }
+        }
+    }
+
+    /// F5: revocation is best effort; the local wipe has already happened.
+    async fn revoke_refresh_token(
+        &self,
+        metadata: &ProviderMetadata,
+        tokens: &Tokens,
+        client_id: &str,
+    ) {
+        let (Some(endpoint), Some(refresh_token)) =
+            (&metadata.revocation_endpoint, &tokens.refresh_token)
+        else {
+            return;
+        };
+        let Some(stored) = self.inner.lock().await.registration.clone() else {
+            return;
+        };
+        let Ok(secret) = client_secret(&stored.registration) else {
+            return;
+        };
+        let auth = ClientAuth::for_method(
+            stored.registration.token_endpoint_auth_method,
+            client_id,
+            secret,
+        );
+        let result = match self
+            .send(prepare_revocation(endpoint, refresh_token, &auth))
+            .await
+        {
+            Ok(response) => revocation_response(response),
+            Err(error) => Err(TokenError::Transport(error)),
+        };
+        if let Err(error) = result {
+            warn!(
+                kind = Error::from(error).kind(),
+                "refresh token revocation failed"
+            );
+        }
+    }
+}
+
+fn client_secret(registration: &ClientRegistration) -> Result<&Secret, Error> {
+    registration
+        .client_secret
+        .as_ref()
+        .ok_or(Error::Registration(RegistrationError::MissingField(
+            "client_secret",
+        )))
+}

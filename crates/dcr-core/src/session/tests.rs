@@ -1,0 +1,236 @@
+//! The state machine against a fake identity server and a memory store: no network.
+
+mod fake;
+mod recovery;
+
+use std::sync::Arc;
+
+use serde_json::json;
+
+use self::fake::{FakeBrowser, FakeIdp};
+use super::*;
+use crate::store::MemoryStore;
+use crate::test_support::{config, config_json};
+
+/// Lets the test keep a handle on the store the session owns.
+struct Shared(Arc<MemoryStore>);
+
+impl RegistrationStore for Shared {
+    fn load(&self, key: &StoreKey) -> Result<Option<StoredRegistration>, StoreError> {
+        self.0.load(key)
+    }
+    fn save(&self, key: &StoreKey, value: &StoredRegistration) -> Result<(), StoreError> {
+        self.0.save(key, value)
+    }
+    fn delete(&self, key: &StoreKey) -> Result<(), StoreError> {
+        self.0.delete(key)
+    }
+}
+
+struct Rig {
+    idp: Arc<FakeIdp>,
+    store: Arc<MemoryStore>,
+    browser: FakeBrowser,
+    session: Session,
+}
+
+fn rig_with(config: Config, store: Arc<MemoryStore>) -> Rig {
+    let idp = FakeIdp::new();
+    let session = Session::with_transport(config, idp.clone(), Box::new(Shared(store.clone())));
+    Rig {
+        browser: FakeBrowser(idp.clone()),
+        idp,
+        store,
+        session,
+    }
+}
+
+fn rig() -> Rig {
+    rig_with(config(), Arc::new(MemoryStore::new()))
+}
+
+impl Rig {
+    /// A second session on the same store and server: an app restart.
+    fn restart(&self) -> Session {
+        Session::with_transport(
+            self.session.config.clone(),
+            self.idp.clone(),
+            Box::new(Shared(self.store.clone())),
+        )
+    }
+}
+
+#[tokio::test]
+async fn full_lifecycle_register_sign_in_refresh_sign_out_forget() {
+    let rig = rig();
+    let view = rig.session.state().await.unwrap();
+    assert_eq!(view.state, StateName::Unregistered);
+
+    let view = rig.session.register(&rig.browser).await.unwrap();
+    assert_eq!(view.state, StateName::Registered);
+    assert_eq!(view.last_event, Some(Event::Registered));
+    let registration = view.registration.unwrap();
+    assert_eq!(registration.client_id, "client-1");
+    assert_eq!(registration.client_secret_expires_at, None);
+    assert_eq!(rig.store.len(), 1);
+    let body = rig.idp.with(|s| s.last_registration_body.clone()).unwrap();
+    assert_eq!(
+        body,
+        json!({"redirect_uris":["io.curity.dcrclient:/callback"],"post_logout_redirect_uris":["io.curity.dcrclient:/logoutcallback"],"application_type":"native","grant_types":["authorization_code"],"scope":"openid profile","token_endpoint_auth_method":"client_secret_basic"})
+    );
+
+    let view = rig.session.sign_in(&rig.browser).await.unwrap();
+    assert_eq!(view.state, StateName::SignedIn);
+    let user = view.user.clone().unwrap();
+    assert_eq!(user.sub, "demouser");
+    assert_eq!(user.name.as_deref(), Some("Demo User"));
+    assert_eq!(user.claims["email"], "demo@example.com");
+    assert!(!user.claims.contains_key("nonce"));
+    let first_fingerprint = view.token_fingerprint.clone().unwrap();
+
+    let view = rig.session.refresh().await.unwrap();
+    assert_eq!(view.last_event, Some(Event::Refreshed));
+    assert_ne!(view.token_fingerprint.unwrap(), first_fingerprint);
+    // Rotation: the second refresh must present the rotated token, or the fake says invalid_grant.
+    rig.session.refresh().await.unwrap();
+
+    let view = rig.session.sign_out(&rig.browser).await.unwrap();
+    assert_eq!(view.state, StateName::Registered);
+    assert_eq!(view.last_event, Some(Event::SignedOut));
+    assert!(view.user.is_none() && view.token_fingerprint.is_none());
+
+    let view = rig.session.forget().await.unwrap();
+    assert_eq!(view.state, StateName::Unregistered);
+    assert_eq!(view.last_event, Some(Event::Forgotten));
+    assert!(rig.store.is_empty());
+    assert_eq!(rig.idp.with(|s| s.deleted.clone()), vec!["client-1"]);
+    let steps = rig.idp.with(|s| s.browser_steps.clone());
+    assert_eq!(
+        steps,
+        vec!["/authorize login", "/authorize sso", "/logout sso"]
+    );
+}
+
+#[tokio::test]
+async fn s5_restart_restores_the_registration() {
+    let rig = rig();
+    rig.session.register(&rig.browser).await.unwrap();
+    let restarted = rig.restart();
+    let view = restarted.state().await.unwrap();
+    assert_eq!(view.state, StateName::Registered);
+    assert_eq!(view.last_event, Some(Event::Restored));
+    assert_eq!(
+        restarted.sign_in(&rig.browser).await.unwrap().state,
+        StateName::SignedIn
+    );
+}
+
+#[tokio::test]
+async fn register_twice_is_a_no_op() {
+    let rig = rig();
+    rig.session.register(&rig.browser).await.unwrap();
+    let view = rig.session.register(&rig.browser).await.unwrap();
+    assert_eq!(view.last_event, Some(Event::AlreadyRegistered));
+    assert_eq!(rig.idp.with(|s| s.registrations), 1);
+}
+
+#[tokio::test]
+async fn templatized_registration_sends_only_the_software_id() {
+    let config =
+        Config::from_json(&config_json(r#""softwareId":"mobile-dcr-template-client""#)).unwrap();
+    let rig = rig_with(config, Arc::new(MemoryStore::new()));
+    let view = rig.session.register(&rig.browser).await.unwrap();
+    assert!(view.registration.unwrap().templatized);
+    let body = rig.idp.with(|s| s.last_registration_body.clone()).unwrap();
+    assert_eq!(body, json!({"software_id": "mobile-dcr-template-client"}));
+}
+
+#[tokio::test]
+async fn cancellation_changes_nothing() {
+    let rig = rig();
+    rig.idp.with(|s| s.cancel_browser = true);
+    let error = rig.session.register(&rig.browser).await.unwrap_err();
+    assert_eq!(error.kind(), "cancelled");
+    assert_eq!(
+        rig.session.state().await.unwrap().state,
+        StateName::Unregistered
+    );
+    assert!(rig.store.is_empty());
+
+    rig.idp.with(|s| s.cancel_browser = false);
+    rig.session.register(&rig.browser).await.unwrap();
+    let before = rig.session.state().await.unwrap();
+    rig.idp.with(|s| s.cancel_browser = true);
+    assert_eq!(
+        rig.session.sign_in(&rig.browser).await.unwrap_err().kind(),
+        "cancelled"
+    );
+    assert_eq!(rig.session.state().await.unwrap(), before);
+}
+
+#[tokio::test]
+async fn l2_logout_without_end_session_endpoint_is_local() {
+    let rig = rig();
+    rig.idp.with(|s| s.no_end_session = true);
+    rig.session
+        .register_and_sign_in(&rig.browser)
+        .await
+        .unwrap();
+    let view = rig.session.sign_out(&rig.browser).await.unwrap();
+    assert_eq!(view.state, StateName::Registered);
+    assert_eq!(view.last_event, Some(Event::SignedOutLocally));
+}
+
+#[tokio::test]
+async fn l1_cancelled_logout_page_still_wipes_local_tokens() {
+    let rig = rig();
+    rig.session
+        .register_and_sign_in(&rig.browser)
+        .await
+        .unwrap();
+    rig.idp.with(|s| s.cancel_browser = true);
+    let view = rig.session.sign_out(&rig.browser).await.unwrap();
+    assert_eq!(view.state, StateName::Registered);
+    assert_eq!(view.last_event, Some(Event::SignedOutLocally));
+}
+
+#[tokio::test]
+async fn not_registered_and_not_signed_in_are_their_own_errors() {
+    let rig = rig();
+    assert_eq!(
+        rig.session.sign_in(&rig.browser).await.unwrap_err().kind(),
+        "notRegistered"
+    );
+    rig.session.register(&rig.browser).await.unwrap();
+    assert_eq!(
+        rig.session.refresh().await.unwrap_err().kind(),
+        "notSignedIn"
+    );
+}
+
+#[tokio::test]
+async fn z2_state_view_json_has_no_secrets() {
+    let rig = rig();
+    rig.session
+        .register_and_sign_in(&rig.browser)
+        .await
+        .unwrap();
+    let view = rig.session.refresh().await.unwrap();
+    let json = serde_json::to_string(&view).unwrap();
+    for secret in rig.idp.with(|s| s.issued.clone()) {
+        assert!(!json.contains(&secret), "{secret} leaked into {json}");
+    }
+    let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(value["state"], "signedIn");
+    assert!(value["accessTokenExpiresAt"].is_i64());
+    assert_eq!(value["registration"]["clientId"], "client-1");
+    assert!(value["registration"]["clientSecretExpiresAt"].is_null());
+    assert_eq!(value["lastEvent"], "refreshed");
+}
+
+fn assert_send_sync<T: Send + Sync>() {}
+
+#[test]
+fn session_is_send_and_sync() {
+    assert_send_sync::<Session>();
+}

@@ -1,0 +1,337 @@
+//! A fake identity server (as a [`Transport`]) and a fake browser (as a [`UserAgent`]) that
+//! share state, so the whole session runs in a unit test. It checks what a strict server
+//! checks: single-use codes, PKCE S256, client secrets, refresh-token rotation, DCR tokens.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine as _;
+use serde_json::{json, Value};
+use url::Url;
+
+use crate::config::RedirectUri;
+use crate::http::{CappedResponse, Method, OutgoingRequest, SendError, Transport};
+use crate::test_support::{TestKey, ISSUER};
+use crate::user_agent::{UserAgent, UserAgentError};
+
+const BASE: &str = "https://idp.example";
+pub(super) const STATIC_CLIENT: &str = "mobile-dcr-client";
+
+struct Grant {
+    client_id: String,
+    nonce: String,
+    challenge: String,
+}
+
+#[derive(Default)]
+pub(super) struct FakeState {
+    grants: HashMap<String, Grant>,
+    /// client_id → (secret, registration access token)
+    pub clients: HashMap<String, (String, String)>,
+    /// refresh token → client_id
+    refresh_tokens: HashMap<String, String>,
+    dcr_tokens: Vec<String>,
+    counter: u32,
+    pub registrations: usize,
+    pub deleted: Vec<String>,
+    pub last_registration_body: Option<Value>,
+    pub browser_steps: Vec<String>,
+    /// Every secret value handed out, for the no-leak assertions.
+    pub issued: Vec<String>,
+    // Scripted behaviour.
+    pub code_error: Option<(u16, Value)>,
+    pub refresh_error: Option<(u16, Value)>,
+    pub registration_error: Option<(u16, Value)>,
+    pub secret_expires_at: i64,
+    pub no_rotation: bool,
+    pub refresh_id_token: bool,
+    pub no_end_session: bool,
+    pub cancel_browser: bool,
+}
+
+pub(super) struct FakeIdp {
+    key: TestKey,
+    pub state: Mutex<FakeState>,
+}
+
+fn respond(status: u16, body: Value) -> CappedResponse {
+    CappedResponse {
+        status,
+        content_type: Some("application/json".into()),
+        body: serde_json::to_vec(&body).unwrap(),
+    }
+}
+
+fn now() -> i64 {
+    crate::session::now()
+}
+
+impl FakeIdp {
+    pub(super) fn new() -> Arc<Self> {
+        Arc::new(Self {
+            key: TestKey::p256(),
+            state: Mutex::new(FakeState::default()),
+        })
+    }
+
+    pub(super) fn with<T>(&self, f: impl FnOnce(&mut FakeState) -> T) -> T {
+        f(&mut self.state.lock().unwrap())
+    }
+
+    fn fresh(state: &mut FakeState, prefix: &str) -> String {
+        state.counter += 1;
+        let value = format!(
+            "{prefix}-{}-{}",
+            state.counter,
+            crate::authorize::random_token(9)
+        );
+        state.issued.push(value.clone());
+        value
+    }
+
+    fn discovery(&self) -> Value {
+        let mut doc = json!({
+            "issuer": ISSUER,
+            "authorization_endpoint": format!("{BASE}/authorize"),
+            "token_endpoint": format!("{BASE}/token"),
+            "jwks_uri": format!("{BASE}/jwks"),
+            "registration_endpoint": format!("{BASE}/register"),
+            "userinfo_endpoint": format!("{BASE}/userinfo"),
+            "end_session_endpoint": format!("{BASE}/logout"),
+            "authorization_response_iss_parameter_supported": true,
+        });
+        if self.with(|s| s.no_end_session) {
+            doc.as_object_mut().unwrap().remove("end_session_endpoint");
+        }
+        doc
+    }
+
+    fn id_token(&self, client_id: &str, nonce: Option<&str>) -> String {
+        let mut claims = json!({"iss": ISSUER, "sub": "demouser", "aud": client_id, "exp": now() + 300, "iat": now(), "name": "Demo User"});
+        if let Some(nonce) = nonce {
+            claims["nonce"] = json!(nonce);
+        }
+        self.key.mint("k1", &claims)
+    }
+
+    /// RFC 6749 §2.3.1: Basic (form-urlencoded inside) or the body.
+    fn client_auth(
+        request: &OutgoingRequest,
+        form: &HashMap<String, String>,
+    ) -> (Option<String>, Option<String>) {
+        if let Some(header) = &request.authorization {
+            let decoded = STANDARD
+                .decode(header.expose().strip_prefix("Basic ").unwrap())
+                .unwrap();
+            let decoded = String::from_utf8(decoded).unwrap();
+            let (id, secret) = decoded.split_once(':').unwrap();
+            let unescape = |v: &str| {
+                url::form_urlencoded::parse(format!("v={v}").as_bytes())
+                    .next()
+                    .unwrap()
+                    .1
+                    .into_owned()
+            };
+            return (Some(unescape(id)), Some(unescape(secret)));
+        }
+        (
+            form.get("client_id").cloned(),
+            form.get("client_secret").cloned(),
+        )
+    }
+
+    fn token(&self, request: &OutgoingRequest) -> CappedResponse {
+        let form: HashMap<String, String> =
+            url::form_urlencoded::parse(request.body.as_ref().unwrap().expose().as_bytes())
+                .into_owned()
+                .collect();
+        let (client_id, secret) = Self::client_auth(request, &form);
+        let client_id = client_id.unwrap_or_default();
+        let mut state = self.state.lock().unwrap();
+        let dynamic = client_id != STATIC_CLIENT;
+        if dynamic && state.clients.get(&client_id).map(|c| &c.0) != secret.as_ref() {
+            return respond(401, json!({"error": "invalid_client"}));
+        }
+        match form["grant_type"].as_str() {
+            "authorization_code" => {
+                let Some(grant) = state.grants.remove(&form["code"]) else {
+                    return respond(400, json!({"error": "invalid_grant"}));
+                };
+                let digest =
+                    ring::digest::digest(&ring::digest::SHA256, form["code_verifier"].as_bytes());
+                assert_eq!(URL_SAFE_NO_PAD.encode(digest), grant.challenge, "PKCE S256");
+                assert_eq!(grant.client_id, client_id);
+                if !dynamic {
+                    let token = Self::fresh(&mut state, "dcr");
+                    state.dcr_tokens.push(token.clone());
+                    return respond(
+                        200,
+                        json!({"access_token": token, "token_type": "Bearer", "expires_in": 300}),
+                    );
+                }
+                if let Some((status, body)) = state.code_error.clone() {
+                    return respond(status, body);
+                }
+                let (access, refresh) =
+                    (Self::fresh(&mut state, "at"), Self::fresh(&mut state, "rt"));
+                state
+                    .refresh_tokens
+                    .insert(refresh.clone(), client_id.clone());
+                let id_token = self.id_token(&client_id, Some(&grant.nonce));
+                state.issued.push(id_token.clone());
+                respond(
+                    200,
+                    json!({"access_token": access, "token_type": "Bearer", "expires_in": 300, "refresh_token": refresh, "id_token": id_token}),
+                )
+            }
+            "refresh_token" => {
+                if let Some((status, body)) = state.refresh_error.clone() {
+                    return respond(status, body);
+                }
+                let presented = &form["refresh_token"];
+                if state.refresh_tokens.get(presented) != Some(&client_id) {
+                    // Reuse of a rotated token: a strict server answers invalid_grant (F3).
+                    return respond(400, json!({"error": "invalid_grant"}));
+                }
+                let access = Self::fresh(&mut state, "at");
+                let mut body =
+                    json!({"access_token": access, "token_type": "bearer", "expires_in": 600});
+                if !state.no_rotation {
+                    state.refresh_tokens.remove(presented);
+                    let refresh = Self::fresh(&mut state, "rt");
+                    state
+                        .refresh_tokens
+                        .insert(refresh.clone(), client_id.clone());
+                    body["refresh_token"] = json!(refresh);
+                }
+                if state.refresh_id_token {
+                    body["id_token"] = json!(self.id_token(&client_id, None));
+                }
+                respond(200, body)
+            }
+            other => panic!("unexpected grant {other}"),
+        }
+    }
+
+    fn register(&self, request: &OutgoingRequest) -> CappedResponse {
+        let mut state = self.state.lock().unwrap();
+        let bearer = request
+            .authorization
+            .as_ref()
+            .map(|a| a.expose().trim_start_matches("Bearer ").to_owned());
+        if !bearer.is_some_and(|token| state.dcr_tokens.contains(&token)) {
+            return respond(401, json!({"error": "invalid_token"}));
+        }
+        if let Some((status, body)) = state.registration_error.clone() {
+            return respond(status, body);
+        }
+        let body: Value = serde_json::from_str(request.body.as_ref().unwrap().expose()).unwrap();
+        state.last_registration_body = Some(body);
+        state.registrations += 1;
+        let client_id = format!("client-{}", state.registrations);
+        let secret = Self::fresh(&mut state, "secret");
+        let rat = Self::fresh(&mut state, "rat");
+        state
+            .clients
+            .insert(client_id.clone(), (secret.clone(), rat.clone()));
+        respond(
+            201,
+            json!({
+                "client_id": client_id, "client_secret": secret, "client_secret_expires_at": state.secret_expires_at,
+                "registration_access_token": rat, "registration_client_uri": format!("{BASE}/register/{client_id}"),
+                "token_endpoint_auth_method": "client_secret_basic", "redirect_uris": ["io.curity.dcrclient:/callback"],
+            }),
+        )
+    }
+
+    fn delete(&self, request: &OutgoingRequest, client_id: &str) -> CappedResponse {
+        let mut state = self.state.lock().unwrap();
+        let bearer = request
+            .authorization
+            .as_ref()
+            .unwrap()
+            .expose()
+            .trim_start_matches("Bearer ")
+            .to_owned();
+        match state.clients.get(client_id) {
+            Some((_, rat)) if *rat == bearer => {
+                state.clients.remove(client_id);
+                state.deleted.push(client_id.to_owned());
+                respond(204, json!({}))
+            }
+            _ => respond(401, json!({"error": "invalid_token"})),
+        }
+    }
+
+    /// Simulates the admin disabling a stolen device's client.
+    pub(super) fn revoke_all_clients(&self) {
+        self.with(|s| s.clients.clear());
+    }
+}
+
+#[async_trait::async_trait]
+impl Transport for FakeIdp {
+    async fn send(&self, request: OutgoingRequest) -> Result<CappedResponse, SendError> {
+        assert_eq!(request.url.host_str(), Some("idp.example"));
+        let path = request.url.path().to_owned();
+        Ok(match (request.method, path.as_str()) {
+            (Method::Get, "/oauth/v2/oauth-anonymous/.well-known/openid-configuration") => {
+                respond(200, self.discovery())
+            }
+            (Method::Get, "/jwks") => respond(200, json!({"keys": [self.key.jwk("k1")]})),
+            (Method::Post, "/token") => self.token(&request),
+            (Method::Post, "/register") => self.register(&request),
+            (Method::Delete, p) if p.starts_with("/register/") => {
+                self.delete(&request, &p["/register/".len()..])
+            }
+            (Method::Get, "/userinfo") => {
+                respond(200, json!({"sub": "demouser", "email": "demo@example.com"}))
+            }
+            (method, path) => panic!("unexpected {method:?} {path}"),
+        })
+    }
+}
+
+/// The browser: logs the user in at once (SSO) and redirects back.
+pub(super) struct FakeBrowser(pub Arc<FakeIdp>);
+
+#[async_trait::async_trait]
+impl UserAgent for FakeBrowser {
+    async fn authorize(&self, url: Url, redirect: &RedirectUri) -> Result<Url, UserAgentError> {
+        let query: HashMap<String, String> = url.query_pairs().into_owned().collect();
+        let mut state = self.0.state.lock().unwrap();
+        let step = format!(
+            "{} {}",
+            url.path(),
+            query.get("prompt").map(String::as_str).unwrap_or("sso")
+        );
+        state.browser_steps.push(step);
+        if state.cancel_browser {
+            return Err(UserAgentError::Cancelled);
+        }
+        let mut back = redirect.url().clone();
+        if url.path() == "/logout" {
+            assert_eq!(query["post_logout_redirect_uri"], redirect.as_str());
+            back.query_pairs_mut().append_pair("state", &query["state"]);
+            return Ok(back);
+        }
+        assert_eq!(query["redirect_uri"], redirect.as_str());
+        assert_eq!(query["code_challenge_method"], "S256");
+        // Like oidc-provider: `nonce` only on OpenID requests.
+        let openid = query["scope"].split(' ').any(|s| s == "openid");
+        assert_eq!(openid, query.contains_key("nonce"), "nonce iff openid");
+        let code = FakeIdp::fresh(&mut state, "code");
+        let grant = Grant {
+            client_id: query["client_id"].clone(),
+            nonce: query.get("nonce").cloned().unwrap_or_default(),
+            challenge: query["code_challenge"].clone(),
+        };
+        state.grants.insert(code.clone(), grant);
+        back.query_pairs_mut()
+            .append_pair("code", &code)
+            .append_pair("state", &query["state"])
+            .append_pair("iss", ISSUER);
+        Ok(back)
+    }
+}

@@ -1,0 +1,108 @@
+//! What the UI sees: [`StateView`], serialized as camelCase JSON. It holds no secret; the only
+//! trace of a token is an 8-digit fingerprint (Z2).
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+/// The three states of the session (architecture: Unregistered → Registered → SignedIn).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum StateName {
+    Unregistered,
+    Registered,
+    SignedIn,
+}
+
+/// Why the session is where it is, when the user should be told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Reason {
+    /// `invalid_client`: the server revoked, deleted or expired this device's client (T2).
+    Revoked,
+    /// `client_secret_expires_at` passed; the next sign-in registers again (R6).
+    SecretExpired,
+    /// `invalid_grant` on refresh: sign in again, the registration is kept (F1).
+    SessionExpired,
+    /// The keychain entry could not be read and was discarded (S3).
+    CorruptEntry,
+}
+
+/// The last thing that happened, for a status line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Event {
+    Restored,
+    Registered,
+    AlreadyRegistered,
+    Reregistered,
+    SignedIn,
+    Refreshed,
+    /// Tokens wiped and the identity server's session ended.
+    SignedOut,
+    /// Tokens wiped; the server part was skipped, failed or could not be confirmed (L1-L3).
+    SignedOutLocally,
+    /// Registration deleted on the server (RFC 7592) and wiped locally.
+    Forgotten,
+    /// Wiped locally; the server could not be told.
+    ForgottenLocally,
+    Revoked,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RegistrationView {
+    pub client_id: String,
+    /// Seconds since the Unix epoch.
+    pub registered_at: i64,
+    /// `None` means the secret never expires (`client_secret_expires_at: 0`).
+    pub client_secret_expires_at: Option<i64>,
+    /// Whether this is a templatized registration (`software_id`).
+    pub templatized: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UserView {
+    pub sub: String,
+    pub name: Option<String>,
+    /// ID-token claims (protocol claims removed), overlaid by UserInfo claims when their
+    /// `sub` matched (I12).
+    pub claims: Map<String, Value>,
+}
+
+/// The session as the UI and the CLI see it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StateView {
+    pub state: StateName,
+    pub reason: Option<Reason>,
+    pub registration: Option<RegistrationView>,
+    pub user: Option<UserView>,
+    /// Seconds since the Unix epoch; `None` when not signed in or the server did not say.
+    pub access_token_expires_at: Option<i64>,
+    /// A short hash of the access token: shows a refresh happened, reveals nothing.
+    pub token_fingerprint: Option<String>,
+    pub last_event: Option<Event>,
+}
+
+/// ID-token claims that are protocol plumbing, not facts about the user.
+const PROTOCOL_CLAIMS: [&str; 10] = [
+    "nonce", "at_hash", "c_hash", "s_hash", "sid", "azp", "aud", "iss", "jti", "exp",
+];
+
+/// The claims to show: ID token minus plumbing, then UserInfo on top.
+pub(crate) fn display_claims(
+    id_claims: &Map<String, Value>,
+    userinfo: Option<&Map<String, Value>>,
+) -> Map<String, Value> {
+    let mut claims: Map<String, Value> = id_claims
+        .iter()
+        .filter(|(name, _)| !PROTOCOL_CLAIMS.contains(&name.as_str()))
+        .map(|(name, value)| (name.clone(), value.clone()))
+        .collect();
+    if let Some(userinfo) = userinfo {
+        for (name, value) in userinfo {
+            claims.insert(name.clone(), value.clone());
+        }
+    }
+    claims
+}

@@ -1,0 +1,240 @@
+//! The token endpoint: code exchange (RFC 6749 §4.1.3 with RFC 7636 §4.5), refresh (§6) and
+//! revocation (RFC 7009), and the checks on what comes back (§5.1, §5.2).
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use serde_json::Value;
+use url::form_urlencoded::{byte_serialize, Serializer};
+use url::Url;
+
+use crate::authorize::PendingAuthorization;
+use crate::callback::AuthorizationCode;
+use crate::config::TokenEndpointAuthMethod;
+use crate::error::{OAuthError, TokenError};
+use crate::http::{CappedResponse, Method, OutgoingRequest};
+use crate::Secret;
+
+/// T6: a longer lifetime is cut to one day. Refreshing early is harmless; believing a token
+/// lives for years is not.
+pub const MAX_EXPIRES_IN: u64 = 24 * 60 * 60;
+
+/// How the client authenticates to the token endpoint (RFC 6749 §2.3).
+#[derive(Debug, Clone, Copy)]
+pub enum ClientAuth<'a> {
+    /// A public client (the static registration client): `client_id` in the body, no secret.
+    Public { client_id: &'a str },
+    /// `client_secret_basic` (RFC 6749 §2.3.1).
+    Basic {
+        client_id: &'a str,
+        secret: &'a Secret,
+    },
+    /// `client_secret_post` (RFC 6749 §2.3.1).
+    Post {
+        client_id: &'a str,
+        secret: &'a Secret,
+    },
+}
+
+impl<'a> ClientAuth<'a> {
+    /// The method the registration response named.
+    pub fn for_method(
+        method: TokenEndpointAuthMethod,
+        client_id: &'a str,
+        secret: &'a Secret,
+    ) -> Self {
+        match method {
+            TokenEndpointAuthMethod::ClientSecretBasic => Self::Basic { client_id, secret },
+            TokenEndpointAuthMethod::ClientSecretPost => Self::Post { client_id, secret },
+        }
+    }
+}
+
+/// T7 (RFC 6749 §2.3.1): id and secret are form-urlencoded *before* base64, and the secret is
+/// never also put in the body.
+pub fn basic_authorization(client_id: &str, secret: &Secret) -> Secret {
+    let id: String = byte_serialize(client_id.as_bytes()).collect();
+    let secret: String = byte_serialize(secret.expose().as_bytes()).collect();
+    Secret::new(format!(
+        "Basic {}",
+        STANDARD.encode(format!("{id}:{secret}"))
+    ))
+}
+
+fn form_request(endpoint: &Url, auth: &ClientAuth<'_>, params: &[(&str, &str)]) -> OutgoingRequest {
+    let mut form = Serializer::new(String::new());
+    for (key, value) in params {
+        form.append_pair(key, value);
+    }
+    let authorization = match auth {
+        ClientAuth::Public { client_id } => {
+            form.append_pair("client_id", client_id);
+            None
+        }
+        ClientAuth::Post { client_id, secret } => {
+            form.append_pair("client_id", client_id);
+            form.append_pair("client_secret", secret.expose());
+            None
+        }
+        ClientAuth::Basic { client_id, secret } => Some(basic_authorization(client_id, secret)),
+    };
+    OutgoingRequest {
+        method: Method::Post,
+        url: endpoint.clone(),
+        authorization,
+        content_type: Some("application/x-www-form-urlencoded"),
+        body: Some(Secret::new(form.finish())),
+    }
+}
+
+/// The code exchange. Consumes the pending request, so its verifier is sent once (RFC 7636
+/// §4.5); returns the nonce the ID token must carry.
+pub fn prepare_code_exchange(
+    token_endpoint: &Url,
+    pending: PendingAuthorization,
+    code: AuthorizationCode,
+    auth: &ClientAuth<'_>,
+) -> (OutgoingRequest, Secret) {
+    let PendingAuthorization {
+        nonce,
+        verifier,
+        redirect_uri,
+        ..
+    } = pending;
+    let verifier = verifier.into_secret();
+    let request = form_request(
+        token_endpoint,
+        auth,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", code.0.expose()),
+            ("redirect_uri", redirect_uri.as_str()),
+            ("code_verifier", verifier.expose()),
+        ],
+    );
+    (request, nonce)
+}
+
+/// The refresh grant, with the per-install client's credentials (RFC 6749 §6).
+pub fn prepare_refresh(
+    token_endpoint: &Url,
+    refresh_token: &Secret,
+    auth: &ClientAuth<'_>,
+) -> OutgoingRequest {
+    form_request(
+        token_endpoint,
+        auth,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token.expose()),
+        ],
+    )
+}
+
+/// RFC 7009 §2.1 revocation of a refresh token.
+pub fn prepare_revocation(
+    endpoint: &Url,
+    refresh_token: &Secret,
+    auth: &ClientAuth<'_>,
+) -> OutgoingRequest {
+    form_request(
+        endpoint,
+        auth,
+        &[
+            ("token", refresh_token.expose()),
+            ("token_type_hint", "refresh_token"),
+        ],
+    )
+}
+
+/// A checked token response. `Debug` shows no token values (they are [`Secret`]s).
+#[derive(Debug)]
+pub struct TokenResponse {
+    pub access_token: Secret,
+    /// `None` on refresh means "keep the old one" (F2, RFC 6749 §6).
+    pub refresh_token: Option<Secret>,
+    /// The raw compact JWT, still unverified: the id_token module checks it.
+    pub id_token: Option<Secret>,
+    /// Seconds, clamped to [`MAX_EXPIRES_IN`]; `None` when the server did not say (T6).
+    pub expires_in: Option<u64>,
+    pub scope: Option<String>,
+}
+
+/// Turns a non-success status into a structured error (RFC 6749 §5.2).
+fn error_from(response: &CappedResponse) -> TokenError {
+    match OAuthError::from_json(&response.body) {
+        Some(error) if (400..500).contains(&response.status) => TokenError::Server(error),
+        // §5.2: invalid_client may come as a bare 401 with WWW-Authenticate.
+        _ if response.status == 401 => TokenError::Server(OAuthError::new("invalid_client", None)),
+        _ => TokenError::UnexpectedStatus(response.status),
+    }
+}
+
+/// Checks a token endpoint response. `expect_id_token` is true for the OIDC code exchange
+/// (OIDC Core §3.1.3.3), false for the DCR login and for refresh.
+pub fn token_response(
+    response: CappedResponse,
+    expect_id_token: bool,
+) -> Result<TokenResponse, TokenError> {
+    if response.status != 200 {
+        return Err(error_from(&response));
+    }
+    // T3: HTML, invalid JSON and non-objects are all rejected.
+    let value: Value =
+        serde_json::from_slice(&response.body).map_err(|_| TokenError::Parse("not JSON"))?;
+    let Value::Object(mut doc) = value else {
+        return Err(TokenError::Parse("not an object"));
+    };
+    let mut take_string =
+        |field: &'static str, required: bool| -> Result<Option<String>, TokenError> {
+            match doc.remove(field) {
+                Some(Value::String(s)) if !s.is_empty() => Ok(Some(s)),
+                None | Some(Value::Null) if !required => Ok(None),
+                _ => Err(TokenError::MissingField(field)),
+            }
+        };
+    // T4: required fields with the right types.
+    let access_token = take_string("access_token", true)?.map(Secret::new);
+    let token_type = take_string("token_type", true)?.unwrap_or_default();
+    let refresh_token = take_string("refresh_token", false)?.map(Secret::new);
+    let id_token = take_string("id_token", expect_id_token)?.map(Secret::new);
+    let scope = take_string("scope", false)?;
+    // T5 (RFC 6749 §5.1: case-insensitive): Bearer only.
+    if !token_type.eq_ignore_ascii_case("bearer") {
+        return Err(TokenError::UnsupportedTokenType(crate::error::sanitize(
+            &token_type,
+            40,
+        )));
+    }
+    Ok(TokenResponse {
+        access_token: access_token.ok_or(TokenError::MissingField("access_token"))?,
+        refresh_token,
+        id_token,
+        expires_in: expires_in(doc.get("expires_in")),
+        scope,
+    })
+}
+
+/// T6: absent or unreadable → unknown; negative → already expired; huge → clamped.
+fn expires_in(value: Option<&Value>) -> Option<u64> {
+    let seconds = match value? {
+        Value::Number(n) => n.as_f64()?,
+        Value::String(s) => s.trim().parse::<f64>().ok()?,
+        _ => return None,
+    };
+    if !seconds.is_finite() {
+        return None;
+    }
+    Some(seconds.clamp(0.0, MAX_EXPIRES_IN as f64) as u64)
+}
+
+/// RFC 7009 §2.2: 200 means done (even for an unknown token).
+pub fn revocation_response(response: CappedResponse) -> Result<(), TokenError> {
+    if response.status == 200 {
+        Ok(())
+    } else {
+        Err(error_from(&response))
+    }
+}
+
+#[cfg(test)]
+mod tests;

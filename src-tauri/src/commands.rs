@@ -1,0 +1,39 @@
+//! The commands the main window may call. Each is one line into [`Shell`].
+
+use dcr_core::session::StateView;
+use tauri::State;
+
+use crate::error::UiError;
+use crate::shell::Shell;
+
+type Answer = Result<StateView, UiError>;
+
+#[tauri::command]
+pub async fn get_state(shell: State<'_, Shell>) -> Answer {
+    shell.get_state().await
+}
+
+#[tauri::command]
+pub async fn register(shell: State<'_, Shell>) -> Answer {
+    shell.register().await
+}
+
+#[tauri::command]
+pub async fn sign_in(shell: State<'_, Shell>) -> Answer {
+    shell.sign_in().await
+}
+
+#[tauri::command]
+pub async fn refresh(shell: State<'_, Shell>) -> Answer {
+    shell.refresh().await
+}
+
+#[tauri::command]
+pub async fn sign_out(shell: State<'_, Shell>) -> Answer {
+    shell.sign_out().await
+}
+
+#[tauri::command]
+pub async fn forget_device(shell: State<'_, Shell>) -> Answer {
+    shell.forget_device().await
+}

@@ -1,0 +1,30 @@
+//! Events the shell sends to the main window. Payloads are `StateView`s and step names only:
+//! never a token, code or secret (Z2).
+
+use serde::Serialize;
+use tauri::{AppHandle, Emitter};
+
+/// What the app is doing right now, for the progress screen.
+#[derive(Debug, Clone, Copy, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Step {
+    WaitingForSignIn,
+    Registering,
+    SigningIn,
+    Refreshing,
+    SigningOut,
+    Forgetting,
+}
+
+#[derive(Clone, Serialize)]
+struct Progress {
+    step: Step,
+}
+
+pub fn emit_progress(app: &AppHandle, step: Step) {
+    let _ = app.emit_to("main", "progress", Progress { step });
+}
+
+pub fn emit_state(app: &AppHandle, view: &dcr_core::session::StateView) {
+    let _ = app.emit_to("main", "state-changed", view);
+}

@@ -1,0 +1,80 @@
+//! The app's onboarding, as a user clicks through it: shared steps of the end-to-end tests.
+
+use std::path::PathBuf;
+
+use dcr_tests::{Idp, DEMO_USER};
+use fantoccini::wd::WindowHandle;
+
+use super::desktop::Desktop;
+
+/// Writes a `config.json` (Curity's keys) for this identity server into a fresh folder.
+pub fn write_config(idp: &Idp, extra: serde_json::Value) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "dcr-e2e-{}-{}",
+        std::process::id(),
+        idp.issuer.port().unwrap_or(0)
+    ));
+    std::fs::create_dir_all(&dir).expect("cannot create the config folder");
+    let mut config = serde_json::json!({
+        "issuer": idp.issuer.as_str().trim_end_matches('/'),
+        "registrationClientID": "mobile-dcr-client",
+        "redirectUri": "io.curity.dcrclient:/callback",
+        "postLogoutRedirectUri": "io.curity.dcrclient:/logoutcallback",
+        "scope": "openid profile"
+    });
+    if let (Some(base), Some(extra)) = (config.as_object_mut(), extra.as_object()) {
+        base.extend(extra.clone());
+    }
+    let path = dir.join("config.json");
+    std::fs::write(&path, config.to_string()).expect("cannot write the config");
+    path
+}
+
+/// Opens the app on this config.
+pub async fn launch(config: &std::path::Path) -> Desktop {
+    let config = config.to_str().expect("utf-8 path");
+    Desktop::launch(&["--config", config]).await
+}
+
+/// In the sign-in window: types the credentials into the identity server's own form.
+pub async fn type_password(desktop: &Desktop, user: &str, password: &str) {
+    desktop.type_into("#login", user).await;
+    desktop.type_into("#password", password).await;
+    desktop.click("#login-submit").await;
+}
+
+/// First run: one click, one password, and the app lands on Home by itself.
+pub async fn register_through_ui(desktop: &Desktop, main: &WindowHandle) {
+    desktop.click("#register").await;
+    desktop.switch_to_other_window(main).await;
+    type_password(desktop, DEMO_USER.0, DEMO_USER.1).await;
+    desktop.back_to_main(main).await;
+    desktop.wait_for_text("#user-name", "Demo User").await;
+}
+
+/// Records, inside the main window, every command response and every `state-changed` /
+/// `progress` payload, so a test can check that no secret ever crossed into the webview.
+pub const RECORD_IPC: &str = r#"
+    if (!window.__dcrSeen) {
+        window.__dcrSeen = [];
+        const internals = window.__TAURI_INTERNALS__;
+        const invoke = internals.invoke.bind(internals);
+        internals.invoke = (cmd, args, options) => invoke(cmd, args, options).then(
+            (value) => { window.__dcrSeen.push(JSON.stringify(value)); return value; },
+            (error) => { window.__dcrSeen.push(JSON.stringify(error)); throw error; });
+        for (const name of ['state-changed', 'progress']) {
+            window.__TAURI__.event.listen(name, (event) => window.__dcrSeen.push(JSON.stringify(event.payload)));
+        }
+    }
+    return true;
+"#;
+
+/// The current state, read through the app's own command.
+pub async fn current_state(desktop: &Desktop) -> serde_json::Value {
+    desktop
+        .eval_async(
+            "const done = arguments[arguments.length - 1];
+             window.__TAURI__.core.invoke('get_state').then(done, (e) => done({ error: e }));",
+        )
+        .await
+}

@@ -1,0 +1,20 @@
+// Canned StateViews, shaped like the shell's contract (camelCase, no secrets).
+export const NOW = 1764133920; // 2025-11-26T05:12:00Z
+
+const registration = { clientId: "c-1234", registeredAt: NOW - 3600, clientSecretExpiresAt: null, templatized: false };
+const base = { reason: null, issuerHost: "127.0.0.1:8443", registration: null, user: null, accessTokenExpiresAt: null, tokenFingerprint: null };
+
+export const views = {
+  unregistered: { ...base, state: "unregistered" },
+  revoked: { ...base, state: "unregistered", reason: "revoked" },
+  forgotten: { ...base, state: "unregistered", reason: "forgotten" },
+  registered: { ...base, state: "registered", registration },
+  signedIn: {
+    ...base,
+    state: "signedIn",
+    registration,
+    user: { sub: "demouser", name: "Demo User", claims: { sub: "demouser", email: "demo@example.com", email_verified: true, age: 42 } },
+    accessTokenExpiresAt: NOW + 299,
+    tokenFingerprint: "9f3a61c2",
+  },
+};

@@ -1,0 +1,151 @@
+// Screens build DOM from state with createElement and text nodes only, and carry the ids the
+// end-to-end tests use. The fake document has no HTML parser: innerHTML would throw.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { initialModel, transition } from "../../ui/state.js";
+import { registerScreen } from "../../ui/screens/register.js";
+import { signInScreen } from "../../ui/screens/sign-in.js";
+import { homeScreen, initials } from "../../ui/screens/home.js";
+import { errorScreen } from "../../ui/screens/error.js";
+import { progressScreen } from "../../ui/screens/progress.js";
+import { allElements, byId, byTag, fakeDocument as doc, text } from "./fake-dom.mjs";
+import { NOW, views } from "./fixtures.mjs";
+
+const ctx = { doc, now: NOW, locale: "en-GB" };
+const modelWith = (...events) => events.reduce(transition, initialModel());
+const loaded = (view) => ({ type: "loaded", view });
+const BOUND = new Set(["register", "signIn", "refresh", "signOut", "openForget", "cancelForget", "forget", "retry", "back"]);
+const XSS = "<img src=x onerror=alert(1)>";
+
+function assertButtonsSound(root) {
+  for (const b of byTag(root, "button")) {
+    assert.equal(b.getAttribute("type"), "button", `${b.id} has type=button`);
+    assert.ok(text(b).length > 0, `${b.id} has a name`);
+    assert.ok(BOUND.has(b.getAttribute("data-action")), `${b.id} routes to a bound action`);
+  }
+}
+
+function stepStates(root) {
+  return byTag(root, "li").map((li) => li.getAttribute("aria-current"));
+}
+
+test("Registration screen: heading, explanation, steps, one primary button", () => {
+  const root = registerScreen(modelWith(loaded(views.unregistered)), ctx);
+  const [h1] = byTag(root, "h1");
+  assert.equal(text(h1), "Register this device");
+  assert.ok(allElements(root).some((el) => text(el) ===
+    "This app registers itself once with your organisation's identity server so that this device gets its own credentials."));
+  assert.deepEqual(stepStates(root), ["step", null, null]);
+  assert.deepEqual(allElements(root).filter((el) => el.getAttribute("class") === "step-label").map(text), ["Register device", "Sign in", "Done"]);
+  assert.equal(text(byId(root, "register")), "Register this device");
+  assert.equal(byId(root, "register").getAttribute("class"), "btn btn-primary");
+  assert.equal(byId(root, "register-reason"), null);
+  assert.equal(byTag(root, "button").length, 1);
+  assertButtonsSound(root);
+});
+
+test("Registration screen after revocation explains why and offers Register again", () => {
+  const root = registerScreen(modelWith(loaded(views.revoked)), ctx);
+  const reason = byId(root, "register-reason");
+  assert.equal(reason.getAttribute("role"), "alert");
+  assert.match(text(reason), /This device's registration is no longer valid/);
+  assert.equal(text(byTag(root, "h1")[0]), "Register this device");
+  assert.equal(text(byId(root, "register")), "Register again");
+});
+
+test("Sign-in screen: Welcome back, the registration date, Sign in", () => {
+  const root = signInScreen(modelWith(loaded(views.registered)), ctx);
+  assert.equal(text(byTag(root, "h1")[0]), "Welcome back");
+  assert.equal(text(byId(root, "registered-at")), new Date((NOW - 3600) * 1000).toLocaleString("en-GB", { dateStyle: "medium", timeStyle: "short" }));
+  assert.equal(text(byId(root, "sign-in")), "Sign in");
+  assert.deepEqual(stepStates(root), [null, "step", null]);
+  assert.match(text(byTag(root, "li")[0]), /completed/);
+  assertButtonsSound(root);
+});
+
+test("Progress screen: a live status with the step text and the onboarding step", () => {
+  const model = modelWith(loaded(views.unregistered), { type: "started", action: "register" }, { type: "progress", step: "registering" });
+  const root = progressScreen(model, ctx);
+  const status = byId(root, "progress");
+  assert.equal(status.getAttribute("role"), "status");
+  assert.equal(text(status), "Registering this device…");
+  assert.equal(byTag(root, "button").length, 0);
+  assert.deepEqual(stepStates(root), ["step", null, null]);
+  const signingIn = progressScreen(transition(model, { type: "progress", step: "signingIn" }), ctx);
+  assert.equal(text(byId(signingIn, "progress")), "Signing you in…");
+  assert.deepEqual(stepStates(signingIn), [null, "step", null]);
+  const refreshing = progressScreen(modelWith(loaded(views.signedIn), { type: "started", action: "refresh" }), ctx);
+  assert.equal(byTag(refreshing, "ol").length, 0, "no onboarding steps outside onboarding");
+});
+
+test("Home screen: user, claims, registration, countdown, fingerprint, actions, dialog", () => {
+  const root = homeScreen(modelWith(loaded(views.signedIn)), ctx);
+  assert.equal(text(byId(root, "user-name")), "Demo User");
+  assert.equal(byId(root, "user-name").tagName, "H1");
+  const claims = byId(root, "claims");
+  assert.equal(claims.tagName, "DL");
+  assert.deepEqual(byTag(claims, "dt").map(text), ["sub", "email", "email_verified", "age"]);
+  assert.deepEqual(byTag(claims, "dd").map(text), ["demouser", "demo@example.com", "true", "42"]);
+  assert.equal(text(byId(root, "client-id")), "c-1234");
+  assert.ok(text(byId(root, "registered-at")).includes("2025"));
+  assert.equal(text(byId(root, "secret-expires")), "Never");
+  assert.equal(text(byId(root, "token-expiry")), "in 4 min 59 s");
+  assert.equal(byId(root, "token-expiry").getAttribute("data-expires-at"), String(NOW + 299));
+  assert.equal(text(byId(root, "token-fingerprint")), "9f3a61c2");
+  assert.equal(text(byId(root, "refresh")), "Refresh access token");
+  assert.equal(text(byId(root, "sign-out")), "Sign out");
+  assert.equal(text(byId(root, "forget")), "Forget this device");
+  const dialog = byId(root, "forget-dialog");
+  assert.equal(dialog.tagName, "DIALOG");
+  assert.equal(dialog.getAttribute("aria-labelledby"), "forget-title");
+  assert.equal(byId(dialog, "forget-confirm").getAttribute("data-action"), "forget");
+  assert.equal(byId(dialog, "forget-cancel").getAttribute("data-action"), "cancelForget");
+  assert.equal(byId(root, "forget").getAttribute("data-action"), "openForget", "Forget only opens the dialog");
+  assertButtonsSound(root);
+});
+
+test("Home screen falls back to the subject, and shows a secret's expiry date", () => {
+  const view = { ...views.signedIn, user: { sub: "demouser", name: null, claims: {} },
+    registration: { ...views.signedIn.registration, clientSecretExpiresAt: NOW + 86400 } };
+  const root = homeScreen(modelWith(loaded(view)), ctx);
+  assert.equal(text(byId(root, "user-name")), "demouser");
+  assert.equal(byId(root, "user-sub"), null);
+  assert.notEqual(text(byId(root, "secret-expires")), "Never");
+  assert.match(text(byId(root, "claims")), /no profile claims/);
+  assert.equal(initials("Demo User"), "DU");
+  assert.equal(initials("demouser"), "DE");
+  assert.equal(initials(""), "?");
+});
+
+test("a hostile claim, name or error message is rendered as text, never as markup", () => {
+  const view = { ...views.signedIn, user: { sub: XSS, name: XSS, claims: { nickname: XSS, [XSS]: "key" } } };
+  const home = homeScreen(modelWith(loaded(view)), ctx);
+  assert.equal(byTag(home, "img").length, 0);
+  assert.equal(text(byId(home, "user-name")), XSS);
+  const dds = byTag(byId(home, "claims"), "dd").map(text);
+  assert.ok(dds.includes(XSS));
+  assert.ok(byTag(byId(home, "claims"), "dt").map(text).includes(XSS));
+  assert.ok(allElements(home).every((el) => [...el.attributes.keys()].every((name) => !/^on/i.test(name))));
+
+  const failed = modelWith(loaded(views.registered), { type: "failed", error: { kind: "serverError", message: XSS }, retry: "signIn" });
+  const err = errorScreen(failed, ctx);
+  assert.equal(text(byId(err, "error-message")), XSS);
+  assert.equal(byTag(err, "img").length, 0);
+});
+
+test("Error screen: title, message, and exactly the actions of its kind", () => {
+  const screenFor = (kind, view = views.signedIn) =>
+    errorScreen(modelWith(loaded(view), { type: "failed", error: { kind, message: `about ${kind}` }, retry: "refresh" }), ctx);
+  const unreachable = screenFor("unreachable");
+  assert.equal(text(byId(unreachable, "error-title")), "The identity server is unreachable");
+  assert.equal(byId(unreachable, "error-title").tagName, "H1");
+  assert.equal(text(byId(unreachable, "error-message")), "about unreachable");
+  assert.deepEqual(byTag(unreachable, "button").map((b) => b.id), ["retry", "back"]);
+  assert.equal(text(byId(unreachable, "retry")), "Try again");
+  assertButtonsSound(unreachable);
+  assert.deepEqual(byTag(screenFor("config"), "button").map((b) => b.id), []);
+  assert.deepEqual(byTag(screenFor("keychainLocked"), "button").map((b) => b.id), ["retry"]);
+  assert.match(text(byId(screenFor("keychainUnavailable"), "error-help")), /gnome-keyring/);
+  assert.deepEqual(byTag(screenFor("serverError"), "button").map((b) => b.id), ["back"]);
+  assert.deepEqual(byTag(screenFor("whatever"), "button").map((b) => b.id), ["back"]);
+});

@@ -1,0 +1,200 @@
+// The pure state machine: every event, the cancellation and revocation paths, the error mapping.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { describeError, initialModel, normalizeError, onboardingStep, screenOf, transition } from "../../ui/state.js";
+import { views } from "./fixtures.mjs";
+
+// Runs events from the initial model, freezing every model on the way: transition must not mutate.
+function run(...events) {
+  return events.reduce((model, event) => transition(deepFreeze(model), event), deepFreeze(initialModel()));
+}
+function deepFreeze(value) {
+  if (value && typeof value === "object" && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    Object.values(value).forEach(deepFreeze);
+  }
+  return value;
+}
+const loaded = (view) => ({ type: "loaded", view });
+
+test("before get_state answers, the loading screen shows", () => {
+  assert.equal(screenOf(initialModel()), "loading");
+  assert.equal(screenOf(run({ type: "started", action: "load" })), "loading");
+});
+
+test("each backend state maps to its screen", () => {
+  assert.equal(screenOf(run(loaded(views.unregistered))), "register");
+  assert.equal(screenOf(run(loaded(views.registered))), "signIn");
+  assert.equal(screenOf(run(loaded(views.signedIn))), "home");
+  assert.equal(screenOf(run(loaded({ state: "bogus" }))), "register");
+});
+
+test("loaded keeps only the StateView's known fields", () => {
+  const model = run(loaded({ ...views.signedIn, clientSecret: "s3cret", accessToken: "eyJ" }));
+  assert.deepEqual(Object.keys(model.view).sort(), [
+    "accessTokenExpiresAt", "issuerHost", "reason", "registration", "state", "tokenFingerprint", "user",
+  ]);
+  assert.equal(JSON.stringify(model).includes("s3cret"), false);
+});
+
+test("started shows progress at once, clearing the notice and any error", () => {
+  const before = run(loaded(views.unregistered), { type: "notice", text: "hello" });
+  const model = transition(before, { type: "started", action: "register" });
+  assert.equal(screenOf(model), "progress");
+  assert.equal(model.step, "waitingForSignIn");
+  assert.equal(model.notice, null);
+  assert.equal(model.error, null);
+  assert.equal(model.busy, true);
+  assert.equal(onboardingStep(model), 0);
+  const first = (action) => run(loaded(views.signedIn), { type: "started", action }).step;
+  assert.equal(first("signIn"), "waitingForSignIn");
+  assert.equal(first("refresh"), "refreshing");
+  assert.equal(first("signOut"), "signingOut");
+  assert.equal(first("forget"), "forgetting");
+});
+
+test("progress events move the step, and signing in marks the second onboarding step", () => {
+  const base = [loaded(views.unregistered), { type: "started", action: "register" }];
+  const registering = run(...base, { type: "progress", step: "registering" });
+  assert.equal(registering.step, "registering");
+  assert.equal(onboardingStep(registering), 0);
+  const signingIn = transition(registering, { type: "progress", step: "signingIn" });
+  assert.equal(screenOf(signingIn), "progress");
+  assert.equal(onboardingStep(signingIn), 1);
+  // A progress event with no click before it (backend-initiated) still shows progress.
+  assert.equal(screenOf(run(loaded(views.signedIn), { type: "progress", step: "refreshing" })), "progress");
+});
+
+test("a state-changed event during a command updates the facts but keeps the progress screen", () => {
+  const model = run(loaded(views.unregistered), { type: "started", action: "register" }, loaded(views.registered));
+  assert.equal(screenOf(model), "progress");
+  assert.equal(model.view.state, "registered");
+});
+
+test("finished shows the screen of the final state, with a notice for refresh, sign-out, forget", () => {
+  const registered = run(loaded(views.unregistered), { type: "started", action: "register" },
+    { type: "finished", action: "register", view: views.signedIn });
+  assert.equal(screenOf(registered), "home");
+  assert.equal(registered.busy, false);
+  assert.equal(registered.notice, null);
+  assert.equal(onboardingStep(registered), -1);
+  const after = (action, view) => run(loaded(views.signedIn), { type: "started", action }, { type: "finished", action, view });
+  assert.match(after("refresh", views.signedIn).notice, /refreshed/);
+  assert.equal(screenOf(after("signOut", views.registered)), "signIn");
+  assert.match(after("signOut", views.registered).notice, /signed out/);
+  assert.equal(screenOf(after("forget", views.forgotten)), "register");
+  assert.match(after("forget", views.forgotten).notice, /forgotten/);
+});
+
+test("cancellation is neutral: the previous screen with 'Sign-in was cancelled'", () => {
+  for (const [view, screen, action] of [[views.unregistered, "register", "register"], [views.registered, "signIn", "signIn"]]) {
+    const before = run(loaded(view));
+    const model = transition(transition(before, { type: "started", action }),
+      { type: "failed", error: { kind: "cancelled", message: "closed" }, retry: action });
+    assert.equal(screenOf(model), screen);
+    assert.equal(model.notice, "Sign-in was cancelled.");
+    assert.equal(model.error, null);
+    assert.equal(model.busy, false);
+    assert.deepEqual(model.view, before.view, "the state is unchanged");
+  }
+});
+
+test("cancelling the SSO sign-in after registration succeeded lands on the Sign-in screen", () => {
+  const model = run(loaded(views.unregistered), { type: "started", action: "register" },
+    { type: "progress", step: "signingIn" }, loaded(views.registered),
+    { type: "failed", error: { kind: "cancelled", message: "" }, retry: "register" });
+  assert.equal(screenOf(model), "signIn");
+  assert.equal(model.notice, "Sign-in was cancelled.");
+});
+
+test("cancelling sign-out says so", () => {
+  const model = run(loaded(views.signedIn), { type: "started", action: "signOut" },
+    { type: "failed", error: { kind: "cancelled", message: "" }, retry: "signOut" });
+  assert.equal(model.notice, "Sign-out was cancelled.");
+  assert.equal(screenOf(model), "home");
+});
+
+test("invalidClient leads to the Registration screen with the revoked reason", () => {
+  for (const action of ["refresh", "signIn"]) {
+    const start = action === "refresh" ? views.signedIn : views.registered;
+    const model = run(loaded(start), { type: "started", action },
+      { type: "failed", error: { kind: "invalidClient", message: "invalid_client" }, retry: action });
+    assert.equal(screenOf(model), "register");
+    assert.equal(model.view.reason, "revoked");
+    assert.equal(model.view.registration, null);
+    assert.equal(model.view.user, null);
+    assert.equal(model.view.tokenFingerprint, null);
+    assert.equal(model.view.issuerHost, "127.0.0.1:8443");
+    assert.equal(model.error, null);
+  }
+});
+
+test("a StateView with reason revoked shows the Registration screen", () => {
+  assert.equal(screenOf(run(loaded(views.revoked))), "register");
+});
+
+test("error kinds map to their screen and actions", () => {
+  const fail = (kind, start = views.signedIn, action = "refresh") =>
+    run(loaded(start), { type: "started", action }, { type: "failed", error: { kind, message: `m-${kind}` }, retry: action });
+  const cases = {
+    keychainLocked: [/keyring is locked/, ["retry"]],
+    keychainUnavailable: [/No keyring/, ["retry"]],
+    config: [/configuration is invalid/, []],
+    unreachable: [/unreachable/, ["retry", "back"]],
+    serverError: [/returned an error/, ["back"]],
+    registrationRejected: [/registration was rejected/, ["back"]],
+    dcrTokenRejected: [/did not accept/, ["back"]],
+    somethingNew: [/Something went wrong/, ["back"]],
+  };
+  for (const [kind, [title, actions]] of Object.entries(cases)) {
+    const model = fail(kind);
+    assert.equal(screenOf(model), "error", kind);
+    assert.match(model.error.title, title, kind);
+    assert.deepEqual(model.error.actions, actions, kind);
+    assert.equal(model.error.message, `m-${kind}`, kind);
+    assert.equal(model.error.kind, kind);
+    assert.equal(model.error.retry, "refresh");
+    assert.equal(model.busy, false);
+  }
+  assert.match(fail("keychainUnavailable").error.help, /gnome-keyring/);
+  assert.match(fail("keychainLocked").error.help, /Unlock/);
+});
+
+test("without a known state, errors offer Try again instead of Back", () => {
+  const model = run({ type: "started", action: "load" }, { type: "failed", error: { kind: "internal", message: "x" }, retry: "load" });
+  assert.equal(screenOf(model), "error");
+  assert.deepEqual(model.error.actions, ["retry"]);
+  assert.equal(model.error.retry, "load");
+  assert.deepEqual(run({ type: "failed", error: { kind: "config", message: "k" }, retry: "load" }).error.actions, []);
+});
+
+test("back leaves the error screen for the state's screen; a later command clears the error", () => {
+  const failed = run(loaded(views.registered), { type: "started", action: "signIn" },
+    { type: "failed", error: { kind: "serverError", message: "access_denied" }, retry: "signIn" });
+  assert.equal(screenOf(transition(failed, { type: "back" })), "signIn");
+  const retried = transition(failed, { type: "started", action: failed.error.retry });
+  assert.equal(retried.error, null);
+  assert.equal(screenOf(retried), "progress");
+});
+
+test("a state-changed event does not hide an error the user has not acted on", () => {
+  const failed = run(loaded(views.signedIn), { type: "failed", error: { kind: "unreachable", message: "" }, retry: "refresh" });
+  assert.equal(screenOf(transition(failed, loaded(views.signedIn))), "error");
+});
+
+test("notice and dismissNotice; unknown events change nothing", () => {
+  const model = run(loaded(views.registered), { type: "notice", text: "Hello" });
+  assert.equal(model.notice, "Hello");
+  assert.equal(transition(model, { type: "dismissNotice" }).notice, null);
+  assert.equal(transition(model, { type: "nope" }), model);
+  assert.equal(transition(model, undefined), model);
+});
+
+test("errors of any shape become {kind, message}, clipped", () => {
+  assert.deepEqual(normalizeError("command get_state not found"), { kind: "unknown", message: "command get_state not found" });
+  assert.deepEqual(normalizeError(new Error("boom")), { kind: "unknown", message: "boom" });
+  assert.deepEqual(normalizeError(null), { kind: "unknown", message: "" });
+  assert.deepEqual(normalizeError({ kind: "config", message: null }), { kind: "config", message: "" });
+  assert.equal(normalizeError({ kind: "x", message: "a".repeat(5000) }).message.length, 600);
+  assert.equal(describeError({ kind: "unreachable", message: "" }, null, true).actions[0], "back");
+});

@@ -1,0 +1,56 @@
+// The only file that touches `window.__TAURI__` (withGlobalTauri). Every command returns a
+// StateView or rejects with `{kind, message}`; see the contract in issue 4.
+
+// UI action → Tauri command.
+const COMMANDS = Object.freeze({
+  load: "get_state",
+  register: "register",
+  signIn: "sign_in",
+  refresh: "refresh",
+  signOut: "sign_out",
+  forget: "forget_device",
+});
+
+function tauri() {
+  const t = globalThis.window && window.__TAURI__;
+  if (!t || !t.core || !t.event) {
+    throw { kind: "unavailable", message: "This page only works inside the DCR Client app." };
+  }
+  return t;
+}
+
+/** Runs the command behind a UI action; resolves with a StateView, rejects with `{kind, message}`. */
+export async function perform(action) {
+  const command = COMMANDS[action];
+  if (!command) throw { kind: "unknown", message: `Unknown action: ${action}` };
+  try {
+    return await tauri().core.invoke(command);
+  } catch (error) {
+    throw toError(error);
+  }
+}
+
+/** Calls `handler(view)` on every `state-changed` event. */
+export function onStateChanged(handler) {
+  return listen("state-changed", (payload) => handler(payload));
+}
+
+/** Calls `handler(step)` on every `progress` event (`{step}`). */
+export function onProgress(handler) {
+  return listen("progress", (payload) => handler(payload && payload.step));
+}
+
+async function listen(name, handler) {
+  try {
+    return await tauri().event.listen(name, (event) => handler(event && event.payload));
+  } catch {
+    return () => {};
+  }
+}
+
+// Tauri itself rejects with plain strings (e.g. "command not found"); keep one shape for the UI.
+function toError(error) {
+  if (error && typeof error === "object" && typeof error.kind === "string") return error;
+  if (typeof error === "string") return { kind: "unknown", message: error };
+  return { kind: "unknown", message: error && error.message ? String(error.message) : "" };
+}

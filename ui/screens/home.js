@@ -1,0 +1,124 @@
+// The Home screen: who is signed in, this device's registration, and the access token's expiry.
+// Token values never reach the webview; the backend sends only the expiry and a short fingerprint.
+import { h, button, facts, heading } from "../dom.js";
+import { formatClaim, formatCountdown, formatSecretExpiry, formatTimestamp } from "../state.js";
+
+export function homeScreen(model, { doc, now, locale }) {
+  const view = model.view;
+  const user = view.user || { sub: "", name: null, claims: {} };
+  const displayName = user.name || user.sub || "Signed in";
+  const registration = view.registration;
+  const claims = Object.entries(user.claims || {});
+  const expiresAt = view.accessTokenExpiresAt;
+
+  return h(
+    doc,
+    "section",
+    { class: "screen screen-home", "aria-labelledby": "user-name" },
+    h(
+      doc,
+      "header",
+      { class: "identity" },
+      h(doc, "span", { class: "avatar", "aria-hidden": "true" }, initials(displayName)),
+      h(
+        doc,
+        "div",
+        { class: "identity-text" },
+        h(doc, "p", { class: "eyebrow" }, "Signed in as"),
+        heading(doc, displayName, { id: "user-name" }),
+        user.name && user.sub ? h(doc, "p", { class: "muted mono", id: "user-sub" }, user.sub) : null,
+      ),
+    ),
+    h(
+      doc,
+      "div",
+      { class: "panels" },
+      panel(
+        doc,
+        "Profile",
+        "profile-title",
+        claims.length
+          ? facts(doc, claims.map(([name, value]) => [name, formatClaim(value)]), { id: "claims" })
+          : h(doc, "p", { class: "muted", id: "claims" }, "The identity server shared no profile claims."),
+      ),
+      panel(
+        doc,
+        "This device",
+        "device-title",
+        registration
+          ? facts(doc, [
+              ["Client ID", registration.clientId, "client-id", { class: "mono" }],
+              ["Registered", formatTimestamp(registration.registeredAt, locale), "registered-at"],
+              ["Secret expires", formatSecretExpiry(registration.clientSecretExpiresAt, locale), "secret-expires"],
+              ["Registration", registration.templatized ? "From a template" : "Full metadata", "registration-kind"],
+            ])
+          : h(doc, "p", { class: "muted" }, "No registration details."),
+      ),
+      panel(
+        doc,
+        "Access token",
+        "token-title",
+        facts(doc, [
+          [
+            "Expires",
+            h(
+              doc,
+              "time",
+              { id: "token-expiry", datetime: isoOrNull(expiresAt), "data-expires-at": expiresAt ?? null },
+              formatCountdown(expiresAt, now),
+            ),
+            null,
+          ],
+          ["Fingerprint", view.tokenFingerprint || "—", "token-fingerprint", { class: "mono" }],
+        ]),
+      ),
+    ),
+    h(
+      doc,
+      "div",
+      { class: "actions actions-home" },
+      button(doc, { id: "refresh", action: "refresh", kind: "primary", label: "Refresh access token" }),
+      button(doc, { id: "sign-out", action: "signOut", label: "Sign out" }),
+      button(doc, { id: "forget", action: "openForget", kind: "danger", label: "Forget this device", "aria-haspopup": "dialog" }),
+    ),
+    forgetDialog(doc),
+  );
+}
+
+function panel(doc, title, id, body) {
+  return h(doc, "section", { class: `panel panel-${id.replace("-title", "")}`, "aria-labelledby": id }, h(doc, "h2", { id }, title), body);
+}
+
+// An in-page modal (<dialog>.showModal traps focus and closes on Escape), not window.confirm.
+function forgetDialog(doc) {
+  return h(
+    doc,
+    "dialog",
+    { id: "forget-dialog", class: "dialog", "aria-labelledby": "forget-title", "aria-describedby": "forget-text" },
+    h(doc, "h2", { id: "forget-title" }, "Forget this device?"),
+    h(
+      doc,
+      "p",
+      { id: "forget-text" },
+      "The app deletes this device's registration at the identity server and removes its credentials from the keyring. You will need to register again.",
+    ),
+    h(
+      doc,
+      "div",
+      { class: "actions" },
+      button(doc, { id: "forget-cancel", action: "cancelForget", label: "Cancel" }),
+      button(doc, { id: "forget-confirm", action: "forget", kind: "danger-solid", label: "Forget this device" }),
+    ),
+  );
+}
+
+/** Up to two initials from a name or subject, for the avatar. */
+export function initials(text) {
+  const words = String(text).trim().split(/[\s._@-]+/).filter(Boolean);
+  const letters = words.length > 1 ? words[0][0] + words[1][0] : (words[0] || "?").slice(0, 2);
+  return letters.toUpperCase();
+}
+
+function isoOrNull(unix) {
+  return typeof unix === "number" && Number.isFinite(unix) ? new Date(unix * 1000).toISOString() : null;
+}

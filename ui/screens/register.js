@@ -1,0 +1,57 @@
+// The Registration screen: first start, or after the registration was revoked or forgotten.
+import { h, button, steps, heading } from "../dom.js";
+
+// Why the user is here again, when the backend says so (StateView.reason).
+const REASONS = {
+  revoked: {
+    title: "This device's registration is no longer valid",
+    text: "An administrator may have revoked it. Register this device again to get new credentials.",
+  },
+  secretExpired: {
+    title: "This device's credentials have expired",
+    text: "Register this device again to get new credentials.",
+  },
+};
+
+export function registerScreen(model, { doc }) {
+  const reason = model.view && REASONS[model.view.reason];
+  return h(
+    doc,
+    "section",
+    { class: "screen screen-register", "aria-labelledby": "screen-title" },
+    steps(doc, 0),
+    reason
+      ? h(
+          doc,
+          "div",
+          { class: "callout callout-warning", role: "alert", id: "register-reason" },
+          h(doc, "p", { class: "callout-title" }, reason.title),
+          h(doc, "p", {}, reason.text),
+        )
+      : null,
+    heading(doc, "Register this device", { id: "screen-title" }),
+    h(
+      doc,
+      "p",
+      { class: "lead" },
+      "This app registers itself once with your organisation's identity server so that this device gets its own credentials.",
+    ),
+    h(
+      doc,
+      "p",
+      { class: "muted" },
+      "A sign-in window will open. After you sign in, the app registers this device and signs you in — no second password.",
+    ),
+    h(
+      doc,
+      "div",
+      { class: "actions" },
+      button(doc, {
+        id: "register",
+        action: "register",
+        kind: "primary",
+        label: reason ? "Register again" : "Register this device",
+      }),
+    ),
+  );
+}

@@ -1,0 +1,147 @@
+// The view: `render(model)` draws the screen the model implies, `bind(name, handler)` routes user
+// actions (todomvc-style). It knows the DOM, not Tauri and not the state machine's rules.
+import { formatCountdown, onboardingStep, screenOf, stepText } from "./state.js";
+import { steps } from "./dom.js";
+import { registerScreen } from "./screens/register.js";
+import { signInScreen } from "./screens/sign-in.js";
+import { homeScreen } from "./screens/home.js";
+import { errorScreen } from "./screens/error.js";
+import { progressScreen, progressHint } from "./screens/progress.js";
+
+const SCREENS = {
+  register: registerScreen,
+  signIn: signInScreen,
+  home: homeScreen,
+  error: errorScreen,
+  progress: progressScreen,
+  loading: progressScreen,
+};
+
+const handlers = {};
+let drawn = null; // { screen, key } of what is on screen now
+let ticker = null;
+let lastClicked = null; // id of the button that started the running action
+
+const $ = (id) => document.getElementById(id);
+const nowSeconds = () => Date.now() / 1000;
+
+/** Registers the handler for a named user action (a button's data-action, or "cancelForget"…). */
+export function bind(name, handler) {
+  handlers[name] = handler;
+  if (bind.installed) return;
+  bind.installed = true;
+  // One delegated listener survives every re-render.
+  $("app").addEventListener("click", (event) => {
+    const target = event.target.closest("[data-action]");
+    if (!target || target.disabled) return;
+    lastClicked = target.id || null;
+    route(target.getAttribute("data-action"));
+  });
+  $("notice-dismiss").addEventListener("click", () => {
+    route("dismissNotice");
+    // The dismiss button hides itself; keep keyboard focus on the page, not lost on <body>.
+    const title = document.querySelector("#app h1");
+    if (title) title.focus();
+  });
+}
+
+function route(action) {
+  if (action === "openForget") return openDialog();
+  if (action === "cancelForget") return closeDialog();
+  if (action === "forget") closeDialog();
+  if (handlers[action]) handlers[action]();
+}
+
+export function render(model) {
+  renderHeader(model);
+  renderNotice(model);
+  const screen = screenOf(model);
+  // A progress screen is kept across steps (its live region must survive to be announced).
+  const busy = screen === "progress" || screen === "loading";
+  const key = JSON.stringify(busy ? [screen, model.action] : [screen, model.view, model.error]);
+  if (drawn && drawn.key === key) {
+    if (busy) updateProgress(model);
+    return;
+  }
+  const previous = drawn;
+  const app = $("app");
+  app.replaceChildren(SCREENS[screen](model, { doc: document, now: nowSeconds() }));
+  document.body.setAttribute("data-screen", screen);
+  drawn = { screen, key };
+  startTicker(screen === "home");
+  // Move focus to the new screen's heading (or the progress status) so keyboard and
+  // screen-reader users land on what changed; before any click, the page keeps its focus.
+  if (previous && previous.screen !== screen && lastClicked !== null) focusScreen();
+}
+
+// Back on a screen with the button the user pressed (Refresh, a cancelled Sign in): focus it
+// again; otherwise the heading, or the progress status.
+function focusScreen() {
+  const again = lastClicked && document.querySelector(`#app #${CSS.escape(lastClicked)}`);
+  const target = again || document.querySelector("#app h1, #progress");
+  if (target) target.focus();
+}
+
+function updateProgress(model) {
+  const text = $("progress-text");
+  if (text && text.textContent !== stepText(model.step)) text.textContent = stepText(model.step);
+  const hint = $("progress-hint");
+  if (hint) hint.textContent = progressHint(model.step);
+  const indicator = document.querySelector("#app .steps");
+  const current = onboardingStep(model);
+  if (indicator && current >= 0) indicator.replaceWith(steps(document, current));
+}
+
+function renderHeader(model) {
+  const host = model.view && model.view.issuerHost;
+  const el = $("issuer-host");
+  el.textContent = host || "";
+  $("issuer").hidden = !host;
+}
+
+function renderNotice(model) {
+  const text = model.notice || "";
+  const el = $("notice");
+  if (el.textContent !== text) el.textContent = text;
+  $("notice-bar").classList.toggle("notice-empty", !text);
+  $("notice-dismiss").hidden = !text;
+}
+
+// The countdown changes every second; only its text node is touched, never the screen.
+function startTicker(on) {
+  if (ticker) clearInterval(ticker);
+  ticker = null;
+  if (!on) return;
+  const tick = () => {
+    const el = $("token-expiry");
+    if (!el) return;
+    const at = Number(el.getAttribute("data-expires-at"));
+    const text = el.hasAttribute("data-expires-at") ? formatCountdown(at, nowSeconds()) : "unknown";
+    if (el.textContent !== text) el.textContent = text;
+    el.classList.toggle("expired", text === "expired");
+  };
+  tick();
+  ticker = setInterval(tick, 1000);
+}
+
+function openDialog() {
+  const dialog = $("forget-dialog");
+  if (!dialog || dialog.open) return;
+  // Escape, Cancel and Confirm all end here: give focus back to the button that opened it.
+  dialog.addEventListener(
+    "close",
+    () => {
+      const opener = $("forget");
+      if (opener && (document.activeElement === document.body || !document.activeElement)) opener.focus();
+    },
+    { once: true },
+  );
+  dialog.showModal();
+  const cancel = $("forget-cancel");
+  if (cancel) cancel.focus();
+}
+
+function closeDialog() {
+  const dialog = $("forget-dialog");
+  if (dialog && dialog.open) dialog.close();
+}
