@@ -109,9 +109,28 @@ impl EmbeddedBrowser {
                 deliver(&closed, Err(UserAgentError::Cancelled));
             }
         });
+        watch_page_close(&window, reply.clone());
         Ok(window)
     }
 }
+
+/// A page that closes itself (`window.close()`, or an automation close) makes wry destroy the
+/// web view but keep the window, and Tauri sends no window event; so watch the web view's own
+/// GObject `destroy` signal. (Its `close` signal is no use: wry's handler runs first and the
+/// destroy disconnects every later handler.)
+#[cfg(target_os = "linux")]
+fn watch_page_close(window: &tauri::WebviewWindow, reply: Reply) {
+    let _ = window.with_webview(move |webview| {
+        use webkit2gtk::glib::prelude::ObjectExt;
+        webview.inner().connect_local("destroy", false, move |_| {
+            deliver(&reply, Err(UserAgentError::Cancelled));
+            None
+        });
+    });
+}
+
+#[cfg(not(target_os = "linux"))]
+fn watch_page_close(_window: &tauri::WebviewWindow, _reply: Reply) {}
 
 /// The first outcome wins: the redirect, or the user closing the window.
 fn deliver(reply: &Reply, outcome: Outcome) {

@@ -107,32 +107,64 @@ impl Desktop {
 
     /// Waits until `css` is on the page and visible, then returns it.
     pub async fn find(&self, css: &str) -> fantoccini::elements::Element {
-        self.client
+        match self
+            .client
             .wait()
             .at_most(Duration::from_secs(30))
             .for_element(Locator::Css(css))
             .await
-            .unwrap_or_else(|error| panic!("no element matches `{css}`: {error}"))
+        {
+            Ok(element) => element,
+            Err(error) => {
+                // Origin and path only: the query may hold a code or an id_token_hint.
+                let url = self
+                    .client
+                    .current_url()
+                    .await
+                    .map(|u| format!("{}{}", u.origin().ascii_serialization(), u.path()));
+                let windows = self.client.windows().await.map(|w| w.len());
+                let shot = self
+                    .screenshot(&format!("failure-{}", css.trim_start_matches('#')))
+                    .await;
+                panic!(
+                    "no element matches `{css}`: {error}; current url {url:?}, {windows:?} windows, screenshot {}",
+                    shot.display()
+                )
+            }
+        }
     }
 
+    /// Clicks once the element can take the click (a window may still be appearing).
     pub async fn click(&self, css: &str) {
-        self.find(css)
-            .await
-            .click()
-            .await
-            .unwrap_or_else(|error| panic!("cannot click `{css}`: {error}"));
+        let mut last = String::new();
+        for _ in 0..50 {
+            match self.find(css).await.click().await {
+                Ok(()) => return,
+                Err(error) => last = format!("{error:?}"),
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        panic!("cannot click `{css}`: {last}");
     }
 
+    /// Types into a field once it takes input (a hidden window may still be appearing).
     pub async fn type_into(&self, css: &str, text: &str) {
-        let element = self.find(css).await;
-        element
-            .clear()
-            .await
-            .unwrap_or_else(|error| panic!("cannot clear `{css}`: {error}"));
-        element
-            .send_keys(text)
-            .await
-            .unwrap_or_else(|error| panic!("cannot type into `{css}`: {error}"));
+        let mut last = String::new();
+        for _ in 0..50 {
+            let element = self.find(css).await;
+            match element.clear().await {
+                Ok(()) => {
+                    element
+                        .send_keys(text)
+                        .await
+                        .unwrap_or_else(|error| panic!("cannot type into `{css}`: {error}"));
+                    return;
+                }
+                Err(error) => last = format!("{error:?}"),
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        panic!("cannot type into `{css}`: {last}");
     }
 
     /// Polls until the element's text contains `needle` (screens re-render on events).

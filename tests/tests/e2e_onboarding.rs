@@ -1,0 +1,231 @@
+//! End-to-end: the built app in a real WebKitGTK window, the real gnome-keyring and the bundled
+//! identity server. A person's clicks and keystrokes, through tauri-driver and WebKitWebDriver.
+//! Every screen is saved as a screenshot (the paths are printed).
+
+mod support;
+
+use std::time::Duration;
+
+use dcr_tests::{Idp, DEMO_USER};
+use serde_json::json;
+use support::app::{
+    current_state, launch, register_through_ui, type_password, write_config, RECORD_IPC,
+};
+use support::desktop::ONE_WINDOW_AT_A_TIME;
+
+/// 1–4 and 10: first run, refresh, sign out, sign in again with the password, restart.
+#[tokio::test(flavor = "multi_thread")]
+async fn first_run_refresh_sign_out_sign_in_and_restart() {
+    let _one = ONE_WINDOW_AT_A_TIME.lock().await;
+    let idp = Idp::start().await;
+    let config = write_config(&idp, json!({}));
+
+    let desktop = launch(&config).await;
+    let main = desktop.main_window().await;
+    assert_eq!(desktop.text_of("h1").await, "Register this device");
+    desktop.eval(RECORD_IPC).await;
+    desktop.screenshot("01-register").await;
+
+    // 1. One click, one password: registration and the SSO sign-in follow by themselves.
+    desktop.click("#register").await;
+    desktop.switch_to_other_window(&main).await;
+    desktop.find("#password").await;
+    desktop.screenshot("02-sign-in-window").await;
+    type_password(&desktop, DEMO_USER.0, DEMO_USER.1).await;
+    desktop.back_to_main(&main).await;
+    desktop.wait_for_text("#user-name", "Demo User").await;
+    desktop.screenshot("03-home").await;
+
+    let clients = idp.admin_list_clients().await;
+    assert_eq!(clients.len(), 1, "exactly one dynamic client is registered");
+    assert_eq!(desktop.text_of("#client-id").await, clients[0].client_id);
+
+    // 2. Refresh shows a new expiry.
+    let before = current_state(&desktop).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    desktop.click("#refresh").await;
+    let mut after = current_state(&desktop).await;
+    for _ in 0..50 {
+        if after["tokenFingerprint"] != before["tokenFingerprint"] {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        after = current_state(&desktop).await;
+    }
+    assert_ne!(
+        after["tokenFingerprint"], before["tokenFingerprint"],
+        "refresh brought a new access token"
+    );
+    assert!(
+        after["accessTokenExpiresAt"].as_i64() > before["accessTokenExpiresAt"].as_i64(),
+        "the expiry moved on"
+    );
+    desktop.screenshot("04-home-refreshed").await;
+
+    // 3. Sign out (RP-initiated logout in the sign-in window), then sign in asks for the password.
+    desktop.click("#sign-out").await;
+    desktop.switch_to_other_window(&main).await;
+    desktop.click("#logout-confirm").await;
+    desktop.back_to_main(&main).await;
+    desktop.find("#sign-in").await;
+    desktop.screenshot("05-signed-out").await;
+
+    desktop.click("#sign-in").await;
+    desktop.switch_to_other_window(&main).await;
+    desktop.find("#password").await;
+    type_password(&desktop, DEMO_USER.0, DEMO_USER.1).await;
+    desktop.back_to_main(&main).await;
+    desktop.wait_for_text("#user-name", "Demo User").await;
+
+    // 10. No command response or event payload carried a secret the server issued.
+    let seen = desktop.eval("return window.__dcrSeen || [];").await;
+    let seen = seen.to_string();
+    assert!(
+        seen.contains("signedIn"),
+        "the recorder saw the traffic: {seen}"
+    );
+    for secret in idp.admin_issued_secrets().await {
+        assert!(
+            !seen.contains(&secret),
+            "a secret the server issued reached the webview"
+        );
+    }
+    desktop.close().await;
+
+    // 4. Restart: the registration comes back from the keychain; the Sign-in screen, not Registration.
+    let desktop = launch(&config).await;
+    desktop.find("#sign-in").await;
+    desktop.wait_for_text("main", "Welcome back").await;
+    desktop.screenshot("06-welcome-back").await;
+    desktop.close().await;
+    assert_eq!(
+        idp.admin_list_clients().await.len(),
+        1,
+        "the restart did not register again"
+    );
+}
+
+/// 5: an administrator deletes this device's client; the next refresh leads back to Registration.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_revoked_client_leads_back_to_registration() {
+    let _one = ONE_WINDOW_AT_A_TIME.lock().await;
+    let idp = Idp::start().await;
+    let desktop = launch(&write_config(&idp, json!({}))).await;
+    let main = desktop.main_window().await;
+    register_through_ui(&desktop, &main).await;
+
+    let client = idp.admin_list_clients().await.remove(0);
+    assert!(idp.admin_delete_client(&client.client_id).await);
+    desktop.click("#refresh").await;
+    desktop.wait_for_text("main", "no longer valid").await;
+    desktop.screenshot("07-revoked").await;
+    let state = current_state(&desktop).await;
+    assert_eq!(state["state"], "unregistered");
+    assert_eq!(state["reason"], "revoked");
+    desktop.close().await;
+}
+
+/// 6: Forget this device deletes the client on the server and returns to Registration.
+#[tokio::test(flavor = "multi_thread")]
+async fn forget_this_device_deletes_the_client() {
+    let _one = ONE_WINDOW_AT_A_TIME.lock().await;
+    let idp = Idp::start().await;
+    let desktop = launch(&write_config(&idp, json!({}))).await;
+    let main = desktop.main_window().await;
+    register_through_ui(&desktop, &main).await;
+    assert_eq!(idp.admin_list_clients().await.len(), 1);
+
+    desktop.click("#forget").await;
+    desktop.find("#forget-confirm").await;
+    desktop.screenshot("08-forget-confirm").await;
+    desktop.click("#forget-confirm").await;
+    desktop.wait_for_text("h1", "Register this device").await;
+    assert!(
+        idp.admin_list_clients().await.is_empty(),
+        "RFC 7592 delete removed the client on the server"
+    );
+    desktop.close().await;
+}
+
+/// 7: closing the sign-in window mid-login is neutral: "cancelled", state unchanged.
+#[tokio::test(flavor = "multi_thread")]
+async fn closing_the_sign_in_window_cancels_neutrally() {
+    let _one = ONE_WINDOW_AT_A_TIME.lock().await;
+    let idp = Idp::start().await;
+    let desktop = launch(&write_config(&idp, json!({}))).await;
+    let main = desktop.main_window().await;
+
+    desktop.click("#register").await;
+    desktop.switch_to_other_window(&main).await;
+    desktop.find("#password").await;
+    desktop
+        .client
+        .close_window()
+        .await
+        .expect("cannot close the sign-in window");
+    desktop.back_to_main(&main).await;
+    desktop.wait_for_text("#notice", "cancelled").await;
+    assert_eq!(desktop.text_of("h1").await, "Register this device");
+    desktop.screenshot("09-cancelled").await;
+    assert_eq!(current_state(&desktop).await["state"], "unregistered");
+    assert!(idp.admin_list_clients().await.is_empty());
+    desktop.close().await;
+}
+
+/// 8: a wrong password shows the identity server's own error; the right one then succeeds.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_wrong_password_shows_the_server_error_then_succeeds() {
+    let _one = ONE_WINDOW_AT_A_TIME.lock().await;
+    let idp = Idp::start().await;
+    let desktop = launch(&write_config(&idp, json!({}))).await;
+    let main = desktop.main_window().await;
+
+    desktop.click("#register").await;
+    desktop.switch_to_other_window(&main).await;
+    type_password(&desktop, DEMO_USER.0, "not-the-password").await;
+    desktop
+        .wait_for_text("#login-error", "Invalid username or password")
+        .await;
+    desktop.screenshot("10-wrong-password").await;
+    type_password(&desktop, DEMO_USER.0, DEMO_USER.1).await;
+    desktop.back_to_main(&main).await;
+    desktop.wait_for_text("#user-name", "Demo User").await;
+    desktop.close().await;
+}
+
+/// 9: script in the sign-in window cannot call any app command (X7).
+#[tokio::test(flavor = "multi_thread")]
+async fn the_sign_in_window_cannot_call_app_commands() {
+    let _one = ONE_WINDOW_AT_A_TIME.lock().await;
+    let idp = Idp::start().await;
+    let desktop = launch(&write_config(&idp, json!({}))).await;
+    let main = desktop.main_window().await;
+
+    desktop.click("#register").await;
+    desktop.switch_to_other_window(&main).await;
+    desktop.find("#password").await;
+    let outcome = desktop
+        .eval_async(
+            "const done = arguments[arguments.length - 1];
+             const internals = window.__TAURI_INTERNALS__;
+             if (!internals || typeof internals.invoke !== 'function') { done('no IPC at all'); return; }
+             const attempts = ['get_state', 'register', 'forget_device'].map((cmd) =>
+                 internals.invoke(cmd).then((v) => 'ALLOWED ' + cmd + ' ' + JSON.stringify(v), (e) => 'denied ' + cmd + ': ' + String(e)));
+             Promise.all(attempts).then((all) => done(all.join('\\n')));
+             setTimeout(() => done('no answer (denied)'), 5000);",
+        )
+        .await;
+    let outcome = outcome.as_str().unwrap_or_default().to_owned();
+    println!("IPC from the sign-in window: {outcome}");
+    assert!(
+        !outcome.contains("ALLOWED"),
+        "the sign-in window reached an app command: {outcome}"
+    );
+    desktop
+        .client
+        .close_window()
+        .await
+        .expect("cannot close the sign-in window");
+    desktop.back_to_main(&main).await;
+    desktop.close().await;
+}
