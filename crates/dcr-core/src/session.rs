@@ -7,6 +7,7 @@
 //! answers while a browser step is open. Every operation computes its result first and commits
 //! it in one step, so a failure or cancellation leaves the state exactly as it was.
 
+mod revocation;
 mod steps;
 mod view;
 
@@ -26,6 +27,7 @@ use crate::registration::SecretExpiry;
 use crate::store::{RegistrationStore, StoreError, StoreKey, StoredRegistration};
 use crate::user_agent::UserAgent;
 use crate::Secret;
+use revocation::{is_browser_step_failure, is_invalid_client};
 
 /// The engine's one stateful object. `Send + Sync`; every method takes `&self`.
 pub struct Session {
@@ -134,7 +136,8 @@ impl Session {
     }
 
     /// The SSO sign-in with the per-install client. Registers again first when the stored
-    /// secret has expired (R6).
+    /// secret has expired (R6). A client the server no longer knows is found out before the
+    /// browser opens, and wiped (T2, `revocation.rs`).
     pub async fn sign_in(&self, ua: &dyn UserAgent) -> Result<StateView, Error> {
         let _op = self.op.lock().await;
         self.ensure_loaded().await?;
@@ -151,9 +154,18 @@ impl Session {
             self.commit_registration(fresh.clone(), true).await;
             self.delete_on_server(&stored).await;
             stored = fresh;
+        } else if self.client_gone(&stored).await {
+            // RFC 7592 §2.1: the browser step could never finish, so it is not opened.
+            return Err(self.revoked().await);
         }
         let tokens = match self.sign_in_with(&stored, ua).await {
             Err(error) if is_invalid_client(&error) => return Err(self.revoked().await),
+            // Ask again: the client may have been deleted while the window was open, or the
+            // first read could not tell. A live client keeps the error and the state as they
+            // are, so cancelling still changes nothing.
+            Err(error) if is_browser_step_failure(&error) && self.client_gone(&stored).await => {
+                return Err(self.revoked().await)
+            }
             other => other?,
         };
         let mut inner = self.inner.lock().await;
@@ -314,20 +326,6 @@ impl Session {
         });
     }
 
-    /// T2: `invalid_client` means the client is dead. Wipe it, say why, and do not retry.
-    async fn revoked(&self) -> Error {
-        warn!("the identity server rejected this device's client; wiping the registration");
-        if let Err(error) = self.store_call(|store, key| store.delete(key)).await {
-            warn!(kind = error.kind(), "could not delete the keychain entry");
-        }
-        let mut inner = self.inner.lock().await;
-        inner.registration = None;
-        inner.tokens = None;
-        inner.reason = Some(Reason::Revoked);
-        inner.last_event = Some(Event::Revoked);
-        Error::ClientRevoked
-    }
-
     async fn view(&self) -> StateView {
         let inner = self.inner.lock().await;
         let registration = inner.registration.as_ref().map(|stored| RegistrationView {
@@ -356,12 +354,9 @@ impl Session {
             token_fingerprint: tokens.map(|t| t.access_token.fingerprint()),
             last_event: inner.last_event,
             registration,
+            issuer_host: view::issuer_host(self.config.issuer.url()),
         }
     }
-}
-
-fn is_invalid_client(error: &Error) -> bool {
-    error.kind() == "invalidClient"
 }
 
 #[cfg(test)]

@@ -82,6 +82,17 @@ pub struct StateView {
     /// A short hash of the access token: shows a refresh happened, reveals nothing.
     pub token_fingerprint: Option<String>,
     pub last_event: Option<Event>,
+    /// `host[:port]` of the issuer: the main window shows who it talks to.
+    pub issuer_host: String,
+}
+
+/// `host[:port]` of a URL, for display.
+pub(crate) fn issuer_host(url: &url::Url) -> String {
+    match (url.host_str(), url.port()) {
+        (Some(host), Some(port)) => format!("{host}:{port}"),
+        (Some(host), None) => host.to_owned(),
+        (None, _) => String::new(),
+    }
 }
 
 /// ID-token claims that are protocol plumbing, not facts about the user.
