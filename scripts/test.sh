@@ -51,7 +51,6 @@ dbus-run-session -- bash -c '
   trap "kill $keyring_pid 2>/dev/null; wait $keyring_pid 2>/dev/null" EXIT
   # Wait until the Secret Service answers on the bus.
   for _ in $(seq 50); do
-    busctl --user status org.freedesktop.secrets >/dev/null 2>&1 && break
     dbus-send --session --print-reply --dest=org.freedesktop.DBus / org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets 2>/dev/null | grep -q "boolean true" && break
     sleep 0.1
   done

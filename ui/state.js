@@ -265,6 +265,35 @@ export function formatSecretExpiry(unix, locale, timeZone) {
 }
 
 /** A claim value as display text: strings as they are, everything else as JSON. */
+// OpenID Connect Core §5.1 standard claims, as a person would name them.
+const CLAIM_LABELS = {
+  sub: "Subject",
+  name: "Name",
+  given_name: "Given name",
+  family_name: "Family name",
+  middle_name: "Middle name",
+  nickname: "Nickname",
+  preferred_username: "Username",
+  profile: "Profile",
+  picture: "Picture",
+  website: "Website",
+  email: "Email",
+  email_verified: "Email verified",
+  gender: "Gender",
+  birthdate: "Birthdate",
+  zoneinfo: "Time zone",
+  locale: "Locale",
+  phone_number: "Phone",
+  phone_number_verified: "Phone verified",
+  address: "Address",
+  updated_at: "Updated",
+};
+
+/** A readable label for a claim name; unknown claims keep their own name. */
+export function claimLabel(name) {
+  return Object.prototype.hasOwnProperty.call(CLAIM_LABELS, name) ? CLAIM_LABELS[name] : name;
+}
+
 export function formatClaim(value) {
   if (typeof value === "string") return value;
   if (typeof value === "boolean") return value ? "true" : "false";

@@ -60,3 +60,11 @@ test("every progress step of the contract has its text", () => {
   assert.equal(stepText("somethingNew"), "Working…");
   assert.equal(stepText("toString"), "Working…");
 });
+
+test("standard claims get readable labels; unknown ones keep their name", async () => {
+  const { claimLabel } = await import("../../ui/state.js");
+  assert.equal(claimLabel("family_name"), "Family name");
+  assert.equal(claimLabel("preferred_username"), "Username");
+  assert.equal(claimLabel("custom_claim"), "custom_claim");
+  assert.equal(claimLabel("__proto__"), "__proto__");
+});

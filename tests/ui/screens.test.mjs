@@ -84,7 +84,7 @@ test("Home screen: user, claims, registration, countdown, fingerprint, actions, 
   assert.equal(byId(root, "user-name").tagName, "H1");
   const claims = byId(root, "claims");
   assert.equal(claims.tagName, "DL");
-  assert.deepEqual(byTag(claims, "dt").map(text), ["sub", "email", "email_verified", "age"]);
+  assert.deepEqual(byTag(claims, "dt").map(text), ["Subject", "Email", "Email verified", "age"]);
   assert.deepEqual(byTag(claims, "dd").map(text), ["demouser", "demo@example.com", "true", "42"]);
   assert.equal(text(byId(root, "client-id")), "c-1234");
   assert.ok(text(byId(root, "registered-at")).includes("2025"));

@@ -1,7 +1,7 @@
 // The Home screen: who is signed in, this device's registration, and the access token's expiry.
 // Token values never reach the webview; the backend sends only the expiry and a short fingerprint.
 import { h, button, facts, heading } from "../dom.js";
-import { formatClaim, formatCountdown, formatSecretExpiry, formatTimestamp } from "../state.js";
+import { claimLabel, formatClaim, formatCountdown, formatSecretExpiry, formatTimestamp } from "../state.js";
 
 export function homeScreen(model, { doc, now, locale }) {
   const view = model.view;
@@ -38,7 +38,7 @@ export function homeScreen(model, { doc, now, locale }) {
         "Profile",
         "profile-title",
         claims.length
-          ? facts(doc, claims.map(([name, value]) => [name, formatClaim(value)]), { id: "claims" })
+          ? facts(doc, claims.map(([name, value]) => [claimLabel(name), formatClaim(value)]), { id: "claims" })
           : h(doc, "p", { class: "muted", id: "claims" }, "The identity server shared no profile claims."),
       ),
       panel(
