@@ -14,10 +14,16 @@ const TOTAL_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Builds the client every engine call uses: no redirects, bounded time, OS trust store.
 pub fn back_channel_client() -> reqwest::Client {
+    back_channel_client_with_timeout(TOTAL_TIMEOUT)
+}
+
+/// The same client with another total timeout (the hostile-server tests use a short one to
+/// prove a server that never finishes its answer cannot hang the app, N4).
+pub fn back_channel_client_with_timeout(total: Duration) -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
-        .connect_timeout(CONNECT_TIMEOUT)
-        .timeout(TOTAL_TIMEOUT)
+        .connect_timeout(CONNECT_TIMEOUT.min(total))
+        .timeout(total)
         .user_agent(concat!("dcr-desktop/", env!("CARGO_PKG_VERSION")))
         .build()
         // Only fails if the TLS backend cannot initialise, which is a broken install, not bad input.

@@ -20,7 +20,7 @@ input{width:100%;box-sizing:border-box;padding:8px;font-size:1em;border:1px soli
 button{margin-top:18px;width:100%;padding:10px;font-size:1em;border:0;border-radius:4px;
 background:#2563eb;color:#fff;cursor:pointer}
 .error{color:#b91c1c;background:#fee2e2;padding:8px;border-radius:4px}
-.muted{color:#555;font-size:.9em}a{color:#2563eb}`;
+.muted{color:#555;font-size:.9em}a{color:#2563eb}#login-cancel{display:inline-block;margin-top:14px}`;
 
 // Applied to every page we render (see server.mjs): nothing but inline styles and same-origin
 // form posts.
