@@ -28,6 +28,10 @@ async fn first_run_refresh_sign_out_sign_in_and_restart() {
 
     // 1. One click, one password: registration and the SSO sign-in follow by themselves.
     desktop.click("#register").await;
+    desktop
+        .wait_for_text("#progress", "Waiting for you to sign in")
+        .await;
+    desktop.screenshot("01b-waiting-for-sign-in").await;
     desktop.switch_to_other_window(&main).await;
     desktop.find("#password").await;
     desktop.screenshot("02-sign-in-window").await;
