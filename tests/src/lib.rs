@@ -1,5 +1,12 @@
 //! Test harness: starts the bundled identity server (`tests/idp`) and drives logins without a GUI.
 //!
+//! - [`Idp`]: the server on an ephemeral port, and its admin API (clients, issued secrets).
+//! - [`ScriptedBrowser`]: an HTTP client with a cookie jar that plays the login window.
+//! - [`ScriptedAgent`]: that browser as the engine's `UserAgent` (sign in, cancel, close).
+//! - [`engine`]: a config, a recording back channel, a shared store, and the [`engine::Rig`]
+//!   that puts them together for an engine session.
+//! - [`keyring`]: the real Secret Service in tests, including a private, lockable one.
+//!
 //! ```no_run
 //! use dcr_tests::{pkce_pair, Idp, ScriptedBrowser};
 //!
@@ -21,13 +28,17 @@
 //! # }
 //! ```
 
+pub mod agent;
 pub mod browser;
+pub mod engine;
 mod html;
 pub mod idp;
+pub mod keyring;
 pub mod pkce;
 
+pub use agent::{Behaviour, ScriptedAgent};
 pub use browser::{BrowserError, ScriptedBrowser};
-pub use idp::{repo_root, AdminClient, Idp, IdpOptions};
+pub use idp::{repo_root, AdminClient, Idp, IdpOptions, IssuedSecret};
 pub use pkce::{jwt_claims, pkce_pair, random_token};
 
 /// The demo account of the bundled identity server (as in Curity's tutorial).

@@ -344,7 +344,7 @@ fn is_token_list(value: &str) -> bool {
         })
 }
 
-/// 127.0.0.1, [::1] and localhost: the only hosts where plain http is acceptable.
+/// `127.0.0.1`, `[::1]` and `localhost`: the only hosts where plain http is acceptable.
 pub fn is_loopback(url: &Url) -> bool {
     match url.host() {
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),

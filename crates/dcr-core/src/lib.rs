@@ -24,15 +24,17 @@
 //! 8. [`store`]: the registration goes to the OS keychain.
 //! 9. Steps 3-6 again with the per-install client (SSO, no second password), authenticated
 //!    with `client_secret_basic` or `client_secret_post`, then [`id_token`] verification and
-//!    [`userinfo`].
+//!    [`userinfo`]. Before a sign-in with a stored registration, an RFC 7592 read checks that
+//!    the server still knows the client.
 //! 10. [`token`] refreshes; [`logout`] ends the session; RFC 7592 deletes the client on
 //!     "forget this device".
 //!
 //! [`Session`] walks these steps. It is the only owner of mutable state and implements the
 //! state machine (Unregistered → Registered → SignedIn) with the recovery rules: a revoked
-//! client (`invalid_client`) wipes the registration once, `invalid_grant` on refresh drops the
-//! tokens, an expired secret registers again, a locked keychain is an error and never a reason
-//! to register again, and cancelling changes nothing.
+//! client (`invalid_client`, or a deleted one found by the RFC 7592 read) wipes the
+//! registration once, `invalid_grant` on refresh drops the tokens, an expired secret registers
+//! again, a locked keychain is an error and never a reason to register again, and cancelling
+//! changes nothing.
 //!
 //! ```no_run
 //! use dcr_core::http::back_channel_client;

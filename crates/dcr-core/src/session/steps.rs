@@ -33,7 +33,7 @@ use crate::userinfo::{prepare_userinfo, userinfo_response};
 use crate::Secret;
 
 impl Session {
-    async fn send(&self, request: OutgoingRequest) -> Result<CappedResponse, SendError> {
+    pub(super) async fn send(&self, request: OutgoingRequest) -> Result<CappedResponse, SendError> {
         // Method and host only: URLs may carry state, and bodies carry secrets.
         debug!(method = ?request.method, host = request.url.host_str().unwrap_or_default(), "back-channel request");
         self.http.send(request).await

@@ -1,7 +1,9 @@
 //! The state machine against a fake identity server and a memory store: no network.
 
 mod fake;
+mod logs;
 mod recovery;
+mod revocation;
 
 use std::sync::Arc;
 

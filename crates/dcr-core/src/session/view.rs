@@ -97,7 +97,18 @@ pub(crate) fn issuer_host(url: &url::Url) -> String {
 
 /// ID-token claims that are protocol plumbing, not facts about the user.
 const PROTOCOL_CLAIMS: [&str; 12] = [
-    "nonce", "at_hash", "c_hash", "s_hash", "sid", "azp", "aud", "iss", "jti", "exp", "iat", "auth_time",
+    "nonce",
+    "at_hash",
+    "c_hash",
+    "s_hash",
+    "sid",
+    "azp",
+    "aud",
+    "iss",
+    "jti",
+    "exp",
+    "iat",
+    "auth_time",
 ];
 
 /// The claims to show: ID token minus plumbing, then UserInfo on top.

@@ -35,6 +35,8 @@ pub(super) struct FakeState {
     counter: u32,
     pub registrations: usize,
     pub deleted: Vec<String>,
+    /// RFC 7592 reads, answered or not.
+    pub reads: usize,
     pub last_registration_body: Option<Value>,
     pub browser_steps: Vec<String>,
     /// Every secret value handed out, for the no-leak assertions.
@@ -48,6 +50,12 @@ pub(super) struct FakeState {
     pub refresh_id_token: bool,
     pub no_end_session: bool,
     pub cancel_browser: bool,
+    /// How many of the next RFC 7592 reads fail before reaching the server (a flaky network).
+    pub read_outages: usize,
+    /// Answer RFC 7592 reads with this status instead (a server having trouble).
+    pub read_status: Option<u16>,
+    /// Register without `registration_client_uri`: no RFC 7592 management at all.
+    pub no_management: bool,
 }
 
 pub(super) struct FakeIdp {
@@ -158,6 +166,8 @@ impl FakeIdp {
                 let Some(grant) = state.grants.remove(&form["code"]) else {
                     return respond(400, json!({"error": "invalid_grant"}));
                 };
+                // The engine's verifier is a secret too (for the log assertions).
+                state.issued.push(form["code_verifier"].clone());
                 let digest =
                     ring::digest::digest(&ring::digest::SHA256, form["code_verifier"].as_bytes());
                 assert_eq!(URL_SAFE_NO_PAD.encode(digest), grant.challenge, "PKCE S256");
@@ -235,17 +245,21 @@ impl FakeIdp {
         state
             .clients
             .insert(client_id.clone(), (secret.clone(), rat.clone()));
-        respond(
-            201,
-            json!({
-                "client_id": client_id, "client_secret": secret, "client_secret_expires_at": state.secret_expires_at,
-                "registration_access_token": rat, "registration_client_uri": format!("{BASE}/register/{client_id}"),
-                "token_endpoint_auth_method": "client_secret_basic", "redirect_uris": ["io.curity.dcrclient:/callback"],
-            }),
-        )
+        let mut body = json!({
+            "client_id": client_id, "client_secret": secret, "client_secret_expires_at": state.secret_expires_at,
+            "registration_access_token": rat, "registration_client_uri": format!("{BASE}/register/{client_id}"),
+            "token_endpoint_auth_method": "client_secret_basic", "redirect_uris": ["io.curity.dcrclient:/callback"],
+        });
+        if state.no_management {
+            body.as_object_mut()
+                .unwrap()
+                .remove("registration_client_uri");
+        }
+        respond(201, body)
     }
 
-    fn delete(&self, request: &OutgoingRequest, client_id: &str) -> CappedResponse {
+    /// RFC 7592 §2.1 read and §2.3 delete. Like oidc-provider, an unknown client or token is 401.
+    fn manage(&self, request: &OutgoingRequest, client_id: &str) -> CappedResponse {
         let mut state = self.state.lock().unwrap();
         let bearer = request
             .authorization
@@ -254,14 +268,27 @@ impl FakeIdp {
             .expose()
             .trim_start_matches("Bearer ")
             .to_owned();
-        match state.clients.get(client_id) {
-            Some((_, rat)) if *rat == bearer => {
-                state.clients.remove(client_id);
-                state.deleted.push(client_id.to_owned());
-                respond(204, json!({}))
+        if request.method == Method::Get {
+            state.reads += 1;
+            if let Some(status) = state.read_status {
+                return respond(status, json!({}));
             }
-            _ => respond(401, json!({"error": "invalid_token"})),
         }
+        let Some((secret, rat)) = state.clients.get(client_id).cloned() else {
+            return respond(401, json!({"error": "invalid_token"}));
+        };
+        if rat != bearer {
+            return respond(401, json!({"error": "invalid_token"}));
+        }
+        if request.method == Method::Get {
+            return respond(
+                200,
+                json!({"client_id": client_id, "client_secret": secret, "redirect_uris": ["io.curity.dcrclient:/callback"]}),
+            );
+        }
+        state.clients.remove(client_id);
+        state.deleted.push(client_id.to_owned());
+        respond(204, json!({}))
     }
 
     /// Simulates the admin disabling a stolen device's client.
@@ -275,6 +302,22 @@ impl Transport for FakeIdp {
     async fn send(&self, request: OutgoingRequest) -> Result<CappedResponse, SendError> {
         assert_eq!(request.url.host_str(), Some("idp.example"));
         let path = request.url.path().to_owned();
+        if request.method == Method::Get && path.starts_with("/register/") {
+            let outage = self.with(|s| {
+                let outage = s.read_outages > 0;
+                if outage {
+                    s.read_outages -= 1;
+                    s.reads += 1;
+                }
+                outage
+            });
+            if outage {
+                return Err(SendError::Unreachable {
+                    host: "idp.example".into(),
+                    reason: "the connection was reset",
+                });
+            }
+        }
         Ok(match (request.method, path.as_str()) {
             (Method::Get, "/oauth/v2/oauth-anonymous/.well-known/openid-configuration") => {
                 respond(200, self.discovery())
@@ -282,8 +325,8 @@ impl Transport for FakeIdp {
             (Method::Get, "/jwks") => respond(200, json!({"keys": [self.key.jwk("k1")]})),
             (Method::Post, "/token") => self.token(&request),
             (Method::Post, "/register") => self.register(&request),
-            (Method::Delete, p) if p.starts_with("/register/") => {
-                self.delete(&request, &p["/register/".len()..])
+            (Method::Get | Method::Delete, p) if p.starts_with("/register/") => {
+                self.manage(&request, &p["/register/".len()..])
             }
             (Method::Get, "/userinfo") => {
                 respond(200, json!({"sub": "demouser", "email": "demo@example.com"}))
@@ -309,6 +352,14 @@ impl UserAgent for FakeBrowser {
         state.browser_steps.push(step);
         if state.cancel_browser {
             return Err(UserAgentError::Cancelled);
+        }
+        // Like oidc-provider: an unknown client gets an error page, never a redirect.
+        if let Some(client_id) = query.get("client_id") {
+            if client_id != STATIC_CLIENT && !state.clients.contains_key(client_id) {
+                return Err(UserAgentError::Failed(
+                    "the server showed an error page".into(),
+                ));
+            }
         }
         let mut back = redirect.url().clone();
         if url.path() == "/logout" {

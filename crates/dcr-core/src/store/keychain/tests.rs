@@ -1,8 +1,8 @@
 //! Tests against the real OS keychain.
 //!
-//! The round trip uses whatever keychain the session offers. It runs when `DCR_TEST_KEYRING=1`
-//! (scripts/test.sh sets it inside `dbus-run-session` with an unlocked gnome-keyring) and returns
-//! early with a note otherwise. With the variable set but no D-Bus session it fails loudly.
+//! The round trip uses whatever keychain the session offers. It needs `DCR_TEST_KEYRING=1`, which
+//! `make test` (scripts/test.sh) sets inside `dbus-run-session` with an unlocked gnome-keyring;
+//! without it (or without the D-Bus session) it fails and says how to run it, never skips.
 //!
 //! The locked and unavailable cases need a keyring nobody else is using, so they re-run this
 //! test binary as a child process: the locked case inside a private `dbus-run-session` with its
@@ -17,20 +17,24 @@ use crate::store::tests::seed_stored;
 const CHILD_MODE: &str = "DCR_TEST_KEYRING_CHILD";
 const REDIRECT: &str = "io.curity.dcrclient:/callback";
 
-fn keyring_tests_enabled(test: &str) -> bool {
-    if std::env::var("DCR_TEST_KEYRING").as_deref() != Ok("1") {
-        println!("note: {test} did not run: it needs DCR_TEST_KEYRING=1 in a D-Bus session with an unlocked Secret Service (scripts/test.sh does this)");
-        return false;
-    }
+/// Fails the test, saying how to run it, unless a test keyring is available (the same check as
+/// `dcr_tests::keyring::require_test_keyring`, which this crate cannot depend on).
+fn require_test_keyring(test: &str) {
+    assert_eq!(
+        std::env::var("DCR_TEST_KEYRING").as_deref(),
+        Ok("1"),
+        "{test} needs the real OS keychain: run it through `make test` (scripts/test.sh), which \
+         starts a D-Bus session with a throwaway unlocked gnome-keyring and sets DCR_TEST_KEYRING=1"
+    );
     #[cfg(all(
         unix,
         not(any(target_os = "macos", target_os = "ios", target_os = "android"))
     ))]
     assert!(
         std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some(),
-        "DCR_TEST_KEYRING=1 but DBUS_SESSION_BUS_ADDRESS is unset: run the tests inside `dbus-run-session` with gnome-keyring started and unlocked (see scripts/test.sh)"
+        "DCR_TEST_KEYRING=1 but DBUS_SESSION_BUS_ADDRESS is unset: run the tests inside \
+         `dbus-run-session` with gnome-keyring started and unlocked (see scripts/test.sh)"
     );
-    true
 }
 
 fn unique(label: &str) -> String {
@@ -52,9 +56,7 @@ fn ms(duration: Duration) -> String {
 
 #[test]
 fn s5_real_keychain_round_trip_survives_a_new_store_instance() {
-    if !keyring_tests_enabled("s5_real_keychain_round_trip_survives_a_new_store_instance") {
-        return;
-    }
+    require_test_keyring("s5_real_keychain_round_trip_survives_a_new_store_instance");
     let key = unique_key("round-trip");
     let value = seed_stored();
     let store = KeychainStore::new();

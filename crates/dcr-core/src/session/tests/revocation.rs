@@ -1,0 +1,143 @@
+//! T2: a dead client (deleted or revoked on the server) is wiped once, whether the token
+//! endpoint says so (`invalid_client`) or, before a sign-in, the RFC 7592 §2.1 read does. A read
+//! that cannot tell never blocks a sign-in and never wipes anything.
+
+use super::*;
+
+/// The revoked path: unregistered with the reason, nothing stored, and no registration of its
+/// own accord (no loop).
+async fn assert_revoked(rig: &Rig, session: &Session) {
+    let view = session.state().await.unwrap();
+    assert_eq!(view.state, StateName::Unregistered);
+    assert_eq!(view.reason, Some(Reason::Revoked));
+    assert_eq!(view.last_event, Some(Event::Revoked));
+    assert!(view.user.is_none());
+    assert!(rig.store.is_empty());
+    assert_eq!(rig.idp.with(|s| s.registrations), 1);
+}
+
+fn steps(rig: &Rig) -> Vec<String> {
+    rig.idp.with(|s| s.browser_steps.clone())
+}
+
+#[tokio::test]
+async fn t2_invalid_client_on_refresh_wipes_the_registration_once() {
+    let rig = rig();
+    rig.session
+        .register_and_sign_in(&rig.browser)
+        .await
+        .unwrap();
+    rig.idp.revoke_all_clients();
+    let error = rig.session.refresh().await.unwrap_err();
+    assert_eq!(error.kind(), "invalidClient");
+    assert_revoked(&rig, &rig.session).await;
+    assert_eq!(
+        rig.session.refresh().await.unwrap_err().kind(),
+        "notRegistered"
+    );
+}
+
+#[tokio::test]
+async fn t2_invalid_client_at_the_code_exchange_wipes_the_registration() {
+    let rig = rig();
+    rig.session.register(&rig.browser).await.unwrap();
+    rig.idp
+        .with(|s| s.code_error = Some((401, json!({"error": "invalid_client"}))));
+    assert_eq!(
+        rig.session.sign_in(&rig.browser).await.unwrap_err().kind(),
+        "invalidClient"
+    );
+    assert_revoked(&rig, &rig.session).await;
+    assert_eq!(steps(&rig), vec!["/authorize login", "/authorize sso"]);
+}
+
+/// After a restart there are no tokens to refresh: the sign-in is where a deletion shows. The
+/// read finds it before the browser opens (which would only show the server's error page).
+#[tokio::test]
+async fn t2_deleted_client_is_found_at_sign_in_before_the_browser_opens() {
+    let rig = rig();
+    rig.session.register(&rig.browser).await.unwrap();
+    let restarted = rig.restart();
+    rig.idp.revoke_all_clients();
+
+    let error = restarted.sign_in(&rig.browser).await.unwrap_err();
+    assert_eq!(error.kind(), "invalidClient");
+    assert!(error.message().contains("register this device again"));
+    assert_revoked(&rig, &restarted).await;
+    assert_eq!(steps(&rig), vec!["/authorize login"], "no sign-in window");
+    assert_eq!(rig.idp.with(|s| s.reads), 1);
+    // Asked again: a plain "not registered", without touching the network.
+    assert_eq!(
+        restarted.sign_in(&rig.browser).await.unwrap_err().kind(),
+        "notRegistered"
+    );
+    assert_eq!(rig.idp.with(|s| s.reads), 1);
+    // Registering again is the user's choice, and works.
+    let view = restarted.register_and_sign_in(&rig.browser).await.unwrap();
+    assert_eq!(view.state, StateName::SignedIn);
+    assert_eq!(view.registration.unwrap().client_id, "client-2");
+}
+
+/// A read that fails (network) or gets an unexpected answer (5xx) proves nothing: the sign-in
+/// goes ahead as if there had been no read.
+#[tokio::test]
+async fn t2_an_unreadable_registration_does_not_block_sign_in() {
+    for (outages, status) in [(1, None), (0, Some(503)), (0, Some(403))] {
+        let rig = rig();
+        rig.session.register(&rig.browser).await.unwrap();
+        rig.idp
+            .with(|s| (s.read_outages, s.read_status) = (outages, status));
+        let view = rig.session.sign_in(&rig.browser).await.unwrap();
+        assert_eq!(view.state, StateName::SignedIn, "{outages} {status:?}");
+        assert_eq!(view.reason, None);
+        assert_eq!(rig.store.len(), 1);
+        assert_eq!(rig.idp.with(|s| s.reads), 1);
+    }
+}
+
+/// The first read could not tell, the browser step then failed (the server's error page) or
+/// was cancelled: the session asks again, and a deletion is found then.
+#[tokio::test]
+async fn t2_a_failed_browser_step_asks_again() {
+    for cancel in [false, true] {
+        let rig = rig();
+        rig.session.register(&rig.browser).await.unwrap();
+        rig.idp.revoke_all_clients();
+        rig.idp
+            .with(|s| (s.read_outages, s.cancel_browser) = (1, cancel));
+        let error = rig.session.sign_in(&rig.browser).await.unwrap_err();
+        assert_eq!(error.kind(), "invalidClient", "cancel: {cancel}");
+        assert_revoked(&rig, &rig.session).await;
+        assert_eq!(steps(&rig), vec!["/authorize login", "/authorize sso"]);
+        assert_eq!(rig.idp.with(|s| s.reads), 2);
+    }
+}
+
+/// Cancelling with a live client changes nothing, although the session asked the server twice.
+#[tokio::test]
+async fn t2_cancelling_with_a_live_client_changes_nothing() {
+    let rig = rig();
+    rig.session.register(&rig.browser).await.unwrap();
+    let before = rig.session.state().await.unwrap();
+    rig.idp.with(|s| s.cancel_browser = true);
+    let error = rig.session.sign_in(&rig.browser).await.unwrap_err();
+    assert_eq!(error.kind(), "cancelled");
+    assert_eq!(rig.session.state().await.unwrap(), before);
+    assert_eq!(rig.store.len(), 1);
+    assert_eq!(rig.idp.with(|s| s.reads), 2, "before and after the window");
+}
+
+/// Without a management endpoint nothing can be asked: the sign-in behaves as before the read
+/// existed, and the registration is kept (there is no proof it is dead).
+#[tokio::test]
+async fn t2_without_rfc7592_management_the_sign_in_goes_ahead() {
+    let rig = rig();
+    rig.idp.with(|s| s.no_management = true);
+    rig.session.register(&rig.browser).await.unwrap();
+    rig.idp.revoke_all_clients();
+    let error = rig.session.sign_in(&rig.browser).await.unwrap_err();
+    assert_eq!(error.kind(), "userAgent");
+    let view = rig.session.state().await.unwrap();
+    assert_eq!(view.state, StateName::Registered);
+    assert_eq!(rig.idp.with(|s| s.reads), 0);
+}

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# The benchmark command (docs/benchmarks.md). Like scripts/test.sh it installs what is missing,
+# starts a virtual display and a D-Bus session with a throwaway unlocked gnome-keyring, then runs
+# `cargo bench -p dcr-tests` (release profile). Every bench measures its subject next to a
+# baseline in the same run. Results go to stdout and to $DCR_BENCH_OUT (default
+# $CARGO_TARGET_DIR/bench-results.md). Extra arguments go to `cargo bench`, e.g.
+# `scripts/bench.sh --bench keychain`. DCR_BENCH_QUICK=1 runs a few iterations only (a smoke check).
+# Everything started here is stopped by PID on exit.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+# `time` provides /usr/bin/time, which reports the CLI's peak RSS.
+install_apt_packages "${RUN_PACKAGES[@]}" "${TEST_PACKAGES[@]}" time
+check_toolchains
+install_idp
+
+cd "$REPO_ROOT"
+out="${DCR_BENCH_OUT:-$CARGO_TARGET_DIR/bench-results.md}"
+mkdir -p "$(dirname "$out")"
+
+log "building (output in $CARGO_TARGET_DIR)"
+# The CLI in release for the memory bench; the app as the tests build it (debug), for its RSS.
+cargo build --release --quiet -p dcr-cli
+export DCR_BENCH_CLI="$CARGO_TARGET_DIR/release/dcr"
+if [ "${DCR_BENCH_SKIP_DESKTOP:-0}" != 1 ]; then
+  cargo build --quiet -p dcr-desktop
+  export DCR_APP_BINARY="${DCR_APP_BINARY:-$CARGO_TARGET_DIR/debug/dcr-desktop}"
+fi
+cargo bench -p dcr-tests --no-run --quiet
+
+scratch="$(mktemp -d)"
+xvfb_pid=""
+cleanup() {
+  [ -n "$xvfb_pid" ] && kill "$xvfb_pid" 2>/dev/null && wait "$xvfb_pid" 2>/dev/null
+  rm -rf "$scratch"
+}
+trap cleanup EXIT
+
+exec 3>"$scratch/display"
+Xvfb -displayfd 3 -screen 0 1280x900x24 -nolisten tcp >"$scratch/xvfb.log" 2>&1 &
+xvfb_pid=$!
+for _ in $(seq 50); do [ -s "$scratch/display" ] && break; sleep 0.1; done
+[ -s "$scratch/display" ] || die "Xvfb did not start: $(cat "$scratch/xvfb.log")"
+export DISPLAY=":$(head -n1 "$scratch/display")"
+exec 3>&-
+
+mkdir -m 700 "$scratch/runtime"
+export XDG_RUNTIME_DIR="$scratch/runtime" XDG_DATA_HOME="$scratch/data" XDG_CONFIG_HOME="$scratch/config" \
+  XDG_CACHE_HOME="$scratch/cache"
+
+# No arguments: every bench target, and nothing else (not the library's unit tests).
+[ $# -eq 0 ] && set -- --bench '*'
+
+{
+  echo "# Benchmark run $(date -u '+%Y-%m-%d %H:%M UTC')"
+  echo
+  echo "- nproc: $(nproc); load average before the run: $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "- $(rustc --version); node $(node --version)"
+  echo
+  echo '```'
+  lscpu | head -n 15
+  echo '```'
+} | tee "$out"
+
+log "running the benchmarks on $DISPLAY with a fresh unlocked gnome-keyring"
+# Only the benches' stdout (fd 3) goes to the results; services that D-Bus starts for the windows
+# (accessibility, portals) inherit stdout too, so theirs goes to stderr.
+dbus-run-session -- bash -c '
+  set -euo pipefail
+  printf "bench-keyring-password" | gnome-keyring-daemon --foreground --unlock --components=secrets >/dev/null 2>&1 &
+  keyring_pid=$!
+  trap "kill $keyring_pid 2>/dev/null; wait $keyring_pid 2>/dev/null" EXIT
+  for _ in $(seq 50); do
+    dbus-send --session --print-reply --dest=org.freedesktop.DBus / org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets 2>/dev/null | grep -q "boolean true" && break
+    sleep 0.1
+  done
+  cargo bench -p dcr-tests "$@" >&3
+' dcr-bench "$@" 3>&1 1>&2 | tee -a "$out"
+log "results in $out"
