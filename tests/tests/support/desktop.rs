@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 
+use fantoccini::wd::WindowHandle;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 use tokio::process::{Child, Command};
@@ -17,6 +18,9 @@ pub static ONE_WINDOW_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::co
 pub struct Desktop {
     pub client: Client,
     driver: Child,
+    /// Every window handle a test has already used: a sign-in window that has just been
+    /// destroyed can linger in WebDriver's list for a moment, and must never be picked again.
+    used_windows: std::sync::Mutex<Vec<WindowHandle>>,
 }
 
 fn free_port() -> u16 {
@@ -82,7 +86,13 @@ impl Desktop {
                 .connect(&url)
                 .await
             {
-                Ok(client) => return Desktop { client, driver },
+                Ok(client) => {
+                    return Desktop {
+                        client,
+                        driver,
+                        used_windows: std::sync::Mutex::new(Vec::new()),
+                    }
+                }
                 Err(error) => last_error = error.to_string(),
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
@@ -123,13 +133,17 @@ impl Desktop {
                     .await
                     .map(|u| format!("{}{}", u.origin().ascii_serialization(), u.path()));
                 let windows = self.client.windows().await.map(|w| w.len());
-                let shot = self
-                    .screenshot(&format!("failure-{}", css.trim_start_matches('#')))
-                    .await;
-                panic!(
-                    "no element matches `{css}`: {error}; current url {url:?}, {windows:?} windows, screenshot {}",
-                    shot.display()
-                )
+                let shot = match self.client.screenshot().await {
+                    Ok(png) => {
+                        let path = screenshot_dir()
+                            .join(format!("failure-{}.png", css.trim_start_matches('#')));
+                        std::fs::write(&path, png)
+                            .map(|_| path.display().to_string())
+                            .unwrap_or_default()
+                    }
+                    Err(error) => format!("none ({error})"),
+                };
+                panic!("no element matches `{css}`: {error}; current url {url:?}, {windows:?} windows, screenshot {shot}")
             }
         }
     }
@@ -190,23 +204,29 @@ impl Desktop {
     }
 
     /// The main window's handle: the first one the session saw.
-    pub async fn main_window(&self) -> fantoccini::wd::WindowHandle {
+    pub async fn main_window(&self) -> WindowHandle {
         self.client.window().await.expect("no current window")
     }
 
-    /// Waits for a second window (the sign-in window) and switches to it.
-    pub async fn switch_to_other_window(
-        &self,
-        main: &fantoccini::wd::WindowHandle,
-    ) -> fantoccini::wd::WindowHandle {
+    /// Waits for a new window (the sign-in window: one this test has not used yet) and switches
+    /// to it.
+    pub async fn switch_to_other_window(&self, main: &WindowHandle) -> WindowHandle {
         for _ in 0..150 {
             if let Ok(handles) = self.client.windows().await {
-                if let Some(other) = handles.into_iter().find(|handle| handle != main) {
-                    self.client
-                        .switch_to_window(other.clone())
-                        .await
-                        .expect("cannot switch windows");
-                    return other;
+                let fresh = {
+                    let used = self.used_windows.lock().expect("window list");
+                    handles
+                        .into_iter()
+                        .find(|handle| handle != main && !used.contains(handle))
+                };
+                if let Some(window) = fresh {
+                    self.used_windows
+                        .lock()
+                        .expect("window list")
+                        .push(window.clone());
+                    if self.client.switch_to_window(window.clone()).await.is_ok() {
+                        return window;
+                    }
                 }
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
@@ -214,11 +234,13 @@ impl Desktop {
         panic!("the sign-in window never opened");
     }
 
-    /// Waits until only the main window is left, then switches back to it.
-    pub async fn back_to_main(&self, main: &fantoccini::wd::WindowHandle) {
-        for _ in 0..150 {
+    /// Waits until the sign-in windows are gone (at most 15 s), then switches back to the main
+    /// window.
+    pub async fn back_to_main(&self, main: &WindowHandle) {
+        for _ in 0..75 {
             if let Ok(handles) = self.client.windows().await {
-                if handles.len() == 1 {
+                let used = self.used_windows.lock().expect("window list").clone();
+                if !handles.iter().any(|handle| used.contains(handle)) {
                     break;
                 }
             }
