@@ -28,25 +28,7 @@ if [ "${DCR_BENCH_SKIP_DESKTOP:-0}" != 1 ]; then
 fi
 cargo bench -p dcr-tests --no-run --quiet
 
-scratch="$(mktemp -d)"
-xvfb_pid=""
-cleanup() {
-  [ -n "$xvfb_pid" ] && kill "$xvfb_pid" 2>/dev/null && wait "$xvfb_pid" 2>/dev/null
-  rm -rf "$scratch"
-}
-trap cleanup EXIT
-
-exec 3>"$scratch/display"
-Xvfb -displayfd 3 -screen 0 1280x900x24 -nolisten tcp >"$scratch/xvfb.log" 2>&1 &
-xvfb_pid=$!
-for _ in $(seq 50); do [ -s "$scratch/display" ] && break; sleep 0.1; done
-[ -s "$scratch/display" ] || die "Xvfb did not start: $(cat "$scratch/xvfb.log")"
-export DISPLAY=":$(head -n1 "$scratch/display")"
-exec 3>&-
-
-mkdir -m 700 "$scratch/runtime"
-export XDG_RUNTIME_DIR="$scratch/runtime" XDG_DATA_HOME="$scratch/data" XDG_CONFIG_HOME="$scratch/config" \
-  XDG_CACHE_HOME="$scratch/cache"
+start_scratch_desktop
 
 # No arguments: every bench target, and nothing else (not the library's unit tests).
 [ $# -eq 0 ] && set -- --bench '*'

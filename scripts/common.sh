@@ -52,3 +52,31 @@ install_tauri_driver() {
   log "installing tauri-driver"
   cargo install tauri-driver --locked --version '^2' --quiet
 }
+
+# A throwaway world for tests and benchmarks: a scratch folder, a virtual display (Xvfb) for the
+# real WebKitGTK window, and XDG folders inside the scratch folder, so the keychain and the app's
+# data never touch the user's own. Everything is removed, and Xvfb stopped by PID, on exit.
+# Sets SCRATCH, DISPLAY and the XDG_* variables.
+start_scratch_desktop() {
+  SCRATCH="$(mktemp -d)"
+  XVFB_PID=""
+  trap 'stop_scratch_desktop' EXIT
+  # -displayfd picks a free display number and writes it when the server is ready.
+  exec 3>"$SCRATCH/display"
+  Xvfb -displayfd 3 -screen 0 1280x900x24 -nolisten tcp >"$SCRATCH/xvfb.log" 2>&1 &
+  XVFB_PID=$!
+  for _ in $(seq 50); do [ -s "$SCRATCH/display" ] && break; sleep 0.1; done
+  [ -s "$SCRATCH/display" ] || die "Xvfb did not start: $(cat "$SCRATCH/xvfb.log")"
+  export DISPLAY=":$(head -n1 "$SCRATCH/display")"
+  exec 3>&-
+  mkdir -m 700 "$SCRATCH/runtime"
+  export XDG_RUNTIME_DIR="$SCRATCH/runtime" XDG_DATA_HOME="$SCRATCH/data" XDG_CONFIG_HOME="$SCRATCH/config" \
+    XDG_CACHE_HOME="$SCRATCH/cache"
+}
+
+stop_scratch_desktop() {
+  if [ -n "${XVFB_PID:-}" ]; then
+    kill "$XVFB_PID" 2>/dev/null && wait "$XVFB_PID" 2>/dev/null
+  fi
+  rm -rf "${SCRATCH:-/nonexistent}"
+}

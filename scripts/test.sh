@@ -18,29 +18,9 @@ cargo build --workspace --bins --quiet
 export DCR_APP_BINARY="$CARGO_TARGET_DIR/debug/dcr-desktop"
 export DCR_CLI_BINARY="$CARGO_TARGET_DIR/debug/dcr"
 
-scratch="$(mktemp -d)"
 export DCR_ARTIFACTS="${DCR_ARTIFACTS:-$REPO_ROOT/artifacts}"
 mkdir -p "$DCR_ARTIFACTS"
-xvfb_pid=""
-cleanup() {
-  [ -n "$xvfb_pid" ] && kill "$xvfb_pid" 2>/dev/null && wait "$xvfb_pid" 2>/dev/null
-  rm -rf "$scratch"
-}
-trap cleanup EXIT
-
-# A virtual display for the real WebKitGTK window. -displayfd picks a free display number.
-exec 3>"$scratch/display"
-Xvfb -displayfd 3 -screen 0 1280x900x24 -nolisten tcp >"$scratch/xvfb.log" 2>&1 &
-xvfb_pid=$!
-for _ in $(seq 50); do [ -s "$scratch/display" ] && break; sleep 0.1; done
-[ -s "$scratch/display" ] || die "Xvfb did not start: $(cat "$scratch/xvfb.log")"
-export DISPLAY=":$(head -n1 "$scratch/display")"
-exec 3>&-
-
-# The keychain lives in throwaway XDG folders, so tests never touch the user's real keyring.
-mkdir -m 700 "$scratch/runtime"
-export XDG_RUNTIME_DIR="$scratch/runtime" XDG_DATA_HOME="$scratch/data" XDG_CONFIG_HOME="$scratch/config" \
-  XDG_CACHE_HOME="$scratch/cache"
+start_scratch_desktop
 export DCR_TEST_KEYRING=1
 
 log "running every test on $DISPLAY with a fresh unlocked gnome-keyring"

@@ -9,7 +9,8 @@ use std::time::Duration;
 use dcr_tests::{Idp, DEMO_USER};
 use serde_json::json;
 use support::app::{
-    current_state, launch, register_through_ui, type_password, write_config, RECORD_IPC,
+    current_state, fresh_app, launch, open_registration_window, register_through_ui, type_password,
+    write_config, Fresh, RECORD_IPC,
 };
 use support::desktop::ONE_WINDOW_AT_A_TIME;
 
@@ -112,10 +113,12 @@ async fn first_run_refresh_sign_out_sign_in_and_restart() {
 /// 5: an administrator deletes this device's client; the next refresh leads back to Registration.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_revoked_client_leads_back_to_registration() {
-    let _one = ONE_WINDOW_AT_A_TIME.lock().await;
-    let idp = Idp::start().await;
-    let desktop = launch(&write_config(&idp, json!({}))).await;
-    let main = desktop.main_window().await;
+    let Fresh {
+        _one,
+        idp,
+        desktop,
+        main,
+    } = fresh_app().await;
     register_through_ui(&desktop, &main).await;
 
     let client = idp.admin_list_clients().await.remove(0);
@@ -132,10 +135,12 @@ async fn a_revoked_client_leads_back_to_registration() {
 /// 6: Forget this device deletes the client on the server and returns to Registration.
 #[tokio::test(flavor = "multi_thread")]
 async fn forget_this_device_deletes_the_client() {
-    let _one = ONE_WINDOW_AT_A_TIME.lock().await;
-    let idp = Idp::start().await;
-    let desktop = launch(&write_config(&idp, json!({}))).await;
-    let main = desktop.main_window().await;
+    let Fresh {
+        _one,
+        idp,
+        desktop,
+        main,
+    } = fresh_app().await;
     register_through_ui(&desktop, &main).await;
     assert_eq!(idp.admin_list_clients().await.len(), 1);
 
@@ -154,13 +159,14 @@ async fn forget_this_device_deletes_the_client() {
 /// 7: closing the sign-in window mid-login is neutral: "cancelled", state unchanged.
 #[tokio::test(flavor = "multi_thread")]
 async fn closing_the_sign_in_window_cancels_neutrally() {
-    let _one = ONE_WINDOW_AT_A_TIME.lock().await;
-    let idp = Idp::start().await;
-    let desktop = launch(&write_config(&idp, json!({}))).await;
-    let main = desktop.main_window().await;
+    let Fresh {
+        _one,
+        idp,
+        desktop,
+        main,
+    } = fresh_app().await;
 
-    desktop.click("#register").await;
-    desktop.switch_to_other_window(&main).await;
+    open_registration_window(&desktop, &main).await;
     desktop.find("#password").await;
     desktop
         .client
@@ -179,13 +185,14 @@ async fn closing_the_sign_in_window_cancels_neutrally() {
 /// 8: a wrong password shows the identity server's own error; the right one then succeeds.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_wrong_password_shows_the_server_error_then_succeeds() {
-    let _one = ONE_WINDOW_AT_A_TIME.lock().await;
-    let idp = Idp::start().await;
-    let desktop = launch(&write_config(&idp, json!({}))).await;
-    let main = desktop.main_window().await;
+    let Fresh {
+        _one,
+        idp: _idp, // kept alive: dropping it stops the identity server
+        desktop,
+        main,
+    } = fresh_app().await;
 
-    desktop.click("#register").await;
-    desktop.switch_to_other_window(&main).await;
+    open_registration_window(&desktop, &main).await;
     type_password(&desktop, DEMO_USER.0, "not-the-password").await;
     desktop
         .wait_for_text("#login-error", "Invalid username or password")
@@ -200,13 +207,14 @@ async fn a_wrong_password_shows_the_server_error_then_succeeds() {
 /// 9: script in the sign-in window cannot call any app command (X7).
 #[tokio::test(flavor = "multi_thread")]
 async fn the_sign_in_window_cannot_call_app_commands() {
-    let _one = ONE_WINDOW_AT_A_TIME.lock().await;
-    let idp = Idp::start().await;
-    let desktop = launch(&write_config(&idp, json!({}))).await;
-    let main = desktop.main_window().await;
+    let Fresh {
+        _one,
+        idp: _idp, // kept alive: dropping it stops the identity server
+        desktop,
+        main,
+    } = fresh_app().await;
 
-    desktop.click("#register").await;
-    desktop.switch_to_other_window(&main).await;
+    open_registration_window(&desktop, &main).await;
     desktop.find("#password").await;
     let outcome = desktop
         .eval_async(

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use dcr_tests::{Idp, DEMO_USER};
 use fantoccini::wd::WindowHandle;
 
-use super::desktop::Desktop;
+use super::desktop::{Desktop, ONE_WINDOW_AT_A_TIME};
 
 /// Writes a `config.json` (Curity's keys) for this identity server into a fresh folder.
 pub fn write_config(idp: &Idp, extra: serde_json::Value) -> PathBuf {
@@ -36,6 +36,33 @@ pub async fn launch(config: &std::path::Path) -> Desktop {
     Desktop::launch(&["--config", config]).await
 }
 
+/// A test's own identity server and the app on it, alone on the display while `_one` lives.
+pub struct Fresh {
+    pub _one: tokio::sync::MutexGuard<'static, ()>,
+    pub idp: Idp,
+    pub desktop: Desktop,
+    pub main: WindowHandle,
+}
+
+pub async fn fresh_app() -> Fresh {
+    let _one = ONE_WINDOW_AT_A_TIME.lock().await;
+    let idp = Idp::start().await;
+    let desktop = launch(&write_config(&idp, serde_json::json!({}))).await;
+    let main = desktop.main_window().await;
+    Fresh {
+        _one,
+        idp,
+        desktop,
+        main,
+    }
+}
+
+/// Clicks *Register this device* and switches to the sign-in window that opens.
+pub async fn open_registration_window(desktop: &Desktop, main: &WindowHandle) {
+    desktop.click("#register").await;
+    desktop.switch_to_other_window(main).await;
+}
+
 /// In the sign-in window: types the credentials into the identity server's own form.
 pub async fn type_password(desktop: &Desktop, user: &str, password: &str) {
     desktop.type_into("#login", user).await;
@@ -45,8 +72,7 @@ pub async fn type_password(desktop: &Desktop, user: &str, password: &str) {
 
 /// First run: one click, one password, and the app lands on Home by itself.
 pub async fn register_through_ui(desktop: &Desktop, main: &WindowHandle) {
-    desktop.click("#register").await;
-    desktop.switch_to_other_window(main).await;
+    open_registration_window(desktop, main).await;
     type_password(desktop, DEMO_USER.0, DEMO_USER.1).await;
     desktop.back_to_main(main).await;
     desktop.wait_for_text("#user-name", "Demo User").await;
