@@ -9,8 +9,8 @@ use std::time::Duration;
 use dcr_tests::{Idp, DEMO_USER};
 use serde_json::json;
 use support::app::{
-    current_state, fresh_app, launch, open_registration_window, register_through_ui, type_password,
-    write_config, Fresh, RECORD_IPC,
+    current_state, fresh_app, launch, open_registration_window, register_through_ui,
+    sign_out_through_ui, type_password, write_config, Fresh, RECORD_IPC,
 };
 use support::desktop::ONE_WINDOW_AT_A_TIME;
 
@@ -68,10 +68,7 @@ async fn first_run_refresh_sign_out_sign_in_and_restart() {
     desktop.screenshot("04-home-refreshed").await;
 
     // 3. Sign out (RP-initiated logout in the sign-in window), then sign in asks for the password.
-    desktop.click("#sign-out").await;
-    desktop.switch_to_other_window(&main).await;
-    desktop.click("#logout-confirm").await;
-    desktop.back_to_main(&main).await;
+    sign_out_through_ui(&desktop, &main).await;
     desktop.find("#sign-in").await;
     desktop.screenshot("05-signed-out").await;
 

@@ -78,6 +78,50 @@ pub async fn register_through_ui(desktop: &Desktop, main: &WindowHandle) {
     desktop.wait_for_text("#user-name", "Demo User").await;
 }
 
+/// Sign out from Home. The identity server asks for confirmation in the sign-in window when it
+/// still has a session for this browser, and logs out straight away when it has none
+/// (oidc-provider's end_session); either way the app must end on the Sign-in screen.
+pub async fn sign_out_through_ui(desktop: &Desktop, main: &WindowHandle) {
+    desktop.click("#sign-out").await;
+    let mut sign_out_window = None;
+    for _ in 0..150 {
+        if sign_out_window.is_none() {
+            sign_out_window = desktop.new_window(main).await;
+        }
+        if let Some(window) = &sign_out_window {
+            // Until its page has loaded there is nothing to click; the window may also close
+            // under the click once the logout completes.
+            if desktop
+                .client
+                .switch_to_window(window.clone())
+                .await
+                .is_ok()
+            {
+                if let Ok(button) = desktop
+                    .client
+                    .find(fantoccini::Locator::Css("#logout-confirm"))
+                    .await
+                {
+                    let _ = button.click().await;
+                }
+            }
+        }
+        if desktop.client.switch_to_window(main.clone()).await.is_ok()
+            && desktop.has("#sign-in").await
+        {
+            desktop.back_to_main(main).await;
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let _ = desktop.client.switch_to_window(main.clone()).await;
+    let shot = desktop.screenshot("failure-sign-out").await;
+    panic!(
+        "signing out never led back to the Sign-in screen (see {})",
+        shot.display()
+    );
+}
+
 /// Records, inside the main window, every command response and every `state-changed` /
 /// `progress` payload, so a test can check that no secret ever crossed into the webview.
 pub const RECORD_IPC: &str = r#"

@@ -78,6 +78,7 @@ impl Desktop {
         });
         let capabilities = capabilities.as_object().cloned().unwrap_or_default();
         let url = format!("http://127.0.0.1:{port}");
+        let started = std::time::Instant::now();
         let mut last_error = String::new();
         for _ in 0..100 {
             match ClientBuilder::rustls()
@@ -87,11 +88,12 @@ impl Desktop {
                 .await
             {
                 Ok(client) => {
+                    println!("app window up in {:?}", started.elapsed());
                     return Desktop {
                         client,
                         driver,
                         used_windows: std::sync::Mutex::new(Vec::new()),
-                    }
+                    };
                 }
                 Err(error) => last_error = error.to_string(),
             }
@@ -208,25 +210,24 @@ impl Desktop {
         self.client.window().await.expect("no current window")
     }
 
+    /// A window this test has not used yet, if one is open now (it is then marked used).
+    pub async fn new_window(&self, main: &WindowHandle) -> Option<WindowHandle> {
+        let handles = self.client.windows().await.ok()?;
+        let mut used = self.used_windows.lock().expect("window list");
+        let fresh = handles
+            .into_iter()
+            .find(|handle| handle != main && !used.contains(handle))?;
+        used.push(fresh.clone());
+        Some(fresh)
+    }
+
     /// Waits for a new window (the sign-in window: one this test has not used yet) and switches
     /// to it.
     pub async fn switch_to_other_window(&self, main: &WindowHandle) -> WindowHandle {
         for _ in 0..150 {
-            if let Ok(handles) = self.client.windows().await {
-                let fresh = {
-                    let used = self.used_windows.lock().expect("window list");
-                    handles
-                        .into_iter()
-                        .find(|handle| handle != main && !used.contains(handle))
-                };
-                if let Some(window) = fresh {
-                    self.used_windows
-                        .lock()
-                        .expect("window list")
-                        .push(window.clone());
-                    if self.client.switch_to_window(window.clone()).await.is_ok() {
-                        return window;
-                    }
+            if let Some(window) = self.new_window(main).await {
+                if self.client.switch_to_window(window.clone()).await.is_ok() {
+                    return window;
                 }
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
@@ -290,7 +291,7 @@ impl Desktop {
     /// Ends the session (which closes the app), then stops tauri-driver with SIGTERM: after
     /// SIGKILL its WebKitWebDriver child would be orphaned and keep its port.
     pub async fn close(mut self) {
-        let _ = self.client.close().await;
+        let _ = self.client.clone().close().await;
         if let Some(pid) = self.driver.id() {
             let _ = Command::new("kill")
                 .args(["-TERM", &pid.to_string()])
@@ -298,5 +299,24 @@ impl Desktop {
                 .await;
         }
         let _ = tokio::time::timeout(Duration::from_secs(10), self.driver.wait()).await;
+    }
+}
+
+/// A test that panics never reaches [`Desktop::close`]: stop tauri-driver with SIGTERM here too,
+/// so it takes its WebKitWebDriver and the app down with it instead of orphaning them (SIGKILL,
+/// which `kill_on_drop` would send, leaves both running and the next test waiting on them).
+impl Drop for Desktop {
+    fn drop(&mut self) {
+        if let Some(pid) = self.driver.id() {
+            let _ = std::process::Command::new("kill")
+                .args(["-TERM", &pid.to_string()])
+                .status();
+            for _ in 0..50 {
+                if matches!(self.driver.try_wait(), Ok(Some(_))) {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
     }
 }
