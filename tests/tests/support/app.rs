@@ -67,7 +67,7 @@ pub async fn open_registration_window(desktop: &Desktop, main: &WindowHandle) {
 pub async fn type_password(desktop: &Desktop, user: &str, password: &str) {
     desktop.type_into("#login", user).await;
     desktop.type_into("#password", password).await;
-    desktop.click("#login-submit").await;
+    desktop.click_and_let_go("#login-submit").await;
 }
 
 /// First run: one click, one password, and the app lands on Home by itself.
@@ -102,7 +102,9 @@ pub async fn sign_out_through_ui(desktop: &Desktop, main: &WindowHandle) {
                     .find(fantoccini::Locator::Css("#logout-confirm"))
                     .await
                 {
-                    let _ = button.click().await;
+                    let _ =
+                        tokio::time::timeout(std::time::Duration::from_secs(10), button.click())
+                            .await;
                 }
             }
         }

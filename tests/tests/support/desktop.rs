@@ -89,6 +89,18 @@ impl Desktop {
             {
                 Ok(client) => {
                     println!("app window up in {:?}", started.elapsed());
+                    // A click that starts a navigation waits for it to finish. When that navigation
+                    // is our redirect, the app cancels it and destroys the sign-in window, so it
+                    // never finishes: keep WebDriver's page-load wait short (default 300 s).
+                    let timeouts = fantoccini::wd::TimeoutConfiguration::new(
+                        Some(Duration::from_secs(30)),
+                        Some(Duration::from_secs(5)),
+                        Some(Duration::ZERO),
+                    );
+                    client
+                        .update_timeouts(timeouts)
+                        .await
+                        .expect("cannot set WebDriver timeouts");
                     return Desktop {
                         client,
                         driver,
@@ -161,6 +173,14 @@ impl Desktop {
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
         panic!("cannot click `{css}`: {last}");
+    }
+
+    /// Clicks a button that ends its window's life (the login form's submit, the logout
+    /// confirmation): the app catches the redirect it starts and closes the window, so whatever
+    /// WebDriver answers afterwards (page-load timeout, no such window) is expected.
+    pub async fn click_and_let_go(&self, css: &str) {
+        let element = self.find(css).await;
+        let _ = tokio::time::timeout(Duration::from_secs(10), element.click()).await;
     }
 
     /// Types into a field once it takes input (a hidden window may still be appearing).
