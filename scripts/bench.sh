@@ -47,15 +47,5 @@ start_scratch_desktop
 log "running the benchmarks on $DISPLAY with a fresh unlocked gnome-keyring"
 # Only the benches' stdout (fd 3) goes to the results; services that D-Bus starts for the windows
 # (accessibility, portals) inherit stdout too, so theirs goes to stderr.
-dbus-run-session -- bash -c '
-  set -euo pipefail
-  printf "bench-keyring-password" | gnome-keyring-daemon --foreground --unlock --components=secrets >/dev/null 2>&1 &
-  keyring_pid=$!
-  trap "kill $keyring_pid 2>/dev/null; wait $keyring_pid 2>/dev/null" EXIT
-  for _ in $(seq 50); do
-    dbus-send --session --print-reply --dest=org.freedesktop.DBus / org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets 2>/dev/null | grep -q "boolean true" && break
-    sleep 0.1
-  done
-  cargo bench -p dcr-tests "$@" >&3
-' dcr-bench "$@" 3>&1 1>&2 | tee -a "$out"
+dbus-run-session -- "$REPO_ROOT/scripts/with-keyring.sh" bash -c 'cargo bench -p dcr-tests "$@" >&3' dcr-bench "$@" 3>&1 1>&2 | tee -a "$out"
 log "results in $out"

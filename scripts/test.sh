@@ -24,15 +24,5 @@ start_scratch_desktop
 export DCR_TEST_KEYRING=1
 
 log "running every test on $DISPLAY with a fresh unlocked gnome-keyring"
-dbus-run-session -- bash -c '
-  set -u
-  printf "test-keyring-password" | gnome-keyring-daemon --foreground --unlock --components=secrets >/dev/null 2>&1 &
-  keyring_pid=$!
-  trap "kill $keyring_pid 2>/dev/null; wait $keyring_pid 2>/dev/null" EXIT
-  # Wait until the Secret Service answers on the bus.
-  for _ in $(seq 50); do
-    dbus-send --session --print-reply --dest=org.freedesktop.DBus / org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets 2>/dev/null | grep -q "boolean true" && break
-    sleep 0.1
-  done
+dbus-run-session -- "$REPO_ROOT/scripts/with-keyring.sh" \
   cargo test --workspace --no-fail-fast "$@" -- --test-threads="${DCR_TEST_THREADS:-2}"
-' dcr-tests "$@"
