@@ -5,6 +5,8 @@
 // model adds only what the screen needs on top of it: which action is running, the progress
 // step, the error being shown, and a one-line notice.
 
+import { errorScreenFor } from "./errors.js";
+
 /** What the model looks like before `get_state` has answered. */
 export function initialModel() {
   return { view: null, busy: false, action: null, step: null, error: null, notice: null };
@@ -143,54 +145,14 @@ export function describeError(error, retry, hasState) {
   const canRetry = Boolean(retry);
   // Without a known state, "Back" has nowhere to go: offer "Try again" instead.
   const back = hasState ? ["back"] : canRetry ? ["retry"] : [];
-  const base = { kind, message, retry: retry || null };
-  switch (kind) {
-    case "keychainLocked":
-      return {
-        ...base,
-        title: "The keyring is locked",
-        help:
-          "This app keeps its credentials in your login keyring. Unlock it (for example in " +
-          "Passwords and Keys, or by signing in to your desktop again), then try again.",
-        actions: canRetry ? ["retry"] : [],
-      };
-    case "keychainUnavailable":
-      return {
-        ...base,
-        title: "No keyring is available",
-        help:
-          "This app keeps its credentials in a Secret Service keyring. Install and start a " +
-          "provider such as gnome-keyring (sudo apt install gnome-keyring), then try again.",
-        actions: canRetry ? ["retry"] : [],
-      };
-    case "config":
-      return {
-        ...base,
-        title: "The configuration is invalid",
-        help: "Fix config.json as described above, then restart the app.",
-        actions: [],
-      };
-    case "unreachable":
-      return {
-        ...base,
-        title: "The identity server is unreachable",
-        help: "Check your network connection and that the identity server is running.",
-        actions: canRetry ? ["retry", ...back.filter((a) => a !== "retry")] : back,
-      };
-    case "serverError":
-      return { ...base, title: "The identity server returned an error", help: null, actions: back };
-    case "registrationRejected":
-      return { ...base, title: "The registration was rejected", help: null, actions: back };
-    case "dcrTokenRejected":
-      return {
-        ...base,
-        title: "The identity server did not accept the sign-in for registration",
-        help: null,
-        actions: back,
-      };
-    default:
-      return { ...base, title: "Something went wrong", help: null, actions: back };
-  }
+  const screen = errorScreenFor(kind);
+  const actions = {
+    none: [],
+    retry: canRetry ? ["retry"] : [],
+    retryOrBack: canRetry ? ["retry", ...back.filter((a) => a !== "retry")] : back,
+    back,
+  }[screen.actions];
+  return { kind, message, retry: retry || null, title: screen.title, help: screen.help, actions };
 }
 
 function revokedView(view) {

@@ -34,7 +34,7 @@ pub fn run() {
             tracing::info!(?source, "loading the config");
             let config = config_source::load(&source);
             if let Err(error) = &config {
-                tracing::error!(kind = error.kind(), "the config is invalid");
+                tracing::error!(kind = %error.kind(), "the config is invalid");
             }
             app.manage(shell::Shell::start(app.handle().clone(), config));
             Ok(())

@@ -350,3 +350,90 @@ impl Drop for Setup {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
+
+/// Issue 7, defect 9: two real `dcr register` processes on one keychain entry. Both finish their
+/// registration login first (the test holds back both redirects, then hands them over at the
+/// same moment), so both race into the registration request. The cross-process lock and the
+/// re-read under it let exactly one register; the other adopts that registration. Without them
+/// each process would register its own client and one would be left orphaned on the server.
+#[tokio::test]
+async fn cli_two_processes_registering_at_once_create_one_client() {
+    require_test_keyring("cli_two_processes_registering_at_once_create_one_client");
+    let setup = Setup::new(Form::Full).await;
+    let (idp, config) = (&setup.idp, &setup.config);
+    let browser = ScriptedBrowser::new();
+
+    let mut processes = Vec::new();
+    for _ in 0..2 {
+        let mut child = Command::new(cli_binary())
+            .arg("--config")
+            .arg(config)
+            .arg("register")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("dcr starts");
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let line = tokio::time::timeout(std::time::Duration::from_secs(30), lines.next_line())
+            .await
+            .expect("an open: line within 30 s")
+            .unwrap()
+            .expect("an open: line");
+        let url = Url::parse(line.strip_prefix("open: ").expect("open: <url>")).unwrap();
+        let back = browser
+            .open(url, Some(DEMO_USER))
+            .await
+            .expect("the login finishes");
+        processes.push((child, lines, back));
+    }
+    // Both logins are done; now both processes get their redirect at once.
+    let mut stdins = Vec::new();
+    for (child, _, back) in &mut processes {
+        let mut stdin = child.stdin.take().unwrap();
+        stdin
+            .write_all(format!("{back}\n").as_bytes())
+            .await
+            .unwrap();
+        stdins.push(stdin);
+    }
+    for stdin in &mut stdins {
+        stdin.flush().await.unwrap();
+    }
+    let mut client_ids = Vec::new();
+    for (mut child, mut lines, _) in processes {
+        let status = tokio::time::timeout(std::time::Duration::from_secs(60), child.wait())
+            .await
+            .expect("dcr finished within a minute")
+            .unwrap();
+        let mut errors = Vec::new();
+        while let Ok(Some(line)) = lines.next_line().await {
+            errors.push(line);
+        }
+        assert!(status.success(), "dcr register failed: {errors:?}");
+        let mut out = String::new();
+        child
+            .stdout
+            .take()
+            .unwrap()
+            .read_to_string(&mut out)
+            .await
+            .unwrap();
+        let out: Value = serde_json::from_str(out.trim()).expect("one JSON line");
+        client_ids.push(out["client_id"].as_str().expect("client_id").to_owned());
+    }
+    assert_eq!(
+        client_ids[0], client_ids[1],
+        "both use the same registration"
+    );
+    let clients = idp.admin_list_clients().await;
+    assert_eq!(
+        clients.len(),
+        1,
+        "exactly one client on the server, none orphaned"
+    );
+    assert_eq!(clients[0].client_id, client_ids[0]);
+    let status = dcr(config, &["status"], &browser, Answer::Browse).await;
+    assert_eq!(status.json()["client_id"], client_ids[0].as_str());
+}

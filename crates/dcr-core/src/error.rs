@@ -13,23 +13,27 @@ pub use crate::registration::RegistrationError;
 pub use crate::store::StoreError;
 
 mod concerns;
+mod kind;
 
 pub use concerns::{
     CallbackError, ConfigError, DiscoveryError, IdTokenError, LogoutError, TokenError,
     UserAgentError, UserInfoError,
 };
+pub use kind::ErrorKind;
 
 /// Longest message (in characters) the engine hands to a UI.
 pub const MAX_MESSAGE_CHARS: usize = 300;
 
-/// Makes untrusted text (a server's `error_description`, a URL fragment) safe to display:
-/// control characters are dropped (no terminal escapes, no fake log lines) and the result is
-/// cut to `max` characters.
+/// Makes untrusted text (a server's `error_description`, a claim, a URL fragment) safe to
+/// display: control characters are dropped (no terminal escapes, no fake log lines), and so are
+/// invisible formatting characters ([`is_invisible`]: bidi overrides and isolates, zero-width
+/// characters), which could reorder or hide what the user reads (the "Trojan Source" trick,
+/// CVE-2021-42574). The result is cut to `max` characters.
 pub fn sanitize(text: &str, max: usize) -> String {
     let cleaned: String = text
         .chars()
         .map(|c| if c.is_whitespace() { ' ' } else { c })
-        .filter(|c| !c.is_control())
+        .filter(|c| !c.is_control() && !is_invisible(*c))
         .collect();
     let cleaned = cleaned.trim();
     if cleaned.chars().count() <= max {
@@ -38,6 +42,30 @@ pub fn sanitize(text: &str, max: usize) -> String {
     let mut cut: String = cleaned.chars().take(max.saturating_sub(1)).collect();
     cut.push('…');
     cut
+}
+
+/// Unicode format characters (general category Cf) that change how text is ordered or that
+/// render as nothing. `char::is_control` covers only Cc, so these are listed here.
+pub fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'                    // soft hyphen
+        | '\u{034F}'                  // combining grapheme joiner
+        | '\u{061C}'                  // Arabic letter mark (bidi)
+        | '\u{115F}' | '\u{1160}'     // Hangul fillers
+        | '\u{17B4}' | '\u{17B5}'     // Khmer invisible vowels
+        | '\u{180B}'..='\u{180F}'     // Mongolian variation selectors, vowel separator
+        | '\u{200B}'..='\u{200F}'     // zero-width space/joiners, LRM, RLM
+        | '\u{202A}'..='\u{202E}'     // bidi embeddings and overrides
+        | '\u{2060}'..='\u{206F}'     // word joiner, invisible operators, bidi isolates
+        | '\u{3164}'                  // Hangul filler
+        | '\u{FE00}'..='\u{FE0F}'     // variation selectors
+        | '\u{FEFF}'                  // zero-width no-break space (BOM)
+        | '\u{FFA0}'                  // half-width Hangul filler
+        | '\u{FFF9}'..='\u{FFFB}'     // interlinear annotation
+        | '\u{1D173}'..='\u{1D17A}'   // musical formatting
+        | '\u{E0000}'..='\u{E0FFF}' // tags and variation selectors supplement
+    )
 }
 
 /// An OAuth 2.0 error response (RFC 6749 §5.2, §4.1.2.1; RFC 7591 §3.2.2), kept structured.
@@ -124,43 +152,46 @@ pub enum Error {
 }
 
 impl Error {
-    /// A stable camelCase identifier for the UI and scripts. Never changes for a given failure.
-    pub fn kind(&self) -> &'static str {
+    /// The stable, typed kind: what the UI branches on and the CLI prints. Never changes for a
+    /// given failure.
+    pub fn kind(&self) -> ErrorKind {
+        use ErrorKind as K;
         match self {
-            Error::Config(_) => "config",
+            Error::Config(_) => K::Config,
             Error::Discovery(e) => match e {
                 DiscoveryError::Transport(t) => send_kind(t),
-                _ => "discovery",
+                _ => K::Discovery,
             },
             Error::Callback(e) => match e {
-                CallbackError::Cancelled | CallbackError::AccessDenied { .. } => "cancelled",
-                CallbackError::StateMismatch => "stateMismatch",
-                CallbackError::IssuerMismatch | CallbackError::IssuerMissing => "issuerMismatch",
-                CallbackError::RedirectMismatch => "redirectMismatch",
-                CallbackError::Server(_) => "authorizationFailed",
-                _ => "invalidCallback",
+                CallbackError::Cancelled | CallbackError::AccessDenied { .. } => K::Cancelled,
+                CallbackError::StateMismatch => K::StateMismatch,
+                CallbackError::IssuerMismatch | CallbackError::IssuerMissing => K::IssuerMismatch,
+                CallbackError::RedirectMismatch => K::RedirectMismatch,
+                CallbackError::Server(_) => K::AuthorizationFailed,
+                _ => K::InvalidCallback,
             },
             Error::Token(e) => match e {
                 TokenError::Transport(t) => send_kind(t),
-                TokenError::Server(o) if o.is("invalid_client") => "invalidClient",
-                TokenError::Server(o) if o.is("invalid_grant") => "invalidGrant",
-                TokenError::Server(_) => "serverError",
-                TokenError::UnexpectedStatus(status) if *status >= 500 => "serverError",
-                _ => "invalidResponse",
+                TokenError::Server(o) if o.is("invalid_client") => K::InvalidClient,
+                TokenError::Server(o) if o.is("invalid_grant") => K::InvalidGrant,
+                TokenError::Server(_) => K::ServerError,
+                TokenError::UnexpectedStatus(status) if *status >= 500 => K::ServerError,
+                _ => K::InvalidResponse,
             },
             Error::IdToken(IdTokenError::Transport(t)) => send_kind(t),
-            Error::IdToken(_) => "idTokenInvalid",
+            Error::IdToken(_) => K::IdTokenInvalid,
             Error::UserInfo(UserInfoError::Transport(t)) => send_kind(t),
-            Error::UserInfo(_) => "userInfoInvalid",
-            Error::Logout(_) => "logout",
-            Error::Registration(e) => registration_kind(e),
-            Error::Store(e) => store_kind(e),
-            Error::UserAgent(UserAgentError::Cancelled) => "cancelled",
-            Error::UserAgent(_) => "userAgent",
-            Error::ClientRevoked => "invalidClient",
-            Error::SecretExpired => "secretExpired",
-            Error::NotRegistered => "notRegistered",
-            Error::NotSignedIn => "notSignedIn",
+            Error::UserInfo(_) => K::UserInfoInvalid,
+            Error::Logout(_) => K::Logout,
+            Error::Registration(RegistrationError::Transport(t)) => send_kind(t),
+            Error::Registration(e) => e.kind(),
+            Error::Store(e) => e.kind(),
+            Error::UserAgent(UserAgentError::Cancelled) => K::Cancelled,
+            Error::UserAgent(_) => K::UserAgent,
+            Error::ClientRevoked => K::InvalidClient,
+            Error::SecretExpired => K::SecretExpired,
+            Error::NotRegistered => K::NotRegistered,
+            Error::NotSignedIn => K::NotSignedIn,
         }
     }
 
@@ -172,35 +203,28 @@ impl Error {
 
     /// Whether the user backed out (closed the window, `access_denied`): not an error screen.
     pub fn is_cancelled(&self) -> bool {
-        self.kind() == "cancelled"
+        self.kind() == ErrorKind::Cancelled
+    }
+
+    /// T2: the token endpoint (or the session, after confirming) says this device's client is
+    /// dead.
+    pub fn is_invalid_client(&self) -> bool {
+        self.kind() == ErrorKind::InvalidClient
     }
 }
 
-fn send_kind(error: &SendError) -> &'static str {
+fn send_kind(error: &SendError) -> ErrorKind {
     match error {
-        SendError::Read(ReadError::TooLarge) => "responseTooLarge",
-        _ => "unreachable",
+        SendError::Read(ReadError::TooLarge) => ErrorKind::ResponseTooLarge,
+        _ => ErrorKind::Unreachable,
     }
-}
-
-fn registration_kind(error: &RegistrationError) -> &'static str {
-    match error {
-        RegistrationError::Transport(t) => send_kind(t),
-        // dcrTokenRejected, registrationRejected, invalidResponse.
-        other => other.kind(),
-    }
-}
-
-fn store_kind(error: &StoreError) -> &'static str {
-    // keychainLocked, keychainUnavailable, keychainCorrupt, keychainEntryTooLarge.
-    error.kind()
 }
 
 /// `{kind, message}` and nothing else: the shells send this to the webview (Z2).
 impl serde::Serialize for Error {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut state = serializer.serialize_struct("Error", 2)?;
-        state.serialize_field("kind", self.kind())?;
+        state.serialize_field("kind", &self.kind())?;
         state.serialize_field("message", &self.message())?;
         state.end()
     }
@@ -217,6 +241,19 @@ mod tests {
         assert!(!clean.chars().any(char::is_control));
         assert_eq!(clean.chars().count(), MAX_MESSAGE_CHARS);
         assert!(clean.starts_with("bad[31m line"));
+    }
+
+    #[test]
+    fn sanitize_strips_bidi_overrides_and_zero_width_characters() {
+        // "Trojan Source": RLO makes "evil.example/moc.knab" read as "bank.com/elpmaxe.live".
+        let hostile = "sign in at \u{202E}moc.knab\u{202C} now\u{200B}\u{2066}x\u{2069}\u{FEFF}\u{E0041}\u{061C}\u{00AD}!";
+        let clean = sanitize(hostile, MAX_MESSAGE_CHARS);
+        assert_eq!(clean, "sign in at moc.knab nowx!");
+        assert!(!clean.chars().any(is_invisible));
+        // Visible non-ASCII text is kept.
+        assert_eq!(sanitize("Grüße, 東京 — ok", 100), "Grüße, 東京 — ok");
+        let described = OAuthError::new("x", Some("a\u{202E}b\u{200D}c"));
+        assert_eq!(described.description.as_deref(), Some("abc"));
     }
 
     #[test]

@@ -93,6 +93,7 @@ pub mod discovery;
 pub mod error;
 pub mod http;
 pub mod id_token;
+pub mod lock;
 pub mod logout;
 pub mod registration;
 pub mod secret;

@@ -15,7 +15,7 @@ use serde::Serialize;
 use url::Url;
 
 use crate::config::TokenEndpointAuthMethod;
-use crate::error::OAuthError;
+use crate::error::{ErrorKind, OAuthError};
 use crate::http::{CappedResponse, Method, OutgoingRequest, SendError};
 use crate::Secret;
 
@@ -168,13 +168,13 @@ pub enum RegistrationError {
 }
 
 impl RegistrationError {
-    /// A stable camelCase identifier.
-    pub fn kind(&self) -> &'static str {
+    /// The stable kind ([`crate::Error::kind`] refines `Transport`).
+    pub fn kind(&self) -> ErrorKind {
         match self {
-            Self::Transport(_) => "unreachable",
-            Self::InvalidToken => "dcrTokenRejected",
-            Self::Rejected { .. } => "registrationRejected",
-            _ => "invalidResponse",
+            Self::Transport(_) => ErrorKind::Unreachable,
+            Self::InvalidToken => ErrorKind::DcrTokenRejected,
+            Self::Rejected { .. } => ErrorKind::RegistrationRejected,
+            _ => ErrorKind::InvalidResponse,
         }
     }
 }

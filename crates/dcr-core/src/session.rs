@@ -8,6 +8,7 @@
 //! it in one step, so a failure or cancellation leaves the state exactly as it was.
 
 mod revocation;
+mod shared;
 mod steps;
 mod view;
 
@@ -20,14 +21,16 @@ pub use view::{Event, Reason, RegistrationView, StateName, StateView, UserView};
 
 use crate::config::Config;
 use crate::discovery::ProviderMetadata;
-use crate::error::Error;
+use crate::error::{Error, ErrorKind};
 use crate::http::Transport;
 use crate::id_token::{IdToken, Jwks};
+use crate::lock::ProcessLock;
 use crate::registration::SecretExpiry;
 use crate::store::{RegistrationStore, StoreError, StoreKey, StoredRegistration};
 use crate::user_agent::UserAgent;
 use crate::Secret;
 use revocation::{is_browser_step_failure, is_invalid_client};
+use shared::NewRegistration;
 
 /// The engine's one stateful object. `Send + Sync`; every method takes `&self`.
 pub struct Session {
@@ -35,6 +38,8 @@ pub struct Session {
     http: Arc<dyn Transport>,
     store: Arc<dyn RegistrationStore>,
     key: StoreKey,
+    /// Serializes registration, refresh and wipes with other processes using the same entry.
+    lock: ProcessLock,
     op: Mutex<()>,
     inner: Mutex<Inner>,
 }
@@ -73,8 +78,18 @@ pub(crate) fn now() -> i64 {
 
 impl Session {
     /// A session over the real back channel. Build `http` with [`crate::http::back_channel_client`].
+    /// Registration and refresh are serialized with this user's other processes
+    /// ([`ProcessLock::for_user`]).
     pub fn new(config: Config, http: reqwest::Client, store: Box<dyn RegistrationStore>) -> Self {
-        Self::with_transport(config, Arc::new(http), store)
+        let session = Self::with_transport(config, Arc::new(http), store);
+        let lock = ProcessLock::for_user(&session.key);
+        session.with_process_lock(lock)
+    }
+
+    /// Replaces the cross-process lock (by default none for [`Session::with_transport`]).
+    pub fn with_process_lock(mut self, lock: ProcessLock) -> Self {
+        self.lock = lock;
+        self
     }
 
     /// A session over any [`Transport`] (tests use a fake identity server).
@@ -95,6 +110,7 @@ impl Session {
             http,
             store: Arc::from(store),
             key,
+            lock: ProcessLock::none(),
             op: Mutex::new(()),
             inner: Mutex::new(Inner::default()),
         }
@@ -124,13 +140,15 @@ impl Session {
             Some(stored) if !stored.registration.secret_expired(now()) => {
                 self.inner.lock().await.last_event = Some(Event::AlreadyRegistered);
             }
-            old => {
-                let fresh = self.register_new(ua).await?;
-                self.commit_registration(fresh, old.is_some()).await;
-                if let Some(old) = old {
-                    self.delete_on_server(&old).await;
+            old => match self.register_new(ua).await? {
+                NewRegistration::Created(fresh) => {
+                    self.commit_registration(fresh, old.is_some()).await;
+                    if let Some(old) = old {
+                        self.delete_on_server(&old).await;
+                    }
                 }
-            }
+                NewRegistration::Adopted(theirs) => self.adopt(theirs).await,
+            },
         }
         Ok(self.view().await)
     }
@@ -150,10 +168,17 @@ impl Session {
             .ok_or(Error::NotRegistered)?;
         if stored.registration.secret_expired(now()) {
             info!(client_id = %stored.registration.client_id, "client secret expired; registering again");
-            let fresh = self.register_new(ua).await?;
-            self.commit_registration(fresh.clone(), true).await;
-            self.delete_on_server(&stored).await;
-            stored = fresh;
+            stored = match self.register_new(ua).await? {
+                NewRegistration::Created(fresh) => {
+                    self.commit_registration(fresh.clone(), true).await;
+                    self.delete_on_server(&stored).await;
+                    fresh
+                }
+                NewRegistration::Adopted(theirs) => {
+                    self.adopt(theirs.clone()).await;
+                    theirs
+                }
+            };
         } else if self.client_gone(&stored).await {
             // RFC 7592 §2.1: the browser step could never finish, so it is not opened.
             return Err(self.revoked().await);
@@ -181,6 +206,8 @@ impl Session {
     pub async fn refresh(&self) -> Result<StateView, Error> {
         let _op = self.op.lock().await;
         self.ensure_loaded().await?;
+        let _lock = self.lock.acquire().await;
+        self.reload_under_lock().await?;
         let (stored, tokens) = {
             let inner = self.inner.lock().await;
             let stored = inner.registration.clone().ok_or(Error::NotRegistered)?;
@@ -205,11 +232,14 @@ impl Session {
             }
             Err(error) if is_invalid_client(&error) => Err(self.revoked().await),
             Err(error) => {
-                warn!(kind = error.kind(), "refresh failed");
+                warn!(kind = %error.kind(), "refresh failed");
                 // F1: invalid_grant drops the tokens and keeps the registration; so does an
                 // invalid ID token (the old refresh token may already be rotated away).
                 // Network and server errors keep the tokens for a later retry.
-                if matches!(error.kind(), "invalidGrant" | "idTokenInvalid") {
+                if matches!(
+                    error.kind(),
+                    ErrorKind::InvalidGrant | ErrorKind::IdTokenInvalid
+                ) {
                     let mut inner = self.inner.lock().await;
                     inner.tokens = None;
                     inner.reason = Some(Reason::SessionExpired);
@@ -252,9 +282,11 @@ impl Session {
             return Ok(self.view().await);
         };
         let server_deleted = self.delete_on_server(&stored).await;
-        self.store_call(|store, key| store.delete(key)).await?;
+        let remaining = self
+            .wipe_entry_if_ours(&stored.registration.client_id)
+            .await?;
         let mut inner = self.inner.lock().await;
-        inner.registration = None;
+        inner.registration = remaining;
         inner.tokens = None;
         inner.reason = None;
         inner.last_event = Some(if server_deleted {
@@ -346,8 +378,8 @@ impl Session {
             },
             reason: inner.reason,
             user: tokens.map(|t| UserView {
-                sub: t.id_token.claims.sub.clone(),
-                name: t.id_token.claims.name.clone(),
+                sub: view::display_text(&t.id_token.claims.sub),
+                name: t.id_token.claims.name.as_deref().map(view::display_text),
                 claims: view::display_claims(&t.id_token.claims.all, t.userinfo.as_ref()),
             }),
             access_token_expires_at: tokens.and_then(|t| t.expires_at),

@@ -88,13 +88,14 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    /// A stable camelCase identifier.
-    pub fn kind(&self) -> &'static str {
+    /// The stable kind.
+    pub fn kind(&self) -> crate::error::ErrorKind {
+        use crate::error::ErrorKind;
         match self {
-            Self::Locked => "keychainLocked",
-            Self::Unavailable(_) => "keychainUnavailable",
-            Self::Corrupt => "keychainCorrupt",
-            Self::TooLarge { .. } => "keychainEntryTooLarge",
+            Self::Locked => ErrorKind::KeychainLocked,
+            Self::Unavailable(_) => ErrorKind::KeychainUnavailable,
+            Self::Corrupt => ErrorKind::KeychainCorrupt,
+            Self::TooLarge { .. } => ErrorKind::KeychainEntryTooLarge,
         }
     }
 }
@@ -148,6 +149,26 @@ impl StoreKey {
     /// `mobile-dcr-client@127.0.0.1:8443#3f1c…` (32 hex digits). The parts are length-prefixed
     /// before hashing, so no two different keys can collide by shifting text between parts.
     pub fn user(&self) -> String {
+        let hash = self.fingerprint();
+        let host = url::Url::parse(&self.issuer)
+            .ok()
+            .and_then(|url| {
+                url.host_str().map(|host| match url.port() {
+                    Some(port) => format!("{host}:{port}"),
+                    None => host.to_owned(),
+                })
+            })
+            .unwrap_or_else(|| "issuer".to_owned());
+        format!(
+            "{}@{}#{hash}",
+            readable(&self.registration_client_id),
+            readable(&host)
+        )
+    }
+
+    /// 32 hex digits of a SHA-256 over all four parts, length-prefixed so no two different keys
+    /// collide by shifting text between parts. Names this entry's lock file too.
+    pub fn fingerprint(&self) -> String {
         let mut input = b"dcr-desktop store key v1".to_vec();
         for part in [
             Some(&self.issuer),
@@ -166,24 +187,10 @@ impl StoreKey {
                 }
             }
         }
-        let hash: String = digest(&SHA256, &input).as_ref()[..16]
+        digest(&SHA256, &input).as_ref()[..16]
             .iter()
             .map(|byte| format!("{byte:02x}"))
-            .collect();
-        let host = url::Url::parse(&self.issuer)
-            .ok()
-            .and_then(|url| {
-                url.host_str().map(|host| match url.port() {
-                    Some(port) => format!("{host}:{port}"),
-                    None => host.to_owned(),
-                })
-            })
-            .unwrap_or_else(|| "issuer".to_owned());
-        format!(
-            "{}@{}#{hash}",
-            readable(&self.registration_client_id),
-            readable(&host)
-        )
+            .collect()
     }
 
     /// What a keychain viewer shows (Secret Service only).

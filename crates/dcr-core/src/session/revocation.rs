@@ -47,7 +47,7 @@ impl Session {
             }
             Err(error) => {
                 warn!(
-                    kind = error.kind(),
+                    kind = %error.kind(),
                     "could not check the registration (RFC 7592 read); carrying on"
                 );
                 false
@@ -59,11 +59,25 @@ impl Session {
     /// the user's choice (it asks for the password).
     pub(super) async fn revoked(&self) -> Error {
         warn!("the identity server rejected this device's client; wiping the registration");
-        if let Err(error) = self.store_call(|store, key| store.delete(key)).await {
-            warn!(kind = error.kind(), "could not delete the keychain entry");
-        }
+        let ours = self
+            .inner
+            .lock()
+            .await
+            .registration
+            .as_ref()
+            .map(|stored| stored.registration.client_id.clone());
+        let remaining = match ours {
+            Some(client_id) => self
+                .wipe_entry_if_ours(&client_id)
+                .await
+                .unwrap_or_else(|error| {
+                    warn!(kind = %error.kind(), "could not delete the keychain entry");
+                    None
+                }),
+            None => None,
+        };
         let mut inner = self.inner.lock().await;
-        inner.registration = None;
+        inner.registration = remaining;
         inner.tokens = None;
         inner.reason = Some(Reason::Revoked);
         inner.last_event = Some(Event::Revoked);
@@ -73,7 +87,7 @@ impl Session {
 
 /// `invalid_client` from the token endpoint: the client was revoked, deleted or expired.
 pub(super) fn is_invalid_client(error: &Error) -> bool {
-    error.kind() == "invalidClient"
+    error.is_invalid_client()
 }
 
 /// The browser step did not come back with a code: the user agent failed or was closed, or

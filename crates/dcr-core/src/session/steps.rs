@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use tracing::{debug, info, warn};
 
+use super::shared::NewRegistration;
 use super::{now, Session, Tokens};
 use crate::authorize::{prepare_authorization, AuthorizationParams};
 use crate::callback::check_callback;
@@ -56,10 +57,7 @@ impl Session {
     /// The registration login (static public client, scope `dcr`, `prompt=login`), the RFC 7591
     /// request with the resulting DCR token, and the keychain save. The DCR token lives only
     /// inside this function.
-    pub(super) async fn register_new(
-        &self,
-        ua: &dyn UserAgent,
-    ) -> Result<StoredRegistration, Error> {
+    pub(super) async fn register_new(&self, ua: &dyn UserAgent) -> Result<NewRegistration, Error> {
         let config = &self.config;
         let metadata = self.metadata().await?;
         let (url, pending) =
@@ -84,6 +82,13 @@ impl Session {
                 config.token_endpoint_auth_method,
             ),
         };
+        // Registration and the keychain save run under the cross-process lock, and only after
+        // looking at the entry again: another process may have registered while this one's
+        // browser step ran, and a second client would be an orphan on the server.
+        let _lock = self.lock.acquire().await;
+        if let Some(theirs) = self.registered_elsewhere().await? {
+            return Ok(NewRegistration::Adopted(theirs));
+        }
         let request = prepare_registration(&metadata.registration_endpoint, &dcr_token, &body);
         drop(dcr_token);
         let response = self
@@ -104,13 +109,13 @@ impl Session {
             // S1: the client exists on the server but we cannot keep its secret. Delete it
             // (RFC 7592 §2.3) so no orphan is left, and report the keychain problem.
             warn!(
-                kind = error.kind(),
+                kind = %error.kind(),
                 "keychain save failed after registration; deleting the new client"
             );
             self.delete_on_server(&stored).await;
             return Err(error);
         }
-        Ok(stored)
+        Ok(NewRegistration::Created(stored))
     }
 
     /// RFC 7592 §2.3 delete, best effort. True when the server confirmed.
@@ -129,7 +134,7 @@ impl Session {
             Ok(()) => true,
             Err(error) => {
                 warn!(
-                    kind = error.kind(),
+                    kind = %error.kind(),
                     "deleting the registration on the server failed"
                 );
                 false
@@ -276,7 +281,7 @@ impl Session {
             Err(error) => Err(UserInfoError::Transport(error)),
         };
         result
-            .map_err(|error| warn!(kind = Error::from(error).kind(), "UserInfo discarded"))
+            .map_err(|error| warn!(kind = %Error::from(error).kind(), "UserInfo discarded"))
             .ok()
     }
 
@@ -310,7 +315,7 @@ impl Session {
                 Ok(()) => true,
                 Err(error) => {
                     warn!(
-                        kind = Error::from(error).kind(),
+                        kind = %Error::from(error).kind(),
                         "post-logout redirect ignored"
                     );
                     false
@@ -318,7 +323,7 @@ impl Session {
             },
             Err(error) => {
                 warn!(
-                    kind = Error::from(error).kind(),
+                    kind = %Error::from(error).kind(),
                     "logout page not completed"
                 );
                 false
@@ -358,7 +363,7 @@ impl Session {
         };
         if let Err(error) = result {
             warn!(
-                kind = Error::from(error).kind(),
+                kind = %Error::from(error).kind(),
                 "refresh token revocation failed"
             );
         }

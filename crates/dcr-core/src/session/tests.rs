@@ -4,6 +4,7 @@ mod fake;
 mod logs;
 mod recovery;
 mod revocation;
+mod shared;
 
 use std::sync::Arc;
 

@@ -111,7 +111,12 @@ const PROTOCOL_CLAIMS: [&str; 12] = [
     "auth_time",
 ];
 
-/// The claims to show: ID token minus plumbing, then UserInfo on top.
+/// Longest claim name or string value shown; longer ones are cut.
+const MAX_CLAIM_CHARS: usize = 500;
+
+/// The claims to show: ID token minus plumbing, then UserInfo on top. Every name and string is
+/// sanitized (control, bidi and zero-width characters removed): the Home screen and the CLI's
+/// terminal output show them as they come from the server.
 pub(crate) fn display_claims(
     id_claims: &Map<String, Value>,
     userinfo: Option<&Map<String, Value>>,
@@ -119,12 +124,59 @@ pub(crate) fn display_claims(
     let mut claims: Map<String, Value> = id_claims
         .iter()
         .filter(|(name, _)| !PROTOCOL_CLAIMS.contains(&name.as_str()))
-        .map(|(name, value)| (name.clone(), value.clone()))
+        .map(|(name, value)| (display_text(name), display_value(value)))
         .collect();
     if let Some(userinfo) = userinfo {
         for (name, value) in userinfo {
-            claims.insert(name.clone(), value.clone());
+            claims.insert(display_text(name), display_value(value));
         }
     }
     claims
+}
+
+/// A server-provided string as it may be shown to the user.
+pub(crate) fn display_text(text: &str) -> String {
+    crate::error::sanitize(text, MAX_CLAIM_CHARS)
+}
+
+fn display_value(value: &Value) -> Value {
+    match value {
+        Value::String(text) => Value::String(display_text(text)),
+        Value::Array(items) => Value::Array(items.iter().map(display_value).collect()),
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(name, value)| (display_text(name), display_value(value)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn claims_shown_to_the_user_lose_bidi_and_zero_width_characters() {
+        let id_claims = serde_json::json!({
+            "nonce": "n",
+            "name": "Mallory \u{202E}nimda\u{202C}",
+            "groups": ["a\u{200B}b", {"x\u{2066}": "y\u{FEFF}"}],
+            "age": 42,
+        });
+        let userinfo = serde_json::json!({"email": "m\u{200D}@example.com\u{1b}[2J"});
+        let shown = display_claims(
+            id_claims.as_object().unwrap(),
+            Some(userinfo.as_object().unwrap()),
+        );
+        assert_eq!(
+            Value::Object(shown),
+            serde_json::json!({
+                "name": "Mallory nimda",
+                "groups": ["ab", {"x": "y"}],
+                "age": 42,
+                "email": "m@example.com[2J",
+            })
+        );
+    }
 }

@@ -104,7 +104,7 @@ impl KeychainStore {
         };
         if let Err(error) = self.with_entry(key, |entry| entry.update_attributes(&attributes)) {
             tracing::debug!(
-                kind = map_error(error).kind(),
+                kind = %map_error(error).kind(),
                 "could not add readable keychain attributes"
             );
         }

@@ -1,0 +1,189 @@
+//! One keychain entry, several processes: the desktop app and the `dcr` CLI (or two copies of
+//! either) share this install's registration. Registration and refresh read the entry, talk to
+//! the server and write the entry back; two processes doing that at once would register two
+//! clients (one left orphaned on the server), or let one wipe the entry the other just wrote.
+//!
+//! [`ProcessLock`] serializes those read-modify-write sections with an advisory lock on a file
+//! in the user's runtime (or data) folder, one file per keychain entry. The session takes it
+//! only around back-channel work and keychain access, never while a browser step waits for the
+//! user, so a waiting process is held up for a few round trips at most. After taking it, the
+//! session reads the entry again before deciding anything (`session.rs`).
+
+use std::fs::{File, OpenOptions};
+use std::path::{Path, PathBuf};
+
+use tracing::warn;
+
+use crate::store::StoreKey;
+
+/// The folder name under the runtime or data folder; the desktop app's identifier.
+const APP_FOLDER: &str = "io.curity.dcrclient";
+
+/// Where the lock file lives, or nothing (unit tests with a private store).
+#[derive(Debug, Clone)]
+pub struct ProcessLock {
+    path: Option<PathBuf>,
+}
+
+/// Held while a section runs; the lock is released when this is dropped (the file is closed).
+#[must_use = "the lock is released as soon as the guard is dropped"]
+pub struct ProcessLockGuard {
+    _file: Option<File>,
+}
+
+impl ProcessLock {
+    /// No cross-process lock: for a session whose store no other process can see.
+    pub fn none() -> Self {
+        Self { path: None }
+    }
+
+    /// A lock for the entry `key`, in `dir`.
+    pub fn in_dir(dir: &Path, key: &StoreKey) -> Self {
+        Self {
+            path: Some(dir.join(format!("registration-{}.lock", key.fingerprint()))),
+        }
+    }
+
+    /// The lock every process of this user agrees on for `key`: in `$XDG_RUNTIME_DIR` (private
+    /// to the user, cleared at logout), else the data folder. `None` only when the system names
+    /// neither (no home folder).
+    pub fn for_user(key: &StoreKey) -> Self {
+        match default_dir() {
+            Some(dir) => Self::in_dir(&dir, key),
+            None => {
+                warn!("no runtime or data folder: registration is not serialized across processes");
+                Self::none()
+            }
+        }
+    }
+
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// Waits for the lock. A lock file that cannot be created (a read-only or missing folder)
+    /// is logged and the section runs unlocked: the lock only narrows a race between this
+    /// user's own processes, and refusing to sign in would be worse.
+    pub async fn acquire(&self) -> ProcessLockGuard {
+        let Some(path) = self.path.clone() else {
+            return ProcessLockGuard { _file: None };
+        };
+        let file = tokio::task::spawn_blocking(move || lock_file(&path))
+            .await
+            .map_err(|error| std::io::Error::other(error.to_string()))
+            .and_then(|result| result);
+        match file {
+            Ok(file) => ProcessLockGuard { _file: Some(file) },
+            Err(error) => {
+                warn!(%error, "could not take the registration lock; carrying on without it");
+                ProcessLockGuard { _file: None }
+            }
+        }
+    }
+}
+
+fn lock_file(path: &Path) -> std::io::Result<File> {
+    if let Some(dir) = path.parent() {
+        create_private_dir(dir)?;
+    }
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)?;
+    // flock(2) on Unix, LockFileEx on Windows; released when the file is closed, also when the
+    // process dies, so a crash never leaves the entry locked.
+    file.lock()?;
+    Ok(file)
+}
+
+#[cfg(unix)]
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+}
+
+#[cfg(not(unix))]
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)
+}
+
+/// `$XDG_RUNTIME_DIR/io.curity.dcrclient`, else the platform's per-user data folder.
+fn default_dir() -> Option<PathBuf> {
+    let from_env = |name: &str| {
+        std::env::var_os(name)
+            .filter(|value| !value.is_empty())
+            .map(PathBuf::from)
+    };
+    if let Some(runtime) = from_env("XDG_RUNTIME_DIR") {
+        return Some(runtime.join(APP_FOLDER));
+    }
+    platform_data_dir(from_env).map(|dir| dir.join(APP_FOLDER))
+}
+
+#[cfg(all(unix, not(target_os = "macos")))]
+fn platform_data_dir(from_env: impl Fn(&str) -> Option<PathBuf>) -> Option<PathBuf> {
+    from_env("XDG_DATA_HOME").or_else(|| from_env("HOME").map(|home| home.join(".local/share")))
+}
+
+// Untested here (Linux only): the same folder the desktop app's Tauri path resolver uses.
+#[cfg(target_os = "macos")]
+fn platform_data_dir(from_env: impl Fn(&str) -> Option<PathBuf>) -> Option<PathBuf> {
+    from_env("HOME").map(|home| home.join("Library/Application Support"))
+}
+
+// Untested here (Linux only).
+#[cfg(windows)]
+fn platform_data_dir(from_env: impl Fn(&str) -> Option<PathBuf>) -> Option<PathBuf> {
+    from_env("LOCALAPPDATA")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use super::*;
+
+    fn key() -> StoreKey {
+        StoreKey::new("https://idp.example", "c", "app:/cb", None)
+    }
+
+    #[tokio::test]
+    async fn a_second_holder_waits_until_the_first_lets_go() {
+        let dir = std::env::temp_dir().join(format!("dcr-lock-test-{}", std::process::id()));
+        let lock = ProcessLock::in_dir(&dir, &key());
+        let first = lock.acquire().await;
+        let released = Arc::new(AtomicBool::new(false));
+        let waiter = {
+            let (lock, released) = (lock.clone(), released.clone());
+            tokio::spawn(async move {
+                let _second = lock.acquire().await;
+                // The second holder only ever runs after the first released.
+                assert!(released.load(Ordering::SeqCst));
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert!(!waiter.is_finished(), "the second acquire did not wait");
+        released.store(true, Ordering::SeqCst);
+        drop(first);
+        waiter.await.expect("the waiter got the lock");
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn one_lock_file_per_keychain_entry() {
+        let dir = Path::new("/run/x");
+        let a = ProcessLock::in_dir(dir, &key());
+        let b = ProcessLock::in_dir(
+            dir,
+            &StoreKey::new("https://idp.example", "c", "app:/cb", Some("t")),
+        );
+        assert_ne!(a.path(), b.path());
+        assert_eq!(a.path(), ProcessLock::in_dir(dir, &key()).path());
+    }
+}

@@ -1,0 +1,104 @@
+//! The keychain entry is shared with this user's other processes (the desktop app, the `dcr`
+//! CLI). These are the session's rules for that, used under the [`ProcessLock`]:
+//!
+//! - before registering, look again: if another process registered meanwhile, adopt its
+//!   registration instead of creating a second client (which would be left orphaned);
+//! - before refreshing, look again: use a secret or registration access token another process
+//!   stored (RFC 7592 §3 rotation), and notice a device forgotten or registered anew elsewhere;
+//! - when wiping, delete the entry only if it still holds our client: never the registration
+//!   another process just wrote.
+//!
+//! [`ProcessLock`]: crate::lock::ProcessLock
+
+use tracing::info;
+
+use super::{now, Event, Reason, Session};
+use crate::error::Error;
+use crate::store::StoredRegistration;
+
+/// What a registration attempt ended with.
+pub(super) enum NewRegistration {
+    /// This process registered a client and stored it.
+    Created(StoredRegistration),
+    /// Another process stored a live registration while this one's browser step ran.
+    Adopted(StoredRegistration),
+}
+
+impl Session {
+    /// The entry as it is now, read while holding the lock. Callers hold the lock.
+    pub(super) async fn stored_now(&self) -> Result<Option<StoredRegistration>, Error> {
+        self.store_call(|store, key| store.load(key)).await
+    }
+
+    /// Under the lock, before registering: a live registration in the entry means another
+    /// process got there first.
+    pub(super) async fn registered_elsewhere(&self) -> Result<Option<StoredRegistration>, Error> {
+        Ok(self
+            .stored_now()
+            .await?
+            .filter(|theirs| !theirs.registration.secret_expired(now())))
+    }
+
+    /// Takes over the registration another process stored. No browser step, no new client.
+    pub(super) async fn adopt(&self, theirs: StoredRegistration) {
+        info!(client_id = %theirs.registration.client_id, "another process registered this device; using its registration");
+        let mut inner = self.inner.lock().await;
+        inner.registration = Some(theirs);
+        inner.tokens = None;
+        inner.reason = None;
+        inner.last_event = Some(Event::AlreadyRegistered);
+    }
+
+    /// Under the lock, before a refresh: brings the in-memory registration up to date with the
+    /// entry. The same client with new credentials is taken over silently; a forgotten or
+    /// replaced client ends this session's sign-in (its tokens belong to a client that another
+    /// process deleted), without touching the entry.
+    pub(super) async fn reload_under_lock(&self) -> Result<(), Error> {
+        let current = self.stored_now().await?;
+        let mut inner = self.inner.lock().await;
+        let ours = inner
+            .registration
+            .as_ref()
+            .map(|stored| stored.registration.client_id.clone());
+        match (ours, current) {
+            (None, _) => Ok(()),
+            (Some(ours), Some(current)) if current.registration.client_id == ours => {
+                inner.registration = Some(current);
+                Ok(())
+            }
+            (Some(_), current) => {
+                info!("the keychain entry changed in another process; signing out here");
+                let forgotten = current.is_none();
+                inner.registration = current;
+                inner.tokens = None;
+                inner.reason = (!forgotten).then_some(Reason::SessionExpired);
+                Err(if forgotten {
+                    Error::NotRegistered
+                } else {
+                    Error::NotSignedIn
+                })
+            }
+        }
+    }
+
+    /// Deletes the entry only while it still holds `client_id`, under the lock. Returns what
+    /// the entry holds afterwards: another process's registration, or nothing.
+    pub(super) async fn wipe_entry_if_ours(
+        &self,
+        client_id: &str,
+    ) -> Result<Option<StoredRegistration>, Error> {
+        let _lock = self.lock.acquire().await;
+        match self.stored_now().await {
+            Ok(Some(theirs)) if theirs.registration.client_id != client_id => {
+                info!("the keychain entry holds another process's registration; keeping it");
+                Ok(Some(theirs))
+            }
+            // S3: a corrupt entry is ours to discard as well.
+            Ok(_) | Err(Error::Store(crate::store::StoreError::Corrupt)) => {
+                self.store_call(|store, key| store.delete(key)).await?;
+                Ok(None)
+            }
+            Err(error) => Err(error),
+        }
+    }
+}

@@ -1,0 +1,78 @@
+//! Two sessions on one keychain entry: what two processes (the desktop app and the `dcr` CLI)
+//! see. The real two-process race, with the file lock, is `tests/tests/cli_concurrency.rs`.
+
+use super::*;
+
+/// A second session (another process) that loaded the entry before the first one registered.
+fn second_process(rig: &Rig) -> Session {
+    rig.restart()
+}
+
+#[tokio::test]
+async fn a_registration_found_under_the_lock_is_adopted_not_duplicated() {
+    let rig = rig();
+    let other = second_process(&rig);
+    // Both start unregistered (the other process read the entry first).
+    assert_eq!(other.state().await.unwrap().state, StateName::Unregistered);
+    rig.session.register(&rig.browser).await.unwrap();
+
+    let view = other.register(&rig.browser).await.unwrap();
+    assert_eq!(view.last_event, Some(Event::AlreadyRegistered));
+    assert_eq!(view.registration.unwrap().client_id, "client-1");
+    assert_eq!(rig.idp.with(|s| s.registrations), 1, "no second client");
+    assert!(rig.idp.with(|s| s.deleted.is_empty()));
+    // And it signs in with the adopted registration.
+    let view = other.sign_in(&rig.browser).await.unwrap();
+    assert_eq!(view.state, StateName::SignedIn);
+}
+
+#[tokio::test]
+async fn a_wipe_never_deletes_the_registration_another_process_just_stored() {
+    let rig = rig();
+    rig.session.register(&rig.browser).await.unwrap();
+    rig.session.sign_in(&rig.browser).await.unwrap();
+    // Another process forgets this device and registers it again: a new client in the entry.
+    let other = second_process(&rig);
+    other.forget().await.unwrap();
+    other.register(&rig.browser).await.unwrap();
+    assert_eq!(rig.store.len(), 1);
+
+    // Our refresh notices the entry changed and stops using the old client's tokens, without
+    // touching the entry.
+    let error = rig.session.refresh().await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::NotSignedIn);
+    let view = rig.session.state().await.unwrap();
+    assert_eq!(view.registration.unwrap().client_id, "client-2");
+    assert_eq!(rig.store.len(), 1);
+
+    // A stale process that still holds client-2 forgets the device after another process has
+    // already replaced client-2 with client-3: client-3's entry is kept.
+    let stale = rig.restart();
+    stale.state().await.unwrap();
+    other.forget().await.unwrap();
+    other.register(&rig.browser).await.unwrap();
+    let view = stale.forget().await.unwrap();
+    assert_eq!(view.state, StateName::Registered, "the new entry is kept");
+    assert_eq!(view.registration.unwrap().client_id, "client-3");
+    assert_eq!(rig.store.len(), 1);
+}
+
+#[tokio::test]
+async fn a_forget_elsewhere_ends_the_sign_in_here() {
+    let rig = rig();
+    rig.session.register(&rig.browser).await.unwrap();
+    rig.session.sign_in(&rig.browser).await.unwrap();
+    rig.restart().forget().await.unwrap();
+    let issued = rig.idp.with(|s| s.issued.len());
+    let error = rig.session.refresh().await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::NotRegistered);
+    assert_eq!(
+        rig.session.state().await.unwrap().state,
+        StateName::Unregistered
+    );
+    assert_eq!(
+        rig.idp.with(|s| s.issued.len()),
+        issued,
+        "no refresh with a deleted client"
+    );
+}
