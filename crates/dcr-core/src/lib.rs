@@ -89,6 +89,7 @@
 pub mod authorize;
 pub mod callback;
 pub mod config;
+pub mod device_key;
 pub mod discovery;
 pub mod error;
 pub mod http;
