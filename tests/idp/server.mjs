@@ -81,6 +81,7 @@ async function start() {
 
   log(`issuer ${issuer}; lifetimes (s): dcr ${env.dcrTokenTtl}, access ${env.accessTokenTtl}, `
     + `refresh ${env.refreshTokenTtl}, client secret ${env.clientSecretTtl || 'never'}; `
+    + `profile ${env.profile}${env.dpopNonce ? ' (DPoP nonces required)' : ''}; `
     + `admin API ${env.adminToken ? 'enabled' : 'disabled'}`);
   process.stdout.write(`ready ${issuer}\n`);
 }

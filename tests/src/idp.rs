@@ -28,6 +28,10 @@ pub struct IdpOptions {
     pub refresh_token_ttl: Option<u64>,
     /// `IDP_CLIENT_SECRET_TTL`: dynamic clients' secrets (default 0, `client_secret_expires_at` 0).
     pub client_secret_ttl: Option<u64>,
+    /// `IDP_PROFILE`: `None` is `curity`; `Some("device-bound")` requires private_key_jwt and DPoP.
+    pub profile: Option<&'static str>,
+    /// `IDP_DPOP_NONCE=1`: DPoP proofs must carry a server nonce.
+    pub dpop_nonce: bool,
 }
 
 /// A dynamic client as listed by `GET /admin/clients` (never includes secrets).
@@ -117,6 +121,11 @@ impl Idp {
                 None => command.env_remove(name),
             };
         }
+        match options.profile {
+            Some(profile) => command.env("IDP_PROFILE", profile),
+            None => command.env_remove("IDP_PROFILE"),
+        };
+        command.env("IDP_DPOP_NONCE", if options.dpop_nonce { "1" } else { "0" });
         let mut child = command
             .spawn()
             .unwrap_or_else(|e| panic!("cannot run `node` (Node.js 20 or later is required): {e}"));

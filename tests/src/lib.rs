@@ -31,6 +31,7 @@
 pub mod agent;
 pub mod browser;
 pub mod engine;
+pub mod flows;
 mod html;
 pub mod idp;
 pub mod keyring;

@@ -2,19 +2,19 @@
 //! authenticated registration (RFC 7591) with a `dcr` access token, templatized registration,
 //! SSO sign-in with the new client, refresh-token rotation, logout and admin revocation.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
+use dcr_tests::flows::{
+    authorize, dcr_token_response, http, AuthorizeRequest, POST_LOGOUT_URI, REDIRECT_URI,
+    REGISTRATION_CLIENT,
+};
 use dcr_tests::{
-    jwt_claims, pkce_pair, random_token, BrowserError, Idp, IdpOptions, ScriptedBrowser, DEMO_USER,
+    jwt_claims, random_token, BrowserError, Idp, IdpOptions, ScriptedBrowser, DEMO_USER,
 };
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-const REGISTRATION_CLIENT: &str = "mobile-dcr-client";
 const TEMPLATE_CLIENT: &str = "mobile-dcr-template-client";
-const REDIRECT_URI: &str = "io.curity.dcrclient:/callback";
-const POST_LOGOUT_URI: &str = "io.curity.dcrclient:/logoutcallback";
 
 /// The registration request from Curity's tutorial (non-templatized DCR).
 fn seed_registration_body() -> Value {
@@ -26,13 +26,6 @@ fn seed_registration_body() -> Value {
         "scope": "openid profile",
         "token_endpoint_auth_method": "client_secret_basic"
     })
-}
-
-fn http() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
 }
 
 /// A dynamic client's credentials, as returned by registration.
@@ -62,53 +55,23 @@ async fn sign_in(
     prompt_login: bool,
     credentials: Option<(&str, &str)>,
 ) -> Result<Tokens, BrowserError> {
-    let (verifier, challenge) = pkce_pair();
-    let state = random_token(16);
-    let nonce = random_token(16);
-    let openid = scope.split(' ').any(|s| s == "openid");
-    let mut authorize = idp.endpoint("auth");
-    authorize.query_pairs_mut().extend_pairs([
-        ("response_type", "code"),
-        ("client_id", client_id),
-        ("redirect_uri", REDIRECT_URI),
-        ("scope", scope),
-        ("state", &state),
-        ("code_challenge", &challenge),
-        ("code_challenge_method", "S256"),
-    ]);
-    if openid {
-        // `nonce` is OpenID Connect only; oidc-provider rejects it on a plain OAuth request.
-        authorize.query_pairs_mut().append_pair("nonce", &nonce);
-    }
-    if prompt_login {
-        authorize.query_pairs_mut().append_pair("prompt", "login");
-    }
-
-    let callback = browser.open(authorize, credentials).await?;
-    assert_eq!(
-        callback.scheme(),
-        "io.curity.dcrclient",
-        "stopped at the app's redirect URI"
-    );
-    assert_eq!(callback.path(), "/callback");
-    let params: HashMap<String, String> = callback.query_pairs().into_owned().collect();
-    assert_eq!(
-        params.get("state"),
-        Some(&state),
-        "state is echoed (RFC 6749 §4.1.2)"
-    );
-    // RFC 9207 §2: the authorization response names the issuer.
-    assert_eq!(
-        params.get("iss").map(String::as_str),
-        Some(idp.issuer.as_str())
-    );
-    let code = params.get("code").expect("the callback carries a code");
-
+    let authorized = authorize(
+        idp,
+        browser,
+        AuthorizeRequest {
+            client_id,
+            scope,
+            prompt_login,
+            credentials,
+            extra: &[],
+        },
+    )
+    .await?;
     let mut form = vec![
         ("grant_type", "authorization_code"),
-        ("code", code.as_str()),
+        ("code", authorized.code.as_str()),
         ("redirect_uri", REDIRECT_URI),
-        ("code_verifier", verifier.as_str()),
+        ("code_verifier", authorized.verifier.as_str()),
     ];
     let mut request = http().post(idp.endpoint("token"));
     match client {
@@ -122,11 +85,11 @@ async fn sign_in(
         "code exchange for {client_id}"
     );
     let tokens = Tokens(response.json().await.unwrap());
-    if openid {
+    if scope.split(' ').any(|s| s == "openid") {
         let claims = jwt_claims(tokens.get("id_token"));
         assert_eq!(claims["iss"], idp.issuer.as_str());
         assert_eq!(claims["aud"], client_id);
-        assert_eq!(claims["nonce"], nonce.as_str());
+        assert_eq!(claims["nonce"], authorized.nonce.as_str());
         assert_eq!(claims["sub"], "demouser");
     }
     Ok(tokens)
@@ -134,17 +97,7 @@ async fn sign_in(
 
 /// Logs in with the static client (scope `dcr`, prompt=login) and returns the DCR access token.
 async fn dcr_token(idp: &Idp, browser: &ScriptedBrowser) -> String {
-    let tokens = sign_in(
-        idp,
-        browser,
-        REGISTRATION_CLIENT,
-        None,
-        "dcr",
-        true,
-        Some(DEMO_USER),
-    )
-    .await
-    .expect("login with the registration client");
+    let tokens = Tokens(dcr_token_response(idp, browser).await);
     assert_eq!(tokens.get("scope"), "dcr");
     assert_eq!(tokens.0["token_type"], "Bearer");
     assert!(

@@ -61,8 +61,12 @@ const PER_INSTANCE = new Set([
 // adapter's DCR token lookup names this one). `properties` is the metadata about to be
 // validated and stored; the policy edits it in place. Throwing InvalidClientMetadata yields
 // 400 invalid_client_metadata (RFC 7591 §3.2.2).
-export function registrationPolicy({ clientSecretTtl }) {
+// What a device-bound registration brings with it, kept over the template's values.
+const DEVICE_KEY_METADATA = ['jwks', 'token_endpoint_auth_method', 'token_endpoint_auth_signing_alg'];
+
+export function registrationPolicy({ clientSecretTtl, profile }) {
   return async function curityMobileDcr(ctx, properties) {
+    const deviceBound = profile === 'device-bound';
     if (properties.software_id !== undefined) {
       // Templatized DCR: the static template client is authoritative for all metadata.
       if (properties.software_id !== TEMPLATE_CLIENT_ID) {
@@ -70,7 +74,7 @@ export function registrationPolicy({ clientSecretTtl }) {
       }
       const template = await ctx.oidc.provider.Client.find(TEMPLATE_CLIENT_ID);
       const keep = {};
-      for (const name of PER_INSTANCE) {
+      for (const name of [...PER_INSTANCE, ...(deviceBound ? DEVICE_KEY_METADATA : [])]) {
         if (properties[name] !== undefined) keep[name] = properties[name];
       }
       for (const name of Object.keys(properties)) delete properties[name];
@@ -92,6 +96,15 @@ export function registrationPolicy({ clientSecretTtl }) {
     const grantTypes = properties.grant_types ?? ['authorization_code'];
     if (grantTypes.includes('authorization_code') && !grantTypes.includes('refresh_token')) {
       properties.grant_types = [...grantTypes, 'refresh_token'];
+    }
+
+    if (deviceBound) {
+      // The device proves itself with its own key: no shared secret is issued (RFC 7523 §2.2),
+      // and every access token is bound to that key (RFC 9449 §5.2 dpop_bound_access_tokens).
+      if (properties.token_endpoint_auth_method !== 'private_key_jwt' || !properties.jwks?.keys?.length) {
+        throw new errors.InvalidClientMetadata('this server requires private_key_jwt with the device\'s public key in jwks');
+      }
+      properties.dpop_bound_access_tokens = true;
     }
 
     // RFC 7591 §3.2.1: client_secret_expires_at is 0 when the secret never expires. Only set on

@@ -119,6 +119,12 @@ export function createProvider(issuer, env, { interactionsPath, log }) {
       registrationManagement: { enabled: true, rotateRegistrationAccessToken: true },
       rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
       revocation: { enabled: true },
+      // RFC 9449. On in every profile (a client may use it); `device-bound` clients must.
+      dPoP: {
+        enabled: true,
+        nonceSecret: env.dpopNonce ? randomBytes(32) : undefined,
+        requireNonce: () => env.dpopNonce,
+      },
       userinfo: { enabled: true },
       resourceIndicators: { enabled: false },
     },

@@ -17,6 +17,18 @@ const lifetime = (name, fallback) => {
   return seconds === 0 ? FOREVER : seconds;
 };
 
+function oneOf(name, allowed, fallback) {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!allowed.includes(raw)) throw new Error(`${name} must be one of ${allowed.join(', ')}, got "${raw}"`);
+  return raw;
+}
+
+// `curity`: dynamic clients get a client secret, as in Curity's tutorial. `device-bound`: dynamic
+// clients must register a public key (`jwks`) and authenticate with private_key_jwt
+// (RFC 7523), and their access tokens are DPoP-bound (RFC 9449).
+export const PROFILES = ['curity', 'device-bound'];
+
 export function readEnv() {
   return {
     port: integer('IDP_PORT', 8443, { max: 65535 }),
@@ -26,5 +38,8 @@ export function readEnv() {
     refreshTokenTtl: lifetime('IDP_REFRESH_TOKEN_TTL', 86400),
     // Not mapped to FOREVER: 0 is RFC 7591's own "does not expire" value.
     clientSecretTtl: integer('IDP_CLIENT_SECRET_TTL', 0),
+    profile: oneOf('IDP_PROFILE', PROFILES, 'curity'),
+    // RFC 9449 §8: when 1, every DPoP proof must carry a server-provided nonce.
+    dpopNonce: integer('IDP_DPOP_NONCE', 0, { max: 1 }) === 1,
   };
 }
