@@ -96,6 +96,7 @@ pub mod http;
 pub mod id_token;
 pub mod lock;
 pub mod logout;
+pub mod loopback;
 pub mod registration;
 pub mod secret;
 pub mod session;
