@@ -35,4 +35,6 @@ issuer="$(sed -n 's/^ready //p' "$scratch/idp.out")"
 [ -n "$issuer" ] || die "the identity server did not become ready"
 log "identity server ready at $issuer (user demouser / Password1)"
 
+# Always explicit: the app has no config built in (a build for installation must never fall back to
+# this loopback http development config).
 "$CARGO_TARGET_DIR/debug/dcr-desktop" --config "$config"

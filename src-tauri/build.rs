@@ -8,6 +8,7 @@ const COMMANDS: &[&str] = &[
     "refresh",
     "sign_out",
     "forget_device",
+    "install_config",
 ];
 
 fn main() {

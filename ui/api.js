@@ -9,6 +9,7 @@ const COMMANDS = Object.freeze({
   refresh: "refresh",
   signOut: "sign_out",
   forget: "forget_device",
+  installConfig: "install_config",
 });
 
 function tauri() {
@@ -19,12 +20,15 @@ function tauri() {
   return t;
 }
 
-/** Runs the command behind a UI action; resolves with a StateView, rejects with `{kind, message}`. */
-export async function perform(action) {
+/**
+ * Runs the command behind a UI action with its arguments (`installConfig`: `{text}`); resolves
+ * with a StateView, rejects with `{kind, message}`.
+ */
+export async function perform(action, args) {
   const command = COMMANDS[action];
   if (!command) throw { kind: "unknown", message: `Unknown action: ${action}` };
   try {
-    return await tauri().core.invoke(command);
+    return await tauri().core.invoke(command, args);
   } catch (error) {
     throw toError(error);
   }

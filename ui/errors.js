@@ -15,6 +15,16 @@ export const ERROR_SCREENS = Object.freeze({
     help: "Fix config.json as described above, then restart the app.",
     actions: "none",
   },
+  configMissing: {
+    title: "This app has not been set up yet",
+    help: "Choose the configuration file your organisation gave you.",
+    actions: "none",
+  },
+  configNotSaved: {
+    title: "The configuration could not be saved",
+    help: "Check that your configuration folder is writable, then try again.",
+    actions: "retryOrBack",
+  },
   discovery: {
     title: "The identity server's settings cannot be used",
     help: "Check the issuer in config.json, or ask your administrator.",

@@ -1,6 +1,6 @@
 // Bootstrap: wire the view to the state machine and the Tauri commands, then load the state.
 import * as api from "./api.js";
-import { initialModel, transition } from "./state.js";
+import { configFileProblem, initialModel, transition } from "./state.js";
 import { bind, render } from "./view.js";
 
 let model = initialModel();
@@ -10,11 +10,11 @@ function dispatch(event) {
   render(model);
 }
 
-async function run(action) {
+async function run(action, args) {
   if (model.busy || !action) return; // one command at a time; buttons are gone while busy anyway
   dispatch({ type: "started", action });
   try {
-    dispatch({ type: "finished", action, view: await api.perform(action) });
+    dispatch({ type: "finished", action, view: await api.perform(action, args) });
   } catch (error) {
     dispatch({ type: "failed", error, retry: action });
     // A failed command may still have moved the state (e.g. registered, then sign-in cancelled).
@@ -41,6 +41,23 @@ bind("forget", () => run("forget"));
 bind("retry", () => run(model.error && model.error.retry));
 bind("back", () => dispatch({ type: "back" }));
 bind("dismissNotice", () => dispatch({ type: "dismissNotice" }));
+
+// The setup screen's file picker: the file's text goes to the shell, which checks it like a
+// config at start and saves it only if it is valid (a config holds no secret).
+bind("chooseConfig", async (input) => {
+  const file = input && input.files && input.files[0];
+  if (!file || model.busy) return;
+  const problem = configFileProblem(file);
+  if (problem) return dispatch({ type: "failed", error: problem, retry: "installConfig" });
+  let text;
+  try {
+    text = await file.text();
+  } catch (error) {
+    const message = `${file.name} could not be read${error && error.message ? `: ${error.message}` : "."}`;
+    return dispatch({ type: "failed", error: { kind: "config", message }, retry: "installConfig" });
+  }
+  run("installConfig", { text });
+});
 
 async function start() {
   render(model);

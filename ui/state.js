@@ -9,7 +9,7 @@ import { errorScreenFor } from "./errors.js";
 
 /** What the model looks like before `get_state` has answered. */
 export function initialModel() {
-  return { view: null, busy: false, action: null, step: null, error: null, notice: null };
+  return { view: null, busy: false, action: null, step: null, error: null, notice: null, setup: null };
 }
 
 /** The user-facing text of each backend `progress` step. */
@@ -21,6 +21,7 @@ export const STEP_TEXT = Object.freeze({
   refreshing: "Refreshing the access token…",
   signingOut: "Signing you out…",
   forgetting: "Forgetting this device…",
+  savingConfig: "Checking the configuration…",
 });
 
 export function stepText(step) {
@@ -35,6 +36,7 @@ const FIRST_STEP = {
   refresh: "refreshing",
   signOut: "signingOut",
   forget: "forgetting",
+  installConfig: "savingConfig",
 };
 
 // A one-line notice after an action succeeds, so the change is announced (role=status).
@@ -42,7 +44,11 @@ const DONE_NOTICE = {
   refresh: "The access token was refreshed.",
   signOut: "You have signed out.",
   forget: "This device was forgotten. Its registration was deleted.",
+  installConfig: "The configuration was saved. The app uses it from now on.",
 };
+
+/** A picked file larger than this is refused before it is read (the shell refuses it too). */
+export const MAX_CONFIG_BYTES = 64 * 1024;
 
 /**
  * Returns the next model. Events:
@@ -53,6 +59,9 @@ const DONE_NOTICE = {
  * - `{type:"failed", error:{kind,message}, retry}`: the command rejected; `retry` is the action.
  * - `{type:"notice", text}` / `{type:"dismissNotice"}`.
  * - `{type:"back"}`: leave the error screen for the screen the state implies.
+ *
+ * A `configMissing` failure (no config anywhere) opens the setup screen (`model.setup`); a
+ * failed `installConfig` stays on it and shows why the chosen file cannot be used.
  */
 export function transition(model, event) {
   switch (event && event.type) {
@@ -77,6 +86,7 @@ export function transition(model, event) {
         busy: false,
         step: null,
         error: null,
+        setup: null,
         notice: DONE_NOTICE[event.action] || null,
       };
     case "failed":
@@ -95,6 +105,15 @@ export function transition(model, event) {
 function failed(model, rawError, retry) {
   const error = normalizeError(rawError);
   const idle = { ...model, busy: false, step: null };
+  if (error.kind === "configMissing") {
+    const setup = error.setup || { searched: [], saveTo: null };
+    return { ...idle, error: null, notice: null, setup: { ...setup, error: null } };
+  }
+  if (retry === "installConfig" && model.setup) {
+    // Nothing was saved: stay on the setup screen and say what is wrong with the file.
+    const { kind, message } = error;
+    return { ...idle, error: null, notice: null, setup: { ...model.setup, error: { kind, message } } };
+  }
   if (error.kind === "cancelled") {
     // Neutral: the state is unchanged, so the screen it implies is the one the user left.
     const text = retry === "signOut" ? "Sign-out was cancelled." : "Sign-in was cancelled.";
@@ -108,9 +127,10 @@ function failed(model, rawError, retry) {
   return { ...idle, notice: null, error: describeError(error, retry, model.view !== null) };
 }
 
-/** Which screen the model shows: loading | progress | error | register | signIn | home. */
+/** Which screen the model shows: loading | progress | setup | error | register | signIn | home. */
 export function screenOf(model) {
   if (model.busy) return model.action === "load" && !model.view ? "loading" : "progress";
+  if (model.setup) return "setup";
   if (model.error) return "error";
   if (!model.view) return "loading";
   switch (model.view.state) {
@@ -167,14 +187,37 @@ function revokedView(view) {
   };
 }
 
-/** Accepts whatever the shell rejected with: `{kind, message}`, a string, or an Error. */
+/**
+ * Accepts whatever the shell rejected with: `{kind, message}` (plus `setup` for configMissing),
+ * a string, or an Error.
+ */
 export function normalizeError(error) {
   if (error && typeof error === "object" && typeof error.kind === "string") {
-    return { kind: error.kind, message: clip(error.message) };
+    const setup = normalizeSetup(error.setup);
+    return setup ? { kind: error.kind, message: clip(error.message), setup } : { kind: error.kind, message: clip(error.message) };
   }
   if (typeof error === "string") return { kind: "unknown", message: clip(error) };
   if (error && typeof error.message === "string") return { kind: "unknown", message: clip(error.message) };
   return { kind: "unknown", message: "" };
+}
+
+// `{searched: [path…], saveTo: path|null}`: local paths the setup screen lists.
+function normalizeSetup(setup) {
+  if (!setup || typeof setup !== "object") return null;
+  const searched = Array.isArray(setup.searched) ? setup.searched.filter((p) => typeof p === "string").map(clip) : [];
+  return { searched, saveTo: typeof setup.saveTo === "string" ? clip(setup.saveTo) : null };
+}
+
+/** Why a picked file cannot be a config before it is even read, or null. `file`: {name, size}. */
+export function configFileProblem(file) {
+  if (!file) return null;
+  if (typeof file.size === "number" && file.size > MAX_CONFIG_BYTES) {
+    return {
+      kind: "config",
+      message: `${file.name} is too large for a config.json (${file.size} bytes; at most ${MAX_CONFIG_BYTES}).`,
+    };
+  }
+  return null;
 }
 
 function clip(text) {

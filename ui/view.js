@@ -7,6 +7,7 @@ import { signInScreen } from "./screens/sign-in.js";
 import { homeScreen } from "./screens/home.js";
 import { errorScreen } from "./screens/error.js";
 import { progressScreen, progressHint } from "./screens/progress.js";
+import { setupScreen } from "./screens/setup.js";
 
 const SCREENS = {
   register: registerScreen,
@@ -15,6 +16,7 @@ const SCREENS = {
   error: errorScreen,
   progress: progressScreen,
   loading: progressScreen,
+  setup: setupScreen,
 };
 
 const handlers = {};
@@ -25,7 +27,10 @@ let lastClicked = null; // id of the button that started the running action
 const $ = (id) => document.getElementById(id);
 const nowSeconds = () => Date.now() / 1000;
 
-/** Registers the handler for a named user action (a button's data-action, or "cancelForget"…). */
+/**
+ * Registers the handler for a named user action: a button's data-action (or "cancelForget"…),
+ * or an input's data-change, whose handler gets the input element.
+ */
 export function bind(name, handler) {
   handlers[name] = handler;
   if (bind.installed) return;
@@ -37,6 +42,12 @@ export function bind(name, handler) {
     lastClicked = target.id || null;
     route(target.getAttribute("data-action"));
   });
+  $("app").addEventListener("change", (event) => {
+    const target = event.target.closest("[data-change]");
+    if (!target || target.disabled) return;
+    lastClicked = target.id || null; // back on its screen (a refused file), focus returns here
+    route(target.getAttribute("data-change"), target);
+  });
   $("notice-dismiss").addEventListener("click", () => {
     route("dismissNotice");
     // The dismiss button hides itself; keep keyboard focus on the page, not lost on <body>.
@@ -45,11 +56,11 @@ export function bind(name, handler) {
   });
 }
 
-function route(action) {
+function route(action, target) {
   if (action === "openForget") return openDialog();
   if (action === "cancelForget") return closeDialog();
   if (action === "forget") closeDialog();
-  if (handlers[action]) handlers[action]();
+  if (handlers[action]) handlers[action](target);
 }
 
 export function render(model) {
@@ -58,7 +69,7 @@ export function render(model) {
   const screen = screenOf(model);
   // A progress screen is kept across steps (its live region must survive to be announced).
   const busy = screen === "progress" || screen === "loading";
-  const key = JSON.stringify(busy ? [screen, model.action] : [screen, model.view, model.error]);
+  const key = JSON.stringify(busy ? [screen, model.action] : [screen, model.view, model.error, model.setup]);
   if (drawn && drawn.key === key) {
     if (busy) updateProgress(model);
     return;

@@ -37,3 +37,9 @@ pub async fn sign_out(shell: State<'_, Shell>) -> Answer {
 pub async fn forget_device(shell: State<'_, Shell>) -> Answer {
     shell.forget_device().await
 }
+
+/// The setup screen's chosen `config.json`, as text (a config holds no secret).
+#[tauri::command]
+pub async fn install_config(shell: State<'_, Shell>, text: String) -> Answer {
+    shell.install_config(&text).await
+}

@@ -1,5 +1,9 @@
 //! The error that crosses to the UI: `{kind, message}`, where `kind` is the engine's stable
-//! camelCase kind and `message` is already safe to show (plain, truncated, no secrets).
+//! camelCase kind and `message` is already safe to show (plain, truncated, no secrets). The
+//! shell's own kinds (`configMissing`, `configNotSaved`) are built here; `configMissing` also
+//! carries `setup`, what the setup screen lists.
+
+use std::path::{Path, PathBuf};
 
 use dcr_core::error::ErrorKind;
 use serde::Serialize;
@@ -8,6 +12,44 @@ use serde::Serialize;
 pub struct UiError {
     pub kind: ErrorKind,
     pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub setup: Option<Setup>,
+}
+
+/// Where the app looked for a config, and where a chosen one will be saved. Local paths, no
+/// secrets (the config holds none either).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Setup {
+    pub searched: Vec<String>,
+    pub save_to: Option<String>,
+}
+
+impl UiError {
+    /// No `--config`, no `DCR_CONFIG`, and none of the `searched` files exists.
+    pub fn config_missing(searched: &[PathBuf], save_to: Option<&Path>) -> Self {
+        let searched: Vec<String> = searched.iter().map(|p| p.display().to_string()).collect();
+        Self {
+            kind: ErrorKind::ConfigMissing,
+            message: format!(
+                "No configuration was found. The app looked for {}, and was given no --config option and no DCR_CONFIG variable.",
+                if searched.is_empty() { "no file".to_owned() } else { searched.join(" and ") }
+            ),
+            setup: Some(Setup {
+                searched,
+                save_to: save_to.map(|p| p.display().to_string()),
+            }),
+        }
+    }
+
+    /// A chosen config was valid (or never checked) but is not in use: nothing was written.
+    pub fn config_not_saved(reason: impl std::fmt::Display) -> Self {
+        Self {
+            kind: ErrorKind::ConfigNotSaved,
+            message: format!("The configuration was not saved: {reason}"),
+            setup: None,
+        }
+    }
 }
 
 impl From<dcr_core::Error> for UiError {
@@ -15,6 +57,7 @@ impl From<dcr_core::Error> for UiError {
         Self {
             kind: error.kind(),
             message: error.message(),
+            setup: None,
         }
     }
 }

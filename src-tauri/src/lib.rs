@@ -4,7 +4,8 @@
 //! - `shell`: the managed state; turns engine calls into progress and state events.
 //! - `browser`: the embedded sign-in window, the engine's user agent.
 //! - `navigation`: what the sign-in window may load (pure).
-//! - `config_source`: `--config`, `DCR_CONFIG`, the user's config folder, the bundled default.
+//! - `config_source`: `--config`, `DCR_CONFIG`, the user's config folder, the system-wide file;
+//!   no built-in default (without a config the UI shows its setup screen).
 
 mod browser;
 mod commands;
@@ -15,6 +16,8 @@ mod logging;
 mod navigation;
 mod shell;
 
+use std::path::Path;
+
 use tauri::Manager;
 
 pub fn run() {
@@ -24,19 +27,31 @@ pub fn run() {
             if let Ok(log_dir) = paths.app_log_dir() {
                 logging::init(&log_dir);
             }
-            let args: Vec<String> = std::env::args().collect();
-            let user_dir = paths.app_config_dir().ok();
-            let source = config_source::resolve(
-                &args,
-                std::env::var("DCR_CONFIG").ok(),
-                user_dir.as_deref(),
-            );
-            tracing::info!(?source, "loading the config");
-            let config = config_source::load(&source);
-            if let Err(error) = &config {
-                tracing::error!(kind = %error.kind(), "the config is invalid");
-            }
-            app.manage(shell::Shell::start(app.handle().clone(), config));
+            let user_file = paths
+                .app_config_dir()
+                .ok()
+                .map(|dir| dir.join("config.json"));
+            let candidates = config_source::Candidates {
+                args: std::env::args().collect(),
+                env_value: std::env::var("DCR_CONFIG").ok(),
+                user_file: user_file.clone(),
+                system_file: config_source::system_config_path(),
+            };
+            let shell = match config_source::resolve(&candidates, Path::is_file) {
+                Ok(source) => {
+                    tracing::info!(?source, "loading the config");
+                    let config = config_source::load(&source);
+                    if let Err(error) = &config {
+                        tracing::error!(kind = %error.kind(), "the config is invalid");
+                    }
+                    shell::Shell::start(app.handle().clone(), config)
+                }
+                Err(searched) => {
+                    tracing::warn!(?searched, "no config found; showing the setup screen");
+                    shell::Shell::without_config(app.handle().clone(), searched, user_file)
+                }
+            };
+            app.manage(shell);
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
@@ -46,6 +61,7 @@ pub fn run() {
             commands::refresh,
             commands::sign_out,
             commands::forget_device,
+            commands::install_config,
         ])
         .run(tauri::generate_context!())
         .expect("the Tauri runtime failed to start");

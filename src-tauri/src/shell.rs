@@ -2,44 +2,104 @@
 //! turns each engine call into progress and state-changed events. Commands are one-liners into
 //! this; all OAuth lives in `dcr-core`.
 
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, PoisonError, RwLock};
+
+use dcr_core::config::Config;
 use dcr_core::session::{Session, StateView};
 use dcr_core::store::KeychainStore;
 use tauri::AppHandle;
 
 use crate::browser::{clear_sign_in_data, EmbeddedBrowser};
+use crate::config_source::{save, MAX_CONFIG_BYTES};
 use crate::error::UiError;
 use crate::events::{emit_progress, emit_state, Step};
 
+/// What the app runs on. Only `Missing` can change (to `Ready`, when the user picks a config on
+/// the setup screen); the lock is held for that swap and for cloning the `Arc`, never across
+/// an engine call.
+enum Loaded {
+    Ready(Arc<Session>),
+    /// The config is invalid: every command answers with this error, so the UI can show which
+    /// key to fix.
+    Invalid(UiError),
+    /// No config anywhere (issue 7, defect 4: there is no built-in default).
+    Missing {
+        searched: Vec<PathBuf>,
+        save_to: Option<PathBuf>,
+    },
+}
+
 pub struct Shell {
     app: AppHandle,
-    /// `Err` when the config is invalid: every command answers with that error, so the UI can
-    /// show which key to fix.
-    session: Result<Session, UiError>,
+    loaded: RwLock<Loaded>,
+}
+
+fn new_session(config: Config) -> Session {
+    Session::new(
+        config,
+        dcr_core::http::back_channel_client(),
+        Box::new(KeychainStore::new()),
+    )
 }
 
 impl Shell {
-    pub fn new(app: AppHandle, session: Result<Session, UiError>) -> Self {
-        Self { app, session }
+    fn new(app: AppHandle, loaded: Loaded) -> Self {
+        Self {
+            app,
+            loaded: RwLock::new(loaded),
+        }
     }
 
-    pub fn start(
+    pub fn start(app: AppHandle, config: Result<Config, dcr_core::Error>) -> Self {
+        let loaded = match config {
+            Ok(config) => Loaded::Ready(Arc::new(new_session(config))),
+            Err(error) => Loaded::Invalid(UiError::from(error)),
+        };
+        Self::new(app, loaded)
+    }
+
+    /// No config found: the setup screen lists `searched` and saves a chosen file to `save_to`
+    /// (the user's config folder).
+    pub fn without_config(
         app: AppHandle,
-        config: Result<dcr_core::config::Config, dcr_core::Error>,
+        searched: Vec<PathBuf>,
+        save_to: Option<PathBuf>,
     ) -> Self {
-        let session = config
-            .map(|config| {
-                Session::new(
-                    config,
-                    dcr_core::http::back_channel_client(),
-                    Box::new(KeychainStore::new()),
-                )
-            })
-            .map_err(UiError::from);
-        Self::new(app, session)
+        Self::new(app, Loaded::Missing { searched, save_to })
     }
 
-    fn session(&self) -> Result<&Session, UiError> {
-        self.session.as_ref().map_err(Clone::clone)
+    fn session(&self) -> Result<Arc<Session>, UiError> {
+        match &*self.loaded.read().unwrap_or_else(PoisonError::into_inner) {
+            Loaded::Ready(session) => Ok(session.clone()),
+            Loaded::Invalid(error) => Err(error.clone()),
+            Loaded::Missing { searched, save_to } => {
+                Err(UiError::config_missing(searched, save_to.as_deref()))
+            }
+        }
+    }
+
+    /// The setup screen's file: validated exactly like a config file at start, then saved to the
+    /// user's config folder (atomically) and used from now on. Nothing is written unless it is
+    /// valid, and only while there is no config at all: a config in use is never replaced
+    /// from the webview.
+    pub async fn install_config(&self, text: &str) -> Result<StateView, UiError> {
+        let session = self.install(text)?;
+        Ok(session.state().await?)
+    }
+
+    fn install(&self, text: &str) -> Result<Arc<Session>, UiError> {
+        let mut loaded = self.loaded.write().unwrap_or_else(PoisonError::into_inner);
+        let Loaded::Missing { save_to, .. } = &*loaded else {
+            return Err(UiError::config_not_saved(
+                "the app already has a configuration; edit that file and restart the app",
+            ));
+        };
+        let config = check_and_save(text, save_to.as_deref())?;
+        tracing::info!("saved the chosen config; using it from now on");
+        let session = Arc::new(new_session(config));
+        *loaded = Loaded::Ready(session.clone());
+        Ok(session)
     }
 
     fn browser(&self, session: &Session) -> EmbeddedBrowser {
@@ -78,28 +138,28 @@ impl Shell {
     /// Registration login, DCR, keychain, then straight on into the SSO sign-in: one click.
     pub async fn register(&self) -> Result<StateView, UiError> {
         let session = self.session()?;
-        let outcome = session.register_and_sign_in(&self.browser(session)).await;
-        self.publish(session, outcome).await
+        let outcome = session.register_and_sign_in(&self.browser(&session)).await;
+        self.publish(&session, outcome).await
     }
 
     pub async fn sign_in(&self) -> Result<StateView, UiError> {
         let session = self.session()?;
-        let outcome = session.sign_in(&self.browser(session)).await;
-        self.publish(session, outcome).await
+        let outcome = session.sign_in(&self.browser(&session)).await;
+        self.publish(&session, outcome).await
     }
 
     pub async fn refresh(&self) -> Result<StateView, UiError> {
         let session = self.session()?;
         emit_progress(&self.app, Step::Refreshing);
         let outcome = session.refresh().await;
-        self.publish(session, outcome).await
+        self.publish(&session, outcome).await
     }
 
     pub async fn sign_out(&self) -> Result<StateView, UiError> {
         let session = self.session()?;
         emit_progress(&self.app, Step::SigningOut);
-        let outcome = session.sign_out(&self.browser(session)).await;
-        self.publish(session, outcome).await
+        let outcome = session.sign_out(&self.browser(&session)).await;
+        self.publish(&session, outcome).await
     }
 
     pub async fn forget_device(&self) -> Result<StateView, UiError> {
@@ -107,6 +167,101 @@ impl Shell {
         emit_progress(&self.app, Step::Forgetting);
         let outcome = session.forget().await;
         clear_sign_in_data(&self.app);
-        self.publish(session, outcome).await
+        self.publish(&session, outcome).await
+    }
+}
+
+/// The setup screen's check: the size, then exactly the validation a config file gets at start
+/// (messages name the key and the fix), then an atomic save. Nothing is written unless valid.
+fn check_and_save(text: &str, save_to: Option<&Path>) -> Result<Config, UiError> {
+    if text.len() > MAX_CONFIG_BYTES {
+        return Err(UiError {
+            kind: "config".into(),
+            message: format!(
+                "the file is too large for a config.json ({} bytes; at most {MAX_CONFIG_BYTES})",
+                text.len()
+            ),
+            setup: None,
+        });
+    }
+    let config = Config::from_json(text).map_err(|e| UiError::from(dcr_core::Error::from(e)))?;
+    let Some(path) = save_to else {
+        return Err(UiError::config_not_saved(
+            "this system has no config folder for the app",
+        ));
+    };
+    save(path, text).map_err(|error| {
+        UiError::config_not_saved(format!("cannot write {}: {error}", path.display()))
+    })?;
+    Ok(config)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const VALID: &str = r#"{"issuer": "https://idsvr.example.com/oauth/v2/oauth-anonymous",
+        "registrationClientID": "mobile-dcr-client", "redirectUri": "io.curity.dcrclient:/callback",
+        "postLogoutRedirectUri": "io.curity.dcrclient:/logoutcallback", "scope": "openid profile"}"#;
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("dcr-shell-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        dir
+    }
+
+    #[test]
+    fn an_invalid_config_is_refused_with_the_key_and_nothing_is_written() {
+        let dir = scratch("invalid");
+        let path = dir.join("config.json");
+        let typo = VALID.replace("{", r#"{"registrationClientId": "typo","#);
+        let error = check_and_save(&typo, Some(&path)).expect_err("refused");
+        assert_eq!(error.kind, "config");
+        assert!(
+            error.message.contains("registrationClientId"),
+            "{}",
+            error.message
+        );
+        assert!(!dir.exists(), "nothing written, not even the folder");
+        let error = check_and_save("x".repeat(MAX_CONFIG_BYTES + 1).as_str(), Some(&path))
+            .expect_err("too large");
+        assert!(error.message.contains("too large"), "{}", error.message);
+    }
+
+    #[test]
+    fn a_valid_config_is_saved_as_is() {
+        let dir = scratch("valid");
+        let path = dir.join("io.curity.dcrclient").join("config.json");
+        let config = check_and_save(VALID, Some(&path)).expect("saved");
+        assert_eq!(config.registration_client_id, "mobile-dcr-client");
+        assert_eq!(std::fs::read_to_string(&path).expect("read back"), VALID);
+        let error = check_and_save(VALID, None).expect_err("nowhere to save");
+        assert_eq!(error.kind, "configNotSaved");
+        std::fs::remove_dir_all(&dir).expect("clean up");
+    }
+
+    #[test]
+    fn config_missing_carries_the_searched_paths_for_the_setup_screen() {
+        let searched = [
+            PathBuf::from("/u/config.json"),
+            PathBuf::from("/etc/x/config.json"),
+        ];
+        let error = UiError::config_missing(&searched, Some(Path::new("/u/config.json")));
+        let json = serde_json::to_value(&error).expect("serializes");
+        assert_eq!(json["kind"], "configMissing");
+        assert_eq!(
+            json["setup"],
+            serde_json::json!({"searched": ["/u/config.json", "/etc/x/config.json"], "saveTo": "/u/config.json"})
+        );
+        assert!(json["message"]
+            .as_str()
+            .expect("message")
+            .contains("/etc/x/config.json"));
+        let plain = serde_json::to_value(UiError::config_not_saved("x")).expect("serializes");
+        assert_eq!(
+            plain.as_object().expect("object").len(),
+            2,
+            "{{kind, message}} only: {plain}"
+        );
     }
 }

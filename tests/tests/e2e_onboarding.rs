@@ -220,8 +220,10 @@ async fn the_sign_in_window_cannot_call_app_commands() {
             "const done = arguments[arguments.length - 1];
              const internals = window.__TAURI_INTERNALS__;
              if (!internals || typeof internals.invoke !== 'function') { done('no IPC at all'); return; }
-             const attempts = ['get_state', 'register', 'forget_device'].map((cmd) =>
-                 internals.invoke(cmd).then((v) => 'ALLOWED ' + cmd + ' ' + JSON.stringify(v), (e) => 'denied ' + cmd + ': ' + String(e)));
+             // A {kind, message} rejection comes from our own command: it ran, so it was reached.
+             const attempts = [['get_state'], ['register'], ['forget_device'], ['install_config', { text: '{}' }]].map(([cmd, args]) =>
+                 internals.invoke(cmd, args).then((v) => 'ALLOWED ' + cmd + ' ' + JSON.stringify(v),
+                     (e) => (e && typeof e === 'object' && 'kind' in e ? 'ALLOWED ' : 'denied ') + cmd + ': ' + JSON.stringify(e)));
              Promise.all(attempts).then((all) => done(all.join('\\n')));
              setTimeout(() => done('no answer (denied)'), 5000);",
         )

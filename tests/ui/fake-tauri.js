@@ -21,7 +21,21 @@
     config: { kind: "config", message: "config.json: `redirectUri` must be an absolute URI such as io.curity.dcrclient:/callback." },
     server: { kind: "serverError", message: "invalid_request: The request is missing a required parameter." },
     generic: { kind: "internal", message: "An unexpected response was received." },
+    missing: {
+      kind: "configMissing",
+      message: "No configuration was found.",
+      setup: { searched: ["/home/demo/.config/io.curity.dcrclient/config.json", "/etc/io.curity.dcrclient/config.json"], saveTo: "/home/demo/.config/io.curity.dcrclient/config.json" },
+    },
   };
+  let installed = false;
+  // A file "picked" by script (a real picker needs a person): `setup-error` picks a config with a typo.
+  const pick = (name, text) => setTimeout(() => {
+    const input = document.getElementById("config-file");
+    const files = new DataTransfer();
+    files.items.add(new File([text], name, { type: "application/json" }));
+    input.files = files.files;
+    input.dispatchEvent(new Event("change", { bubbles: true }));
+  }, 150);
   const s = new URLSearchParams(location.search).get("s") || "flow";
   const listeners = {};
   const emit = (name, payload) => (listeners[name] || []).forEach((fn) => fn({ event: name, payload }));
@@ -31,9 +45,20 @@
   let scripted = false; // scenario clicks happen after the first get_state only (not on resyncs)
   const click = (id) => setTimeout(() => document.getElementById(id).click(), 150);
 
-  async function invoke(cmd) {
+  async function invoke(cmd, args) {
+    if (cmd === "install_config") {
+      const config = JSON.parse(args.text);
+      if ("registrationClientId" in config) throw { kind: "config", message: "config key `registrationClientId` is not recognised; remove it or fix its spelling (keys are case-sensitive; known keys: issuer, registrationClientID, redirectUri, postLogoutRedirectUri, scope, softwareId, dcrScope, tokenEndpointAuthMethod, acrValues, rememberSignIn, userAgent)" };
+      installed = true;
+      return current;
+    }
     if (cmd === "get_state") {
       if (s === "loading") return never();
+      if (s.startsWith("setup") && !installed) {
+        if (s === "setup-error" && !scripted) pick("config.json", JSON.stringify({ issuer: "https://idsvr.example.com/oauth/v2/oauth-anonymous", registrationClientId: "mobile-dcr-client" }));
+        scripted = true;
+        throw errors.missing;
+      }
       if (["error-keychain", "error-keychain-unavailable", "error-config"].includes(s)) throw errors[s.slice(6)];
       if (scripted) return current;
       scripted = true;

@@ -8,6 +8,7 @@ import { signInScreen } from "../../ui/screens/sign-in.js";
 import { homeScreen, initials } from "../../ui/screens/home.js";
 import { errorScreen } from "../../ui/screens/error.js";
 import { progressScreen } from "../../ui/screens/progress.js";
+import { setupScreen } from "../../ui/screens/setup.js";
 import { allElements, byId, byTag, fakeDocument as doc, text } from "./fake-dom.mjs";
 import { NOW, views } from "./fixtures.mjs";
 
@@ -148,4 +149,42 @@ test("Error screen: title, message, and exactly the actions of its kind", () => 
   assert.match(text(byId(screenFor("keychainUnavailable"), "error-help")), /gnome-keyring/);
   assert.deepEqual(byTag(screenFor("serverError"), "button").map((b) => b.id), ["back"]);
   assert.deepEqual(byTag(screenFor("whatever"), "button").map((b) => b.id), ["back"]);
+});
+
+test("Setup screen: where the app looked, a keyboard-reachable file picker, no way around it", () => {
+  const searched = ["/home/u/.config/io.curity.dcrclient/config.json", "/etc/io.curity.dcrclient/config.json"];
+  const missing = { kind: "configMissing", message: "none", setup: { searched, saveTo: searched[0] } };
+  const model = modelWith({ type: "failed", error: missing, retry: "load" });
+  const root = setupScreen(model, ctx);
+  assert.equal(text(byTag(root, "h1")[0]), "Choose a configuration");
+  assert.equal(byTag(root, "h1")[0].getAttribute("tabindex"), "-1");
+  assert.deepEqual(byTag(byId(root, "setup-searched"), "li").map(text), searched);
+  const input = byId(root, "config-file");
+  assert.equal(input.tagName, "INPUT");
+  assert.equal(input.getAttribute("type"), "file");
+  assert.equal(input.getAttribute("accept"), ".json,application/json");
+  assert.equal(input.getAttribute("data-change"), "chooseConfig");
+  assert.equal(input.getAttribute("tabindex"), null, "natively focusable, never taken out of the tab order");
+  const label = byTag(root, "label")[0];
+  assert.equal(label.getAttribute("for"), "config-file");
+  assert.match(text(byId(root, "config-file-help")), new RegExp(`saves a copy to ${searched[0].replace(/\./g, "\\.")}`));
+  assert.equal(byId(root, "setup-error"), null);
+  assert.equal(byTag(root, "button").length, 0, "no Register or Retry before there is a config");
+});
+
+test("Setup screen after a refused file: the message as text in an alert, the picker still there", () => {
+  const missing = { kind: "configMissing", message: "", setup: { searched: [XSS], saveTo: null } };
+  const model = modelWith(
+    { type: "failed", error: missing, retry: "load" },
+    { type: "started", action: "installConfig" },
+    { type: "failed", error: { kind: "config", message: `config key \`${XSS}\` is not recognised` }, retry: "installConfig" },
+  );
+  const root = setupScreen(model, ctx);
+  assert.equal(byId(root, "setup-error").getAttribute("role"), "alert");
+  assert.match(text(byId(root, "setup-error-message")), /is not recognised/);
+  assert.ok(text(byId(root, "setup-error-message")).includes(XSS));
+  assert.deepEqual(byTag(byId(root, "setup-searched"), "li").map(text), [XSS]);
+  assert.equal(byTag(root, "img").length, 0);
+  assert.ok(byId(root, "config-file"));
+  assert.equal(text(byId(root, "config-file-help")), "The app checks the file and uses it.");
 });

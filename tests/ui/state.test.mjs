@@ -1,7 +1,7 @@
 // The pure state machine: every event, the cancellation and revocation paths, the error mapping.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { describeError, initialModel, normalizeError, onboardingStep, screenOf, transition } from "../../ui/state.js";
+import { configFileProblem, describeError, initialModel, MAX_CONFIG_BYTES, normalizeError, onboardingStep, screenOf, transition } from "../../ui/state.js";
 import { views } from "./fixtures.mjs";
 
 // Runs events from the initial model, freezing every model on the way: transition must not mutate.
@@ -197,4 +197,63 @@ test("errors of any shape become {kind, message}, clipped", () => {
   assert.deepEqual(normalizeError({ kind: "config", message: null }), { kind: "config", message: "" });
   assert.equal(normalizeError({ kind: "x", message: "a".repeat(5000) }).message.length, 600);
   assert.equal(describeError({ kind: "unreachable", message: "" }, null, true).actions[0], "back");
+});
+
+// Issue 7, defect 4: no config anywhere is not an error screen and not a default config; it is
+// the setup screen, which lists where the app looked.
+const SEARCHED = ["/home/u/.config/io.curity.dcrclient/config.json", "/etc/io.curity.dcrclient/config.json"];
+const missing = {
+  kind: "configMissing",
+  message: "No configuration was found.",
+  setup: { searched: SEARCHED, saveTo: SEARCHED[0] },
+};
+
+test("configMissing at load opens the setup screen with the searched paths", () => {
+  const model = run({ type: "started", action: "load" }, { type: "failed", error: missing, retry: "load" });
+  assert.equal(screenOf(model), "setup");
+  assert.deepEqual(model.setup, { searched: SEARCHED, saveTo: SEARCHED[0], error: null });
+  assert.equal(model.error, null);
+  assert.equal(model.busy, false);
+  assert.equal(onboardingStep(model), -1);
+});
+
+test("a refused config file stays on the setup screen with its message; a valid one moves on", () => {
+  const setup = run({ type: "failed", error: missing, retry: "load" });
+  const saving = transition(setup, { type: "started", action: "installConfig" });
+  assert.equal(screenOf(saving), "progress");
+  assert.equal(saving.step, "savingConfig");
+  const refused = transition(saving, {
+    type: "failed",
+    error: { kind: "config", message: "config key `registrationClientId` is not recognised" },
+    retry: "installConfig",
+  });
+  assert.equal(screenOf(refused), "setup");
+  assert.deepEqual(refused.setup.error, { kind: "config", message: "config key `registrationClientId` is not recognised" });
+  assert.deepEqual(refused.setup.searched, SEARCHED, "the list stays");
+  assert.equal(refused.error, null);
+  const notSaved = transition(transition(refused, { type: "started", action: "installConfig" }),
+    { type: "failed", error: { kind: "configNotSaved", message: "disk full" }, retry: "installConfig" });
+  assert.equal(screenOf(notSaved), "setup");
+  assert.equal(notSaved.setup.error.message, "disk full");
+  const done = transition(transition(refused, { type: "started", action: "installConfig" }),
+    { type: "finished", action: "installConfig", view: views.unregistered });
+  assert.equal(screenOf(done), "register");
+  assert.equal(done.setup, null);
+  assert.match(done.notice, /configuration was saved/);
+});
+
+test("the setup payload is normalized: strings only, missing fields become empty", () => {
+  const odd = run({ type: "failed", error: { kind: "configMissing", message: "", setup: { searched: ["/a", 7, null], saveTo: 3 } }, retry: "load" });
+  assert.deepEqual(odd.setup, { searched: ["/a"], saveTo: null, error: null });
+  const bare = run({ type: "failed", error: { kind: "configMissing", message: "" }, retry: "load" });
+  assert.deepEqual(bare.setup, { searched: [], saveTo: null, error: null });
+  assert.deepEqual(normalizeError({ kind: "config", message: "m" }), { kind: "config", message: "m" }, "no setup key otherwise");
+});
+
+test("a picked file too large for a config is refused before it is read", () => {
+  assert.equal(configFileProblem({ name: "config.json", size: 300 }), null);
+  assert.equal(configFileProblem(null), null);
+  const problem = configFileProblem({ name: "huge.json", size: MAX_CONFIG_BYTES + 1 });
+  assert.equal(problem.kind, "config");
+  assert.match(problem.message, /huge\.json is too large/);
 });

@@ -56,11 +56,24 @@ impl Desktop {
     /// Starts `tauri-driver` on free ports and opens a WebDriver session, which launches the app
     /// with `args`.
     pub async fn launch(args: &[&str]) -> Desktop {
+        Self::launch_with_env(args, &[]).await
+    }
+
+    /// [`launch`](Self::launch), with environment changes for the app (`None` removes the
+    /// variable). tauri-driver and WebKitWebDriver pass their environment on to the app.
+    pub async fn launch_with_env(
+        args: &[&str],
+        env: &[(&str, Option<&std::ffi::OsStr>)],
+    ) -> Desktop {
         // Both rustls crypto backends end up in the dependency graph; pick one for the process.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let port = free_port();
         let native_port = free_port();
-        let driver = Command::new("tauri-driver")
+        let mut driver = Command::new("tauri-driver");
+        for (name, _) in env.iter().filter(|(_, value)| value.is_none()) {
+            driver.env_remove(name);
+        }
+        let driver = driver
             .args([
                 "--port",
                 &port.to_string(),
@@ -68,6 +81,10 @@ impl Desktop {
                 &native_port.to_string(),
             ])
             .args(["--native-driver", "/usr/bin/WebKitWebDriver"])
+            .envs(
+                env.iter()
+                    .filter_map(|(name, value)| value.map(|v| (name, v))),
+            )
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .kill_on_drop(true)
@@ -201,6 +218,17 @@ impl Desktop {
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
         panic!("cannot type into `{css}`: {last}");
+    }
+
+    /// Gives an `<input type="file">` this file, as a person choosing it in the file chooser
+    /// would: WebDriver's Element Send Keys with the path (W3C WebDriver §12.5.3, file inputs).
+    pub async fn choose_file(&self, css: &str, path: &std::path::Path) {
+        let path = path.to_str().expect("utf-8 path");
+        self.find(css)
+            .await
+            .send_keys(path)
+            .await
+            .unwrap_or_else(|error| panic!("cannot choose {path} in `{css}`: {error}"));
     }
 
     /// Polls until the element's text contains `needle` (screens re-render on events).

@@ -33,6 +33,10 @@ macro_rules! error_kinds {
 error_kinds! {
     /// `config.json` is missing a key, has an unknown one, or a malformed value.
     Config = "config",
+    /// No config file was found (reported by the desktop shell, which shows its setup screen).
+    ConfigMissing = "configMissing",
+    /// A config chosen on the setup screen could not be saved (desktop shell).
+    ConfigNotSaved = "configNotSaved",
     /// The discovery document could not be used (D1, D2, D3).
     Discovery = "discovery",
     /// The identity server could not be reached, or did not answer in time (N4).
