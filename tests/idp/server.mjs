@@ -6,7 +6,7 @@ import http from 'node:http';
 
 import { adminHandler } from './lib/admin.mjs';
 import { REGISTRATION_CLIENT_ID, TEMPLATE_CLIENT_ID } from './lib/clients.mjs';
-import { createProvider } from './lib/config.mjs';
+import { createProvider, providerState, rotatedKeys } from './lib/config.mjs';
 import { readEnv } from './lib/env.mjs';
 import { sendHtml, sendJson } from './lib/http.mjs';
 import { interactionHandler } from './lib/interactions.mjs';
@@ -40,19 +40,31 @@ server.on('error', (err) => {
 async function start() {
   const { port } = server.address();
   const issuer = `http://${HOST}:${port}${ISSUER_PATH}`;
-  const { provider, store } = createProvider(issuer, env, { interactionsPath: INTERACTIONS_PATH, log });
-
-  // Static clients are validated lazily by oidc-provider; fail at start-up instead.
-  await provider.Client.find(REGISTRATION_CLIENT_ID);
-  await provider.Client.find(TEMPLATE_CLIENT_ID);
-
+  const state = providerState();
   // Test-only ground truth for the leak tests; recorded only when the admin API can read it.
-  // Added before callback(), which composes the middleware list once.
   const secrets = env.adminToken ? new IssuedSecrets() : undefined;
-  if (secrets) provider.use(secrets.middleware());
-  const oidc = provider.callback();
-  const interactions = interactionHandler(provider, { interactionsPath: INTERACTIONS_PATH, log });
-  const admin = adminHandler(store, { adminToken: env.adminToken, log, secrets });
+
+  // One provider instance over `state`; a key rotation builds the next one over the same state.
+  let oidc;
+  let interactions;
+  async function mount() {
+    const { provider } = createProvider(issuer, env, { interactionsPath: INTERACTIONS_PATH, log, state });
+    // Static clients are validated lazily by oidc-provider; fail at start-up instead.
+    await provider.Client.find(REGISTRATION_CLIENT_ID);
+    await provider.Client.find(TEMPLATE_CLIENT_ID);
+    // Added before callback(), which composes the middleware list once.
+    if (secrets) provider.use(secrets.middleware());
+    oidc = provider.callback();
+    interactions = interactionHandler(provider, { interactionsPath: INTERACTIONS_PATH, log });
+  }
+  await mount();
+
+  async function rotateSigningKey() {
+    state.keys = rotatedKeys(state.keys);
+    await mount();
+    return state.keys[0].kid;
+  }
+  const admin = adminHandler(state.store, { adminToken: env.adminToken, log, secrets, rotateSigningKey });
 
   handler = async (req, res) => {
     try {

@@ -232,6 +232,21 @@ impl Idp {
         response.json().await.expect("issued secrets are JSON")
     }
 
+    /// `POST /admin/rotate-signing-key`: ID tokens are signed with a new key from now on, and
+    /// the old keys stay published. Returns the new key's `kid`.
+    pub async fn admin_rotate_signing_key(&self) -> String {
+        let response = self
+            .http
+            .post(self.admin_url("/admin/rotate-signing-key"))
+            .bearer_auth(&self.admin_token)
+            .send()
+            .await
+            .expect("admin API request failed");
+        assert_eq!(response.status(), 200, "POST /admin/rotate-signing-key");
+        let body: serde_json::Value = response.json().await.expect("the answer is JSON");
+        body["kid"].as_str().expect("a kid").to_owned()
+    }
+
     /// `DELETE /admin/clients/<id>`: deletes a dynamic client and revokes its grants, tokens and
     /// sessions. Returns false when no such dynamic client exists.
     pub async fn admin_delete_client(&self, client_id: &str) -> bool {

@@ -179,6 +179,22 @@ mod tests {
         assert!(check_callback(&callback(&pending, "code=real"), &pending).is_ok());
     }
 
+    /// A callback answers one flow: once that flow has exchanged its code (which consumes the
+    /// pending request), the same callback delivered again can only meet a newer flow, whose
+    /// `state` it does not carry.
+    #[test]
+    fn a1_replayed_callback_into_a_new_flow_is_refused() {
+        let config = config();
+        let first = pending(&config, true);
+        let delivered = callback(&first, "code=abc");
+        assert!(check_callback(&delivered, &first).is_ok());
+        let second = pending(&config, true);
+        assert!(matches!(
+            check_callback(&delivered, &second),
+            Err(CallbackError::StateMismatch)
+        ));
+    }
+
     #[test]
     fn a2_iss_mismatch_is_rejected() {
         let config = config();

@@ -178,6 +178,7 @@ impl Error {
                 TokenError::UnexpectedStatus(status) if *status >= 500 => K::ServerError,
                 _ => K::InvalidResponse,
             },
+            Error::IdToken(IdTokenError::KeysUnavailable(_)) => K::KeysUnavailable,
             Error::IdToken(IdTokenError::Transport(t)) => send_kind(t),
             Error::IdToken(_) => K::IdTokenInvalid,
             Error::UserInfo(UserInfoError::Transport(t)) => send_kind(t),
@@ -199,6 +200,12 @@ impl Error {
     /// secrets (no variant holds one).
     pub fn message(&self) -> String {
         sanitize(&self.to_string(), MAX_MESSAGE_CHARS)
+    }
+
+    /// Whether the ID token could not be checked for want of the server's keys (retryable,
+    /// `keysUnavailable`), as opposed to failing its checks (`idTokenInvalid`).
+    pub fn is_keys_unavailable(&self) -> bool {
+        matches!(self, Error::IdToken(IdTokenError::KeysUnavailable(_)))
     }
 
     /// Whether the user backed out (closed the window, `access_denied`): not an error screen.

@@ -151,6 +151,9 @@ pub async fn send(
             host,
             reason: if error.is_timeout() {
                 "the request timed out"
+            } else if is_certificate_error(&error) {
+                // N2: said apart from "refused", because trying again will not help.
+                "its TLS certificate was refused (not from a trusted authority, expired, or for another host name)"
             } else if error.is_connect() {
                 "the connection was refused or the host could not be found"
             } else {
@@ -158,6 +161,27 @@ pub async fn send(
             },
         })?;
     Ok(read_capped(response).await?)
+}
+
+/// Whether a rustls certificate check failed somewhere in the error's chain. tokio-rustls puts
+/// the `rustls::Error` inside an `io::Error`, whose `source()` skips it, so those are opened.
+fn is_certificate_error(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current = Some(error);
+    while let Some(error) = current {
+        if let Some(tls) = error.downcast_ref::<rustls::Error>() {
+            return matches!(tls, rustls::Error::InvalidCertificate(_));
+        }
+        if let Some(inner) = error
+            .downcast_ref::<std::io::Error>()
+            .and_then(std::io::Error::get_ref)
+        {
+            if is_certificate_error(inner) {
+                return true;
+            }
+        }
+        current = error.source();
+    }
+    false
 }
 
 /// Sends prepared requests. The session holds one; production uses [`reqwest::Client`] (built

@@ -12,7 +12,8 @@ use base64::Engine as _;
 use serde_json::{Map, Value};
 
 pub use jwks::{
-    jwks_response, prepare_jwks, should_refetch, Algorithm, Jwks, JWKS_MIN_REFETCH_SECS,
+    jwks_response, prepare_jwks, refetch_due, should_refetch, Algorithm, Jwks,
+    JWKS_MIN_REFETCH_SECS, JWKS_RETRY_BACKOFF,
 };
 
 use crate::callback::constant_time_eq;

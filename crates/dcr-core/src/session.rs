@@ -7,11 +7,13 @@
 //! answers while a browser step is open. Every operation computes its result first and commits
 //! it in one step, so a failure or cancellation leaves the state exactly as it was.
 
+mod keys;
 mod revocation;
 mod shared;
 mod steps;
 mod view;
 
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
 use tokio::sync::Mutex;
@@ -42,6 +44,8 @@ pub struct Session {
     lock: ProcessLock,
     op: Mutex<()>,
     inner: Mutex<Inner>,
+    /// D6: the least time (seconds) between two key-set fetches for an unknown `kid`.
+    key_refetch_secs: AtomicI64,
 }
 
 #[derive(Default)]
@@ -113,7 +117,17 @@ impl Session {
             lock: ProcessLock::none(),
             op: Mutex::new(()),
             inner: Mutex::new(Inner::default()),
+            key_refetch_secs: AtomicI64::new(crate::id_token::JWKS_MIN_REFETCH_SECS),
         }
+    }
+
+    /// Sets the least time between two key-set fetches caused by an unknown `kid` (D6;
+    /// default [`JWKS_MIN_REFETCH_SECS`](crate::id_token::JWKS_MIN_REFETCH_SECS)). A server
+    /// that rotates its keys more often than this is seen as `keysUnavailable` until the
+    /// interval has passed. Tests against a real server shorten it to see a rotation at once.
+    pub fn set_key_refetch_interval(&self, interval: std::time::Duration) {
+        let secs = i64::try_from(interval.as_secs()).unwrap_or(i64::MAX);
+        self.key_refetch_secs.store(secs, Ordering::Relaxed);
     }
 
     pub fn config(&self) -> &Config {
@@ -222,13 +236,30 @@ impl Session {
             return Err(Error::SecretExpired);
         }
         match self.refresh_with(&stored, tokens).await {
-            Ok(tokens) => {
+            Ok(steps::Refreshed {
+                tokens,
+                unchecked: None,
+            }) => {
                 let mut inner = self.inner.lock().await;
                 inner.tokens = Some(tokens);
                 inner.last_event = Some(Event::Refreshed);
                 info!("tokens refreshed");
                 drop(inner);
                 Ok(self.view().await)
+            }
+            // Issue 7 defect 8: the server rotated the refresh token, but the new ID token could
+            // not be checked (no key set). The old refresh token may be dead already, so the new
+            // tokens are kept (with the last verified ID token) and the error is retryable.
+            Ok(steps::Refreshed {
+                tokens,
+                unchecked: Some(error),
+            }) => {
+                warn!(
+                    kind = %error.kind(),
+                    "refreshed, but the new ID token could not be checked; tokens kept"
+                );
+                self.inner.lock().await.tokens = Some(tokens);
+                Err(error)
             }
             Err(error) if is_invalid_client(&error) => Err(self.revoked().await),
             Err(error) => {

@@ -3,6 +3,7 @@
 //   GET    /admin/clients        dynamic clients, without secrets
 //   DELETE /admin/clients/<id>   delete the client and revoke its grants, tokens and sessions
 //   GET    /admin/issued-secrets every secret value issued so far (see secrets.mjs)
+//   POST   /admin/rotate-signing-key  a new ID-token signing key (old ones stay published)
 import { createHash, timingSafeEqual } from 'node:crypto';
 
 import { sendJson } from './http.mjs';
@@ -55,7 +56,7 @@ function revokeClient(store, clientId) {
   store.delete('Client', clientId);
 }
 
-export function adminHandler(store, { adminToken, log, secrets }) {
+export function adminHandler(store, { adminToken, log, secrets, rotateSigningKey }) {
   return async function handle(req, res, subpath) {
     if (!adminToken) {
       sendJson(res, 404, { error: 'not_found' });
@@ -75,6 +76,13 @@ export function adminHandler(store, { adminToken, log, secrets }) {
 
     if (subpath === '/issued-secrets' && req.method === 'GET' && secrets) {
       sendJson(res, 200, secrets.list());
+      return;
+    }
+
+    if (subpath === '/rotate-signing-key' && req.method === 'POST' && rotateSigningKey) {
+      const kid = await rotateSigningKey();
+      log(`admin: rotated the signing key; ID tokens now name ${kid}`);
+      sendJson(res, 200, { kid });
       return;
     }
 

@@ -15,15 +15,32 @@ export const ACR_PASSWORD = 'urn:se:curity:authentication:html-form:Username-Pas
 
 // Fresh signing keys on every start, held in memory only: nothing sensitive is ever written to the
 // repository or to disk.
-function signingKeys() {
-  const jwk = (type, options, alg) => ({
-    ...generateKeyPairSync(type, options).privateKey.export({ format: 'jwk' }),
-    kid: `${alg.toLowerCase()}-${randomBytes(6).toString('hex')}`,
-    alg,
-    use: 'sig',
-  });
-  // The first key is the default for ID tokens (RS256, as in the tutorial's registration response).
-  return [jwk('rsa', { modulusLength: 2048 }, 'RS256'), jwk('ec', { namedCurve: 'P-256' }, 'ES256')];
+const signingKey = (type, options, alg) => ({
+  ...generateKeyPairSync(type, options).privateKey.export({ format: 'jwk' }),
+  kid: `${alg.toLowerCase()}-${randomBytes(6).toString('hex')}`,
+  alg,
+  use: 'sig',
+});
+
+// The first key is the default for ID tokens (RS256, as in the tutorial's registration response).
+export function signingKeys() {
+  return [signingKey('rsa', { modulusLength: 2048 }, 'RS256'), signingKey('ec', { namedCurve: 'P-256' }, 'ES256')];
+}
+
+// Key rotation (test-only admin API): a new RS256 key goes first, so it signs from now on, and the
+// old keys stay published, so tokens they signed (an id_token_hint at logout) still verify.
+export function rotatedKeys(keys) {
+  return [signingKey('rsa', { modulusLength: 2048 }, 'RS256'), ...keys];
+}
+
+// Everything a provider instance holds that must outlive a key rotation, which builds a new
+// instance over the same state: the adapter's records, the signing keys, the cookie keys.
+export function providerState() {
+  return {
+    store: new MemoryStore(),
+    keys: signingKeys(),
+    cookieKeys: [randomBytes(32).toString('base64url')],
+  };
 }
 
 // Native clients normally get a consent prompt on every authorization request
@@ -71,8 +88,8 @@ async function renderError(ctx, out) {
   ctx.body = errorPage(out);
 }
 
-export function createProvider(issuer, env, { interactionsPath, log }) {
-  const store = new MemoryStore();
+export function createProvider(issuer, env, { interactionsPath, log, state = providerState() }) {
+  const { store } = state;
   let provider;
   const sessionTtl = Math.max(env.refreshTokenTtl, env.accessTokenTtl, 14 * 24 * 60 * 60);
 
@@ -83,8 +100,9 @@ export function createProvider(issuer, env, { interactionsPath, log }) {
       policies: [DCR_POLICY],
     }),
     clients: staticClients(),
-    jwks: { keys: signingKeys() },
-    cookies: { keys: [randomBytes(32).toString('base64url')] },
+    // structuredClone: oidc-provider may annotate the objects it is given.
+    jwks: { keys: structuredClone(state.keys) },
+    cookies: { keys: state.cookieKeys },
     // Both ends run on this machine; no skew allowance, so short test lifetimes are exact.
     clockTolerance: 0,
 

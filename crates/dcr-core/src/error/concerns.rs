@@ -129,6 +129,12 @@ pub enum IdTokenError {
     UnsupportedAlgorithm(String),
     #[error("the ID token header has critical extensions this app does not understand")]
     CriticalHeader,
+    /// The ID token could not be checked because the key set could not be had: `jwks_uri`
+    /// unreachable or answering an error even after one retry, or the signing key still missing
+    /// from a key set fetched just now (D6, issue 7 defect 8). Unlike every other variant this
+    /// says nothing against the token, so it is retryable; the cause is kept for the message.
+    #[error("the identity server's signing keys could not be loaded, so the ID token could not be checked ({0}); try again in a moment")]
+    KeysUnavailable(Box<IdTokenError>),
     /// D6: the key id is not in the key set (the session refetches once).
     #[error("the ID token is signed with a key the server does not publish")]
     UnknownKey,

@@ -63,6 +63,9 @@ error_kinds! {
     ServerError = "serverError",
     /// A response did not have the shape the protocol requires (T3, T4, R3).
     InvalidResponse = "invalidResponse",
+    /// The key set could not be fetched or does not hold the token's key yet (D6): retryable,
+    /// and the tokens are kept.
+    KeysUnavailable = "keysUnavailable",
     /// The ID token failed validation (I1-I10).
     IdTokenInvalid = "idTokenInvalid",
     /// The UserInfo response could not be used (I12).

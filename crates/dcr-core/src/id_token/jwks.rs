@@ -255,7 +255,17 @@ pub fn jwks_response(response: CappedResponse) -> Result<Jwks, IdTokenError> {
     Ok(Jwks { keys })
 }
 
+/// How long the session waits before its one retry of a key-set fetch that failed (a network
+/// error or an error status): long enough for a restarting server or a flapping proxy, short
+/// enough that the user barely notices (issue 7 defect 8).
+pub const JWKS_RETRY_BACKOFF: std::time::Duration = std::time::Duration::from_millis(500);
+
 /// D6: whether an unknown `kid` justifies fetching the key set again.
 pub fn should_refetch(fetched_at: i64, now: i64) -> bool {
-    now.saturating_sub(fetched_at) >= JWKS_MIN_REFETCH_SECS
+    refetch_due(fetched_at, now, JWKS_MIN_REFETCH_SECS)
+}
+
+/// D6 with another minimum interval (in seconds) between key-set fetches.
+pub fn refetch_due(fetched_at: i64, now: i64, min_interval_secs: i64) -> bool {
+    now.saturating_sub(fetched_at) >= min_interval_secs
 }

@@ -399,3 +399,5 @@ fn errors_never_contain_the_token() {
     .unwrap_err();
     assert!(!format!("{error} {error:?}").contains(&token[..20]));
 }
+
+mod attacker;

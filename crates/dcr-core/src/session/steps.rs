@@ -11,14 +11,9 @@ use super::{now, Session, Tokens};
 use crate::authorize::{prepare_authorization, AuthorizationParams};
 use crate::callback::check_callback;
 use crate::discovery::{discovery_response, prepare_discovery, ProviderMetadata};
-use crate::error::{
-    DiscoveryError, Error, IdTokenError, RegistrationError, TokenError, UserInfoError,
-};
+use crate::error::{DiscoveryError, Error, RegistrationError, TokenError, UserInfoError};
 use crate::http::{CappedResponse, OutgoingRequest, SendError};
-use crate::id_token::{
-    jwks_response, prepare_jwks, should_refetch, verify_id_token, IdToken, IdTokenExpectations,
-    Jwks,
-};
+use crate::id_token::IdTokenExpectations;
 use crate::logout::{check_logout_callback, end_session_url};
 use crate::registration::{
     delete_response, prepare_delete, prepare_registration, registration_response,
@@ -45,6 +40,12 @@ impl Session {
         if let Some(metadata) = self.inner.lock().await.metadata.clone() {
             return Ok(metadata);
         }
+        self.rediscover().await
+    }
+
+    /// Reads discovery again and replaces the cached metadata once the new document validated
+    /// (D1). Also used when `jwks_uri` answers 404: the key set may have moved (D6).
+    pub(super) async fn rediscover(&self) -> Result<Arc<ProviderMetadata>, Error> {
         let response = self
             .send(prepare_discovery(&self.config.issuer))
             .await
@@ -190,12 +191,13 @@ impl Session {
     }
 
     /// The refresh grant with the client credentials; rotation keeps the old refresh token
-    /// when none is returned (F2), and the last valid ID token when none is returned.
+    /// when none is returned (F2), and the last valid ID token when none is returned or when
+    /// the new one could not be checked for want of keys (see [`Refreshed`]).
     pub(super) async fn refresh_with(
         &self,
         stored: &StoredRegistration,
         old: Tokens,
-    ) -> Result<Tokens, Error> {
+    ) -> Result<Refreshed, Error> {
         let registration = &stored.registration;
         let secret = client_secret(registration)?;
         let refresh_token = old.refresh_token.clone().ok_or(Error::NotSignedIn)?;
@@ -208,7 +210,7 @@ impl Session {
         let request = prepare_refresh(&metadata.token_endpoint, &refresh_token, &auth);
         let response = self.send(request).await.map_err(TokenError::Transport)?;
         let tokens = token_response(response, false)?;
-        let id_token = match &tokens.id_token {
+        let (id_token, unchecked) = match &tokens.id_token {
             // OIDC Core §12.2: same subject; no nonce to check.
             Some(raw) => {
                 let expect = IdTokenExpectations {
@@ -218,53 +220,31 @@ impl Session {
                     previous_sub: Some(&old.id_token.claims.sub),
                     now: now(),
                 };
-                self.verify(raw, &metadata, &expect).await?
+                match self.verify(raw, &metadata, &expect).await {
+                    Ok(id_token) => (id_token, None),
+                    // A token that FAILED its checks (signature, iss, aud, sub) ends the session
+                    // (the caller drops everything). One that could not be CHECKED is no
+                    // evidence against this response: the access and refresh tokens came from
+                    // the token endpoint over the same authenticated channel as always, and a
+                    // refresh may omit the ID token altogether (OIDC Core §12.2), in which case
+                    // the last verified one is kept too. So the unchecked token is discarded,
+                    // never used, and the caller reports the retryable error.
+                    Err(error) if error.is_keys_unavailable() => (old.id_token, Some(error)),
+                    Err(error) => return Err(error),
+                }
             }
-            None => old.id_token,
+            None => (old.id_token, None),
         };
-        Ok(Tokens {
-            expires_at: tokens.expires_in.map(|s| now() + s as i64),
-            refresh_token: tokens.refresh_token.or(old.refresh_token),
-            access_token: tokens.access_token,
-            id_token,
-            userinfo: old.userinfo,
+        Ok(Refreshed {
+            tokens: Tokens {
+                expires_at: tokens.expires_in.map(|s| now() + s as i64),
+                refresh_token: tokens.refresh_token.or(old.refresh_token),
+                access_token: tokens.access_token,
+                id_token,
+                userinfo: old.userinfo,
+            },
+            unchecked,
         })
-    }
-
-    /// Verifies an ID token, fetching the key set when needed and once more on an unknown
-    /// `kid` when the cached set is old enough (D6).
-    async fn verify(
-        &self,
-        raw: &Secret,
-        metadata: &ProviderMetadata,
-        expect: &IdTokenExpectations<'_>,
-    ) -> Result<IdToken, Error> {
-        let cached = self.inner.lock().await.jwks.clone();
-        let (jwks, fetched_at, fresh) = match cached {
-            Some((jwks, at)) => (jwks, at, false),
-            None => {
-                let jwks = self.fetch_jwks(metadata).await?;
-                (jwks, now(), true)
-            }
-        };
-        match verify_id_token(raw, &jwks, expect) {
-            Err(IdTokenError::UnknownKey) if !fresh && should_refetch(fetched_at, now()) => {
-                info!("unknown signing key; fetching the key set again");
-                let jwks = self.fetch_jwks(metadata).await?;
-                Ok(verify_id_token(raw, &jwks, expect)?)
-            }
-            result => Ok(result?),
-        }
-    }
-
-    async fn fetch_jwks(&self, metadata: &ProviderMetadata) -> Result<Arc<Jwks>, Error> {
-        let response = self
-            .send(prepare_jwks(&metadata.jwks_uri))
-            .await
-            .map_err(IdTokenError::Transport)?;
-        let jwks = Arc::new(jwks_response(response)?);
-        self.inner.lock().await.jwks = Some((jwks.clone(), now()));
-        Ok(jwks)
     }
 
     /// UserInfo is for display only: any failure, including a different `sub` (I12), just
@@ -377,4 +357,13 @@ fn client_secret(registration: &ClientRegistration) -> Result<&Secret, Error> {
         .ok_or(Error::Registration(RegistrationError::MissingField(
             "client_secret",
         )))
+}
+
+/// A refresh that went through at the token endpoint. `unchecked` is set when the response's
+/// new ID token could not be checked because the key set was unavailable: `tokens` then holds
+/// the new access and refresh tokens with the last verified ID token, and the caller keeps them
+/// (the old refresh token may already be rotated away) and reports the error (issue 7 defect 8).
+pub(super) struct Refreshed {
+    pub tokens: Tokens,
+    pub unchecked: Option<Error>,
 }

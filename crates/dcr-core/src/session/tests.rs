@@ -1,10 +1,13 @@
 //! The state machine against a fake identity server and a memory store: no network.
 
+mod callbacks;
 mod fake;
+mod keys;
 mod logs;
 mod recovery;
 mod revocation;
 mod shared;
+mod sign_out;
 
 use std::sync::Arc;
 

@@ -2,7 +2,7 @@
 //! share state, so the whole session runs in a unit test. It checks what a strict server
 //! checks: single-use codes, PKCE S256, client secrets, refresh-token rotation, DCR tokens.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
@@ -14,6 +14,11 @@ use crate::config::RedirectUri;
 use crate::http::{CappedResponse, Method, OutgoingRequest, SendError, Transport};
 use crate::test_support::{TestKey, ISSUER};
 use crate::user_agent::{UserAgent, UserAgentError};
+
+mod keys;
+
+use keys::dropped;
+pub(super) use keys::Outage;
 
 const BASE: &str = "https://idp.example";
 pub(super) const STATIC_CLIENT: &str = "mobile-dcr-client";
@@ -56,10 +61,25 @@ pub(super) struct FakeState {
     pub read_status: Option<u16>,
     /// Register without `registration_client_uri`: no RFC 7592 management at all.
     pub no_management: bool,
+    /// Token endpoint requests, any grant.
+    pub token_requests: usize,
+    /// Discovery reads, and key-set requests (answered or not).
+    pub discoveries: usize,
+    pub jwks_fetches: usize,
+    /// How the next key-set requests fail, one entry each; served normally when empty.
+    pub jwks_failures: VecDeque<Outage>,
+    /// Where the key set lives (discovery names it); any other key-set path answers 404.
+    pub jwks_path: String,
+    /// ID tokens name this `kid` instead of the signing key's: a key the server never publishes.
+    pub kid_override: Option<String>,
+    /// RFC 7009 revocation requests, and how they fail (answered 200 when `None`).
+    pub revocations: usize,
+    pub revocation_failure: Option<Outage>,
 }
 
 pub(super) struct FakeIdp {
-    key: TestKey,
+    /// Every signing key with its `kid`, all published; the last one signs (key rotation).
+    keys: Mutex<Vec<(String, TestKey)>>,
     pub state: Mutex<FakeState>,
 }
 
@@ -78,8 +98,11 @@ fn now() -> i64 {
 impl FakeIdp {
     pub(super) fn new() -> Arc<Self> {
         Arc::new(Self {
-            key: TestKey::p256(),
-            state: Mutex::new(FakeState::default()),
+            keys: Mutex::new(vec![("k1".into(), TestKey::p256())]),
+            state: Mutex::new(FakeState {
+                jwks_path: "/jwks".into(),
+                ..FakeState::default()
+            }),
         })
     }
 
@@ -103,7 +126,8 @@ impl FakeIdp {
             "issuer": ISSUER,
             "authorization_endpoint": format!("{BASE}/authorize"),
             "token_endpoint": format!("{BASE}/token"),
-            "jwks_uri": format!("{BASE}/jwks"),
+            "jwks_uri": format!("{BASE}{}", self.with(|s| s.jwks_path.clone())),
+            "revocation_endpoint": format!("{BASE}/revoke"),
             "registration_endpoint": format!("{BASE}/register"),
             "userinfo_endpoint": format!("{BASE}/userinfo"),
             "end_session_endpoint": format!("{BASE}/logout"),
@@ -115,12 +139,14 @@ impl FakeIdp {
         doc
     }
 
-    fn id_token(&self, client_id: &str, nonce: Option<&str>) -> String {
+    fn id_token(&self, state: &FakeState, client_id: &str, nonce: Option<&str>) -> String {
         let mut claims = json!({"iss": ISSUER, "sub": "demouser", "aud": client_id, "exp": now() + 300, "iat": now(), "name": "Demo User"});
         if let Some(nonce) = nonce {
             claims["nonce"] = json!(nonce);
         }
-        self.key.mint("k1", &claims)
+        let keys = self.keys.lock().unwrap();
+        let (kid, key) = keys.last().unwrap();
+        key.mint(state.kid_override.as_deref().unwrap_or(kid), &claims)
     }
 
     /// RFC 6749 §2.3.1: Basic (form-urlencoded inside) or the body.
@@ -157,6 +183,7 @@ impl FakeIdp {
         let (client_id, secret) = Self::client_auth(request, &form);
         let client_id = client_id.unwrap_or_default();
         let mut state = self.state.lock().unwrap();
+        state.token_requests += 1;
         let dynamic = client_id != STATIC_CLIENT;
         if dynamic && state.clients.get(&client_id).map(|c| &c.0) != secret.as_ref() {
             return respond(401, json!({"error": "invalid_client"}));
@@ -188,7 +215,7 @@ impl FakeIdp {
                 state
                     .refresh_tokens
                     .insert(refresh.clone(), client_id.clone());
-                let id_token = self.id_token(&client_id, Some(&grant.nonce));
+                let id_token = self.id_token(&state, &client_id, Some(&grant.nonce));
                 state.issued.push(id_token.clone());
                 respond(
                     200,
@@ -216,7 +243,7 @@ impl FakeIdp {
                     body["refresh_token"] = json!(refresh);
                 }
                 if state.refresh_id_token {
-                    body["id_token"] = json!(self.id_token(&client_id, None));
+                    body["id_token"] = json!(self.id_token(&state, &client_id, None));
                 }
                 respond(200, body)
             }
@@ -312,17 +339,16 @@ impl Transport for FakeIdp {
                 outage
             });
             if outage {
-                return Err(SendError::Unreachable {
-                    host: "idp.example".into(),
-                    reason: "the connection was reset",
-                });
+                return Err(dropped());
             }
         }
         Ok(match (request.method, path.as_str()) {
             (Method::Get, "/oauth/v2/oauth-anonymous/.well-known/openid-configuration") => {
+                self.with(|s| s.discoveries += 1);
                 respond(200, self.discovery())
             }
-            (Method::Get, "/jwks") => respond(200, json!({"keys": [self.key.jwk("k1")]})),
+            (Method::Get, p) if p.starts_with("/jwks") => return self.jwks(p),
+            (Method::Post, "/revoke") => return self.revoke(&request),
             (Method::Post, "/token") => self.token(&request),
             (Method::Post, "/register") => self.register(&request),
             (Method::Get | Method::Delete, p) if p.starts_with("/register/") => {
