@@ -8,6 +8,7 @@ const COMMANDS: &[&str] = &[
     "refresh",
     "sign_out",
     "forget_device",
+    "finish_server_cleanup",
 ];
 
 fn main() {

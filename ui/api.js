@@ -9,6 +9,7 @@ const COMMANDS = Object.freeze({
   refresh: "refresh",
   signOut: "sign_out",
   forget: "forget_device",
+  finishCleanup: "finish_server_cleanup",
 });
 
 function tauri() {
@@ -28,6 +29,11 @@ export async function perform(action) {
   } catch (error) {
     throw toError(error);
   }
+}
+
+/** Retries the server part of a sign-out or forget that failed (`view.pendingServerCleanup`). */
+export function finishServerCleanup() {
+  return perform("finishCleanup");
 }
 
 /** Calls `handler(view)` on every `state-changed` event. */

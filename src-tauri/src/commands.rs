@@ -37,3 +37,8 @@ pub async fn sign_out(shell: State<'_, Shell>) -> Answer {
 pub async fn forget_device(shell: State<'_, Shell>) -> Answer {
     shell.forget_device().await
 }
+
+#[tauri::command]
+pub async fn finish_server_cleanup(shell: State<'_, Shell>) -> Answer {
+    shell.finish_server_cleanup().await
+}

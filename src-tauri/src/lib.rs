@@ -46,6 +46,7 @@ pub fn run() {
             commands::refresh,
             commands::sign_out,
             commands::forget_device,
+            commands::finish_server_cleanup,
         ])
         .run(tauri::generate_context!())
         .expect("the Tauri runtime failed to start");

@@ -2,7 +2,7 @@
 //! turns each engine call into progress and state-changed events. Commands are one-liners into
 //! this; all OAuth lives in `dcr-core`.
 
-use dcr_core::session::{Session, StateView};
+use dcr_core::session::{ServerCleanup, Session, StateView};
 use dcr_core::store::KeychainStore;
 use tauri::AppHandle;
 
@@ -99,6 +99,19 @@ impl Shell {
         let session = self.session()?;
         emit_progress(&self.app, Step::SigningOut);
         let outcome = session.sign_out(&self.browser(session)).await;
+        self.publish(session, outcome).await
+    }
+
+    /// Tries the server half of a sign-out or forget again (`pendingServerCleanup`). A pending
+    /// sign-out may open the identity server's logout page, so it gets the sign-in window.
+    pub async fn finish_server_cleanup(&self) -> Result<StateView, UiError> {
+        let session = self.session()?;
+        let step = match session.state().await?.pending_server_cleanup {
+            Some(ServerCleanup::Forget) => Step::Forgetting,
+            _ => Step::SigningOut,
+        };
+        emit_progress(&self.app, step);
+        let outcome = session.finish_server_cleanup(&self.browser(session)).await;
         self.publish(session, outcome).await
     }
 

@@ -146,6 +146,8 @@ impl Error {
                 TokenError::Server(o) if o.is("invalid_grant") => "invalidGrant",
                 TokenError::Server(_) => "serverError",
                 TokenError::UnexpectedStatus(status) if *status >= 500 => "serverError",
+                // Retryable like a 5xx: the registration and the tokens are kept.
+                TokenError::Unauthorized => "serverError",
                 _ => "invalidResponse",
             },
             Error::IdToken(IdTokenError::Transport(t)) => send_kind(t),

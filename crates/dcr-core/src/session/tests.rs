@@ -1,7 +1,9 @@
 //! The state machine against a fake identity server and a memory store: no network.
 
+mod cleanup;
 mod fake;
 mod logs;
+mod management;
 mod recovery;
 mod revocation;
 
