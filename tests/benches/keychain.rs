@@ -11,8 +11,8 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use dcr_core::http::CappedResponse;
 use dcr_core::config::TokenEndpointAuthMethod;
+use dcr_core::http::CappedResponse;
 use dcr_core::registration::{registration_response, RegistrationBody};
 use dcr_core::store::{
     KeychainStore, MemoryStore, RegistrationStore, StoreKey, StoredRegistration,

@@ -26,8 +26,8 @@ mod parse;
 mod tests;
 
 pub use cleanup::{prepare_cleanup, ManagementHandle, RefusedRegistration};
-pub use management::{delete_response, prepare_delete, prepare_read, read_response, ClientStatus};
 pub(crate) use management::management_request;
+pub use management::{delete_response, prepare_delete, prepare_read, read_response, ClientStatus};
 pub(crate) use parse::{parse_registration, WipeOnDrop};
 
 const APPLICATION_JSON: &str = "application/json";
@@ -195,11 +195,19 @@ pub enum RegistrationError {
     ClientIdMismatch,
     /// A 200/201 registration response failed a check, but the server had already created the
     /// client: it was deleted again (RFC 7592 §2.3), or that failed and it may still exist.
-    #[error("{reason}; {}", if *.deleted { "the client it created was deleted again" } else { "the client it created could not be deleted on the server" })]
+    #[error("{reason}; {}", cleanup_outcome(.deleted))]
     Refused {
         reason: Box<RegistrationError>,
         deleted: bool,
     },
+}
+
+fn cleanup_outcome(deleted: impl std::borrow::Borrow<bool>) -> &'static str {
+    if *deleted.borrow() {
+        "the client it created was deleted again"
+    } else {
+        "the client it created could not be deleted on the server"
+    }
 }
 
 impl RegistrationError {

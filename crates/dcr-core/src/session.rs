@@ -17,9 +17,7 @@ use std::sync::Arc;
 use tokio::sync::Mutex;
 use tracing::{info, warn};
 
-pub use view::{
-    Event, Reason, RegistrationView, ServerCleanup, StateName, StateView, UserView,
-};
+pub use view::{Event, Reason, RegistrationView, ServerCleanup, StateName, StateView, UserView};
 
 use crate::config::Config;
 use crate::discovery::ProviderMetadata;
@@ -171,7 +169,9 @@ impl Session {
             }
         }
         let tokens = match self.sign_in_with(&stored, ua).await {
-            Err(error) if is_invalid_client(&error) => return Err(self.revoked(&stored, false).await),
+            Err(error) if is_invalid_client(&error) => {
+                return Err(self.revoked(&stored, false).await)
+            }
             // Ask again: the client may have been deleted while the window was open, or the
             // first read could not tell, or a bare 401 (a proxy?) stood in for invalid_client.
             // A live client keeps the error and the state as they are, so cancelling still

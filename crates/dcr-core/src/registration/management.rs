@@ -71,20 +71,18 @@ fn read_body(
     now_unix: i64,
 ) -> Result<ClientStatus, RegistrationError> {
     let text = body_text(body)?;
-    let mut document = WipeOnDrop(
-        serde_json::from_str::<Value>(text.expose()).map_err(|_| {
+    let mut document =
+        WipeOnDrop(serde_json::from_str::<Value>(text.expose()).map_err(|_| {
             RegistrationError::Parse("the client configuration is not a JSON object")
-        })?,
-    );
+        })?);
     let Value::Object(map) = &mut document.0 else {
         return Err(RegistrationError::Parse(
             "the client configuration is not a JSON object",
         ));
     };
     // RFC 7592 §3 returns both, but a read that leaves them out means "unchanged".
-    let absent = |map: &serde_json::Map<String, Value>, name: &str| {
-        map.get(name).is_none_or(Value::is_null)
-    };
+    let absent =
+        |map: &serde_json::Map<String, Value>, name: &str| map.get(name).is_none_or(Value::is_null);
     if absent(map, "registration_access_token") {
         if let Some(token) = &current.registration_access_token {
             map.insert(

@@ -17,7 +17,7 @@
 use tracing::info;
 
 use super::steps::ServerLogout;
-use super::{Event, Session, ServerCleanup, StateView, Tokens};
+use super::{Event, ServerCleanup, Session, StateView, Tokens};
 use crate::error::Error;
 use crate::registration::prepare_delete;
 use crate::store::StoredRegistration;

@@ -69,8 +69,9 @@ impl Session {
         };
         let redirect = self.config.redirect_uri.as_str();
         let status = match self.send(request).await {
-            Ok(response) => read_response(response, &stored.registration, redirect, now())
-                .map_err(Error::from),
+            Ok(response) => {
+                read_response(response, &stored.registration, redirect, now()).map_err(Error::from)
+            }
             Err(error) => Err(RegistrationError::Transport(error).into()),
         };
         match status {
@@ -108,7 +109,11 @@ impl Session {
     /// it may still exist there, only disabled: after the local wipe it is deleted (RFC 7592
     /// §2.3) while we still hold its registration access token, so no client is left alive on
     /// the server that nobody can manage any more.
-    pub(super) async fn revoked(&self, stored: &StoredRegistration, server_said_gone: bool) -> Error {
+    pub(super) async fn revoked(
+        &self,
+        stored: &StoredRegistration,
+        server_said_gone: bool,
+    ) -> Error {
         warn!("the identity server rejected this device's client; wiping the registration");
         if let Err(error) = self.store_call(|store, key| store.delete(key)).await {
             warn!(kind = error.kind(), "could not delete the keychain entry");

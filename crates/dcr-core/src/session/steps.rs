@@ -20,8 +20,8 @@ use crate::id_token::{
 };
 use crate::logout::{check_logout_callback, end_session_url};
 use crate::registration::{
-    delete_response, prepare_cleanup, prepare_delete, prepare_registration,
-    registration_response, ClientRegistration, RegistrationBody,
+    delete_response, prepare_cleanup, prepare_delete, prepare_registration, registration_response,
+    ClientRegistration, RegistrationBody,
 };
 use crate::store::StoredRegistration;
 use crate::token::{

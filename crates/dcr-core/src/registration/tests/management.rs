@@ -48,7 +48,10 @@ fn rfc7592_read_response_maps_statuses() {
         Ok(ClientStatus::Gone)
     ));
     assert!(matches!(read(404, ""), Ok(ClientStatus::Gone)));
-    assert!(matches!(read(200, "<html>"), Err(RegistrationError::Parse(_))));
+    assert!(matches!(
+        read(200, "<html>"),
+        Err(RegistrationError::Parse(_))
+    ));
     assert!(matches!(read(200, "[1]"), Err(RegistrationError::Parse(_))));
     assert!(matches!(
         read(403, r#"{"error":"access_denied"}"#),
@@ -72,15 +75,24 @@ fn rfc7592_read_with_a_rotated_secret_or_token_is_an_update() {
     let Ok(ClientStatus::Updated(updated)) = read(200, &new_secret) else {
         panic!("a new secret is an update");
     };
-    assert_eq!(updated.client_secret.as_ref().unwrap().expose(), "rotated-secret");
-    assert_eq!(updated.registration_access_token.as_ref().unwrap().expose(), RAT);
+    assert_eq!(
+        updated.client_secret.as_ref().unwrap().expose(),
+        "rotated-secret"
+    );
+    assert_eq!(
+        updated.registration_access_token.as_ref().unwrap().expose(),
+        RAT
+    );
     assert!(updated.response_json.expose().contains("rotated-secret"));
 
     let new_token = seed_with("registration_access_token", Some("rotated-rat".into()));
     let Ok(ClientStatus::Updated(updated)) = read(200, &new_token) else {
         panic!("a new registration access token is an update");
     };
-    assert_eq!(updated.registration_access_token.as_ref().unwrap().expose(), "rotated-rat");
+    assert_eq!(
+        updated.registration_access_token.as_ref().unwrap().expose(),
+        "rotated-rat"
+    );
     assert_eq!(updated.client_secret.as_ref().unwrap().expose(), SECRET);
 }
 
@@ -91,14 +103,23 @@ fn rfc7592_read_without_management_fields_keeps_ours() {
     let map = doc.as_object_mut().unwrap();
     map.remove("registration_access_token");
     map.remove("registration_client_uri");
-    assert!(matches!(read(200, &doc.to_string()), Ok(ClientStatus::Active)));
-    map.insert("client_secret".into(), "rotated-secret".into());
+    assert!(matches!(
+        read(200, &doc.to_string()),
+        Ok(ClientStatus::Active)
+    ));
+    doc["client_secret"] = "rotated-secret".into();
     let Ok(ClientStatus::Updated(updated)) = read(200, &doc.to_string()) else {
         panic!("a new secret is an update");
     };
-    assert_eq!(updated.registration_access_token.as_ref().unwrap().expose(), RAT);
+    assert_eq!(
+        updated.registration_access_token.as_ref().unwrap().expose(),
+        RAT
+    );
     assert!(updated.registration_client_uri.is_some());
-    assert!(updated.response_json.expose().contains(RAT), "stored with the kept token");
+    assert!(
+        updated.response_json.expose().contains(RAT),
+        "stored with the kept token"
+    );
 }
 
 /// RFC 7592 §2.1: a read about another client, or one that fails the registration checks, is
@@ -123,10 +144,16 @@ fn rfc7592_a_read_that_fails_the_checks_is_an_error_not_an_update() {
         seed_with("client_secret", None),
         seed_with("client_secret_expires_at", None),
         seed_with("client_secret_expires_at", Some((NOW - 10).into())),
-        seed_with("token_endpoint_auth_method", Some("client_secret_post".into())),
+        seed_with(
+            "token_endpoint_auth_method",
+            Some("client_secret_post".into()),
+        ),
         seed_with("token_endpoint_auth_method", Some("none".into())),
         seed_with("redirect_uris", Some(serde_json::json!(["evil:/callback"]))),
-        seed_with("registration_client_uri", Some("http://evil.example/reg".into())),
+        seed_with(
+            "registration_client_uri",
+            Some("http://evil.example/reg".into()),
+        ),
         seed_with("registration_access_token", Some(Value::from(7))),
     ];
     for body in bad {

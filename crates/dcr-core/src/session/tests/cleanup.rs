@@ -94,7 +94,10 @@ async fn a_failed_server_delete_at_forget_is_pending_and_can_be_finished() {
     assert_eq!(view.last_event, Some(Event::Forgotten));
     assert_eq!(view.pending_server_cleanup, None);
     assert_eq!(rig.idp.with(|s| s.deleted.clone()), vec!["client-1"]);
-    assert!(rig.store.is_empty(), "a retry never stores the registration again");
+    assert!(
+        rig.store.is_empty(),
+        "a retry never stores the registration again"
+    );
 }
 
 /// Nothing to retry without a management endpoint; and a pending cleanup never survives a
@@ -113,7 +116,10 @@ async fn pending_cleanup_is_memory_only_and_dropped_by_a_new_registration() {
     rig.idp.with(|s| s.delete_status = Some(503));
     let view = rig.session.forget().await.unwrap();
     assert_eq!(view.pending_server_cleanup, Some(ServerCleanup::Forget));
-    assert_eq!(rig.restart().state().await.unwrap().pending_server_cleanup, None);
+    assert_eq!(
+        rig.restart().state().await.unwrap().pending_server_cleanup,
+        None
+    );
     rig.idp.with(|s| s.delete_status = None);
     let view = rig.session.register(&rig.browser).await.unwrap();
     assert_eq!(view.pending_server_cleanup, None);

@@ -19,7 +19,10 @@ async fn r1_a_refused_201_deletes_the_client_it_created_and_stores_nothing() {
     let cases: [(&str, Option<Value>); 8] = [
         ("client_secret", None),
         ("client_secret_expires_at", None),
-        ("token_endpoint_auth_method", Some(json!("client_secret_post"))),
+        (
+            "token_endpoint_auth_method",
+            Some(json!("client_secret_post")),
+        ),
         ("token_endpoint_auth_method", Some(json!("none"))),
         ("redirect_uris", Some(json!(["io.curity.dcrclient:/other"]))),
         ("redirect_uris", Some(json!([]))),
@@ -45,8 +48,15 @@ async fn r1_a_refused_201_deletes_the_client_it_created_and_stores_nothing() {
             vec![("/register/client-1".to_owned(), rat_issued(&rig))],
             "{case}"
         );
-        assert_eq!(rig.idp.with(|s| s.deleted.clone()), vec!["client-1"], "{case}");
-        assert!(rig.idp.with(|s| s.clients.is_empty()), "{case}: no live client");
+        assert_eq!(
+            rig.idp.with(|s| s.deleted.clone()),
+            vec!["client-1"],
+            "{case}"
+        );
+        assert!(
+            rig.idp.with(|s| s.clients.is_empty()),
+            "{case}: no live client"
+        );
         assert!(rig.store.is_empty(), "{case}");
         let view = rig.session.state().await.unwrap();
         assert_eq!(view.state, StateName::Unregistered, "{case}");
@@ -65,7 +75,9 @@ async fn r1_a_refused_201_whose_client_cannot_be_deleted_says_so() {
     });
     let error = rig.session.register(&rig.browser).await.unwrap_err();
     assert!(
-        error.message().ends_with("could not be deleted on the server"),
+        error
+            .message()
+            .ends_with("could not be deleted on the server"),
         "{}",
         error.message()
     );
@@ -80,8 +92,14 @@ async fn r1_a_refused_201_whose_client_cannot_be_deleted_says_so() {
         ))
     });
     let error = rig.session.register(&rig.browser).await.unwrap_err();
-    assert!(error.message().contains("not an https URL"), "{}", error.message());
-    assert!(error.message().ends_with("could not be deleted on the server"));
+    assert!(
+        error.message().contains("not an https URL"),
+        "{}",
+        error.message()
+    );
+    assert!(error
+        .message()
+        .ends_with("could not be deleted on the server"));
     assert!(rig.idp.with(|s| s.delete_requests.is_empty()));
     assert!(rig.store.is_empty());
 }
@@ -98,7 +116,10 @@ async fn rfc7592_a_rotated_secret_from_the_read_is_stored_and_used() {
     assert_eq!(view.state, StateName::SignedIn);
     let stored = rig.store.load(&rig.session.key).unwrap().unwrap();
     let new_secret = rig.idp.with(|s| s.clients["client-1"].0.clone());
-    assert_eq!(stored.registration.client_secret.unwrap().expose(), new_secret);
+    assert_eq!(
+        stored.registration.client_secret.unwrap().expose(),
+        new_secret
+    );
     assert_ne!(old.registration.client_secret.unwrap().expose(), new_secret);
     assert_eq!(stored.registered_at, old.registered_at);
     // A restart finds the new secret in the keychain.
@@ -116,7 +137,11 @@ async fn rfc7592_a_rotated_registration_access_token_is_stored_and_used() {
     let new_token = rig.idp.with(|s| s.clients["client-1"].1.clone());
     let stored = rig.store.load(&rig.session.key).unwrap().unwrap();
     assert_eq!(
-        stored.registration.registration_access_token.unwrap().expose(),
+        stored
+            .registration
+            .registration_access_token
+            .unwrap()
+            .expose(),
         new_token
     );
     let view = rig.restart().forget().await.unwrap();
@@ -150,14 +175,18 @@ async fn rfc7592_a_read_that_fails_the_checks_is_never_stored() {
     let cases: [(&str, Option<Value>); 4] = [
         ("client_id", Some(json!("client-9"))),
         ("client_secret_expires_at", None),
-        ("token_endpoint_auth_method", Some(json!("client_secret_post"))),
+        (
+            "token_endpoint_auth_method",
+            Some(json!("client_secret_post")),
+        ),
         ("redirect_uris", Some(json!(["evil:/callback"]))),
     ];
     for (field, value) in cases {
         let rig = rig();
         rig.session.register(&rig.browser).await.unwrap();
         let before = rig.store.raw(&rig.session.key).unwrap();
-        rig.idp.with(|s| s.read_patch = Some((field, value.clone())));
+        rig.idp
+            .with(|s| s.read_patch = Some((field, value.clone())));
         let view = rig.session.sign_in(&rig.browser).await.unwrap();
         assert_eq!(view.state, StateName::SignedIn, "{field}");
         assert_eq!(rig.store.raw(&rig.session.key).unwrap(), before, "{field}");
