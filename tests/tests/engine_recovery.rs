@@ -118,7 +118,7 @@ async fn admin_deletion_is_detected_at_sign_in_too() {
         r.session.sign_in(&agent).await.unwrap_err().kind(),
         "notRegistered"
     );
-    assert_eq!(r.transport.exchanges().len(), before + 2);
+    assert_eq!(r.transport.exchanges().len(), before + 1);
     assert!(r.idp.admin_list_clients().await.is_empty());
     assert_eq!(r.browser.password_posts(), 1);
 }

@@ -59,7 +59,7 @@ impl RegistrationServer {
         format!(
             "{}{}",
             self.base.as_str().trim_end_matches('/'),
-            &ISSUER_PATH[..]
+            ISSUER_PATH
         )
     }
 

@@ -164,7 +164,7 @@ impl Session {
                 // RFC 7592 §2.1: the browser step could never finish, so it is not opened.
                 Liveness::Gone => return Err(self.revoked(&stored, true).await),
                 // RFC 7592 §3: a rotated secret or token is used from now on.
-                Liveness::Alive(current) => stored = current,
+                Liveness::Alive(current) => stored = *current,
                 Liveness::Unknown => {}
             }
         }

@@ -27,7 +27,7 @@ pub struct ManagementHandle {
 pub struct RefusedRegistration {
     pub error: RegistrationError,
     pub created: bool,
-    pub cleanup: Option<ManagementHandle>,
+    pub cleanup: Option<Box<ManagementHandle>>,
 }
 
 impl RefusedRegistration {
@@ -62,11 +62,11 @@ pub fn prepare_cleanup(handle: &ManagementHandle) -> OutgoingRequest {
 /// else. `None` when either part is missing or unusable: a token that is not VSCHAR cannot go in
 /// a header, and a URI that is not https (or loopback http) must not receive the token (N1,
 /// RFC 9700 §2.6) even to delete the client.
-pub(super) fn management_handle(body: &[u8]) -> Option<ManagementHandle> {
+pub(super) fn management_handle(body: &[u8]) -> Option<Box<ManagementHandle>> {
     let document = WipeOnDrop(serde_json::from_slice::<Value>(body).ok()?);
     let map = document.0.as_object()?;
     let uri = Url::parse(map.get("registration_client_uri")?.as_str()?).ok()?;
     check_secure_url(&uri).ok()?;
     let token = secret_value(map.get("registration_access_token")?)?;
-    Some(ManagementHandle { uri, token })
+    Some(Box::new(ManagementHandle { uri, token }))
 }

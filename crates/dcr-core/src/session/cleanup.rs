@@ -16,12 +16,21 @@
 
 use tracing::info;
 
-use super::steps::ServerLogout;
 use super::{Event, ServerCleanup, Session, StateView, Tokens};
 use crate::error::Error;
 use crate::registration::prepare_delete;
 use crate::store::StoredRegistration;
 use crate::user_agent::UserAgent;
+
+/// How the server half of a logout went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum ServerLogout {
+    Confirmed,
+    /// The server has no end-session endpoint (L2).
+    Unsupported,
+    /// Unreachable, cancelled, or not confirmed: worth trying again.
+    Failed,
+}
 
 /// A server part still to do.
 pub(super) enum PendingCleanup {

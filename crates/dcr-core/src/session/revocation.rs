@@ -20,7 +20,7 @@ use crate::store::StoredRegistration;
 pub(super) enum Liveness {
     /// The client exists; this is its registration from now on (updated and stored when the
     /// server rotated the secret or the registration access token, RFC 7592 §3).
-    Alive(StoredRegistration),
+    Alive(Box<StoredRegistration>),
     Gone,
     /// No management endpoint, a transport failure, or an answer we do not accept.
     Unknown,
@@ -75,7 +75,7 @@ impl Session {
             Err(error) => Err(RegistrationError::Transport(error).into()),
         };
         match status {
-            Ok(ClientStatus::Active) => Ok(Liveness::Alive(stored.clone())),
+            Ok(ClientStatus::Active) => Ok(Liveness::Alive(Box::new(stored.clone()))),
             Ok(ClientStatus::Updated(registration)) => {
                 let updated = StoredRegistration {
                     registration: *registration,
@@ -86,7 +86,7 @@ impl Session {
                     .await?;
                 info!(client_id = %updated.registration.client_id, "RFC 7592 read: the identity server rotated this client's credentials; stored them");
                 self.inner.lock().await.registration = Some(updated.clone());
-                Ok(Liveness::Alive(updated))
+                Ok(Liveness::Alive(Box::new(updated)))
             }
             Ok(ClientStatus::Gone) => {
                 info!(client_id = %stored.registration.client_id, "RFC 7592 read: the identity server no longer knows this client");

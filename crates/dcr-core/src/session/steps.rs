@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use tracing::{debug, info, warn};
 
+use super::cleanup::ServerLogout;
 use super::{now, Session, Tokens};
 use crate::authorize::{prepare_authorization, AuthorizationParams};
 use crate::callback::check_callback;
@@ -385,16 +386,6 @@ impl Session {
             );
         }
     }
-}
-
-/// How the server half of a logout went.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum ServerLogout {
-    Confirmed,
-    /// The server has no end-session endpoint (L2).
-    Unsupported,
-    /// Unreachable, cancelled, or not confirmed: worth trying again.
-    Failed,
 }
 
 fn client_secret(registration: &ClientRegistration) -> Result<&Secret, Error> {
