@@ -265,6 +265,33 @@ async fn r1_every_refused_201_is_deleted_on_the_server_and_nothing_is_stored() {
     }
 }
 
+/// A bad `registration_client_uri` (plain http to a remote host) is refused too, but the
+/// registration access token is never sent there (N1, RFC 9700 §2.6): the error says the client
+/// could not be deleted, and nothing is stored.
+#[tokio::test]
+async fn r1_a_bad_management_uri_is_refused_and_never_receives_the_token() {
+    let server = RegistrationServer::start().await;
+    let mut body = server.good_body();
+    // TEST-NET-3 (RFC 5737): never routed, so a request there could not succeed either.
+    body["registration_client_uri"] = json!("http://203.0.113.7/register/client-1");
+    *server.body.lock().expect("lock") = body;
+    let store = Arc::new(MemoryStore::new());
+    let session = session(&server, store.clone());
+    let error = session.register(&InstantLogin).await.expect_err("refused");
+    assert!(
+        error
+            .message()
+            .contains("`registration_client_uri` is not an https URL")
+            && error
+                .message()
+                .ends_with("the client it created could not be deleted on the server"),
+        "{}",
+        error.message()
+    );
+    assert!(server.seen("DELETE").is_empty());
+    assert!(store.is_empty());
+}
+
 /// A working body is stored and nothing is deleted: the cleanup only follows a refusal.
 #[tokio::test]
 async fn r1_an_acceptable_201_is_kept() {
