@@ -9,6 +9,7 @@ const COMMANDS: &[&str] = &[
     "sign_out",
     "forget_device",
     "install_config",
+    "finish_server_cleanup",
 ];
 
 fn main() {

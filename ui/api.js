@@ -10,6 +10,7 @@ const COMMANDS = Object.freeze({
   signOut: "sign_out",
   forget: "forget_device",
   installConfig: "install_config",
+  finishCleanup: "finish_server_cleanup",
 });
 
 function tauri() {
@@ -32,6 +33,11 @@ export async function perform(action, args) {
   } catch (error) {
     throw toError(error);
   }
+}
+
+/** Retries the server part of a sign-out or forget that failed (`view.pendingServerCleanup`). */
+export function finishServerCleanup() {
+  return perform("finishCleanup");
 }
 
 /** Calls `handler(view)` on every `state-changed` event. */

@@ -38,6 +38,7 @@ bind("signIn", () => run("signIn"));
 bind("refresh", () => run("refresh"));
 bind("signOut", () => run("signOut"));
 bind("forget", () => run("forget"));
+bind("finishCleanup", () => run("finishCleanup"));
 bind("retry", () => run(model.error && model.error.retry));
 bind("back", () => dispatch({ type: "back" }));
 bind("dismissNotice", () => dispatch({ type: "dismissNotice" }));

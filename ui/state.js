@@ -39,6 +39,13 @@ const FIRST_STEP = {
   installConfig: "savingConfig",
 };
 
+function firstStep(action, view) {
+  if (action === "finishCleanup") {
+    return view && view.pendingServerCleanup === "forget" ? "forgetting" : "signingOut";
+  }
+  return FIRST_STEP[action] || null;
+}
+
 // A one-line notice after an action succeeds, so the change is announced (role=status).
 const DONE_NOTICE = {
   refresh: "The access token was refreshed.",
@@ -49,6 +56,39 @@ const DONE_NOTICE = {
 
 /** A picked file larger than this is refused before it is read (the shell refuses it too). */
 export const MAX_CONFIG_BYTES = 64 * 1024;
+
+/**
+ * What the user is told when only the local half of sign-out or forget happened (the engine's
+ * `signedOutLocally` / `forgottenLocally`). With `pendingServerCleanup` the screen also offers
+ * "Try again" (the `finishCleanup` action).
+ */
+export const PARTIAL_TEXT = Object.freeze({
+  signOut:
+    "Signed out on this device; the identity server could not be reached, so your session there may still be active.",
+  forget:
+    "This device was forgotten here, but the identity server could not be told; its registration there may still be active.",
+  // No end-session endpoint: nothing to try again.
+  signOutUnsupported:
+    "Signed out on this device; the identity server offers no sign-out, so your session there may still be active.",
+});
+
+// The notice after a command resolved. A partial success shown with a Try again callout (the
+// view's pendingServerCleanup) needs no notice on top; one that cannot be retried says so here.
+function doneNotice(action, view, before) {
+  if (view.pendingServerCleanup) return null;
+  if (action === "finishCleanup") {
+    return before === "forget" ? DONE_NOTICE.forget : before === "signOut" ? DONE_NOTICE.signOut : null;
+  }
+  if (action === "signOut" && view.lastEvent === "signedOutLocally") return PARTIAL_TEXT.signOutUnsupported;
+  if (action === "forget" && view.lastEvent === "forgottenLocally") return PARTIAL_TEXT.forget;
+  return DONE_NOTICE[action] || null;
+}
+
+/** The callout for a server part still to do: `{kind, text}` or null. */
+export function pendingCleanup(view) {
+  const kind = view && view.pendingServerCleanup;
+  return kind === "signOut" || kind === "forget" ? { kind, text: PARTIAL_TEXT[kind] } : null;
+}
 
 /**
  * Returns the next model. Events:
@@ -73,22 +113,25 @@ export function transition(model, event) {
         ...model,
         busy: true,
         action: event.action,
-        step: FIRST_STEP[event.action] || null,
+        step: firstStep(event.action, model.view),
         error: null,
         notice: null,
       };
     case "progress":
       return { ...model, busy: true, step: event.step };
-    case "finished":
+    case "finished": {
+      const view = normalizeView(event.view);
+      const before = model.view && model.view.pendingServerCleanup;
       return {
         ...model,
-        view: normalizeView(event.view),
+        view,
         busy: false,
         step: null,
         error: null,
         setup: null,
-        notice: DONE_NOTICE[event.action] || null,
+        notice: doneNotice(event.action, view, before),
       };
+    }
     case "failed":
       return failed(model, event.error, event.retry);
     case "notice":
@@ -184,6 +227,7 @@ function revokedView(view) {
     user: null,
     accessTokenExpiresAt: null,
     tokenFingerprint: null,
+    pendingServerCleanup: null,
   };
 }
 
@@ -236,6 +280,8 @@ function normalizeView(view) {
     user: v.user && typeof v.user === "object" ? v.user : null,
     accessTokenExpiresAt: typeof v.accessTokenExpiresAt === "number" ? v.accessTokenExpiresAt : null,
     tokenFingerprint: typeof v.tokenFingerprint === "string" ? v.tokenFingerprint : null,
+    lastEvent: typeof v.lastEvent === "string" ? v.lastEvent : null,
+    pendingServerCleanup: ["signOut", "forget"].includes(v.pendingServerCleanup) ? v.pendingServerCleanup : null,
   };
 }
 

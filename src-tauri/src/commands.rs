@@ -43,3 +43,8 @@ pub async fn forget_device(shell: State<'_, Shell>) -> Answer {
 pub async fn install_config(shell: State<'_, Shell>, text: String) -> Answer {
     shell.install_config(&text).await
 }
+
+#[tauri::command]
+pub async fn finish_server_cleanup(shell: State<'_, Shell>) -> Answer {
+    shell.finish_server_cleanup().await
+}

@@ -62,6 +62,7 @@ pub fn run() {
             commands::sign_out,
             commands::forget_device,
             commands::install_config,
+            commands::finish_server_cleanup,
         ])
         .run(tauri::generate_context!())
         .expect("the Tauri runtime failed to start");

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, PoisonError, RwLock};
 
 use dcr_core::config::Config;
-use dcr_core::session::{Session, StateView};
+use dcr_core::session::{ServerCleanup, Session, StateView};
 use dcr_core::store::KeychainStore;
 use tauri::AppHandle;
 
@@ -162,6 +162,19 @@ impl Shell {
         self.publish(&session, outcome).await
     }
 
+    /// Tries the server half of a sign-out or forget again (`pendingServerCleanup`). A pending
+    /// sign-out may open the identity server's logout page, so it gets the sign-in window.
+    pub async fn finish_server_cleanup(&self) -> Result<StateView, UiError> {
+        let session = self.session()?;
+        let step = match session.state().await?.pending_server_cleanup {
+            Some(ServerCleanup::Forget) => Step::Forgetting,
+            _ => Step::SigningOut,
+        };
+        emit_progress(&self.app, step);
+        let outcome = session.finish_server_cleanup(&self.browser(&session)).await;
+        self.publish(&session, outcome).await
+    }
+
     pub async fn forget_device(&self) -> Result<StateView, UiError> {
         let session = self.session()?;
         emit_progress(&self.app, Step::Forgetting);
@@ -176,7 +189,7 @@ impl Shell {
 fn check_and_save(text: &str, save_to: Option<&Path>) -> Result<Config, UiError> {
     if text.len() > MAX_CONFIG_BYTES {
         return Err(UiError {
-            kind: "config".into(),
+            kind: dcr_core::error::ErrorKind::Config,
             message: format!(
                 "the file is too large for a config.json ({} bytes; at most {MAX_CONFIG_BYTES})",
                 text.len()

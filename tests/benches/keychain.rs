@@ -11,12 +11,13 @@ mod support;
 
 use std::time::{Duration, Instant};
 
+use dcr_core::config::TokenEndpointAuthMethod;
 use dcr_core::http::CappedResponse;
-use dcr_core::registration::registration_response;
+use dcr_core::registration::{registration_response, RegistrationBody};
 use dcr_core::store::{
     KeychainStore, MemoryStore, RegistrationStore, StoreKey, StoredRegistration,
 };
-use dcr_tests::engine::{REDIRECT_URI, REGISTRATION_CLIENT};
+use dcr_tests::engine::{POST_LOGOUT_URI, REDIRECT_URI, REGISTRATION_CLIENT};
 use dcr_tests::{Idp, ScriptedBrowser};
 use serde_json::json;
 use support::{flows, Table};
@@ -89,6 +90,12 @@ async fn real_registration(idp: &Idp) -> StoredRegistration {
             content_type: Some("application/json".into()),
             body,
         },
+        &RegistrationBody::full(
+            REDIRECT_URI,
+            POST_LOGOUT_URI,
+            "openid profile",
+            TokenEndpointAuthMethod::ClientSecretBasic,
+        ),
         REDIRECT_URI,
         now(),
     )

@@ -153,6 +153,48 @@ async fn forget_this_device_deletes_the_client() {
     desktop.close().await;
 }
 
+/// 6b (issue 7, defect 5): when the server part of forget fails (the administrator already
+/// deleted the client, so the RFC 7592 delete is answered 401), the app says so instead of the
+/// happy sentence, and offers Try again (the `finish_server_cleanup` command, which the main
+/// window may call).
+#[tokio::test(flavor = "multi_thread")]
+async fn forget_that_the_server_did_not_confirm_says_so_and_offers_retry() {
+    let Fresh {
+        _one,
+        idp,
+        desktop,
+        main,
+    } = fresh_app().await;
+    register_through_ui(&desktop, &main).await;
+    let client = idp.admin_list_clients().await.remove(0);
+    assert!(idp.admin_delete_client(&client.client_id).await);
+
+    desktop.click("#forget").await;
+    desktop.find("#forget-confirm").await;
+    desktop.click("#forget-confirm").await;
+    let shown = desktop
+        .wait_for_text("#pending-cleanup", "the identity server could not be told")
+        .await;
+    assert!(shown.contains("may still be active"), "{shown}");
+    assert_eq!(desktop.text_of("h1").await, "Register this device");
+    let state = current_state(&desktop).await;
+    assert_eq!(state["lastEvent"], "forgottenLocally");
+    assert_eq!(state["pendingServerCleanup"], "forget");
+    desktop.screenshot("08b-forgotten-locally").await;
+
+    // Try again: the server still refuses, so the app still says so (no error screen).
+    desktop.click("#finish-cleanup").await;
+    desktop
+        .wait_for_text("#pending-cleanup", "the identity server could not be told")
+        .await;
+    assert_eq!(
+        current_state(&desktop).await["pendingServerCleanup"],
+        "forget"
+    );
+    assert_eq!(desktop.text_of("h1").await, "Register this device");
+    desktop.close().await;
+}
+
 /// 7: closing the sign-in window mid-login is neutral: "cancelled", state unchanged.
 #[tokio::test(flavor = "multi_thread")]
 async fn closing_the_sign_in_window_cancels_neutrally() {

@@ -47,11 +47,15 @@ async fn admin_deletion_then_refresh_is_revoked_once_without_a_loop() {
     assert!(view.registration.is_none() && view.user.is_none());
     assert!(r.stored().is_none(), "the stored entry is gone");
 
-    // Exactly one request: the refresh. No retry, no re-registration, no delete loop.
+    // The refresh, then one best-effort RFC 7592 §2.3 delete (invalid_client may mean a
+    // disabled client that still exists; here it is already gone, so the server answers 401).
+    // No retry, no re-registration, no delete loop.
     let after: Vec<_> = r.transport.exchanges().split_off(before);
-    assert_eq!(after.len(), 1, "{after:?}");
+    assert_eq!(after.len(), 2, "{after:?}");
     assert!(after[0].path.ends_with("/token"));
     assert_eq!(after[0].status, Some(401));
+    assert!(after[1].path.ends_with(&client_id), "{after:?}");
+    assert_eq!(after[1].status, Some(401));
     // Asking again is a plain "not registered", without touching the network.
     assert_eq!(
         r.session.refresh().await.unwrap_err().kind(),
@@ -61,7 +65,7 @@ async fn admin_deletion_then_refresh_is_revoked_once_without_a_loop() {
         r.session.sign_in(&agent).await.unwrap_err().kind(),
         "notRegistered"
     );
-    assert_eq!(r.transport.exchanges().len(), before + 1);
+    assert_eq!(r.transport.exchanges().len(), before + 2);
     assert!(r.idp.admin_list_clients().await.is_empty());
     assert_eq!(r.browser.password_posts(), 1, "no login was started");
 

@@ -15,7 +15,7 @@ import { NOW, views } from "./fixtures.mjs";
 const ctx = { doc, now: NOW, locale: "en-GB" };
 const modelWith = (...events) => events.reduce(transition, initialModel());
 const loaded = (view) => ({ type: "loaded", view });
-const BOUND = new Set(["register", "signIn", "refresh", "signOut", "openForget", "cancelForget", "forget", "retry", "back"]);
+const BOUND = new Set(["register", "signIn", "refresh", "signOut", "openForget", "cancelForget", "forget", "retry", "back", "finishCleanup"]);
 const XSS = "<img src=x onerror=alert(1)>";
 
 function assertButtonsSound(root) {

@@ -32,7 +32,8 @@ test("each backend state maps to its screen", () => {
 test("loaded keeps only the StateView's known fields", () => {
   const model = run(loaded({ ...views.signedIn, clientSecret: "s3cret", accessToken: "eyJ" }));
   assert.deepEqual(Object.keys(model.view).sort(), [
-    "accessTokenExpiresAt", "issuerHost", "reason", "registration", "state", "tokenFingerprint", "user",
+    "accessTokenExpiresAt", "issuerHost", "lastEvent", "pendingServerCleanup", "reason", "registration", "state",
+    "tokenFingerprint", "user",
   ]);
   assert.equal(JSON.stringify(model).includes("s3cret"), false);
 });

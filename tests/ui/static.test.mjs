@@ -13,7 +13,7 @@ const js = Object.entries(sources).filter(([name]) => name.endsWith(".js"));
 
 test("ui/ has the expected modules", () => {
   for (const name of ["index.html", "styles.css", "screens.css", "main.js", "api.js", "state.js", "view.js",
-    "screens/register.js", "screens/sign-in.js", "screens/home.js", "screens/error.js", "screens/progress.js", "screens/setup.js"]) {
+    "screens/register.js", "screens/sign-in.js", "screens/home.js", "screens/error.js", "screens/progress.js", "screens/setup.js", "screens/cleanup.js"]) {
     assert.ok(name in sources, name);
   }
 });
@@ -30,7 +30,7 @@ test("only api.js touches window.__TAURI__, and it calls exactly the contract's 
   }
   const api = sources["api.js"];
   const commands = [...api.matchAll(/:\s*"([a-z_]+)",?\n/g)].map((m) => m[1]).sort();
-  assert.deepEqual(commands, ["forget_device", "get_state", "install_config", "refresh", "register", "sign_in", "sign_out"]);
+  assert.deepEqual(commands, ["finish_server_cleanup", "forget_device", "get_state", "install_config", "refresh", "register", "sign_in", "sign_out"]);
   const events = [...api.matchAll(/listen\("([a-z-]+)"/g)].map((m) => m[1]).sort();
   assert.deepEqual(events, ["progress", "state-changed"]);
 });

@@ -1,5 +1,6 @@
 // The Registration screen: first start, or after the registration was revoked or forgotten.
 import { h, button, steps, heading } from "../dom.js";
+import { cleanupCallout } from "./cleanup.js";
 
 // Why the user is here again, when the backend says so (StateView.reason).
 const REASONS = {
@@ -20,6 +21,7 @@ export function registerScreen(model, { doc }) {
     "section",
     { class: "screen screen-register", "aria-labelledby": "screen-title" },
     steps(doc, 0),
+    cleanupCallout(doc, model.view),
     reason
       ? h(
           doc,

@@ -1,6 +1,7 @@
 // The Sign-in screen: a registration came back from the keychain, but nobody is signed in.
 import { h, button, steps, heading } from "../dom.js";
 import { formatTimestamp } from "../state.js";
+import { cleanupCallout } from "./cleanup.js";
 
 export function signInScreen(model, { doc, locale }) {
   const registration = model.view && model.view.registration;
@@ -9,6 +10,7 @@ export function signInScreen(model, { doc, locale }) {
     "section",
     { class: "screen screen-sign-in", "aria-labelledby": "screen-title" },
     steps(doc, 1),
+    cleanupCallout(doc, model.view),
     heading(doc, "Welcome back", { id: "screen-title" }),
     registration
       ? h(

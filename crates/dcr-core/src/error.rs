@@ -176,6 +176,8 @@ impl Error {
                 TokenError::Server(o) if o.is("invalid_grant") => K::InvalidGrant,
                 TokenError::Server(_) => K::ServerError,
                 TokenError::UnexpectedStatus(status) if *status >= 500 => K::ServerError,
+                // Retryable like a 5xx: the registration and the tokens are kept.
+                TokenError::Unauthorized => K::ServerError,
                 _ => K::InvalidResponse,
             },
             Error::IdToken(IdTokenError::KeysUnavailable(_)) => K::KeysUnavailable,

@@ -19,11 +19,14 @@ use crate::error::{ErrorKind, OAuthError};
 use crate::http::{CappedResponse, Method, OutgoingRequest, SendError};
 use crate::Secret;
 
+mod cleanup;
 mod management;
 mod parse;
 #[cfg(test)]
 mod tests;
 
+pub use cleanup::{prepare_cleanup, ManagementHandle, RefusedRegistration};
+pub(crate) use management::management_request;
 pub use management::{delete_response, prepare_delete, prepare_read, read_response, ClientStatus};
 pub(crate) use parse::{parse_registration, WipeOnDrop};
 
@@ -79,6 +82,18 @@ impl RegistrationBody {
 
     pub fn is_templatized(&self) -> bool {
         matches!(self.0, Body::Templatized { .. })
+    }
+
+    /// The token endpoint auth method this body asks for; `None` for templatized DCR, where the
+    /// template decides.
+    pub fn requested_auth_method(&self) -> Option<TokenEndpointAuthMethod> {
+        match &self.0 {
+            Body::Full {
+                token_endpoint_auth_method,
+                ..
+            } => Some(*token_endpoint_auth_method),
+            Body::Templatized { .. } => None,
+        }
     }
 
     /// The exact JSON sent on the wire.
@@ -165,6 +180,34 @@ pub enum RegistrationError {
     /// The server chose an authentication method other than client_secret_basic/_post.
     #[error("the identity server registered this device for token endpoint authentication \"{0}\", but this app only supports client_secret_basic and client_secret_post")]
     UnsupportedAuthMethod(String),
+    /// RFC 7591 §3.2.1: the server may replace requested metadata, but a method we did not ask
+    /// for (or, on an RFC 7592 read, a method other than the one registered) is not used.
+    #[error("the identity server registered this device for token endpoint authentication \"{got}\" instead of the requested \"{requested}\"")]
+    AuthMethodMismatch {
+        requested: &'static str,
+        got: &'static str,
+    },
+    /// RFC 7592 §2.3: a delete answered 401 proves nothing was deleted (see `delete_response`).
+    #[error("the identity server did not accept this device's registration access token, so its client there may still exist")]
+    DeleteUnauthorized,
+    /// RFC 7592 §2.1: a read must describe this client, not another one.
+    #[error("the identity server's client configuration describes a different client than this device's")]
+    ClientIdMismatch,
+    /// A 200/201 registration response failed a check, but the server had already created the
+    /// client: it was deleted again (RFC 7592 §2.3), or that failed and it may still exist.
+    #[error("{reason}; {}", cleanup_outcome(.deleted))]
+    Refused {
+        reason: Box<RegistrationError>,
+        deleted: bool,
+    },
+}
+
+fn cleanup_outcome(deleted: impl std::borrow::Borrow<bool>) -> &'static str {
+    if *deleted.borrow() {
+        "the client it created was deleted again"
+    } else {
+        "the client it created could not be deleted on the server"
+    }
 }
 
 impl RegistrationError {
@@ -174,6 +217,7 @@ impl RegistrationError {
             Self::Transport(_) => ErrorKind::Unreachable,
             Self::InvalidToken => ErrorKind::DcrTokenRejected,
             Self::Rejected { .. } => ErrorKind::RegistrationRejected,
+            Self::Refused { reason, .. } => reason.kind(),
             _ => ErrorKind::InvalidResponse,
         }
     }
@@ -194,30 +238,79 @@ pub fn prepare_registration(
     }
 }
 
-/// Checks the RFC 7591 §3.2 response and returns the registration to store.
+/// Checks the RFC 7591 §3.2 response against the request (`body`) and returns the registration
+/// to store.
+///
+/// A refused 200/201 comes back with the handle to delete the client the server created: it is
+/// read first, leniently, so even a body that fails every other check can be cleaned up (the
+/// session sends the delete; this function stays pure).
 pub fn registration_response(
     resp: CappedResponse,
+    body: &RegistrationBody,
     expected_redirect_uri: &str,
     now_unix: i64,
-) -> Result<ClientRegistration, RegistrationError> {
+) -> Result<ClientRegistration, RefusedRegistration> {
     match resp.status {
         // RFC 7591 §3.2.1 says 201; 200 is common enough to accept (R3).
         200 | 201 => {}
         400 => {
-            return Err(
-                oauth_error(&resp.body).map_or(RegistrationError::UnexpectedStatus(400), rejected)
-            )
+            return Err(RefusedRegistration::nothing_created(
+                oauth_error(&resp.body).map_or(RegistrationError::UnexpectedStatus(400), rejected),
+            ))
         }
-        401 | 403 => return Err(token_refused(resp.status, &resp.body)),
-        other => return Err(RegistrationError::UnexpectedStatus(other)),
+        401 | 403 => {
+            return Err(RefusedRegistration::nothing_created(token_refused(
+                resp.status,
+                &resp.body,
+            )))
+        }
+        other => {
+            return Err(RefusedRegistration::nothing_created(
+                RegistrationError::UnexpectedStatus(other),
+            ))
+        }
     }
-    let json = parse::body_text(resp.body)?;
+    let cleanup = cleanup::management_handle(&resp.body);
+    check_created(resp.body, body, expected_redirect_uri, now_unix).map_err(|error| {
+        RefusedRegistration {
+            error,
+            created: true,
+            cleanup,
+        }
+    })
+}
+
+fn check_created(
+    response: Vec<u8>,
+    body: &RegistrationBody,
+    expected_redirect_uri: &str,
+    now_unix: i64,
+) -> Result<ClientRegistration, RegistrationError> {
+    let json = parse::body_text(response)?;
     let registration = parse_registration(json, Some(expected_redirect_uri))?;
+    // Full DCR names one method; the server must not silently pick another (templatized DCR
+    // takes the template's, which parse_registration already limited to the supported ones).
+    if let Some(requested) = body.requested_auth_method() {
+        check_auth_method(requested, &registration)?;
+    }
     // R6: re-registering would only get another dead secret, so this is an error, not a retry.
     if registration.secret_expired(now_unix) {
         return Err(RegistrationError::SecretAlreadyExpired);
     }
     Ok(registration)
+}
+
+fn check_auth_method(
+    expected: TokenEndpointAuthMethod,
+    registration: &ClientRegistration,
+) -> Result<(), RegistrationError> {
+    if registration.token_endpoint_auth_method == expected {
+        return Ok(());
+    }
+    Err(RegistrationError::AuthMethodMismatch {
+        requested: expected.as_str(),
+        got: registration.token_endpoint_auth_method.as_str(),
+    })
 }
 
 fn bearer(token: &Secret) -> Secret {

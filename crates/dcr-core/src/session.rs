@@ -7,6 +7,7 @@
 //! answers while a browser step is open. Every operation computes its result first and commits
 //! it in one step, so a failure or cancellation leaves the state exactly as it was.
 
+mod cleanup;
 mod keys;
 mod revocation;
 mod shared;
@@ -19,7 +20,7 @@ use std::sync::Arc;
 use tokio::sync::Mutex;
 use tracing::{info, warn};
 
-pub use view::{Event, Reason, RegistrationView, StateName, StateView, UserView};
+pub use view::{Event, Reason, RegistrationView, ServerCleanup, StateName, StateView, UserView};
 
 use crate::config::Config;
 use crate::discovery::ProviderMetadata;
@@ -31,7 +32,8 @@ use crate::registration::SecretExpiry;
 use crate::store::{RegistrationStore, StoreError, StoreKey, StoredRegistration};
 use crate::user_agent::UserAgent;
 use crate::Secret;
-use revocation::{is_browser_step_failure, is_invalid_client};
+use cleanup::PendingCleanup;
+use revocation::{is_bare_unauthorized, is_browser_step_failure, is_invalid_client, Liveness};
 use shared::NewRegistration;
 
 /// The engine's one stateful object. `Send + Sync`; every method takes `&self`.
@@ -60,6 +62,9 @@ struct Inner {
     metadata: Option<Arc<ProviderMetadata>>,
     /// The key set and when it was fetched (D6).
     jwks: Option<(Arc<Jwks>, i64)>,
+    /// The server half of a sign-out or forget that failed, kept to try again. Memory only:
+    /// it never survives a restart (see `cleanup.rs`).
+    pending: Option<PendingCleanup>,
 }
 
 /// Tokens of the signed-in user. Never leaves the engine.
@@ -193,17 +198,28 @@ impl Session {
                     theirs
                 }
             };
-        } else if self.client_gone(&stored).await {
-            // RFC 7592 §2.1: the browser step could never finish, so it is not opened.
-            return Err(self.revoked().await);
+        } else {
+            match self.check_client(&stored).await? {
+                // RFC 7592 §2.1: the browser step could never finish, so it is not opened.
+                Liveness::Gone => return Err(self.revoked(&stored, true).await),
+                // RFC 7592 §3: a rotated secret or token is used from now on.
+                Liveness::Alive(current) => stored = *current,
+                Liveness::Unknown => {}
+            }
         }
         let tokens = match self.sign_in_with(&stored, ua).await {
-            Err(error) if is_invalid_client(&error) => return Err(self.revoked().await),
+            Err(error) if is_invalid_client(&error) => {
+                return Err(self.revoked(&stored, false).await)
+            }
             // Ask again: the client may have been deleted while the window was open, or the
-            // first read could not tell. A live client keeps the error and the state as they
-            // are, so cancelling still changes nothing.
-            Err(error) if is_browser_step_failure(&error) && self.client_gone(&stored).await => {
-                return Err(self.revoked().await)
+            // first read could not tell, or a bare 401 (a proxy?) stood in for invalid_client.
+            // A live client keeps the error and the state as they are, so cancelling still
+            // changes nothing.
+            Err(error)
+                if (is_browser_step_failure(&error) || is_bare_unauthorized(&error))
+                    && self.client_gone(&stored).await =>
+            {
+                return Err(self.revoked(&stored, true).await)
             }
             other => other?,
         };
@@ -211,6 +227,7 @@ impl Session {
         inner.tokens = Some(tokens);
         inner.reason = None;
         inner.last_event = Some(Event::SignedIn);
+        inner.pending = None;
         info!(client_id = %stored.registration.client_id, "signed in");
         drop(inner);
         Ok(self.view().await)
@@ -261,7 +278,13 @@ impl Session {
                 self.inner.lock().await.tokens = Some(tokens);
                 Err(error)
             }
-            Err(error) if is_invalid_client(&error) => Err(self.revoked().await),
+            Err(error) if is_invalid_client(&error) => Err(self.revoked(&stored, false).await),
+            // A bare 401 (a proxy?) is not invalid_client: only an RFC 7592 read that says the
+            // client is gone wipes it. Otherwise tokens and registration stay, and the error
+            // (retryable) is reported.
+            Err(error) if is_bare_unauthorized(&error) && self.client_gone(&stored).await => {
+                Err(self.revoked(&stored, true).await)
+            }
             Err(error) => {
                 warn!(kind = %error.kind(), "refresh failed");
                 // F1: invalid_grant drops the tokens and keeps the registration; so does an
@@ -282,6 +305,8 @@ impl Session {
 
     /// RP-initiated logout. Local tokens are wiped first and stay wiped whatever the server
     /// part does (L1); `lastEvent` says whether the server confirmed (`signedOut`) or not.
+    /// When the server part failed and can be tried again, what it needs is kept in memory
+    /// (`pendingServerCleanup: signOut`, see [`Session::finish_server_cleanup`]).
     pub async fn sign_out(&self, ua: &dyn UserAgent) -> Result<StateView, Error> {
         let _op = self.op.lock().await;
         self.ensure_loaded().await?;
@@ -297,15 +322,14 @@ impl Session {
         };
         if let (Some(tokens), Some(client_id)) = (tokens, client_id) {
             info!("signed out locally; ending the server session");
-            let confirmed = self.end_server_session(tokens, &client_id, ua).await;
-            if confirmed {
-                self.inner.lock().await.last_event = Some(Event::SignedOut);
-            }
+            self.finish_sign_out(tokens, client_id, ua).await;
         }
         Ok(self.view().await)
     }
 
-    /// "Forget this device": RFC 7592 delete, then the keychain entry and all tokens.
+    /// "Forget this device": RFC 7592 delete, then the keychain entry and all tokens. When the
+    /// delete failed but could be tried again, the registration is kept in memory only
+    /// (`pendingServerCleanup: forget`).
     pub async fn forget(&self) -> Result<StateView, Error> {
         let _op = self.op.lock().await;
         self.ensure_loaded().await?;
@@ -325,6 +349,7 @@ impl Session {
         } else {
             Event::ForgottenLocally
         });
+        inner.pending = PendingCleanup::after_forget(stored, server_deleted);
         info!(server_deleted, "registration forgotten");
         drop(inner);
         Ok(self.view().await)
@@ -382,6 +407,7 @@ impl Session {
         inner.registration = Some(stored);
         inner.tokens = None;
         inner.reason = None;
+        inner.pending = None;
         inner.last_event = Some(if again {
             Event::Reregistered
         } else {
@@ -416,6 +442,7 @@ impl Session {
             access_token_expires_at: tokens.and_then(|t| t.expires_at),
             token_fingerprint: tokens.map(|t| t.access_token.fingerprint()),
             last_event: inner.last_event,
+            pending_server_cleanup: inner.pending.as_ref().map(PendingCleanup::kind),
             registration,
             issuer_host: view::issuer_host(self.config.issuer.url()),
         }

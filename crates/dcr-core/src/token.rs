@@ -163,8 +163,11 @@ pub struct TokenResponse {
 fn error_from(response: &CappedResponse) -> TokenError {
     match OAuthError::from_json(&response.body) {
         Some(error) if (400..500).contains(&response.status) => TokenError::Server(error),
-        // §5.2: invalid_client may come as a bare 401 with WWW-Authenticate.
-        _ if response.status == 401 => TokenError::Server(OAuthError::new("invalid_client", None)),
+        // §5.2 puts `invalid_client` in a JSON body, with the 401. A 401 without one may come
+        // from a proxy or gateway in front of the server: not proof that the client is dead, so
+        // it must not be read as `invalid_client` (which wipes the registration). The session
+        // confirms with an RFC 7592 read first.
+        _ if response.status == 401 => TokenError::Unauthorized,
         _ => TokenError::UnexpectedStatus(response.status),
     }
 }

@@ -93,6 +93,10 @@ pub enum TokenError {
     Server(OAuthError),
     #[error("the token endpoint answered with unexpected HTTP status {0}")]
     UnexpectedStatus(u16),
+    /// A 401 without an OAuth error body (a proxy or gateway, perhaps): retryable, and never
+    /// taken as `invalid_client` on its own.
+    #[error("the token endpoint answered HTTP 401 without saying why (perhaps a proxy or gateway in the way); this device's registration was kept, try again later")]
+    Unauthorized,
     /// T3: HTML, invalid JSON, not an object.
     #[error("the token endpoint's response is not a JSON object ({0})")]
     Parse(&'static str),

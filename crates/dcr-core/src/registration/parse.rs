@@ -154,7 +154,7 @@ pub(super) fn body_text(body: Vec<u8>) -> Result<Secret, RegistrationError> {
 }
 
 /// RFC 6749 §2.3.1 / §A.2: secrets and tokens are VSCHAR, which also keeps them header-safe.
-fn secret_value(value: &Value) -> Option<Secret> {
+pub(super) fn secret_value(value: &Value) -> Option<Secret> {
     value
         .as_str()
         .filter(|text| is_vschar(text))

@@ -5,6 +5,7 @@ use super::*;
 use serde_json::Value;
 
 mod management;
+mod refusal;
 
 const REDIRECT: &str = "io.curity.dcrclient:/callback";
 const NOW: i64 = 1_700_000_000;
@@ -33,8 +34,23 @@ fn seed_with(field: &str, value: Option<Value>) -> String {
     doc.to_string()
 }
 
+/// What the app sends by default: full DCR asking for client_secret_basic.
+fn full_basic() -> RegistrationBody {
+    RegistrationBody::full(
+        REDIRECT,
+        "io.curity.dcrclient:/logoutcallback",
+        "openid profile",
+        TokenEndpointAuthMethod::ClientSecretBasic,
+    )
+}
+
 fn register(status: u16, body: &str) -> Result<ClientRegistration, RegistrationError> {
-    registration_response(resp(status, body), REDIRECT, NOW)
+    registration_response(resp(status, body), &full_basic(), REDIRECT, NOW).map_err(|r| r.error)
+}
+
+/// Like [`register`], keeping the whole refusal (with its cleanup handle).
+fn refuse(request: &RegistrationBody, body: &str) -> RefusedRegistration {
+    registration_response(resp(201, body), request, REDIRECT, NOW).unwrap_err()
 }
 
 #[test]
@@ -182,8 +198,12 @@ fn r3_body_that_is_not_a_json_object_is_rejected() {
         body: vec![0xff, 0xfe, b'{'],
     };
     assert!(matches!(
-        registration_response(not_utf8, REDIRECT, NOW),
-        Err(RegistrationError::Parse(_))
+        registration_response(not_utf8, &full_basic(), REDIRECT, NOW),
+        Err(RefusedRegistration {
+            error: RegistrationError::Parse(_),
+            created: true,
+            cleanup: None,
+        })
     ));
 }
 
@@ -211,25 +231,35 @@ fn auth_method_defaults_to_basic_and_post_is_honoured() {
         absent.token_endpoint_auth_method,
         TokenEndpointAuthMethod::ClientSecretBasic
     );
-    let post = register(
-        201,
-        &seed_with(
-            "token_endpoint_auth_method",
-            Some("client_secret_post".into()),
-        ),
-    )
-    .unwrap();
-    assert_eq!(
-        post.token_endpoint_auth_method,
-        TokenEndpointAuthMethod::ClientSecretPost
+    let post_body = seed_with(
+        "token_endpoint_auth_method",
+        Some("client_secret_post".into()),
     );
+    let asked_for_post = RegistrationBody::full(
+        REDIRECT,
+        "x:/y",
+        "openid",
+        TokenEndpointAuthMethod::ClientSecretPost,
+    );
+    let templatized = RegistrationBody::templatized("tmpl");
+    for request in [asked_for_post, templatized] {
+        let post = registration_response(resp(201, &post_body), &request, REDIRECT, NOW).unwrap();
+        assert_eq!(
+            post.token_endpoint_auth_method,
+            TokenEndpointAuthMethod::ClientSecretPost
+        );
+    }
 }
 
 #[test]
 fn unsupported_auth_methods_are_rejected_with_a_sanitized_name() {
     for method in ["none", "private_key_jwt", "tls_client_auth\u{1b}[31m"] {
         let body = seed_with("token_endpoint_auth_method", Some(method.into()));
-        match register(201, &body) {
+        // Templatized: the template decides, but only a method we can use is accepted.
+        let templatized = RegistrationBody::templatized("tmpl");
+        match registration_response(resp(201, &body), &templatized, REDIRECT, NOW)
+            .map_err(|r| r.error)
+        {
             Err(RegistrationError::UnsupportedAuthMethod(name)) => {
                 assert!(!name.chars().any(char::is_control))
             }

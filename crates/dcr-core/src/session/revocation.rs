@@ -11,16 +11,45 @@
 
 use tracing::{info, warn};
 
-use super::{Event, Reason, Session};
-use crate::error::{CallbackError, Error, RegistrationError};
+use super::{now, Event, Reason, Session};
+use crate::error::{CallbackError, Error, RegistrationError, TokenError};
 use crate::registration::{prepare_read, read_response, ClientStatus};
 use crate::store::StoredRegistration;
+
+/// What an RFC 7592 read found out.
+pub(super) enum Liveness {
+    /// The client exists; this is its registration from now on (updated and stored when the
+    /// server rotated the secret or the registration access token, RFC 7592 §3).
+    Alive(Box<StoredRegistration>),
+    Gone,
+    /// No management endpoint, a transport failure, or an answer we do not accept.
+    Unknown,
+}
 
 impl Session {
     /// The RFC 7592 §2.1 read: true only when the server says this client no longer exists.
     /// Whenever it cannot tell (no management endpoint, a transport failure, an unexpected
-    /// answer) this is false and the caller carries on as before: a flaky read must never block
-    /// a sign-in, and must never wipe a registration.
+    /// answer, a body that fails our checks) this is false and the caller carries on as before:
+    /// a flaky read must never block a sign-in, and must never wipe a registration.
+    pub(super) async fn client_gone(&self, stored: &StoredRegistration) -> bool {
+        match self.check_client(stored).await {
+            Ok(Liveness::Gone) => true,
+            Ok(_) => false,
+            Err(error) => {
+                warn!(
+                    kind = %error.kind(),
+                    "could not store the registration the server rotated; carrying on"
+                );
+                false
+            }
+        }
+    }
+
+    /// The RFC 7592 §2.1 read, with its §3 consequence: a new `client_secret` or
+    /// `registration_access_token` in the answer is used from now on, so the whole updated
+    /// entry is saved to the keychain in one call before it is used. `Err` only when that save
+    /// failed: the old entry is then kept (in memory and in the keychain) and the store error
+    /// reported.
     ///
     /// 401 counts as gone (see [`read_response`]). RFC 7592 §2.1 answers 401 both for a client
     /// that does not exist and for a registration access token the server no longer accepts, so
@@ -31,56 +60,89 @@ impl Session {
     /// old client left behind (which "forget this device" could not delete without the token
     /// either); the other mistake, keeping a client that can never sign in, leaves the user
     /// stuck. So 401 is taken at its word.
-    pub(super) async fn client_gone(&self, stored: &StoredRegistration) -> bool {
+    pub(super) async fn check_client(
+        &self,
+        stored: &StoredRegistration,
+    ) -> Result<Liveness, Error> {
         let Some(request) = prepare_read(&stored.registration) else {
-            return false;
+            return Ok(Liveness::Unknown);
         };
+        let redirect = self.config.redirect_uri.as_str();
         let status = match self.send(request).await {
-            Ok(response) => read_response(response).map_err(Error::from),
+            Ok(response) => {
+                read_response(response, &stored.registration, redirect, now()).map_err(Error::from)
+            }
             Err(error) => Err(RegistrationError::Transport(error).into()),
         };
         match status {
-            Ok(ClientStatus::Active) => false,
+            Ok(ClientStatus::Active) => Ok(Liveness::Alive(Box::new(stored.clone()))),
+            Ok(ClientStatus::Updated(registration)) => {
+                let updated = StoredRegistration {
+                    registration: *registration,
+                    registered_at: stored.registered_at,
+                };
+                // Saved under the cross-process lock, and only over our own entry: another
+                // process may have forgotten or replaced this client meanwhile.
+                let _lock = self.lock.acquire().await;
+                let ours = self.stored_now().await?.is_some_and(|current| {
+                    current.registration.client_id == updated.registration.client_id
+                });
+                if ours {
+                    let saved = updated.clone();
+                    self.store_call(move |store, key| store.save(key, &saved))
+                        .await?;
+                }
+                info!(client_id = %updated.registration.client_id, "RFC 7592 read: the identity server rotated this client's credentials; stored them");
+                self.inner.lock().await.registration = Some(updated.clone());
+                Ok(Liveness::Alive(Box::new(updated)))
+            }
             Ok(ClientStatus::Gone) => {
                 info!(client_id = %stored.registration.client_id, "RFC 7592 read: the identity server no longer knows this client");
-                true
+                Ok(Liveness::Gone)
             }
             Err(error) => {
                 warn!(
                     kind = %error.kind(),
                     "could not check the registration (RFC 7592 read); carrying on"
                 );
-                false
+                Ok(Liveness::Unknown)
             }
         }
     }
 
     /// T2: the client is dead. Wipe it, say why, and do not retry or register again: that is
     /// the user's choice (it asks for the password).
-    pub(super) async fn revoked(&self) -> Error {
+    ///
+    /// Unless the server itself said the client is gone (`server_said_gone`, an RFC 7592 read),
+    /// it may still exist there, only disabled: after the local wipe it is deleted (RFC 7592
+    /// §2.3) while we still hold its registration access token, so no client is left alive on
+    /// the server that nobody can manage any more.
+    pub(super) async fn revoked(
+        &self,
+        stored: &StoredRegistration,
+        server_said_gone: bool,
+    ) -> Error {
         warn!("the identity server rejected this device's client; wiping the registration");
-        let ours = self
-            .inner
-            .lock()
+        // Only our own entry: another process may have stored a newer registration meanwhile.
+        let remaining = self
+            .wipe_entry_if_ours(&stored.registration.client_id)
             .await
-            .registration
-            .as_ref()
-            .map(|stored| stored.registration.client_id.clone());
-        let remaining = match ours {
-            Some(client_id) => self
-                .wipe_entry_if_ours(&client_id)
-                .await
-                .unwrap_or_else(|error| {
-                    warn!(kind = %error.kind(), "could not delete the keychain entry");
-                    None
-                }),
-            None => None,
-        };
-        let mut inner = self.inner.lock().await;
-        inner.registration = remaining;
-        inner.tokens = None;
-        inner.reason = Some(Reason::Revoked);
-        inner.last_event = Some(Event::Revoked);
+            .unwrap_or_else(|error| {
+                warn!(kind = %error.kind(), "could not delete the keychain entry");
+                None
+            });
+        {
+            let mut inner = self.inner.lock().await;
+            inner.registration = remaining;
+            inner.tokens = None;
+            inner.reason = Some(Reason::Revoked);
+            inner.last_event = Some(Event::Revoked);
+            // A dead client has no session to end and nothing left to delete but below.
+            inner.pending = None;
+        }
+        if !server_said_gone {
+            self.delete_on_server(stored).await;
+        }
         Error::ClientRevoked
     }
 }
@@ -90,6 +152,12 @@ pub(super) fn is_invalid_client(error: &Error) -> bool {
     error.is_invalid_client()
 }
 
+/// A 401 from the token endpoint without an OAuth error body: maybe a proxy or a gateway, so
+/// no proof that the client is dead (RFC 6749 §5.2 puts `invalid_client` in the body). The
+/// session asks the server (RFC 7592 read) before it wipes anything.
+pub(super) fn is_bare_unauthorized(error: &Error) -> bool {
+    matches!(error, Error::Token(TokenError::Unauthorized))
+}
 /// The browser step did not come back with a code: the user agent failed or was closed, or
 /// the server redirected back with an error. With a deleted client that is all a sign-in can
 /// get, so the session asks the server again before reporting it.

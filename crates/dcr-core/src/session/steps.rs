@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use tracing::{debug, info, warn};
 
+use super::cleanup::ServerLogout;
 use super::shared::NewRegistration;
 use super::{now, Session, Tokens};
 use crate::authorize::{prepare_authorization, AuthorizationParams};
@@ -16,7 +17,7 @@ use crate::http::{CappedResponse, OutgoingRequest, SendError};
 use crate::id_token::IdTokenExpectations;
 use crate::logout::{check_logout_callback, end_session_url};
 use crate::registration::{
-    delete_response, prepare_delete, prepare_registration, registration_response,
+    delete_response, prepare_cleanup, prepare_delete, prepare_registration, registration_response,
     ClientRegistration, RegistrationBody,
 };
 use crate::store::StoredRegistration;
@@ -96,7 +97,25 @@ impl Session {
             .send(request)
             .await
             .map_err(RegistrationError::Transport)?;
-        let registration = registration_response(response, config.redirect_uri.as_str(), now())?;
+        let registration =
+            match registration_response(response, &body, config.redirect_uri.as_str(), now()) {
+                Ok(registration) => registration,
+                Err(refused) => {
+                    // The server may have created a client we will never use: delete it at
+                    // once (RFC 7592 §2.3), or every retry leaves another live client behind.
+                    let deleted = match &refused.cleanup {
+                        Some(handle) => self.send_delete(prepare_cleanup(handle)).await,
+                        None => false,
+                    };
+                    if refused.created {
+                        warn!(
+                            deleted,
+                            "refused the registration response; deleting the client it created"
+                        );
+                    }
+                    return Err(refused.into_error(deleted).into());
+                }
+            };
         let stored = StoredRegistration {
             registration,
             registered_at: now(),
@@ -127,6 +146,11 @@ impl Session {
             );
             return false;
         };
+        self.send_delete(request).await
+    }
+
+    /// Sends an RFC 7592 §2.3 delete. True only when the server confirmed it.
+    pub(super) async fn send_delete(&self, request: OutgoingRequest) -> bool {
         let result = match self.send(request).await {
             Ok(response) => delete_response(response).map_err(Error::from),
             Err(error) => Err(RegistrationError::Transport(error).into()),
@@ -266,20 +290,20 @@ impl Session {
     }
 
     /// The server half of logout: revoke the refresh token (RFC 7009) and open the end-session
-    /// URL. True only when the post-logout redirect came back with our state (L3).
+    /// URL. Confirmed only when the post-logout redirect came back with our state (L3).
     pub(super) async fn end_server_session(
         &self,
-        tokens: Tokens,
+        tokens: &Tokens,
         client_id: &str,
         ua: &dyn UserAgent,
-    ) -> bool {
+    ) -> ServerLogout {
         let Ok(metadata) = self.metadata().await else {
-            return false;
+            return ServerLogout::Failed;
         };
-        self.revoke_refresh_token(&metadata, &tokens, client_id)
+        self.revoke_refresh_token(&metadata, tokens, client_id)
             .await;
         let post_logout = &self.config.post_logout_redirect_uri;
-        // L2: no end-session endpoint means a local-only logout.
+        // L2: no end-session endpoint means a local-only logout; trying again cannot help.
         let Some((url, pending)) = end_session_url(
             &metadata,
             Some(&tokens.id_token.raw),
@@ -287,18 +311,17 @@ impl Session {
             post_logout,
         ) else {
             info!("the server has no end_session_endpoint; local logout only");
-            return false;
+            return ServerLogout::Unsupported;
         };
-        drop(tokens);
         match ua.authorize(url, post_logout).await {
             Ok(redirect) => match check_logout_callback(&redirect, &pending) {
-                Ok(()) => true,
+                Ok(()) => ServerLogout::Confirmed,
                 Err(error) => {
                     warn!(
                         kind = %Error::from(error).kind(),
                         "post-logout redirect ignored"
                     );
-                    false
+                    ServerLogout::Failed
                 }
             },
             Err(error) => {
@@ -306,7 +329,7 @@ impl Session {
                     kind = %Error::from(error).kind(),
                     "logout page not completed"
                 );
-                false
+                ServerLogout::Failed
             }
         }
     }

@@ -1,9 +1,11 @@
 //! The state machine against a fake identity server and a memory store: no network.
 
 mod callbacks;
+mod cleanup;
 mod fake;
 mod keys;
 mod logs;
+mod management;
 mod recovery;
 mod revocation;
 mod shared;

@@ -48,6 +48,17 @@ pub enum Event {
     Revoked,
 }
 
+/// The server half of an operation that failed after its local half was done, and that
+/// [`Session::finish_server_cleanup`](super::Session::finish_server_cleanup) can try again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ServerCleanup {
+    /// Signed out here; revoking the refresh token and ending the server session failed.
+    SignOut,
+    /// Forgotten here; the RFC 7592 delete failed.
+    Forget,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RegistrationView {
@@ -82,6 +93,10 @@ pub struct StateView {
     /// A short hash of the access token: shows a refresh happened, reveals nothing.
     pub token_fingerprint: Option<String>,
     pub last_event: Option<Event>,
+    /// Set after `signedOutLocally` / `forgottenLocally` when the server part can be tried
+    /// again. Memory only: cleared on success, by a new registration or sign-in, and by a
+    /// restart.
+    pub pending_server_cleanup: Option<ServerCleanup>,
     /// `host[:port]` of the issuer: the main window shows who it talks to.
     pub issuer_host: String,
 }

@@ -26,7 +26,8 @@ pub(crate) fn stored_from(response: &str, registered_at: i64) -> StoredRegistrat
         content_type: None,
         body: response.as_bytes().to_vec(),
     };
-    let registration = registration_response(resp, REDIRECT, 1_700_000_000).unwrap();
+    let request = crate::registration::RegistrationBody::templatized("tmpl");
+    let registration = registration_response(resp, &request, REDIRECT, 1_700_000_000).unwrap();
     StoredRegistration {
         registration,
         registered_at,

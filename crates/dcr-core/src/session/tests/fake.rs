@@ -75,6 +75,19 @@ pub(super) struct FakeState {
     /// RFC 7009 revocation requests, and how they fail (answered 200 when `None`).
     pub revocations: usize,
     pub revocation_failure: Option<Outage>,
+    /// Answer registration with a 201 whose body has this field replaced (`None`: removed).
+    pub registration_patch: Option<(&'static str, Option<Value>)>,
+    /// Answer RFC 7592 reads with this field replaced (`None`: removed).
+    pub read_patch: Option<(&'static str, Option<Value>)>,
+    /// Rotate the client secret / the registration access token on the next read (RFC 7592 §3).
+    pub rotate_secret_on_read: bool,
+    pub rotate_token_on_read: bool,
+    /// Answer RFC 7592 deletes with this status and delete nothing (a server having trouble).
+    pub delete_status: Option<u16>,
+    /// The token endpoint answers a bare 401 (no OAuth error body), like a proxy in the way.
+    pub token_bare_401: bool,
+    /// Every RFC 7592 delete: (path, bearer token), answered or not.
+    pub delete_requests: Vec<(String, String)>,
 }
 
 pub(super) struct FakeIdp {
@@ -88,6 +101,19 @@ fn respond(status: u16, body: Value) -> CappedResponse {
         status,
         content_type: Some("application/json".into()),
         body: serde_json::to_vec(&body).unwrap(),
+    }
+}
+
+fn patch(body: &mut Value, patch: Option<(&'static str, Option<Value>)>) {
+    let map = body.as_object_mut().unwrap();
+    match patch {
+        Some((field, Some(value))) => {
+            map.insert(field.into(), value);
+        }
+        Some((field, None)) => {
+            map.remove(field);
+        }
+        None => {}
     }
 }
 
@@ -185,6 +211,13 @@ impl FakeIdp {
         let mut state = self.state.lock().unwrap();
         state.token_requests += 1;
         let dynamic = client_id != STATIC_CLIENT;
+        if dynamic && state.token_bare_401 {
+            return CappedResponse {
+                status: 401,
+                content_type: Some("text/html".into()),
+                body: b"<html>401 Authorization Required</html>".to_vec(),
+            };
+        }
         if dynamic && state.clients.get(&client_id).map(|c| &c.0) != secret.as_ref() {
             return respond(401, json!({"error": "invalid_client"}));
         }
@@ -282,6 +315,7 @@ impl FakeIdp {
                 .unwrap()
                 .remove("registration_client_uri");
         }
+        patch(&mut body, state.registration_patch.clone());
         respond(201, body)
     }
 
@@ -300,6 +334,13 @@ impl FakeIdp {
             if let Some(status) = state.read_status {
                 return respond(status, json!({}));
             }
+        } else {
+            state
+                .delete_requests
+                .push((request.url.path().to_owned(), bearer.clone()));
+            if let Some(status) = state.delete_status {
+                return respond(status, json!({}));
+            }
         }
         let Some((secret, rat)) = state.clients.get(client_id).cloned() else {
             return respond(401, json!({"error": "invalid_token"}));
@@ -308,10 +349,31 @@ impl FakeIdp {
             return respond(401, json!({"error": "invalid_token"}));
         }
         if request.method == Method::Get {
-            return respond(
-                200,
-                json!({"client_id": client_id, "client_secret": secret, "redirect_uris": ["io.curity.dcrclient:/callback"]}),
-            );
+            // Like oidc-provider: the client's metadata, without the management token.
+            let (mut secret, mut rat) = (secret, None);
+            if state.rotate_secret_on_read {
+                state.rotate_secret_on_read = false;
+                secret = Self::fresh(&mut state, "secret");
+            }
+            if state.rotate_token_on_read {
+                state.rotate_token_on_read = false;
+                rat = Some(Self::fresh(&mut state, "rat"));
+            }
+            let current = rat.clone().unwrap_or(bearer);
+            state
+                .clients
+                .insert(client_id.to_owned(), (secret.clone(), current));
+            let mut body = json!({
+                "client_id": client_id, "client_secret": secret,
+                "client_secret_expires_at": state.secret_expires_at,
+                "token_endpoint_auth_method": "client_secret_basic",
+                "redirect_uris": ["io.curity.dcrclient:/callback"],
+            });
+            if let Some(rat) = rat {
+                body["registration_access_token"] = json!(rat);
+            }
+            patch(&mut body, state.read_patch.clone());
+            return respond(200, body);
         }
         state.clients.remove(client_id);
         state.deleted.push(client_id.to_owned());

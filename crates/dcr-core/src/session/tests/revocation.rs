@@ -141,3 +141,83 @@ async fn t2_without_rfc7592_management_the_sign_in_goes_ahead() {
     assert_eq!(view.state, StateName::Registered);
     assert_eq!(rig.idp.with(|s| s.reads), 0);
 }
+
+/// Defect 6: a bare 401 from the token endpoint (a proxy, a gateway; no `invalid_client` body)
+/// is not proof. With a live client (the RFC 7592 read says so) the refresh fails with a
+/// retryable error, and registration and tokens are kept.
+#[tokio::test]
+async fn t2_a_bare_401_on_refresh_keeps_a_live_registration() {
+    let rig = rig();
+    rig.session
+        .register_and_sign_in(&rig.browser)
+        .await
+        .unwrap();
+    rig.idp.with(|s| s.token_bare_401 = true);
+    let reads = rig.idp.with(|s| s.reads);
+    let error = rig.session.refresh().await.unwrap_err();
+    assert_eq!(error.kind(), "serverError");
+    assert!(error.message().contains("try again"), "{}", error.message());
+    let view = rig.session.state().await.unwrap();
+    assert_eq!(view.state, StateName::SignedIn);
+    assert_eq!(view.reason, None);
+    assert_eq!(rig.store.len(), 1);
+    assert_eq!(
+        rig.idp.with(|s| s.reads),
+        reads + 1,
+        "confirmed with a read"
+    );
+    assert!(rig.idp.with(|s| s.delete_requests.is_empty()));
+    // The proxy goes away: the same tokens refresh.
+    rig.idp.with(|s| s.token_bare_401 = false);
+    assert_eq!(
+        rig.session.refresh().await.unwrap().last_event,
+        Some(Event::Refreshed)
+    );
+}
+
+/// The same at the code exchange: the sign-in fails, the registration stays.
+#[tokio::test]
+async fn t2_a_bare_401_at_the_code_exchange_keeps_a_live_registration() {
+    let rig = rig();
+    rig.session.register(&rig.browser).await.unwrap();
+    rig.idp.with(|s| s.token_bare_401 = true);
+    let error = rig.session.sign_in(&rig.browser).await.unwrap_err();
+    assert_eq!(error.kind(), "serverError");
+    let view = rig.session.state().await.unwrap();
+    assert_eq!(view.state, StateName::Registered);
+    assert_eq!(view.reason, None);
+    assert_eq!(rig.store.len(), 1);
+}
+
+/// A bare 401 that the read confirms (the client is gone) is a revocation; the server said it
+/// is gone, so there is nothing to delete.
+#[tokio::test]
+async fn t2_a_bare_401_confirmed_by_the_read_wipes_the_registration() {
+    let rig = rig();
+    rig.session
+        .register_and_sign_in(&rig.browser)
+        .await
+        .unwrap();
+    rig.idp.revoke_all_clients();
+    rig.idp.with(|s| s.token_bare_401 = true);
+    let error = rig.session.refresh().await.unwrap_err();
+    assert_eq!(error.kind(), "invalidClient");
+    assert_revoked(&rig, &rig.session).await;
+    assert!(rig.idp.with(|s| s.delete_requests.is_empty()));
+}
+
+/// Defect 6: `invalid_client` wipes the registration locally; the client may still exist on the
+/// server (disabled, not deleted), so it is deleted there too (RFC 7592 §2.3) while its token is
+/// still at hand. Nothing is left alive on the server after a local wipe.
+#[tokio::test]
+async fn t2_a_wipe_for_invalid_client_deletes_the_client_on_the_server() {
+    let rig = rig();
+    rig.session.register(&rig.browser).await.unwrap();
+    rig.idp
+        .with(|s| s.code_error = Some((401, json!({"error": "invalid_client"}))));
+    let error = rig.session.sign_in(&rig.browser).await.unwrap_err();
+    assert_eq!(error.kind(), "invalidClient");
+    assert_revoked(&rig, &rig.session).await;
+    assert_eq!(rig.idp.with(|s| s.deleted.clone()), vec!["client-1"]);
+    assert!(rig.idp.with(|s| s.clients.is_empty()));
+}

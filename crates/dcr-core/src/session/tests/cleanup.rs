@@ -1,0 +1,141 @@
+//! Defect 5: the server half of sign-out and forget, when it fails, is reported
+//! (`pendingServerCleanup`) and can be tried again with `finish_server_cleanup`.
+
+use super::*;
+
+#[tokio::test]
+async fn l1_a_failed_server_sign_out_is_pending_and_can_be_finished() {
+    let rig = rig();
+    rig.session
+        .register_and_sign_in(&rig.browser)
+        .await
+        .unwrap();
+    rig.idp.with(|s| s.cancel_browser = true);
+    let view = rig.session.sign_out(&rig.browser).await.unwrap();
+    assert_eq!(view.state, StateName::Registered);
+    assert!(view.user.is_none() && view.token_fingerprint.is_none());
+    assert_eq!(view.last_event, Some(Event::SignedOutLocally));
+    assert_eq!(view.pending_server_cleanup, Some(ServerCleanup::SignOut));
+    let json = serde_json::to_value(&view).unwrap();
+    assert_eq!(json["pendingServerCleanup"], "signOut");
+    assert_eq!(json["lastEvent"], "signedOutLocally");
+
+    // Still failing: still pending.
+    let view = rig
+        .session
+        .finish_server_cleanup(&rig.browser)
+        .await
+        .unwrap();
+    assert_eq!(view.pending_server_cleanup, Some(ServerCleanup::SignOut));
+
+    rig.idp.with(|s| s.cancel_browser = false);
+    let view = rig
+        .session
+        .finish_server_cleanup(&rig.browser)
+        .await
+        .unwrap();
+    assert_eq!(view.last_event, Some(Event::SignedOut));
+    assert_eq!(view.pending_server_cleanup, None);
+    assert_eq!(view.state, StateName::Registered);
+    assert_eq!(
+        rig.idp.with(|s| s.browser_steps.clone()),
+        vec![
+            "/authorize login",
+            "/authorize sso",
+            "/logout sso",
+            "/logout sso",
+            "/logout sso"
+        ]
+    );
+    // Nothing left to do: a no-op.
+    let again = rig
+        .session
+        .finish_server_cleanup(&rig.browser)
+        .await
+        .unwrap();
+    assert_eq!(again, view);
+    assert_eq!(rig.idp.with(|s| s.browser_steps.len()), 5);
+}
+
+#[tokio::test]
+async fn l2_without_an_end_session_endpoint_nothing_is_pending() {
+    let rig = rig();
+    rig.idp.with(|s| s.no_end_session = true);
+    rig.session
+        .register_and_sign_in(&rig.browser)
+        .await
+        .unwrap();
+    let view = rig.session.sign_out(&rig.browser).await.unwrap();
+    assert_eq!(view.last_event, Some(Event::SignedOutLocally));
+    assert_eq!(view.pending_server_cleanup, None);
+}
+
+#[tokio::test]
+async fn a_failed_server_delete_at_forget_is_pending_and_can_be_finished() {
+    let rig = rig();
+    rig.session.register(&rig.browser).await.unwrap();
+    rig.idp.with(|s| s.delete_status = Some(503));
+    let view = rig.session.forget().await.unwrap();
+    assert_eq!(view.state, StateName::Unregistered);
+    assert_eq!(view.last_event, Some(Event::ForgottenLocally));
+    assert_eq!(view.pending_server_cleanup, Some(ServerCleanup::Forget));
+    assert_eq!(
+        serde_json::to_value(&view).unwrap()["pendingServerCleanup"],
+        "forget"
+    );
+    assert!(rig.store.is_empty(), "the local wipe happened");
+
+    rig.idp.with(|s| s.delete_status = None);
+    let view = rig
+        .session
+        .finish_server_cleanup(&rig.browser)
+        .await
+        .unwrap();
+    assert_eq!(view.last_event, Some(Event::Forgotten));
+    assert_eq!(view.pending_server_cleanup, None);
+    assert_eq!(rig.idp.with(|s| s.deleted.clone()), vec!["client-1"]);
+    assert!(
+        rig.store.is_empty(),
+        "a retry never stores the registration again"
+    );
+}
+
+/// Nothing to retry without a management endpoint; and a pending cleanup never survives a
+/// restart (memory only), and is dropped by a new registration.
+#[tokio::test]
+async fn pending_cleanup_is_memory_only_and_dropped_by_a_new_registration() {
+    let rig = rig();
+    rig.idp.with(|s| s.no_management = true);
+    rig.session.register(&rig.browser).await.unwrap();
+    let view = rig.session.forget().await.unwrap();
+    assert_eq!(view.last_event, Some(Event::ForgottenLocally));
+    assert_eq!(view.pending_server_cleanup, None);
+
+    let rig = super::rig();
+    rig.session.register(&rig.browser).await.unwrap();
+    rig.idp.with(|s| s.delete_status = Some(503));
+    let view = rig.session.forget().await.unwrap();
+    assert_eq!(view.pending_server_cleanup, Some(ServerCleanup::Forget));
+    assert_eq!(
+        rig.restart().state().await.unwrap().pending_server_cleanup,
+        None
+    );
+    rig.idp.with(|s| s.delete_status = None);
+    let view = rig.session.register(&rig.browser).await.unwrap();
+    assert_eq!(view.pending_server_cleanup, None);
+}
+
+#[tokio::test]
+async fn a_new_sign_in_drops_a_pending_sign_out() {
+    let rig = rig();
+    rig.session
+        .register_and_sign_in(&rig.browser)
+        .await
+        .unwrap();
+    rig.idp.with(|s| s.cancel_browser = true);
+    let view = rig.session.sign_out(&rig.browser).await.unwrap();
+    assert_eq!(view.pending_server_cleanup, Some(ServerCleanup::SignOut));
+    rig.idp.with(|s| s.cancel_browser = false);
+    let view = rig.session.sign_in(&rig.browser).await.unwrap();
+    assert_eq!(view.pending_server_cleanup, None);
+}
