@@ -7,7 +7,21 @@
 
 /** What the model looks like before `get_state` has answered. */
 export function initialModel() {
-  return { view: null, busy: false, action: null, step: null, error: null, notice: null };
+  return { view: null, busy: false, action: null, step: null, error: null, notice: null, refused: null };
+}
+
+/**
+ * What the user is told when the sign-in window refused a page (a host, or a scheme such as
+ * `file:` for addresses without one). The shell sends only that, sanitized; this clips it again
+ * and drops control and invisible characters, since it came from a web page's navigation.
+ */
+export function refusedText(host) {
+  const place = String(host == null ? "" : host)
+    .replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g, "")
+    .slice(0, 80);
+  if (!place) return "The sign-in window refused to open a page.";
+  if (place.endsWith(":")) return `The sign-in window refused to open a ${place} address.`;
+  return `The sign-in window refused to open a page on ${place}.`;
 }
 
 /** The user-facing text of each backend `progress` step. */
@@ -47,6 +61,7 @@ const DONE_NOTICE = {
  * - `{type:"loaded", view}`: a StateView from get_state or the state-changed event.
  * - `{type:"started", action}`: the user asked for `action`; show progress right away.
  * - `{type:"progress", step}`: the backend's progress event.
+ * - `{type:"refused", host}`: the sign-in window refused a page on `host` (and stayed put).
  * - `{type:"finished", action, view}`: the command resolved with `view`.
  * - `{type:"failed", error:{kind,message}, retry}`: the command rejected; `retry` is the action.
  * - `{type:"notice", text}` / `{type:"dismissNotice"}`.
@@ -65,9 +80,14 @@ export function transition(model, event) {
         step: FIRST_STEP[event.action] || null,
         error: null,
         notice: null,
+        refused: null,
       };
     case "progress":
       return { ...model, busy: true, step: event.step };
+    case "refused":
+      // Only while a command runs: the window exists only then, and a late event must not
+      // resurface on an idle screen.
+      return model.busy ? { ...model, refused: refusedText(event.host) } : model;
     case "finished":
       return {
         ...model,
@@ -75,6 +95,7 @@ export function transition(model, event) {
         busy: false,
         step: null,
         error: null,
+        refused: null,
         notice: DONE_NOTICE[event.action] || null,
       };
     case "failed":
@@ -92,7 +113,7 @@ export function transition(model, event) {
 
 function failed(model, rawError, retry) {
   const error = normalizeError(rawError);
-  const idle = { ...model, busy: false, step: null };
+  const idle = { ...model, busy: false, step: null, refused: null };
   if (error.kind === "cancelled") {
     // Neutral: the state is unchanged, so the screen it implies is the one the user left.
     const text = retry === "signOut" ? "Sign-out was cancelled." : "Sign-in was cancelled.";

@@ -149,3 +149,14 @@ test("Error screen: title, message, and exactly the actions of its kind", () => 
   assert.deepEqual(byTag(screenFor("serverError"), "button").map((b) => b.id), ["back"]);
   assert.deepEqual(byTag(screenFor("whatever"), "button").map((b) => b.id), ["back"]);
 });
+
+test("Progress screen names a page the sign-in window refused, as text in an alert", () => {
+  const waiting = modelWith(loaded(views.unregistered), { type: "started", action: "register" });
+  const empty = byId(progressScreen(waiting, ctx), "progress-refused");
+  assert.equal(text(empty), "", "nothing refused, nothing said");
+  const root = progressScreen(transition(waiting, { type: "refused", host: XSS }), ctx);
+  const refused = byId(root, "progress-refused");
+  assert.equal(refused.getAttribute("role"), "alert");
+  assert.equal(text(refused), `The sign-in window refused to open a page on ${XSS}.`);
+  assert.equal(byTag(root, "img").length, 0, "the host stays text");
+});
