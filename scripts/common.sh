@@ -12,7 +12,7 @@ die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 # The Debian/Ubuntu packages each mode needs. Tauri's default features need only WebKitGTK 4.1.
 RUN_PACKAGES=(build-essential pkg-config libwebkit2gtk-4.1-dev)
-TEST_PACKAGES=(xvfb xauth dbus-daemon dbus-bin webkit2gtk-driver gnome-keyring libsecret-tools)
+TEST_PACKAGES=(xvfb xauth x11-utils dbus-daemon dbus-bin webkit2gtk-driver gnome-keyring libsecret-tools)
 
 install_apt_packages() {
   local missing=() pkg

@@ -50,6 +50,11 @@ export function onProgress(handler) {
   return listen("progress", (payload) => handler(payload && payload.step));
 }
 
+/** Calls `handler(host)` when the sign-in window refused a page (`{host}`). */
+export function onSignInRefused(handler) {
+  return listen("sign-in-refused", (payload) => handler(payload && payload.host));
+}
+
 async function listen(name, handler) {
   try {
     return await tauri().event.listen(name, (event) => handler(event && event.payload));

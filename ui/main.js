@@ -65,6 +65,7 @@ async function start() {
   await Promise.all([
     api.onStateChanged((view) => (model.busy ? dispatch({ type: "loaded", view }) : resync())),
     api.onProgress((step) => dispatch({ type: "progress", step })),
+    api.onSignInRefused((host) => dispatch({ type: "refused", host })),
   ]);
   await run("load");
 }

@@ -9,7 +9,21 @@ import { errorScreenFor } from "./errors.js";
 
 /** What the model looks like before `get_state` has answered. */
 export function initialModel() {
-  return { view: null, busy: false, action: null, step: null, error: null, notice: null, setup: null };
+  return { view: null, busy: false, action: null, step: null, error: null, notice: null, setup: null, refused: null };
+}
+
+/**
+ * What the user is told when the sign-in window refused a page (a host, or a scheme such as
+ * `file:` for addresses without one). The shell sends only that, sanitized; this clips it again
+ * and drops control and invisible characters, since it came from a web page's navigation.
+ */
+export function refusedText(host) {
+  const place = String(host == null ? "" : host)
+    .replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g, "")
+    .slice(0, 80);
+  if (!place) return "The sign-in window refused to open a page.";
+  if (place.endsWith(":")) return `The sign-in window refused to open a ${place} address.`;
+  return `The sign-in window refused to open a page on ${place}.`;
 }
 
 /** The user-facing text of each backend `progress` step. */
@@ -95,6 +109,7 @@ export function pendingCleanup(view) {
  * - `{type:"loaded", view}`: a StateView from get_state or the state-changed event.
  * - `{type:"started", action}`: the user asked for `action`; show progress right away.
  * - `{type:"progress", step}`: the backend's progress event.
+ * - `{type:"refused", host}`: the sign-in window refused a page on `host` (and stayed put).
  * - `{type:"finished", action, view}`: the command resolved with `view`.
  * - `{type:"failed", error:{kind,message}, retry}`: the command rejected; `retry` is the action.
  * - `{type:"notice", text}` / `{type:"dismissNotice"}`.
@@ -116,9 +131,14 @@ export function transition(model, event) {
         step: firstStep(event.action, model.view),
         error: null,
         notice: null,
+        refused: null,
       };
     case "progress":
       return { ...model, busy: true, step: event.step };
+    case "refused":
+      // Only while a command runs: the window exists only then, and a late event must not
+      // resurface on an idle screen.
+      return model.busy ? { ...model, refused: refusedText(event.host) } : model;
     case "finished": {
       const view = normalizeView(event.view);
       const before = model.view && model.view.pendingServerCleanup;
@@ -129,6 +149,7 @@ export function transition(model, event) {
         step: null,
         error: null,
         setup: null,
+        refused: null,
         notice: doneNotice(event.action, view, before),
       };
     }
@@ -147,7 +168,7 @@ export function transition(model, event) {
 
 function failed(model, rawError, retry) {
   const error = normalizeError(rawError);
-  const idle = { ...model, busy: false, step: null };
+  const idle = { ...model, busy: false, step: null, refused: null };
   if (error.kind === "configMissing") {
     const setup = error.setup || { searched: [], saveTo: null };
     return { ...idle, error: null, notice: null, setup: { ...setup, error: null } };

@@ -98,6 +98,8 @@ function updateProgress(model) {
   if (text && text.textContent !== stepText(model.step)) text.textContent = stepText(model.step);
   const hint = $("progress-hint");
   if (hint) hint.textContent = progressHint(model.step);
+  const refused = $("progress-refused");
+  if (refused && refused.textContent !== (model.refused || "")) refused.textContent = model.refused || "";
   const indicator = document.querySelector("#app .steps");
   const current = onboardingStep(model);
   if (indicator && current >= 0) indicator.replaceWith(steps(document, current));

@@ -7,19 +7,23 @@
 //! refuses it and hands the URL to the engine, and `on_new_window` does the same for
 //! `window.open` / `target=_blank`. RFC 8252 §8.12 reserves embedded user agents for
 //! first-party identity servers, which is this app's case (Curity's setup); the README says so.
+//! Accordingly the window shows only the issuer's origin and the config's `signInOrigins`
+//! ([`crate::navigation`]); any other page is refused before it is requested, and the main
+//! window is told which host was refused. What the progress screen says comes from the
+//! engine's [`BrowserStep::purpose`], never from reading OAuth parameters out of the URL.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use dcr_core::config::RedirectUri;
-use dcr_core::user_agent::{UserAgent, UserAgentError};
-use tauri::webview::NewWindowResponse;
+use dcr_core::user_agent::{BrowserPurpose, BrowserStep, UserAgent, UserAgentError};
+use tauri::webview::{NewWindowResponse, PageLoadEvent};
 use tauri::{AppHandle, Manager, WebviewUrl, WebviewWindowBuilder, WindowEvent};
 use tokio::sync::oneshot;
-use url::Url;
+use url::{Origin, Url};
 
-use crate::events::{emit_progress, Step};
-use crate::navigation::{classify, Navigation};
+use crate::events::{emit_progress, emit_refused, Step};
+use crate::navigation::{classify, title_for, Navigation};
 
 /// The sign-in window's label. It is in no capability: it gets no IPC at all.
 pub const SIGN_IN_WINDOW: &str = "sign-in";
@@ -33,14 +37,52 @@ type Reply = Arc<Mutex<Option<oneshot::Sender<Outcome>>>>;
 
 pub struct EmbeddedBrowser {
     app: AppHandle,
-    registration_client_id: String,
+    /// The issuer's origin and `signInOrigins`, from the engine's config: the only pages the
+    /// window may show.
+    allowed: Arc<Vec<Origin>>,
+}
+
+/// What the progress screen says, from the engine's own account of the step (defect 10): never
+/// guessed from the URL.
+struct Texts {
+    /// While the step runs and the window is hidden, or shown because the step needs the user.
+    start: Step,
+    /// Once a hidden window had to be shown: the server wants the user after all.
+    shown: Step,
+    /// After the redirect came back, while the engine finishes.
+    after: Step,
+    /// The window title's verb.
+    verb: &'static str,
+}
+
+fn texts(purpose: BrowserPurpose) -> Texts {
+    match purpose {
+        BrowserPurpose::RegistrationLogin => Texts {
+            start: Step::WaitingForSignIn,
+            shown: Step::WaitingForSignIn,
+            after: Step::Registering,
+            verb: "Sign in",
+        },
+        BrowserPurpose::SignIn => Texts {
+            start: Step::SigningIn,
+            shown: Step::WaitingForSignIn,
+            after: Step::SigningIn,
+            verb: "Sign in",
+        },
+        BrowserPurpose::SignOut => Texts {
+            start: Step::SigningOut,
+            shown: Step::SigningOut,
+            after: Step::SigningOut,
+            verb: "Sign out",
+        },
+    }
 }
 
 impl EmbeddedBrowser {
-    pub fn new(app: AppHandle, registration_client_id: String) -> Self {
+    pub fn new(app: AppHandle, allowed: Vec<Origin>) -> Self {
         Self {
             app,
-            registration_client_id,
+            allowed: Arc::new(allowed),
         }
     }
 
@@ -48,6 +90,7 @@ impl EmbeddedBrowser {
         &self,
         url: Url,
         redirect: &RedirectUri,
+        verb: &'static str,
         visible: bool,
         reply: &Reply,
     ) -> Result<tauri::WebviewWindow, UserAgentError> {
@@ -55,47 +98,55 @@ impl EmbeddedBrowser {
         if let Some(old) = self.app.get_webview_window(SIGN_IN_WINDOW) {
             let _ = old.destroy();
         }
-        let host = url.host_str().unwrap_or("identity server").to_owned();
-        let host = match url.port() {
-            Some(port) => format!("{host}:{port}"),
-            None => host,
-        };
         let on_navigation = {
             let (redirect, reply) = (redirect.clone(), reply.clone());
-            move |target: &Url| match classify(target, &redirect) {
+            let (allowed, app) = (self.allowed.clone(), self.app.clone());
+            move |target: &Url| match classify(target, &redirect, &allowed) {
                 Navigation::Redirect => {
                     deliver(&reply, Ok(target.clone()));
                     false
                 }
                 Navigation::Allow => true,
-                Navigation::Block => {
-                    tracing::warn!(
-                        scheme = target.scheme(),
-                        "sign-in window: blocked a navigation"
-                    );
+                Navigation::Block(refused) => {
+                    tracing::warn!(place = %refused.place, "sign-in window: refused a navigation");
+                    emit_refused(&app, refused.place);
                     false
                 }
             }
         };
         let on_new_window = {
             let (redirect, reply) = (redirect.clone(), reply.clone());
+            let (allowed, app) = (self.allowed.clone(), self.app.clone());
             move |target: Url, _features| {
-                if classify(&target, &redirect) == Navigation::Redirect {
-                    deliver(&reply, Ok(target));
+                match classify(&target, &redirect, &allowed) {
+                    Navigation::Redirect => deliver(&reply, Ok(target)),
+                    // No pop-ups at all; a refused origin is named like a refused navigation.
+                    Navigation::Block(refused) => emit_refused(&app, refused.place),
+                    Navigation::Allow => {
+                        tracing::info!("sign-in window: a pop-up on an allowed origin was denied")
+                    }
                 }
                 NewWindowResponse::Deny
             }
         };
+        // The title names the page actually shown (committed), not the first one: the window
+        // has no address bar. Only allowed pages can commit.
+        let on_page_load =
+            move |window: tauri::WebviewWindow, payload: tauri::webview::PageLoadPayload<'_>| {
+                if payload.event() == PageLoadEvent::Started {
+                    let _ = window.set_title(&title_for(verb, payload.url()));
+                }
+            };
         let window =
-            WebviewWindowBuilder::new(&self.app, SIGN_IN_WINDOW, WebviewUrl::External(url))
-                // There is no address bar: the title says who is asking for the password.
-                .title(format!("Sign in — {host}"))
+            WebviewWindowBuilder::new(&self.app, SIGN_IN_WINDOW, WebviewUrl::External(url.clone()))
+                .title(title_for(verb, &url))
                 .inner_size(520.0, 700.0)
                 .min_inner_size(380.0, 480.0)
                 .visible(visible)
                 .focused(visible)
                 .on_navigation(on_navigation)
                 .on_new_window(on_new_window)
+                .on_page_load(on_page_load)
                 .build()
                 .map_err(|error| {
                     UserAgentError::Failed(format!("could not open the sign-in window: {error}"))
@@ -139,39 +190,19 @@ fn deliver(reply: &Reply, outcome: Outcome) {
     }
 }
 
-/// Whether the request forces the login form (the registration login, `prompt=login`).
-fn asks_for_login(url: &Url) -> bool {
-    url.query_pairs()
-        .any(|(name, value)| name == "prompt" && value.split(' ').any(|p| p == "login"))
-}
-
-fn client_id(url: &Url) -> Option<String> {
-    url.query_pairs()
-        .find(|(name, _)| name == "client_id")
-        .map(|(_, value)| value.into_owned())
-}
-
 #[async_trait::async_trait]
 impl UserAgent for EmbeddedBrowser {
-    async fn authorize(&self, url: Url, redirect: &RedirectUri) -> Result<Url, UserAgentError> {
-        let is_registration =
-            client_id(&url).as_deref() == Some(self.registration_client_id.as_str());
-        let interactive = asks_for_login(&url);
-        emit_progress(
-            &self.app,
-            if interactive {
-                Step::WaitingForSignIn
-            } else {
-                Step::SigningIn
-            },
-        );
+    async fn authorize(&self, step: BrowserStep) -> Result<Url, UserAgentError> {
+        let texts = texts(step.purpose);
+        let visible = step.user_action_expected;
+        emit_progress(&self.app, texts.start);
 
         let (sender, receiver) = oneshot::channel();
         let reply: Reply = Arc::new(Mutex::new(Some(sender)));
-        let window = self.open_window(url, redirect, interactive, &reply)?;
+        let window = self.open_window(step.url, &step.redirect, texts.verb, visible, &reply)?;
 
         // Single sign-on usually needs no window at all; show it only if the server asks for the user.
-        let outcome = if interactive {
+        let outcome = if visible {
             receiver.await
         } else {
             let mut receiver = receiver;
@@ -180,21 +211,14 @@ impl UserAgent for EmbeddedBrowser {
                 Err(_) => {
                     let _ = window.show();
                     let _ = window.set_focus();
-                    emit_progress(&self.app, Step::WaitingForSignIn);
+                    emit_progress(&self.app, texts.shown);
                     receiver.await
                 }
             }
         };
         let _ = window.destroy();
         let url = outcome.unwrap_or(Err(UserAgentError::Cancelled))?;
-        emit_progress(
-            &self.app,
-            if is_registration {
-                Step::Registering
-            } else {
-                Step::SigningIn
-            },
-        );
+        emit_progress(&self.app, texts.after);
         Ok(url)
     }
 }
@@ -216,12 +240,21 @@ pub fn clear_sign_in_data(app: &AppHandle) {
 mod tests {
     use super::*;
 
+    /// Defect 10: sign-out never says "Signing you in…", and what the screen says comes from
+    /// the engine's purpose alone.
     #[test]
-    fn prompt_login_marks_the_interactive_login() {
-        let url = Url::parse("http://idp/auth?client_id=x&prompt=login").expect("url");
-        assert!(asks_for_login(&url));
-        let url = Url::parse("http://idp/auth?client_id=x").expect("url");
-        assert!(!asks_for_login(&url));
-        assert_eq!(client_id(&url).as_deref(), Some("x"));
+    fn progress_text_follows_the_purpose() {
+        let registration = texts(BrowserPurpose::RegistrationLogin);
+        assert!(matches!(registration.start, Step::WaitingForSignIn));
+        assert!(matches!(registration.after, Step::Registering));
+        let sign_in = texts(BrowserPurpose::SignIn);
+        assert!(matches!(sign_in.start, Step::SigningIn));
+        assert!(matches!(sign_in.shown, Step::WaitingForSignIn));
+        assert!(matches!(sign_in.after, Step::SigningIn));
+        let sign_out = texts(BrowserPurpose::SignOut);
+        for step in [sign_out.start, sign_out.shown, sign_out.after] {
+            assert!(matches!(step, Step::SigningOut), "{step:?}");
+        }
+        assert_eq!(sign_out.verb, "Sign out");
     }
 }

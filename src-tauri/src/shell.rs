@@ -103,10 +103,7 @@ impl Shell {
     }
 
     fn browser(&self, session: &Session) -> EmbeddedBrowser {
-        EmbeddedBrowser::new(
-            self.app.clone(),
-            session.config().registration_client_id.clone(),
-        )
+        EmbeddedBrowser::new(self.app.clone(), session.config().allowed_sign_in_origins())
     }
 
     /// Tells the UI the outcome. A failure can still change the state (a revoked client moves to

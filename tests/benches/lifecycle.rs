@@ -24,7 +24,7 @@ use dcr_core::discovery::prepare_discovery;
 use dcr_core::http::{back_channel_client, CappedResponse, OutgoingRequest, SendError, Transport};
 use dcr_core::session::{Event, StateName};
 use dcr_core::store::{KeychainStore, MemoryStore, RegistrationStore};
-use dcr_core::{RedirectUri, Session, UserAgent, UserAgentError};
+use dcr_core::{BrowserStep, Session, UserAgent, UserAgentError};
 use dcr_tests::engine::{engine_config, Form};
 use dcr_tests::{Idp, ScriptedAgent, ScriptedBrowser};
 use serde_json::json;
@@ -75,9 +75,9 @@ struct MeteredAgent {
 
 #[async_trait::async_trait]
 impl UserAgent for MeteredAgent {
-    async fn authorize(&self, url: Url, redirect: &RedirectUri) -> Result<Url, UserAgentError> {
+    async fn authorize(&self, step: BrowserStep) -> Result<Url, UserAgentError> {
         let start = Instant::now();
-        let result = self.inner.authorize(url, redirect).await;
+        let result = self.inner.authorize(step).await;
         self.meter.add(start.elapsed());
         result
     }

@@ -4,7 +4,7 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
-use dcr_core::{RedirectUri, UserAgent, UserAgentError};
+use dcr_core::{BrowserStep, UserAgent, UserAgentError};
 use url::Url;
 
 use crate::{ScriptedBrowser, DEMO_USER};
@@ -78,7 +78,8 @@ impl ScriptedAgent {
 
 #[async_trait::async_trait]
 impl UserAgent for ScriptedAgent {
-    async fn authorize(&self, url: Url, redirect: &RedirectUri) -> Result<Url, UserAgentError> {
+    async fn authorize(&self, step: BrowserStep) -> Result<Url, UserAgentError> {
+        let BrowserStep { url, redirect, .. } = step;
         lock(&self.opened).push(url.clone());
         let origin = url.origin();
         // Stop at the app's redirect URI, as a login window does (RFC 8252 §7), or wherever

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use dcr_core::http::back_channel_client;
 use dcr_core::session::StateName;
 use dcr_core::store::{MemoryStore, RegistrationStore, StoreError, StoreKey, StoredRegistration};
-use dcr_core::{Config, RedirectUri, Session, UserAgent, UserAgentError};
+use dcr_core::{BrowserStep, Config, Session, UserAgent, UserAgentError};
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
@@ -162,13 +162,14 @@ struct InstantLogin;
 
 #[dcr_core::async_trait]
 impl UserAgent for InstantLogin {
-    async fn authorize(&self, url: Url, redirect: &RedirectUri) -> Result<Url, UserAgentError> {
-        let state = url
+    async fn authorize(&self, step: BrowserStep) -> Result<Url, UserAgentError> {
+        let state = step
+            .url
             .query_pairs()
             .find(|(name, _)| name == "state")
             .map(|(_, value)| value.into_owned())
             .expect("state");
-        let mut back = redirect.url().clone();
+        let mut back = step.redirect.url().clone();
         back.query_pairs_mut()
             .append_pair("code", "code-1")
             .append_pair("state", &state);

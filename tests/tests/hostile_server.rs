@@ -12,7 +12,7 @@ use dcr_core::http::{
     ReadError, SendError,
 };
 use dcr_core::store::MemoryStore;
-use dcr_core::{Config, RedirectUri, Session, UserAgent, UserAgentError};
+use dcr_core::{BrowserStep, Config, Session, UserAgent, UserAgentError};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use url::Url;
@@ -227,7 +227,7 @@ struct NoBrowser;
 
 #[dcr_core::async_trait]
 impl UserAgent for NoBrowser {
-    async fn authorize(&self, _url: Url, _redirect: &RedirectUri) -> Result<Url, UserAgentError> {
+    async fn authorize(&self, _step: BrowserStep) -> Result<Url, UserAgentError> {
         panic!("the browser was opened although discovery failed");
     }
 }

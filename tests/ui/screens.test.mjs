@@ -188,3 +188,14 @@ test("Setup screen after a refused file: the message as text in an alert, the pi
   assert.ok(byId(root, "config-file"));
   assert.equal(text(byId(root, "config-file-help")), "The app checks the file and uses it.");
 });
+
+test("Progress screen names a page the sign-in window refused, as text in an alert", () => {
+  const waiting = modelWith(loaded(views.unregistered), { type: "started", action: "register" });
+  const empty = byId(progressScreen(waiting, ctx), "progress-refused");
+  assert.equal(text(empty), "", "nothing refused, nothing said");
+  const root = progressScreen(transition(waiting, { type: "refused", host: XSS }), ctx);
+  const refused = byId(root, "progress-refused");
+  assert.equal(refused.getAttribute("role"), "alert");
+  assert.equal(text(refused), `The sign-in window refused to open a page on ${XSS}.`);
+  assert.equal(byTag(root, "img").length, 0, "the host stays text");
+});

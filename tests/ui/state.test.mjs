@@ -258,3 +258,24 @@ test("a picked file too large for a config is refused before it is read", () => 
   assert.equal(problem.kind, "config");
   assert.match(problem.message, /huge\.json is too large/);
 });
+
+test("a page the sign-in window refused is named while waiting, and forgotten afterwards", async () => {
+  const { refusedText } = await import("../../ui/state.js");
+  const waiting = run(loaded(views.unregistered), { type: "started", action: "register" });
+  const refused = transition(waiting, { type: "refused", host: "evil.example" });
+  assert.equal(refused.refused, "The sign-in window refused to open a page on evil.example.");
+  assert.equal(screenOf(refused), "progress", "still waiting: the window stays open");
+  assert.equal(refused.step, "waitingForSignIn");
+  const again = transition(refused, { type: "refused", host: "file:" });
+  assert.equal(again.refused, "The sign-in window refused to open a file: address.");
+  // Cancelling (closing the window) ends it with the neutral notice, and the refusal is gone.
+  const cancelled = transition(again, { type: "failed", error: { kind: "cancelled", message: "" }, retry: "register" });
+  assert.equal(cancelled.refused, null);
+  assert.equal(cancelled.notice, "Sign-in was cancelled.");
+  // A late event on an idle screen changes nothing.
+  assert.equal(transition(cancelled, { type: "refused", host: "late.example" }), cancelled);
+  // Invisible and control characters never reach the screen.
+  assert.equal(refusedText("ev\u202eil\u200b.example\u0007"), "The sign-in window refused to open a page on evil.example.");
+  assert.equal(refusedText(null), "The sign-in window refused to open a page.");
+  assert.equal(refusedText("x".repeat(200)).length, "The sign-in window refused to open a page on .".length + 80);
+});

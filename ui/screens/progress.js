@@ -22,6 +22,9 @@ export function progressScreen(model, { doc }) {
       h(doc, "p", { id: "progress-text", class: "progress-text" }, stepText(model.step)),
     ),
     h(doc, "p", { id: "progress-hint", class: "muted progress-hint" }, progressHint(model.step)),
+    // Always present (empty when nothing was refused), so the view can fill it in place and
+    // the alert is announced when it appears.
+    h(doc, "p", { id: "progress-refused", class: "progress-refused", role: "alert" }, model.refused || ""),
   );
 }
 

@@ -6,7 +6,7 @@ use std::io::{BufRead, Write};
 
 use dcr_core::callback::parse_callback_url;
 use dcr_core::error::CallbackError;
-use dcr_core::{RedirectUri, UserAgent, UserAgentError};
+use dcr_core::{BrowserStep, UserAgent, UserAgentError};
 use url::Url;
 
 pub struct ManualUserAgent {
@@ -16,7 +16,10 @@ pub struct ManualUserAgent {
 
 #[async_trait::async_trait]
 impl UserAgent for ManualUserAgent {
-    async fn authorize(&self, url: Url, _redirect: &RedirectUri) -> Result<Url, UserAgentError> {
+    async fn authorize(&self, step: BrowserStep) -> Result<Url, UserAgentError> {
+        // The `open:` line is the protocol scripts drive, so the purpose is not printed; the
+        // terminal user ran `login` or `logout` and knows which it is.
+        let url = step.url;
         let open_browser = self.open_browser;
         // std's stdin is one buffered reader for the whole process, so a second browser step
         // (login --logout) reads the next line, not bytes a previous reader swallowed.

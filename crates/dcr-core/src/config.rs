@@ -9,13 +9,16 @@
 use std::path::Path;
 
 use serde_json::{Map, Value};
-use url::Url;
+use url::{Origin, Url};
 
 use crate::error::ConfigError;
 
+mod origins;
+
 const KNOWN_KEYS: &str =
     "issuer, registrationClientID, redirectUri, postLogoutRedirectUri, scope, \
-     softwareId, dcrScope, tokenEndpointAuthMethod, acrValues, rememberSignIn, userAgent";
+     softwareId, dcrScope, tokenEndpointAuthMethod, acrValues, rememberSignIn, userAgent, \
+     signInOrigins";
 
 /// How the per-install client authenticates at the token endpoint (RFC 7591 §2,
 /// OIDC Core §9). Only secret-based methods: the point of DCR here is a per-install secret.
@@ -160,6 +163,8 @@ pub struct Config {
     pub acr_values: Option<String>,
     pub remember_sign_in: bool,
     pub user_agent: Option<UserAgentKind>,
+    /// `signInOrigins`: web origins besides the issuer's that the sign-in window may show.
+    pub sign_in_origins: Vec<Origin>,
 }
 
 impl Config {
@@ -207,6 +212,7 @@ impl Config {
             Some(_) => return invalid("rememberSignIn", "use true or false (without quotes)"),
         };
         let user_agent = optional_string(&mut map, "userAgent")?;
+        let sign_in_origins = origins::sign_in_origins(&mut map)?;
         if let Some(key) = map.keys().next() {
             return Err(ConfigError::UnknownKey {
                 key: crate::error::sanitize(key, 60),
@@ -275,7 +281,20 @@ impl Config {
             acr_values,
             remember_sign_in,
             user_agent,
+            sign_in_origins,
         })
+    }
+
+    /// Every origin the sign-in window may show: the issuer's (validated https, or http on
+    /// loopback), then `signInOrigins`. The shell's navigation policy is exactly this list.
+    pub fn allowed_sign_in_origins(&self) -> Vec<Origin> {
+        let mut all = vec![self.issuer.url().origin()];
+        for origin in &self.sign_in_origins {
+            if !all.contains(origin) {
+                all.push(origin.clone());
+            }
+        }
+        all
     }
 }
 

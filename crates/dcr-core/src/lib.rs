@@ -39,17 +39,22 @@
 //! ```no_run
 //! use dcr_core::http::back_channel_client;
 //! use dcr_core::store::KeychainStore;
-//! use dcr_core::{Config, RedirectUri, Session, UserAgent, UserAgentError};
+//! use dcr_core::{BrowserPurpose, BrowserStep, Config, Session, UserAgent, UserAgentError};
 //! use url::Url;
 //!
-//! /// A shell's browser step: open `url`, return the first URL that matches `redirect`.
+//! /// A shell's browser step: open `step.url`, return the first URL that matches
+//! /// `step.redirect`. `step.purpose` says what to tell the user; never parse the URL for it.
 //! struct MyWindow;
 //!
 //! #[async_trait::async_trait]
 //! impl UserAgent for MyWindow {
-//!     async fn authorize(&self, url: Url, redirect: &RedirectUri) -> Result<Url, UserAgentError> {
-//!         # let _ = (url, redirect);
-//!         // e.g. a webview whose navigation handler stops at `redirect.matches(&next)`.
+//!     async fn authorize(&self, step: BrowserStep) -> Result<Url, UserAgentError> {
+//!         let _says = match step.purpose {
+//!             BrowserPurpose::RegistrationLogin | BrowserPurpose::SignIn => "Signing you in…",
+//!             BrowserPurpose::SignOut => "Signing you out…",
+//!         };
+//!         // e.g. a webview whose navigation handler stops at `step.redirect.matches(&next)`,
+//!         // shown at once when `step.user_action_expected`.
 //!         Err(UserAgentError::Cancelled)
 //!     }
 //! }
@@ -115,4 +120,4 @@ pub use config::{Config, RedirectUri, TokenEndpointAuthMethod};
 pub use error::Error;
 pub use secret::Secret;
 pub use session::{Session, StateView};
-pub use user_agent::{UserAgent, UserAgentError};
+pub use user_agent::{BrowserPurpose, BrowserStep, UserAgent, UserAgentError};

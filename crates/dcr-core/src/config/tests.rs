@@ -187,3 +187,79 @@ fn load_reports_the_path_when_the_file_is_missing() {
         "{message}"
     );
 }
+
+#[test]
+fn x3_sign_in_origins_default_to_the_issuer_alone() {
+    let config = Config::from_json(CURITY).unwrap();
+    assert!(config.sign_in_origins.is_empty());
+    let allowed: Vec<String> = config
+        .allowed_sign_in_origins()
+        .iter()
+        .map(|o| o.ascii_serialization())
+        .collect();
+    assert_eq!(allowed, vec!["https://baa467f55bc7.eu.ngrok.io"]);
+}
+
+#[test]
+fn x3_sign_in_origins_are_read_and_added_after_the_issuer() {
+    let config = Config::from_json(&with(
+        r#""signInOrigins":["https://login.partner.example","https://LOGIN.partner.example:443/","http://127.0.0.1:9000","https://baa467f55bc7.eu.ngrok.io"]"#,
+    ))
+    .unwrap();
+    let allowed: Vec<String> = config
+        .allowed_sign_in_origins()
+        .iter()
+        .map(|o| o.ascii_serialization())
+        .collect();
+    // Same origin written twice (case, default port, trailing slash) counts once.
+    assert_eq!(
+        allowed,
+        vec![
+            "https://baa467f55bc7.eu.ngrok.io",
+            "https://login.partner.example",
+            "http://127.0.0.1:9000",
+        ]
+    );
+}
+
+#[test]
+fn x3_sign_in_origins_must_be_https_origins_with_a_fix() {
+    for (bad, fix) in [
+        (r#""https://login.example.com""#, "array"),
+        (r#"[42]"#, "strings"),
+        (r#"["login.example.com"]"#, "https://login.example.com"),
+        (r#"["http://login.example.com"]"#, "https"),
+        (r#"["ftp://login.example.com"]"#, "https"),
+        (r#"["https://login.example.com/authn"]"#, "remove the path"),
+        (r#"["https://login.example.com/?a=b"]"#, "query"),
+        (r#"["https://login.example.com/#x"]"#, "fragment"),
+        (r#"["https://user:pw@login.example.com"]"#, "user name"),
+        (r#"["https://*.example.com"]"#, "wildcards"),
+    ] {
+        let message = error_of(&with(&format!(r#""signInOrigins":{bad}"#)));
+        assert!(
+            message.contains("`signInOrigins`") && message.contains(fix),
+            "{bad}: {message}"
+        );
+    }
+    // Plain http only on loopback, like the issuer.
+    for good in [
+        "http://localhost:8080",
+        "http://[::1]:8443",
+        "https://a.example:8443",
+    ] {
+        Config::from_json(&with(&format!(r#""signInOrigins":["{good}"]"#))).unwrap();
+    }
+}
+
+#[test]
+fn x3_a_loopback_http_issuer_is_an_allowed_origin() {
+    let json = CURITY.replace("https://baa467f55bc7.eu.ngrok.io", "http://127.0.0.1:8443");
+    let config = Config::from_json(&json).unwrap();
+    let allowed: Vec<String> = config
+        .allowed_sign_in_origins()
+        .iter()
+        .map(|o| o.ascii_serialization())
+        .collect();
+    assert_eq!(allowed, vec!["http://127.0.0.1:8443"]);
+}

@@ -25,7 +25,7 @@ use crate::token::{
     prepare_code_exchange, prepare_refresh, prepare_revocation, revocation_response,
     token_response, ClientAuth,
 };
-use crate::user_agent::UserAgent;
+use crate::user_agent::{BrowserPurpose, BrowserStep, UserAgent};
 use crate::userinfo::{prepare_userinfo, userinfo_response};
 use crate::Secret;
 
@@ -62,10 +62,18 @@ impl Session {
     pub(super) async fn register_new(&self, ua: &dyn UserAgent) -> Result<NewRegistration, Error> {
         let config = &self.config;
         let metadata = self.metadata().await?;
-        let (url, pending) =
-            prepare_authorization(&metadata, &AuthorizationParams::registration(config));
+        let params = AuthorizationParams::registration(config);
+        let (url, pending) = prepare_authorization(&metadata, &params);
         info!(client_id = %config.registration_client_id, "registration login: waiting for the user agent");
-        let redirect = ua.authorize(url, &config.redirect_uri).await?;
+        // `prompt=login` (OIDC Core §3.1.2.1): the server shows its form whatever session it has.
+        let redirect = ua
+            .authorize(BrowserStep {
+                url,
+                redirect: config.redirect_uri.clone(),
+                purpose: BrowserPurpose::RegistrationLogin,
+                user_action_expected: params.force_login,
+            })
+            .await?;
         let code = check_callback(&redirect, &pending)?;
         let auth = ClientAuth::Public {
             client_id: &config.registration_client_id,
@@ -180,7 +188,16 @@ impl Session {
         let params = AuthorizationParams::sign_in(&self.config, &registration.client_id);
         let (url, pending) = prepare_authorization(&metadata, &params);
         info!(client_id = %registration.client_id, "sign-in: waiting for the user agent");
-        let redirect = ua.authorize(url, &self.config.redirect_uri).await?;
+        // Single sign-on after the registration login, or a password when the server has no
+        // session: the user may or may not be needed (no `prompt=login` here).
+        let redirect = ua
+            .authorize(BrowserStep {
+                url,
+                redirect: self.config.redirect_uri.clone(),
+                purpose: BrowserPurpose::SignIn,
+                user_action_expected: params.force_login,
+            })
+            .await?;
         let code = check_callback(&redirect, &pending)?;
         let auth = ClientAuth::for_method(
             registration.token_endpoint_auth_method,
@@ -313,7 +330,15 @@ impl Session {
             info!("the server has no end_session_endpoint; local logout only");
             return ServerLogout::Unsupported;
         };
-        match ua.authorize(url, post_logout).await {
+        // RP-Initiated Logout 1.0 §2: the OP SHOULD ask whether to log out, but need not (and
+        // oidc-provider does not when it has no session), so the user may not be needed.
+        let step = BrowserStep {
+            url,
+            redirect: post_logout.clone(),
+            purpose: BrowserPurpose::SignOut,
+            user_action_expected: false,
+        };
+        match ua.authorize(step).await {
             Ok(redirect) => match check_logout_callback(&redirect, &pending) {
                 Ok(()) => ServerLogout::Confirmed,
                 Err(error) => {

@@ -1,5 +1,6 @@
 //! The state machine against a fake identity server and a memory store: no network.
 
+mod browser_step;
 mod callbacks;
 mod cleanup;
 mod fake;

@@ -8,8 +8,7 @@ use url::Url;
 
 use super::fake::FakeBrowser;
 use super::*;
-use crate::config::RedirectUri;
-use crate::user_agent::{UserAgent, UserAgentError};
+use crate::user_agent::{BrowserStep, UserAgent, UserAgentError};
 
 /// The real browser, which remembers every callback; once told, it answers a later flow with
 /// an earlier callback instead of the fresh one (the fresh code is issued but never used).
@@ -35,8 +34,8 @@ impl Replaying {
 
 #[async_trait::async_trait]
 impl UserAgent for Replaying {
-    async fn authorize(&self, url: Url, redirect: &RedirectUri) -> Result<Url, UserAgentError> {
-        let fresh = self.browser.authorize(url, redirect).await?;
+    async fn authorize(&self, step: BrowserStep) -> Result<Url, UserAgentError> {
+        let fresh = self.browser.authorize(step).await?;
         let mut seen = self.seen.lock().unwrap();
         seen.push(fresh.clone());
         Ok(match *self.replay.lock().unwrap() {

@@ -10,10 +10,9 @@ use base64::Engine as _;
 use serde_json::{json, Value};
 use url::Url;
 
-use crate::config::RedirectUri;
 use crate::http::{CappedResponse, Method, OutgoingRequest, SendError, Transport};
 use crate::test_support::{TestKey, ISSUER};
-use crate::user_agent::{UserAgent, UserAgentError};
+use crate::user_agent::{BrowserPurpose, BrowserStep, UserAgent, UserAgentError};
 
 mod keys;
 
@@ -44,6 +43,9 @@ pub(super) struct FakeState {
     pub reads: usize,
     pub last_registration_body: Option<Value>,
     pub browser_steps: Vec<String>,
+    /// What the engine said each browser step was for: purpose, user action expected, and
+    /// the redirect it named.
+    pub browser_purposes: Vec<(BrowserPurpose, bool, String)>,
     /// Every secret value handed out, for the no-leak assertions.
     pub issued: Vec<String>,
     // Scripted behaviour.
@@ -429,9 +431,18 @@ pub(super) struct FakeBrowser(pub Arc<FakeIdp>);
 
 #[async_trait::async_trait]
 impl UserAgent for FakeBrowser {
-    async fn authorize(&self, url: Url, redirect: &RedirectUri) -> Result<Url, UserAgentError> {
+    async fn authorize(&self, step: BrowserStep) -> Result<Url, UserAgentError> {
+        let BrowserStep {
+            url,
+            redirect,
+            purpose,
+            user_action_expected,
+        } = step;
         let query: HashMap<String, String> = url.query_pairs().into_owned().collect();
         let mut state = self.0.state.lock().unwrap();
+        state
+            .browser_purposes
+            .push((purpose, user_action_expected, redirect.as_str().to_owned()));
         let step = format!(
             "{} {}",
             url.path(),
