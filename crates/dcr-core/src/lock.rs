@@ -11,6 +11,8 @@
 
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use tracing::warn;
 
@@ -20,28 +22,67 @@ use crate::store::StoreKey;
 const APP_FOLDER: &str = "io.curity.dcrclient";
 
 /// Where the lock file lives, or nothing (unit tests with a private store).
-#[derive(Debug, Clone)]
+///
+/// Reentrant per instance: flock(2) is not reentrant (a second open of the same file in the
+/// same process waits for the first), and a session's sections nest (a wipe inside a refresh).
+/// Each session owns one instance and runs one operation at a time (its `op` mutex), so an
+/// acquire while the same instance is held is that operation entering again, and is let
+/// through. Other instances (other sessions, other processes) wait. A clone is a new instance.
+#[derive(Debug)]
 pub struct ProcessLock {
     path: Option<PathBuf>,
+    held: Arc<AtomicBool>,
+}
+
+impl Clone for ProcessLock {
+    fn clone(&self) -> Self {
+        Self::at(self.path.clone())
+    }
 }
 
 /// Held while a section runs; the lock is released when this is dropped (the file is closed).
 #[must_use = "the lock is released as soon as the guard is dropped"]
 pub struct ProcessLockGuard {
     _file: Option<File>,
+    /// The instance's flag, when this guard took the lock; cleared on drop.
+    held: Option<Arc<AtomicBool>>,
+}
+
+impl Drop for ProcessLockGuard {
+    fn drop(&mut self) {
+        if let Some(held) = self.held.take() {
+            held.store(false, Ordering::SeqCst);
+        }
+    }
+}
+
+impl ProcessLockGuard {
+    fn unlocked() -> Self {
+        Self {
+            _file: None,
+            held: None,
+        }
+    }
 }
 
 impl ProcessLock {
     /// No cross-process lock: for a session whose store no other process can see.
     pub fn none() -> Self {
-        Self { path: None }
+        Self::at(None)
+    }
+
+    fn at(path: Option<PathBuf>) -> Self {
+        Self {
+            path,
+            held: Arc::new(AtomicBool::new(false)),
+        }
     }
 
     /// A lock for the entry `key`, in `dir`.
     pub fn in_dir(dir: &Path, key: &StoreKey) -> Self {
-        Self {
-            path: Some(dir.join(format!("registration-{}.lock", key.fingerprint()))),
-        }
+        Self::at(Some(
+            dir.join(format!("registration-{}.lock", key.fingerprint())),
+        ))
     }
 
     /// The lock every process of this user agrees on for `key`: in `$XDG_RUNTIME_DIR` (private
@@ -66,17 +107,26 @@ impl ProcessLock {
     /// user's own processes, and refusing to sign in would be worse.
     pub async fn acquire(&self) -> ProcessLockGuard {
         let Some(path) = self.path.clone() else {
-            return ProcessLockGuard { _file: None };
+            return ProcessLockGuard::unlocked();
         };
+        if self.held.load(Ordering::SeqCst) {
+            return ProcessLockGuard::unlocked();
+        }
         let file = tokio::task::spawn_blocking(move || lock_file(&path))
             .await
             .map_err(|error| std::io::Error::other(error.to_string()))
             .and_then(|result| result);
         match file {
-            Ok(file) => ProcessLockGuard { _file: Some(file) },
+            Ok(file) => {
+                self.held.store(true, Ordering::SeqCst);
+                ProcessLockGuard {
+                    _file: Some(file),
+                    held: Some(self.held.clone()),
+                }
+            }
             Err(error) => {
                 warn!(%error, "could not take the registration lock; carrying on without it");
-                ProcessLockGuard { _file: None }
+                ProcessLockGuard::unlocked()
             }
         }
     }
@@ -172,6 +222,36 @@ mod tests {
         released.store(true, Ordering::SeqCst);
         drop(first);
         waiter.await.expect("the waiter got the lock");
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[tokio::test]
+    async fn the_holding_session_may_enter_again_and_others_still_wait() {
+        let dir = std::env::temp_dir().join(format!("dcr-lock-nested-{}", std::process::id()));
+        let lock = ProcessLock::in_dir(&dir, &key());
+        let outer = lock.acquire().await;
+        // A wipe inside a refresh: the same session's instance. Must not deadlock.
+        let inner = tokio::time::timeout(Duration::from_secs(5), lock.acquire())
+            .await
+            .expect("a nested acquire on the holding instance goes through");
+        drop(inner);
+        // Still held by `outer`: another instance (another session) waits.
+        let other = tokio::spawn({
+            let lock = lock.clone();
+            async move {
+                let _held = lock.acquire().await;
+            }
+        });
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert!(
+            !other.is_finished(),
+            "dropping the nested guard released nothing"
+        );
+        drop(outer);
+        tokio::time::timeout(Duration::from_secs(5), other)
+            .await
+            .expect("released for the other instance")
+            .unwrap();
         let _ = std::fs::remove_dir_all(dir);
     }
 

@@ -237,22 +237,29 @@ impl Session {
     pub async fn refresh(&self) -> Result<StateView, Error> {
         let _op = self.op.lock().await;
         self.ensure_loaded().await?;
-        let _lock = self.lock.acquire().await;
-        self.reload_under_lock().await?;
-        let (stored, tokens) = {
-            let inner = self.inner.lock().await;
-            let stored = inner.registration.clone().ok_or(Error::NotRegistered)?;
-            let tokens = inner.tokens.clone().ok_or(Error::NotSignedIn)?;
-            (stored, tokens)
+        // The cross-process lock covers reading the entry and the refresh itself, and is let go
+        // before any recovery below: a wipe and an RFC 7592 update take it again themselves
+        // (flock is not reentrant, even within one process).
+        let (stored, outcome) = {
+            let _lock = self.lock.acquire().await;
+            self.reload_under_lock().await?;
+            let (stored, tokens) = {
+                let inner = self.inner.lock().await;
+                let stored = inner.registration.clone().ok_or(Error::NotRegistered)?;
+                let tokens = inner.tokens.clone().ok_or(Error::NotSignedIn)?;
+                (stored, tokens)
+            };
+            if stored.registration.secret_expired(now()) {
+                // R6: the secret may not be used; the next sign-in registers again.
+                let mut inner = self.inner.lock().await;
+                inner.tokens = None;
+                inner.reason = Some(Reason::SecretExpired);
+                return Err(Error::SecretExpired);
+            }
+            let outcome = self.refresh_with(&stored, tokens).await;
+            (stored, outcome)
         };
-        if stored.registration.secret_expired(now()) {
-            // R6: the secret may not be used; the next sign-in registers again.
-            let mut inner = self.inner.lock().await;
-            inner.tokens = None;
-            inner.reason = Some(Reason::SecretExpired);
-            return Err(Error::SecretExpired);
-        }
-        match self.refresh_with(&stored, tokens).await {
+        match outcome {
             Ok(steps::Refreshed {
                 tokens,
                 unchecked: None,

@@ -41,17 +41,42 @@ struct Rig {
     store: Arc<MemoryStore>,
     browser: FakeBrowser,
     session: Session,
+    /// This rig's lock folder: every session of the rig takes the real cross-process lock, as
+    /// the shells' sessions do, so a section that takes it twice (flock is not reentrant) hangs
+    /// a test instead of a user's app.
+    lock_dir: std::path::PathBuf,
+}
+
+impl Drop for Rig {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.lock_dir);
+    }
 }
 
 fn rig_with(config: Config, store: Arc<MemoryStore>) -> Rig {
+    static RIGS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let lock_dir = std::env::temp_dir().join(format!(
+        "dcr-session-tests-{}-{}",
+        std::process::id(),
+        RIGS.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+    ));
     let idp = FakeIdp::new();
-    let session = Session::with_transport(config, idp.clone(), Box::new(Shared(store.clone())));
+    let session = locked(
+        Session::with_transport(config, idp.clone(), Box::new(Shared(store.clone()))),
+        &lock_dir,
+    );
     Rig {
         browser: FakeBrowser(idp.clone()),
         idp,
         store,
         session,
+        lock_dir,
     }
+}
+
+fn locked(session: Session, dir: &std::path::Path) -> Session {
+    let lock = crate::lock::ProcessLock::in_dir(dir, &session.key);
+    session.with_process_lock(lock)
 }
 
 fn rig() -> Rig {
@@ -59,12 +84,15 @@ fn rig() -> Rig {
 }
 
 impl Rig {
-    /// A second session on the same store and server: an app restart.
+    /// A second session on the same store and server: an app restart, or another process.
     fn restart(&self) -> Session {
-        Session::with_transport(
-            self.session.config.clone(),
-            self.idp.clone(),
-            Box::new(Shared(self.store.clone())),
+        locked(
+            Session::with_transport(
+                self.session.config.clone(),
+                self.idp.clone(),
+                Box::new(Shared(self.store.clone())),
+            ),
+            &self.lock_dir,
         )
     }
 }
