@@ -35,6 +35,7 @@ pub mod flows;
 mod html;
 pub mod idp;
 pub mod keyring;
+pub mod loopback;
 pub mod pkce;
 
 pub use agent::{Behaviour, ScriptedAgent};

@@ -1,11 +1,11 @@
-//! `dcr [--config PATH] [--browser manual|system] <register|login|status|forget>`
+//! `dcr [--config PATH] [--browser manual|system|loopback] <register|login|status|forget>`
 //! with `login [--refresh] [--logout]`. Hand-rolled: four commands do not need a parser crate.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
 
 pub const USAGE: &str =
-    "usage: dcr [--config PATH] [--browser manual|system] <register|login|status|forget>
+    "usage: dcr [--config PATH] [--browser manual|system|loopback] <register|login|status|forget>
        dcr login [--refresh] [--logout]
 
   register   sign in once to get a registration token, register this device, store it
@@ -17,12 +17,17 @@ pub const USAGE: &str =
 
   --config PATH     the config file (default ./config.json)
   --browser MODE    manual (default): print `open: <url>` on stderr, read the final URL on stdin
-                    system: also open the URL in the default browser";
+                    system: also open the URL in the default browser
+                    loopback: open the URL in the default browser (BROWSER, else xdg-open) and
+                              receive the answer on http://127.0.0.1:<port>/ (RFC 8252 §7.3);
+                              the registration uses the loopback redirect (userAgent \"loopback\")";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Browser {
     Manual,
     System,
+    /// The user's browser and a loopback listener: `userAgent: "loopback"` for this run.
+    Loopback,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,8 +87,11 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Parsed, String>
                 browser = match value("--browser")?.as_str() {
                     "manual" => Browser::Manual,
                     "system" => Browser::System,
+                    "loopback" => Browser::Loopback,
                     other => {
-                        return Err(format!("--browser must be manual or system, not {other:?}"))
+                        return Err(format!(
+                            "--browser must be manual, system or loopback, not {other:?}"
+                        ))
                     }
                 }
             }
@@ -182,6 +190,13 @@ mod tests {
             .unwrap_err()
             .contains("exactly one command"));
         assert!(run(&["--config"]).unwrap_err().contains("needs a value"));
+        assert_eq!(
+            run(&["--browser", "loopback", "login"]).map(|p| match p {
+                Parsed::Run(args) => Some(args.browser),
+                _ => None,
+            }),
+            Ok(Some(Browser::Loopback))
+        );
         assert!(run(&["--browser", "lynx", "status"])
             .unwrap_err()
             .contains("manual or system"));

@@ -9,10 +9,12 @@ mod manual;
 
 use std::process::ExitCode;
 
+use dcr_core::config::UserAgentKind;
 use dcr_core::http::back_channel_client;
+use dcr_core::loopback::{LoopbackAgent, SystemBrowser};
 use dcr_core::session::{Event, Session};
 use dcr_core::store::KeychainStore;
-use dcr_core::{Config, Error};
+use dcr_core::{Config, Error, UserAgent};
 use serde_json::{json, Value};
 
 use crate::args::{Args, Browser, Command, Parsed, USAGE};
@@ -64,24 +66,32 @@ fn unix_now() -> i64 {
 }
 
 async fn run(args: Args) -> Result<Value, Error> {
-    let config = Config::load(&args.config)?;
+    let mut config = Config::load(&args.config)?;
+    if args.browser == Browser::Loopback {
+        // The engine registers and redirects the loopback way only in loopback mode.
+        config.user_agent = Some(UserAgentKind::Loopback);
+    }
     let issuer = config.issuer.as_str().to_owned();
     let session = Session::new(
         config,
         back_channel_client(),
         Box::new(KeychainStore::new()),
     );
-    let ua = ManualUserAgent {
-        open_browser: args.browser == Browser::System,
+    let ua: Box<dyn UserAgent> = match args.browser {
+        Browser::Loopback => Box::new(LoopbackAgent::new(std::sync::Arc::new(SystemBrowser))),
+        browser => Box::new(ManualUserAgent {
+            open_browser: browser == Browser::System,
+        }),
     };
+    let ua = ua.as_ref();
     match args.command {
         Command::Register => {
-            let view = session.register(&ua).await?;
+            let view = session.register(ua).await?;
             let client_id = view.registration.map(|r| r.client_id);
             Ok(json!({ "client_id": client_id }))
         }
         Command::Login { refresh, logout } => {
-            let mut view = session.sign_in(&ua).await?;
+            let mut view = session.sign_in(ua).await?;
             if refresh {
                 view = session.refresh().await?;
             }
@@ -95,7 +105,7 @@ async fn run(args: Args) -> Result<Value, Error> {
                 out["refreshed"] = json!(true);
             }
             if logout {
-                let after = session.sign_out(&ua).await?;
+                let after = session.sign_out(ua).await?;
                 out["logged_out"] = json!(true);
                 // Whether the identity server confirmed the logout (RP-Initiated Logout §3).
                 out["server_logout"] = json!(after.last_event == Some(Event::SignedOut));

@@ -14,6 +14,7 @@ use url::{Origin, Url};
 use crate::error::ConfigError;
 
 mod origins;
+mod redirects;
 
 const KNOWN_KEYS: &str =
     "issuer, registrationClientID, redirectUri, postLogoutRedirectUri, scope, \

@@ -26,8 +26,13 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use url::Url;
 
+mod agent;
+mod open;
 #[cfg(test)]
 mod tests;
+
+pub use agent::{BrowserOpener, LoopbackAgent, LoopbackControl, SIGN_IN_TIMEOUT};
+pub use open::SystemBrowser;
 
 /// A request line and headers larger than this are refused: a real callback is a few hundred
 /// bytes, and an authorization response carries a code and a state, not a document.

@@ -28,6 +28,7 @@ use crate::error::{Error, ErrorKind};
 use crate::http::Transport;
 use crate::id_token::{IdToken, Jwks};
 use crate::lock::ProcessLock;
+use crate::progress::{NoProgress, Progress, ProgressSink};
 use crate::registration::SecretExpiry;
 use crate::store::{RegistrationStore, StoreError, StoreKey, StoredRegistration};
 use crate::user_agent::UserAgent;
@@ -48,6 +49,8 @@ pub struct Session {
     inner: Mutex<Inner>,
     /// D6: the least time (seconds) between two key-set fetches for an unknown `kid`.
     key_refetch_secs: AtomicI64,
+    /// Where each step is reported (issue 8); nowhere unless a shell sets one.
+    progress: Arc<dyn ProgressSink>,
 }
 
 #[derive(Default)]
@@ -95,6 +98,16 @@ impl Session {
         session.with_process_lock(lock)
     }
 
+    /// Reports what the engine is doing to `sink` (the desktop shell's progress screen).
+    pub fn with_progress(mut self, sink: Arc<dyn ProgressSink>) -> Self {
+        self.progress = sink;
+        self
+    }
+
+    pub(crate) fn report(&self, step: Progress) {
+        self.progress.report(step);
+    }
+
     /// Replaces the cross-process lock (by default none for [`Session::with_transport`]).
     pub fn with_process_lock(mut self, lock: ProcessLock) -> Self {
         self.lock = lock;
@@ -107,11 +120,12 @@ impl Session {
         http: Arc<dyn Transport>,
         store: Box<dyn RegistrationStore>,
     ) -> Self {
-        // S6: the key binds the entry to this issuer, client, redirect and software id.
+        // S6: the key binds the entry to this issuer, client, redirect and software id. The
+        // redirect is the registered one: a loopback-mode client (issue 8) is a different client.
         let key = StoreKey::new(
             config.issuer.as_str(),
             &config.registration_client_id,
-            config.redirect_uri.as_str(),
+            config.registered_redirect_uri().as_str(),
             config.software_id.as_deref(),
         );
         Self {
@@ -123,6 +137,7 @@ impl Session {
             op: Mutex::new(()),
             inner: Mutex::new(Inner::default()),
             key_refetch_secs: AtomicI64::new(crate::id_token::JWKS_MIN_REFETCH_SECS),
+            progress: Arc::new(NoProgress),
         }
     }
 
@@ -177,6 +192,7 @@ impl Session {
     /// browser opens, and wiped (T2, `revocation.rs`).
     pub async fn sign_in(&self, ua: &dyn UserAgent) -> Result<StateView, Error> {
         let _op = self.op.lock().await;
+        self.report(Progress::SigningIn);
         self.ensure_loaded().await?;
         let mut stored = self
             .inner
@@ -236,6 +252,7 @@ impl Session {
     /// One refresh (RFC 6749 §6), serialized with every other operation (F3).
     pub async fn refresh(&self) -> Result<StateView, Error> {
         let _op = self.op.lock().await;
+        self.report(Progress::Refreshing);
         self.ensure_loaded().await?;
         // The cross-process lock covers reading the entry and the refresh itself, and is let go
         // before any recovery below: a wipe and an RFC 7592 update take it again themselves
@@ -316,6 +333,7 @@ impl Session {
     /// (`pendingServerCleanup: signOut`, see [`Session::finish_server_cleanup`]).
     pub async fn sign_out(&self, ua: &dyn UserAgent) -> Result<StateView, Error> {
         let _op = self.op.lock().await;
+        self.report(Progress::SigningOut);
         self.ensure_loaded().await?;
         let (tokens, client_id) = {
             let mut inner = self.inner.lock().await;
@@ -339,6 +357,7 @@ impl Session {
     /// (`pendingServerCleanup: forget`).
     pub async fn forget(&self) -> Result<StateView, Error> {
         let _op = self.op.lock().await;
+        self.report(Progress::Forgetting);
         self.ensure_loaded().await?;
         let Some(stored) = self.inner.lock().await.registration.clone() else {
             return Ok(self.view().await);

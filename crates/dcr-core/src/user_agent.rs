@@ -46,6 +46,19 @@ pub struct BrowserStep {
 /// Runs one front-channel step (RFC 8252 §4.1).
 #[async_trait::async_trait]
 pub trait UserAgent: Send + Sync {
+    /// The redirect URI the next step will end on, asked for before the engine builds the
+    /// authorization (or end-session) request, so that request, the callback check and the
+    /// code exchange all use the same one. `registered` is what the client is registered with
+    /// ([`crate::Config::registered_redirect_uri`]). Most agents return it unchanged (the
+    /// default). The loopback agent (RFC 8252 §7.3) binds a listener for this one step and
+    /// returns its `http://127.0.0.1:<port>/…`; the next [`UserAgent::authorize`] waits on it.
+    async fn prepare_redirect(
+        &self,
+        registered: &RedirectUri,
+    ) -> Result<RedirectUri, UserAgentError> {
+        Ok(registered.clone())
+    }
+
     /// Opens `step.url` and resolves with the first URL that matches `step.redirect` (scheme,
     /// host, port, path: [`RedirectUri::matches`]). The engine checks that URL again;
     /// implementations only need to stop at it, and must never follow it.

@@ -14,6 +14,7 @@ const APP_REDIRECT_URI = 'io.curity.dcrclient:/callback';
 const APP_POST_LOGOUT_URI = 'io.curity.dcrclient:/logoutcallback';
 // RFC 8252 §7.3: for native clients the port of a loopback redirect URI is not compared.
 const LOOPBACK_REDIRECT_URI = 'http://127.0.0.1/callback';
+const LOOPBACK_POST_LOGOUT_URI = 'http://127.0.0.1/logoutcallback';
 
 export function staticClients() {
   return [
@@ -38,8 +39,10 @@ export function staticClients() {
       client_secret: randomBytes(32).toString('base64url'),
       application_type: 'native',
       token_endpoint_auth_method: 'client_secret_basic',
-      redirect_uris: [APP_REDIRECT_URI],
-      post_logout_redirect_uris: [APP_POST_LOGOUT_URI],
+      // Both modes: the app's scheme, and loopback (any port, RFC 8252 §7.3) for `userAgent:
+      // "loopback"`; a templatized registration copies these.
+      redirect_uris: [APP_REDIRECT_URI, LOOPBACK_REDIRECT_URI],
+      post_logout_redirect_uris: [APP_POST_LOGOUT_URI, LOOPBACK_POST_LOGOUT_URI],
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],
       scope: 'openid profile',

@@ -18,6 +18,7 @@ use tracing::info;
 
 use super::{Event, ServerCleanup, Session, StateView, Tokens};
 use crate::error::Error;
+use crate::progress::Progress;
 use crate::registration::prepare_delete;
 use crate::store::StoredRegistration;
 use crate::user_agent::UserAgent;
@@ -84,10 +85,12 @@ impl Session {
         match pending {
             None => {}
             Some(PendingCleanup::SignOut { tokens, client_id }) => {
+                self.report(Progress::SigningOut);
                 info!("trying the server half of the sign-out again");
                 self.finish_sign_out(tokens, client_id, ua).await;
             }
             Some(PendingCleanup::Forget { stored }) => {
+                self.report(Progress::Forgetting);
                 info!("trying the RFC 7592 delete of the forgotten registration again");
                 let deleted = self.delete_on_server(&stored).await;
                 let mut inner = self.inner.lock().await;

@@ -16,6 +16,7 @@ use crate::error::{DiscoveryError, Error, RegistrationError, TokenError, UserInf
 use crate::http::{CappedResponse, OutgoingRequest, SendError};
 use crate::id_token::IdTokenExpectations;
 use crate::logout::{check_logout_callback, end_session_url};
+use crate::progress::Progress;
 use crate::registration::{
     delete_response, prepare_cleanup, prepare_delete, prepare_registration, registration_response,
     ClientRegistration, RegistrationBody,
@@ -62,19 +63,28 @@ impl Session {
     pub(super) async fn register_new(&self, ua: &dyn UserAgent) -> Result<NewRegistration, Error> {
         let config = &self.config;
         let metadata = self.metadata().await?;
-        let params = AuthorizationParams::registration(config);
+        // The request, the callback check and the exchange all use this step's redirect (in
+        // loopback mode, this step's port: `UserAgent::prepare_redirect`).
+        let registered = config.registered_redirect_uri();
+        let redirect_uri = ua.prepare_redirect(&registered).await?;
+        let params = AuthorizationParams {
+            redirect_uri: &redirect_uri,
+            ..AuthorizationParams::registration(config)
+        };
         let (url, pending) = prepare_authorization(&metadata, &params);
         info!(client_id = %config.registration_client_id, "registration login: waiting for the user agent");
+        self.report(Progress::WaitingForSignIn);
         // `prompt=login` (OIDC Core §3.1.2.1): the server shows its form whatever session it has.
         let redirect = ua
             .authorize(BrowserStep {
                 url,
-                redirect: config.redirect_uri.clone(),
+                redirect: redirect_uri.clone(),
                 purpose: BrowserPurpose::RegistrationLogin,
                 user_action_expected: params.force_login,
             })
             .await?;
         let code = check_callback(&redirect, &pending)?;
+        self.report(Progress::Registering);
         let auth = ClientAuth::Public {
             client_id: &config.registration_client_id,
         };
@@ -85,9 +95,10 @@ impl Session {
 
         let body = match &config.software_id {
             Some(software_id) => RegistrationBody::templatized(software_id),
+            // Loopback mode registers the port-less loopback URIs (RFC 8252 §7.3).
             None => RegistrationBody::full(
-                config.redirect_uri.as_str(),
-                config.post_logout_redirect_uri.as_str(),
+                registered.as_str(),
+                config.registered_post_logout_redirect_uri().as_str(),
                 &config.scope,
                 config.token_endpoint_auth_method,
             ),
@@ -105,25 +116,25 @@ impl Session {
             .send(request)
             .await
             .map_err(RegistrationError::Transport)?;
-        let registration =
-            match registration_response(response, &body, config.redirect_uri.as_str(), now()) {
-                Ok(registration) => registration,
-                Err(refused) => {
-                    // The server may have created a client we will never use: delete it at
-                    // once (RFC 7592 §2.3), or every retry leaves another live client behind.
-                    let deleted = match &refused.cleanup {
-                        Some(handle) => self.send_delete(prepare_cleanup(handle)).await,
-                        None => false,
-                    };
-                    if refused.created {
-                        warn!(
-                            deleted,
-                            "refused the registration response; deleting the client it created"
-                        );
-                    }
-                    return Err(refused.into_error(deleted).into());
+        let registration = match registration_response(response, &body, registered.as_str(), now())
+        {
+            Ok(registration) => registration,
+            Err(refused) => {
+                // The server may have created a client we will never use: delete it at
+                // once (RFC 7592 §2.3), or every retry leaves another live client behind.
+                let deleted = match &refused.cleanup {
+                    Some(handle) => self.send_delete(prepare_cleanup(handle)).await,
+                    None => false,
+                };
+                if refused.created {
+                    warn!(
+                        deleted,
+                        "refused the registration response; deleting the client it created"
+                    );
                 }
-            };
+                return Err(refused.into_error(deleted).into());
+            }
+        };
         let stored = StoredRegistration {
             registration,
             registered_at: now(),
@@ -185,15 +196,22 @@ impl Session {
         let registration = &stored.registration;
         let secret = client_secret(registration)?;
         let metadata = self.metadata().await?;
-        let params = AuthorizationParams::sign_in(&self.config, &registration.client_id);
+        let redirect_uri = ua
+            .prepare_redirect(&self.config.registered_redirect_uri())
+            .await?;
+        let params = AuthorizationParams {
+            redirect_uri: &redirect_uri,
+            ..AuthorizationParams::sign_in(&self.config, &registration.client_id)
+        };
         let (url, pending) = prepare_authorization(&metadata, &params);
         info!(client_id = %registration.client_id, "sign-in: waiting for the user agent");
+        self.report(Progress::SigningIn);
         // Single sign-on after the registration login, or a password when the server has no
         // session: the user may or may not be needed (no `prompt=login` here).
         let redirect = ua
             .authorize(BrowserStep {
                 url,
-                redirect: self.config.redirect_uri.clone(),
+                redirect: redirect_uri.clone(),
                 purpose: BrowserPurpose::SignIn,
                 user_action_expected: params.force_login,
             })
@@ -319,8 +337,25 @@ impl Session {
         };
         self.revoke_refresh_token(&metadata, tokens, client_id)
             .await;
-        let post_logout = &self.config.post_logout_redirect_uri;
         // L2: no end-session endpoint means a local-only logout; trying again cannot help.
+        if metadata.end_session_endpoint.is_none() {
+            info!("the server has no end_session_endpoint; local logout only");
+            return ServerLogout::Unsupported;
+        }
+        // In loopback mode the end-session redirect is loopback too, on this step's own port:
+        // the client is registered with `http://127.0.0.1/logoutcallback` and the server
+        // allows any port for a native client (RFC 8252 §7.3).
+        let post_logout = match ua
+            .prepare_redirect(&self.config.registered_post_logout_redirect_uri())
+            .await
+        {
+            Ok(redirect) => redirect,
+            Err(error) => {
+                warn!(kind = %Error::from(error).kind(), "logout page not opened");
+                return ServerLogout::Failed;
+            }
+        };
+        let post_logout = &post_logout;
         let Some((url, pending)) = end_session_url(
             &metadata,
             Some(&tokens.id_token.raw),

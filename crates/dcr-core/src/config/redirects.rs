@@ -1,0 +1,47 @@
+//! Which redirect URIs a registration asks for, by user-agent mode (issue 8).
+//!
+//! In `loopback` mode (RFC 8252 §7.3) the browser comes back to `http://127.0.0.1:<port>/…`
+//! on a port picked per browser step, so the client is registered with the port-less loopback
+//! URI: "the authorization server MUST allow any port to be specified at the time of the
+//! request for loopback IP redirect URIs". The path is the configured redirect's path
+//! (`io.curity.dcrclient:/callback` → `http://127.0.0.1/callback`), and likewise for the
+//! post-logout redirect, so one config file serves every mode. The port of each step comes
+//! from the user agent ([`crate::UserAgent::prepare_redirect`]).
+
+use super::{Config, RedirectUri, UserAgentKind};
+
+impl Config {
+    /// True when `userAgent` is `loopback`.
+    pub fn loopback_mode(&self) -> bool {
+        self.user_agent == Some(UserAgentKind::Loopback)
+    }
+
+    /// The redirect URI the client is registered with and the user agent prepares a step's
+    /// redirect from: the configured one, or its port-less loopback form in loopback mode.
+    pub fn registered_redirect_uri(&self) -> RedirectUri {
+        self.for_mode(&self.redirect_uri)
+    }
+
+    /// The post-logout redirect URI, by the same rule.
+    pub fn registered_post_logout_redirect_uri(&self) -> RedirectUri {
+        self.for_mode(&self.post_logout_redirect_uri)
+    }
+
+    fn for_mode(&self, configured: &RedirectUri) -> RedirectUri {
+        if !self.loopback_mode() {
+            return configured.clone();
+        }
+        // A private-use scheme written without the slash (`app:callback`) has an opaque path.
+        let path = configured.url().path();
+        if path.starts_with('/') {
+            loopback(path)
+        } else {
+            loopback(&format!("/{path}"))
+        }
+    }
+}
+
+fn loopback(path: &str) -> RedirectUri {
+    RedirectUri::parse(&format!("http://127.0.0.1{path}"))
+        .expect("an http loopback URI with a path is a valid redirect URI")
+}

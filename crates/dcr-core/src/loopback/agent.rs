@@ -1,0 +1,174 @@
+//! The loopback user agent (RFC 8252 §7.3): the user's own browser opens the authorization
+//! URL, and the answer comes back to a [`LoopbackListener`] bound for that one step.
+//!
+//! How the pieces meet: the engine asks [`UserAgent::prepare_redirect`] before it builds a
+//! request; this agent binds a fresh listener (loopback only, ephemeral port) and returns its
+//! `http://127.0.0.1:<port>/callback`, which the engine then uses for the request, the
+//! callback check and the code exchange. [`UserAgent::authorize`] opens the browser and waits
+//! on that listener. The engine never sees a socket or a browser; the shells only choose this
+//! agent when the config says `userAgent: "loopback"`, and add their own waiting screen.
+//!
+//! The wait ends with the callback, with [`LoopbackControl::cancel`] (the user's Cancel), or
+//! after the sign-in timeout; the listener is closed in every case.
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use tokio::sync::Notify;
+use url::Url;
+
+use super::LoopbackListener;
+use crate::config::RedirectUri;
+use crate::user_agent::{BrowserStep, UserAgent, UserAgentError};
+
+/// How long a browser step may take before the app stops waiting: the user may have closed
+/// the tab, or the browser may never come back.
+pub const SIGN_IN_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+
+/// Opens a URL in the user's browser. [`super::SystemBrowser`] is the real one; tests play
+/// the browser themselves.
+pub trait BrowserOpener: Send + Sync {
+    /// Starts the browser and returns; never waits for the page. The error text must not
+    /// contain the URL (it carries `state` and PKCE challenge).
+    fn open(&self, url: &Url) -> Result<(), String>;
+}
+
+/// The user's controls while the browser step runs: Cancel, and "Open the browser again"
+/// (the tab was closed by mistake, or the browser opened behind another window).
+#[derive(Clone, Default)]
+pub struct LoopbackControl {
+    inner: Arc<Controls>,
+}
+
+#[derive(Default)]
+struct Controls {
+    cancel: Notify,
+    reopen: Notify,
+}
+
+impl LoopbackControl {
+    /// Ends the running step with [`UserAgentError::Cancelled`]. Does nothing when no step
+    /// is waiting (it never cancels a later one).
+    pub fn cancel(&self) {
+        self.inner.cancel.notify_waiters();
+    }
+
+    /// Opens the running step's URL in the browser again. Does nothing when no step is waiting.
+    pub fn open_again(&self) {
+        self.inner.reopen.notify_waiters();
+    }
+}
+
+pub struct LoopbackAgent {
+    opener: Arc<dyn BrowserOpener>,
+    /// The listener bound by `prepare_redirect`, for the next `authorize`. Steps are
+    /// sequential (the session serializes operations), so one slot is enough; a step the
+    /// engine prepared but never opened leaves it here until the next one replaces it.
+    prepared: Mutex<Option<LoopbackListener>>,
+    timeout: Duration,
+    control: LoopbackControl,
+}
+
+impl LoopbackAgent {
+    pub fn new(opener: Arc<dyn BrowserOpener>) -> Self {
+        Self {
+            opener,
+            prepared: Mutex::new(None),
+            timeout: SIGN_IN_TIMEOUT,
+            control: LoopbackControl::default(),
+        }
+    }
+
+    /// Replaces [`SIGN_IN_TIMEOUT`].
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Uses `control` (made by the shell before the agent) for Cancel and "Open the browser
+    /// again".
+    pub fn with_control(mut self, control: LoopbackControl) -> Self {
+        self.control = control;
+        self
+    }
+
+    /// The Cancel and "Open the browser again" handle for the shell's waiting screen.
+    pub fn control(&self) -> LoopbackControl {
+        self.control.clone()
+    }
+}
+
+#[async_trait::async_trait]
+impl UserAgent for LoopbackAgent {
+    async fn prepare_redirect(
+        &self,
+        registered: &RedirectUri,
+    ) -> Result<RedirectUri, UserAgentError> {
+        let listener = LoopbackListener::bind(registered.url().path())
+            .await
+            .map_err(|error| {
+                UserAgentError::Failed(format!(
+                    "could not listen on the loopback interface: {error}"
+                ))
+            })?;
+        let redirect =
+            RedirectUri::parse(listener.redirect_uri().as_str()).map_err(UserAgentError::Failed)?;
+        *self.prepared.lock().unwrap_or_else(PoisonError::into_inner) = Some(listener);
+        Ok(redirect)
+    }
+
+    async fn authorize(&self, step: BrowserStep) -> Result<Url, UserAgentError> {
+        let listener = self
+            .prepared
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+            .filter(|listener| step.redirect.matches(listener.redirect_uri()))
+            .ok_or_else(|| {
+                UserAgentError::Failed("no loopback listener was prepared for this step".into())
+            })?;
+        // The listener's own pre-check (X6): only our state ends the wait. The engine checks
+        // the whole callback again (`callback::check_callback`, `logout::check_logout_callback`).
+        let state = step
+            .url
+            .query_pairs()
+            .find(|(name, _)| name == "state")
+            .map(|(_, value)| value.into_owned())
+            .ok_or_else(|| UserAgentError::Failed("the request carries no state".into()))?;
+        // Registered before the browser opens, so a click that comes at once is not lost.
+        let cancel = self.control.inner.cancel.notified();
+        let reopen = self.control.inner.reopen.notified();
+        tokio::pin!(cancel, reopen);
+        cancel.as_mut().enable();
+        reopen.as_mut().enable();
+        self.opener
+            .open(&step.url)
+            .map_err(UserAgentError::Failed)?;
+
+        let callback = listener.accept_callback(&state);
+        let deadline = tokio::time::sleep(self.timeout);
+        tokio::pin!(callback, deadline);
+        loop {
+            tokio::select! {
+                received = &mut callback => {
+                    return received.map_err(|error| {
+                        UserAgentError::Failed(format!("the loopback listener failed: {error}"))
+                    });
+                }
+                () = &mut cancel => return Err(UserAgentError::Cancelled),
+                () = &mut reopen => {
+                    if let Err(error) = self.opener.open(&step.url) {
+                        tracing::warn!(%error, "could not open the browser again");
+                    }
+                    reopen.set(self.control.inner.reopen.notified());
+                    reopen.as_mut().enable();
+                }
+                () = &mut deadline => {
+                    return Err(UserAgentError::Failed(
+                        "the sign-in in the browser did not finish in time".into(),
+                    ));
+                }
+            }
+        }
+    }
+}
