@@ -199,7 +199,7 @@ mod tests {
         );
         assert!(run(&["--browser", "lynx", "status"])
             .unwrap_err()
-            .contains("manual or system"));
+            .contains("manual, system or loopback"));
         assert!(run(&["status", "--refresh"])
             .unwrap_err()
             .contains("only apply to login"));
