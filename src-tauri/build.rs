@@ -10,6 +10,8 @@ const COMMANDS: &[&str] = &[
     "forget_device",
     "install_config",
     "finish_server_cleanup",
+    "cancel_browser_step",
+    "open_browser_again",
 ];
 
 fn main() {

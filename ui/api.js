@@ -35,6 +35,16 @@ export async function perform(action, args) {
   }
 }
 
+/** Loopback mode's waiting screen: ends the step waiting in the user's browser. */
+export async function cancelBrowserStep() {
+  await tauri().core.invoke("cancel_browser_step");
+}
+
+/** Loopback mode's waiting screen: opens the same sign-in page in the browser again. */
+export async function openBrowserAgain() {
+  await tauri().core.invoke("open_browser_again");
+}
+
 /** Retries the server part of a sign-out or forget that failed (`view.pendingServerCleanup`). */
 export function finishServerCleanup() {
   return perform("finishCleanup");

@@ -39,6 +39,9 @@ bind("refresh", () => run("refresh"));
 bind("signOut", () => run("signOut"));
 bind("forget", () => run("forget"));
 bind("finishCleanup", () => run("finishCleanup"));
+// Not commands of their own: they steer the running one (which then ends, or goes on).
+bind("cancelBrowser", () => api.cancelBrowserStep().catch(() => {}));
+bind("openBrowserAgain", () => api.openBrowserAgain().catch(() => {}));
 bind("retry", () => run(model.error && model.error.retry));
 bind("back", () => dispatch({ type: "back" }));
 bind("dismissNotice", () => dispatch({ type: "dismissNotice" }));

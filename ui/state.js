@@ -36,7 +36,23 @@ export const STEP_TEXT = Object.freeze({
   signingOut: "Signing you out…",
   forgetting: "Forgetting this device…",
   savingConfig: "Checking the configuration…",
+  waitingInBrowser: "Finish signing in in your browser",
+  signingOutInBrowser: "Finish signing out in your browser",
 });
+
+/**
+ * Where each STEP_TEXT entry comes from besides the engine's own progress reports
+ * (`dcr_core::Progress`): steps only the desktop shell reports (loopback mode's waiting
+ * screen, `ShellStep` in src-tauri/src/events.rs), and steps the UI shows by itself.
+ * tests/tests/progress_steps.rs and src-tauri's events tests keep the three lists exact.
+ */
+export const SHELL_STEPS = Object.freeze(["waitingInBrowser", "signingOutInBrowser"]);
+export const UI_ONLY_STEPS = Object.freeze(["loading", "savingConfig"]);
+
+/** Steps waiting in the user's own browser: the screen offers Cancel and "Open the browser again". */
+export function inBrowser(step) {
+  return SHELL_STEPS.includes(step);
+}
 
 export function stepText(step) {
   return Object.prototype.hasOwnProperty.call(STEP_TEXT, step) ? STEP_TEXT[step] : "Working…";

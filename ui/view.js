@@ -1,12 +1,12 @@
 // The view: `render(model)` draws the screen the model implies, `bind(name, handler)` routes user
 // actions (todomvc-style). It knows the DOM, not Tauri and not the state machine's rules.
-import { formatCountdown, onboardingStep, screenOf, stepText } from "./state.js";
+import { formatCountdown, inBrowser, onboardingStep, screenOf, stepText } from "./state.js";
 import { steps } from "./dom.js";
 import { registerScreen } from "./screens/register.js";
 import { signInScreen } from "./screens/sign-in.js";
 import { homeScreen } from "./screens/home.js";
 import { errorScreen } from "./screens/error.js";
-import { progressScreen, progressHint } from "./screens/progress.js";
+import { browserControls, progressScreen, progressHint } from "./screens/progress.js";
 import { setupScreen } from "./screens/setup.js";
 
 const SCREENS = {
@@ -98,6 +98,10 @@ function updateProgress(model) {
   if (text && text.textContent !== stepText(model.step)) text.textContent = stepText(model.step);
   const hint = $("progress-hint");
   if (hint) hint.textContent = progressHint(model.step);
+  const controls = $("browser-controls");
+  if (controls && (controls.childElementCount > 0) !== inBrowser(model.step)) {
+    controls.replaceChildren(...browserControls(document, model.step));
+  }
   const refused = $("progress-refused");
   if (refused && refused.textContent !== (model.refused || "")) refused.textContent = model.refused || "";
   const indicator = document.querySelector("#app .steps");

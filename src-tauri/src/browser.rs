@@ -22,6 +22,8 @@ use tauri::{AppHandle, Manager, WebviewUrl, WebviewWindowBuilder, WindowEvent};
 use tokio::sync::oneshot;
 use url::{Origin, Url};
 
+use dcr_core::Progress;
+
 use crate::events::{emit_progress, emit_refused, Step};
 use crate::navigation::{classify, title_for, Navigation};
 
@@ -42,37 +44,23 @@ pub struct EmbeddedBrowser {
     allowed: Arc<Vec<Origin>>,
 }
 
-/// What the progress screen says, from the engine's own account of the step (defect 10): never
-/// guessed from the URL.
+/// What the window adds to the engine's own progress reports ([`dcr_core::Progress`], sent by
+/// the session through [`crate::events::ProgressEvents`]): only what the window alone knows.
 struct Texts {
-    /// While the step runs and the window is hidden, or shown because the step needs the user.
-    start: Step,
     /// Once a hidden window had to be shown: the server wants the user after all.
     shown: Step,
-    /// After the redirect came back, while the engine finishes.
-    after: Step,
     /// The window title's verb.
     verb: &'static str,
 }
 
 fn texts(purpose: BrowserPurpose) -> Texts {
     match purpose {
-        BrowserPurpose::RegistrationLogin => Texts {
-            start: Step::WaitingForSignIn,
-            shown: Step::WaitingForSignIn,
-            after: Step::Registering,
-            verb: "Sign in",
-        },
-        BrowserPurpose::SignIn => Texts {
-            start: Step::SigningIn,
-            shown: Step::WaitingForSignIn,
-            after: Step::SigningIn,
+        BrowserPurpose::RegistrationLogin | BrowserPurpose::SignIn => Texts {
+            shown: Progress::WaitingForSignIn.into(),
             verb: "Sign in",
         },
         BrowserPurpose::SignOut => Texts {
-            start: Step::SigningOut,
-            shown: Step::SigningOut,
-            after: Step::SigningOut,
+            shown: Progress::SigningOut.into(),
             verb: "Sign out",
         },
     }
@@ -195,7 +183,6 @@ impl UserAgent for EmbeddedBrowser {
     async fn authorize(&self, step: BrowserStep) -> Result<Url, UserAgentError> {
         let texts = texts(step.purpose);
         let visible = step.user_action_expected;
-        emit_progress(&self.app, texts.start);
 
         let (sender, receiver) = oneshot::channel();
         let reply: Reply = Arc::new(Mutex::new(Some(sender)));
@@ -217,9 +204,7 @@ impl UserAgent for EmbeddedBrowser {
             }
         };
         let _ = window.destroy();
-        let url = outcome.unwrap_or(Err(UserAgentError::Cancelled))?;
-        emit_progress(&self.app, texts.after);
-        Ok(url)
+        outcome.unwrap_or(Err(UserAgentError::Cancelled))
     }
 }
 
@@ -244,17 +229,13 @@ mod tests {
     /// the engine's purpose alone.
     #[test]
     fn progress_text_follows_the_purpose() {
-        let registration = texts(BrowserPurpose::RegistrationLogin);
-        assert!(matches!(registration.start, Step::WaitingForSignIn));
-        assert!(matches!(registration.after, Step::Registering));
-        let sign_in = texts(BrowserPurpose::SignIn);
-        assert!(matches!(sign_in.start, Step::SigningIn));
-        assert!(matches!(sign_in.shown, Step::WaitingForSignIn));
-        assert!(matches!(sign_in.after, Step::SigningIn));
-        let sign_out = texts(BrowserPurpose::SignOut);
-        for step in [sign_out.start, sign_out.shown, sign_out.after] {
-            assert!(matches!(step, Step::SigningOut), "{step:?}");
+        for purpose in [BrowserPurpose::RegistrationLogin, BrowserPurpose::SignIn] {
+            let texts = texts(purpose);
+            assert_eq!(texts.shown, Step::Engine(Progress::WaitingForSignIn));
+            assert_eq!(texts.verb, "Sign in");
         }
+        let sign_out = texts(BrowserPurpose::SignOut);
+        assert_eq!(sign_out.shown, Step::Engine(Progress::SigningOut));
         assert_eq!(sign_out.verb, "Sign out");
     }
 }

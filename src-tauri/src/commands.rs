@@ -48,3 +48,16 @@ pub async fn install_config(shell: State<'_, Shell>, text: String) -> Answer {
 pub async fn finish_server_cleanup(shell: State<'_, Shell>) -> Answer {
     shell.finish_server_cleanup().await
 }
+
+/// Loopback mode's waiting screen: Cancel. Ends the step waiting in the user's browser (the
+/// engine then reports `cancelled`); does nothing when none is waiting.
+#[tauri::command]
+pub fn cancel_browser_step(shell: State<'_, Shell>) {
+    shell.cancel_browser_step();
+}
+
+/// Loopback mode's waiting screen: "Open the browser again" with the same request.
+#[tauri::command]
+pub fn open_browser_again(shell: State<'_, Shell>) {
+    shell.open_browser_again();
+}

@@ -4,16 +4,45 @@
 use serde::Serialize;
 use tauri::{AppHandle, Emitter};
 
-/// What the app is doing right now, for the progress screen.
-#[derive(Debug, Clone, Copy, Serialize)]
-#[serde(rename_all = "camelCase")]
+/// What the app is doing right now, for the progress screen: the engine's own report
+/// ([`dcr_core::Progress`], through [`ProgressEvents`]), or a step only the shell knows of.
+/// Serialized as the bare name (`"signingIn"`, `"waitingInBrowser"`); `ui/state.js` has a text
+/// for each (tests/tests/progress_steps.rs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
 pub enum Step {
-    WaitingForSignIn,
-    Registering,
-    SigningIn,
-    Refreshing,
-    SigningOut,
-    Forgetting,
+    Engine(dcr_core::Progress),
+    Shell(ShellStep),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ShellStep {
+    /// Loopback mode: the user's own browser has the sign-in page; the screen offers Cancel and
+    /// "Open the browser again".
+    WaitingInBrowser,
+    /// The same for the end-session page.
+    SigningOutInBrowser,
+}
+
+impl ShellStep {
+    #[cfg(test)]
+    pub const ALL: [ShellStep; 2] = [ShellStep::WaitingInBrowser, ShellStep::SigningOutInBrowser];
+}
+
+impl From<dcr_core::Progress> for Step {
+    fn from(step: dcr_core::Progress) -> Self {
+        Step::Engine(step)
+    }
+}
+
+/// The engine's progress sink: each report becomes a `progress` event to the main window.
+pub struct ProgressEvents(pub AppHandle);
+
+impl dcr_core::ProgressSink for ProgressEvents {
+    fn report(&self, step: dcr_core::Progress) {
+        emit_progress(&self.0, step.into());
+    }
 }
 
 #[derive(Clone, Serialize)]
@@ -39,4 +68,39 @@ struct SignInRefused {
 /// The sign-in window refused a page: tell the user where it wanted to go (issue 7, defect 3).
 pub fn emit_refused(app: &AppHandle, host: String) {
     let _ = app.emit_to("main", "sign-in-refused", SignInRefused { host });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The shell's own steps are exactly `SHELL_STEPS` in ui/state.js (whose STEP_TEXT
+    /// tests/tests/progress_steps.rs checks), and serialize as bare names like the engine's.
+    #[test]
+    fn shell_steps_match_the_ui_list() {
+        let state = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/state.js"),
+        )
+        .expect("ui/state.js");
+        let line = state
+            .lines()
+            .find(|line| line.starts_with("export const SHELL_STEPS"))
+            .expect("SHELL_STEPS in ui/state.js");
+        let listed: Vec<&str> = line.split('"').skip(1).step_by(2).collect();
+        let ours: Vec<String> = ShellStep::ALL
+            .iter()
+            .map(|step| {
+                serde_json::to_value(Step::Shell(*step))
+                    .unwrap()
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect();
+        assert_eq!(listed, ours);
+        assert_eq!(
+            serde_json::to_value(Step::from(dcr_core::Progress::SigningIn)).unwrap(),
+            "signingIn"
+        );
+    }
 }

@@ -2,7 +2,8 @@
 //!
 //! - `commands`: one-line commands for the main window.
 //! - `shell`: the managed state; turns engine calls into progress and state events.
-//! - `browser`: the embedded sign-in window, the engine's user agent.
+//! - `user_agents`: which user agent runs browser steps (`userAgent`: embedded or loopback).
+//! - `browser`: the embedded sign-in window.
 //! - `navigation`: what the sign-in window may load (pure).
 //! - `config_source`: `--config`, `DCR_CONFIG`, the user's config folder, the system-wide file;
 //!   no built-in default (without a config the UI shows its setup screen).
@@ -15,6 +16,7 @@ mod events;
 mod logging;
 mod navigation;
 mod shell;
+mod user_agents;
 
 use std::path::Path;
 
@@ -63,6 +65,8 @@ pub fn run() {
             commands::forget_device,
             commands::install_config,
             commands::finish_server_cleanup,
+            commands::cancel_browser_step,
+            commands::open_browser_again,
         ])
         .run(tauri::generate_context!())
         .expect("the Tauri runtime failed to start");

@@ -6,14 +6,17 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, PoisonError, RwLock};
 
 use dcr_core::config::Config;
-use dcr_core::session::{ServerCleanup, Session, StateView};
+use dcr_core::session::{Session, StateView};
 use dcr_core::store::KeychainStore;
 use tauri::AppHandle;
 
-use crate::browser::{clear_sign_in_data, EmbeddedBrowser};
+use dcr_core::loopback::LoopbackControl;
+
+use crate::browser::clear_sign_in_data;
 use crate::config_source::{save, MAX_CONFIG_BYTES};
 use crate::error::UiError;
-use crate::events::{emit_progress, emit_state, Step};
+use crate::events::{emit_state, ProgressEvents};
+use crate::user_agents::DesktopAgent;
 
 /// What the app runs on. Only `Missing` can change (to `Ready`, when the user picks a config on
 /// the setup screen); the lock is held for that swap and for cloning the `Arc`, never across
@@ -33,14 +36,18 @@ enum Loaded {
 pub struct Shell {
     app: AppHandle,
     loaded: RwLock<Loaded>,
+    /// Cancel and "Open the browser again" for a step waiting in the user's browser.
+    loopback: LoopbackControl,
 }
 
-fn new_session(config: Config) -> Session {
+/// The engine reports its own progress (issue 8); the shell forwards it as `progress` events.
+fn new_session(app: &AppHandle, config: Config) -> Session {
     Session::new(
         config,
         dcr_core::http::back_channel_client(),
         Box::new(KeychainStore::new()),
     )
+    .with_progress(Arc::new(ProgressEvents(app.clone())))
 }
 
 impl Shell {
@@ -48,12 +55,13 @@ impl Shell {
         Self {
             app,
             loaded: RwLock::new(loaded),
+            loopback: LoopbackControl::default(),
         }
     }
 
     pub fn start(app: AppHandle, config: Result<Config, dcr_core::Error>) -> Self {
         let loaded = match config {
-            Ok(config) => Loaded::Ready(Arc::new(new_session(config))),
+            Ok(config) => Loaded::Ready(Arc::new(new_session(&app, config))),
             Err(error) => Loaded::Invalid(UiError::from(error)),
         };
         Self::new(app, loaded)
@@ -97,13 +105,21 @@ impl Shell {
         };
         let config = check_and_save(text, save_to.as_deref())?;
         tracing::info!("saved the chosen config; using it from now on");
-        let session = Arc::new(new_session(config));
+        let session = Arc::new(new_session(&self.app, config));
         *loaded = Loaded::Ready(session.clone());
         Ok(session)
     }
 
-    fn browser(&self, session: &Session) -> EmbeddedBrowser {
-        EmbeddedBrowser::new(self.app.clone(), session.config().allowed_sign_in_origins())
+    fn browser(&self, session: &Session) -> DesktopAgent {
+        DesktopAgent::for_config(&self.app, session.config(), &self.loopback)
+    }
+
+    pub fn cancel_browser_step(&self) {
+        self.loopback.cancel();
+    }
+
+    pub fn open_browser_again(&self) {
+        self.loopback.open_again();
     }
 
     /// Tells the UI the outcome. A failure can still change the state (a revoked client moves to
@@ -147,14 +163,12 @@ impl Shell {
 
     pub async fn refresh(&self) -> Result<StateView, UiError> {
         let session = self.session()?;
-        emit_progress(&self.app, Step::Refreshing);
         let outcome = session.refresh().await;
         self.publish(&session, outcome).await
     }
 
     pub async fn sign_out(&self) -> Result<StateView, UiError> {
         let session = self.session()?;
-        emit_progress(&self.app, Step::SigningOut);
         let outcome = session.sign_out(&self.browser(&session)).await;
         self.publish(&session, outcome).await
     }
@@ -163,18 +177,12 @@ impl Shell {
     /// sign-out may open the identity server's logout page, so it gets the sign-in window.
     pub async fn finish_server_cleanup(&self) -> Result<StateView, UiError> {
         let session = self.session()?;
-        let step = match session.state().await?.pending_server_cleanup {
-            Some(ServerCleanup::Forget) => Step::Forgetting,
-            _ => Step::SigningOut,
-        };
-        emit_progress(&self.app, step);
         let outcome = session.finish_server_cleanup(&self.browser(&session)).await;
         self.publish(&session, outcome).await
     }
 
     pub async fn forget_device(&self) -> Result<StateView, UiError> {
         let session = self.session()?;
-        emit_progress(&self.app, Step::Forgetting);
         let outcome = session.forget().await;
         clear_sign_in_data(&self.app);
         self.publish(&session, outcome).await

@@ -79,6 +79,19 @@ test("Progress screen: a live status with the step text and the onboarding step"
   assert.equal(byTag(refreshing, "ol").length, 0, "no onboarding steps outside onboarding");
 });
 
+test("Progress screen in loopback mode: finish in your browser, Cancel, Open the browser again", () => {
+  const model = modelWith(loaded(views.unregistered), { type: "started", action: "register" }, { type: "progress", step: "waitingInBrowser" });
+  const root = progressScreen(model, ctx);
+  assert.equal(text(byId(root, "progress")), "Finish signing in in your browser");
+  assert.deepEqual(byTag(root, "button").map(text), ["Cancel", "Open the browser again"]);
+  assert.equal(byId(root, "cancel-browser").getAttribute("data-action"), "cancelBrowser");
+  assert.equal(byId(root, "open-browser-again").getAttribute("data-action"), "openBrowserAgain");
+  const out = progressScreen(transition(model, { type: "progress", step: "signingOutInBrowser" }), ctx);
+  assert.equal(text(byId(out, "progress")), "Finish signing out in your browser");
+  const back = progressScreen(transition(model, { type: "progress", step: "signingIn" }), ctx);
+  assert.equal(byTag(back, "button").length, 0, "no browser controls once the browser is done");
+});
+
 test("Home screen: user, claims, registration, countdown, fingerprint, actions, dialog", () => {
   const root = homeScreen(modelWith(loaded(views.signedIn)), ctx);
   assert.equal(text(byId(root, "user-name")), "Demo User");

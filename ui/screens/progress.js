@@ -1,10 +1,12 @@
 // The progress screen while a command runs. The view updates `#progress-text` in place between
 // steps, so the live region survives and each step is announced.
-import { h, steps } from "../dom.js";
-import { onboardingStep, stepText } from "../state.js";
+import { button, h, steps } from "../dom.js";
+import { inBrowser, onboardingStep, stepText } from "../state.js";
 
 const HINTS = {
   waitingForSignIn: "Enter your credentials in the sign-in window. Closing that window cancels.",
+  waitingInBrowser: "The sign-in page opened in your web browser. Come back here when it says you can close the tab.",
+  signingOutInBrowser: "The sign-out page opened in your web browser. Come back here when it says you can close the tab.",
 };
 
 export function progressScreen(model, { doc }) {
@@ -22,10 +24,22 @@ export function progressScreen(model, { doc }) {
       h(doc, "p", { id: "progress-text", class: "progress-text" }, stepText(model.step)),
     ),
     h(doc, "p", { id: "progress-hint", class: "muted progress-hint" }, progressHint(model.step)),
+    // Loopback mode (the user's own browser): the container is always present, filled while a
+    // step waits there, so the view can update it in place without redrawing the live region.
+    h(doc, "div", { id: "browser-controls", class: "actions" }, browserControls(doc, model.step)),
     // Always present (empty when nothing was refused), so the view can fill it in place and
     // the alert is announced when it appears.
     h(doc, "p", { id: "progress-refused", class: "progress-refused", role: "alert" }, model.refused || ""),
   );
+}
+
+/** Cancel and "Open the browser again", only while a step waits in the user's browser. */
+export function browserControls(doc, step) {
+  if (!inBrowser(step)) return [];
+  return [
+    button(doc, { id: "cancel-browser", action: "cancelBrowser", label: "Cancel" }),
+    button(doc, { id: "open-browser-again", action: "openBrowserAgain", label: "Open the browser again", kind: "link" }),
+  ];
 }
 
 export function progressHint(step) {

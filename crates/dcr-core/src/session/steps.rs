@@ -217,6 +217,8 @@ impl Session {
             })
             .await?;
         let code = check_callback(&redirect, &pending)?;
+        // The browser is done (a shell may have said "waiting for you" meanwhile).
+        self.report(Progress::SigningIn);
         let auth = ClientAuth::for_method(
             registration.token_endpoint_auth_method,
             &registration.client_id,
@@ -373,7 +375,10 @@ impl Session {
             purpose: BrowserPurpose::SignOut,
             user_action_expected: false,
         };
-        match ua.authorize(step).await {
+        let outcome = ua.authorize(step).await;
+        // The browser is done (a shell may have said "continue in your browser" meanwhile).
+        self.report(Progress::SigningOut);
+        match outcome {
             Ok(redirect) => match check_logout_callback(&redirect, &pending) {
                 Ok(()) => ServerLogout::Confirmed,
                 Err(error) => {

@@ -1,0 +1,108 @@
+//! Which user agent runs the engine's browser steps, chosen by the config's `userAgent`
+//! (issue 8):
+//!
+//! - `embedded` (default): the app's own sign-in window ([`EmbeddedBrowser`]).
+//! - `loopback`: the user's default browser, and a one-shot listener on 127.0.0.1 for the
+//!   answer (RFC 8252 §7.3; [`dcr_core::loopback::LoopbackAgent`]). The engine binds a listener
+//!   per step through `UserAgent::prepare_redirect`; this shell only adds the waiting screen
+//!   ("Finish signing in in your browser", Cancel, "Open the browser again").
+//! - `system` (custom scheme through the OS) is not built yet: the embedded window is used, and
+//!   the log says so.
+
+use dcr_core::config::{RedirectUri, UserAgentKind};
+use dcr_core::loopback::{LoopbackAgent, LoopbackControl, SystemBrowser};
+use dcr_core::user_agent::{BrowserPurpose, BrowserStep, UserAgent, UserAgentError};
+use dcr_core::Config;
+use tauri::AppHandle;
+use url::Url;
+
+use crate::browser::EmbeddedBrowser;
+use crate::events::{emit_progress, ShellStep, Step};
+
+pub enum DesktopAgent {
+    Embedded(EmbeddedBrowser),
+    Loopback(InBrowser),
+}
+
+impl DesktopAgent {
+    /// The agent the config asks for. `control` is the shell's one Cancel / "Open the browser
+    /// again" handle, so the commands reach whichever step is running.
+    pub fn for_config(app: &AppHandle, config: &Config, control: &LoopbackControl) -> Self {
+        match config.user_agent {
+            Some(UserAgentKind::Loopback) => Self::Loopback(InBrowser {
+                app: app.clone(),
+                agent: LoopbackAgent::new(std::sync::Arc::new(SystemBrowser))
+                    .with_control(control.clone()),
+            }),
+            kind => {
+                if kind == Some(UserAgentKind::System) {
+                    tracing::warn!(
+                        "userAgent \"system\" is not available yet; using the embedded window"
+                    );
+                }
+                Self::Embedded(EmbeddedBrowser::new(
+                    app.clone(),
+                    config.allowed_sign_in_origins(),
+                ))
+            }
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl UserAgent for DesktopAgent {
+    async fn prepare_redirect(
+        &self,
+        registered: &RedirectUri,
+    ) -> Result<RedirectUri, UserAgentError> {
+        match self {
+            Self::Embedded(agent) => agent.prepare_redirect(registered).await,
+            Self::Loopback(agent) => agent.agent.prepare_redirect(registered).await,
+        }
+    }
+
+    async fn authorize(&self, step: BrowserStep) -> Result<Url, UserAgentError> {
+        match self {
+            Self::Embedded(agent) => agent.authorize(step).await,
+            Self::Loopback(agent) => agent.authorize(step).await,
+        }
+    }
+}
+
+/// The loopback agent plus the waiting screen.
+pub struct InBrowser {
+    app: AppHandle,
+    agent: LoopbackAgent,
+}
+
+impl InBrowser {
+    async fn authorize(&self, step: BrowserStep) -> Result<Url, UserAgentError> {
+        emit_progress(&self.app, Step::Shell(waiting_step(step.purpose)));
+        self.agent.authorize(step).await
+    }
+}
+
+/// The waiting screen's text follows the engine's purpose.
+fn waiting_step(purpose: BrowserPurpose) -> ShellStep {
+    match purpose {
+        BrowserPurpose::RegistrationLogin | BrowserPurpose::SignIn => ShellStep::WaitingInBrowser,
+        BrowserPurpose::SignOut => ShellStep::SigningOutInBrowser,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sign_out_never_says_sign_in() {
+        assert_eq!(
+            waiting_step(BrowserPurpose::SignOut),
+            ShellStep::SigningOutInBrowser
+        );
+        assert_eq!(
+            waiting_step(BrowserPurpose::SignIn),
+            ShellStep::WaitingInBrowser
+        );
+    }
+}
