@@ -45,3 +45,43 @@ fn loopback(path: &str) -> RedirectUri {
     RedirectUri::parse(&format!("http://127.0.0.1{path}"))
         .expect("an http loopback URI with a path is a valid redirect URI")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BASE: &str = r#""issuer": "https://idp.example", "registrationClientID": "c",
+        "redirectUri": "io.curity.dcrclient:/callback",
+        "postLogoutRedirectUri": "io.curity.dcrclient:/logoutcallback", "scope": "openid""#;
+
+    fn config(extra: &str) -> Config {
+        Config::from_json(&format!("{{{BASE}{extra}}}")).unwrap()
+    }
+
+    #[test]
+    fn loopback_mode_registers_the_port_less_loopback_uris_with_the_configured_paths() {
+        let loopback = config(r#", "userAgent": "loopback""#);
+        assert!(loopback.loopback_mode());
+        assert_eq!(
+            loopback.registered_redirect_uri().as_str(),
+            "http://127.0.0.1/callback"
+        );
+        assert_eq!(
+            loopback.registered_post_logout_redirect_uri().as_str(),
+            "http://127.0.0.1/logoutcallback"
+        );
+        for other in [
+            "",
+            r#", "userAgent": "embedded""#,
+            r#", "userAgent": "system""#,
+        ] {
+            let config = config(other);
+            assert!(!config.loopback_mode());
+            assert_eq!(config.registered_redirect_uri(), config.redirect_uri);
+            assert_eq!(
+                config.registered_post_logout_redirect_uri(),
+                config.post_logout_redirect_uri
+            );
+        }
+    }
+}

@@ -172,3 +172,92 @@ impl UserAgent for LoopbackAgent {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::user_agent::BrowserPurpose;
+
+    struct Opened(Mutex<Vec<Url>>);
+
+    impl BrowserOpener for Opened {
+        fn open(&self, url: &Url) -> Result<(), String> {
+            self.0.lock().unwrap().push(url.clone());
+            Ok(())
+        }
+    }
+
+    fn step(redirect: RedirectUri) -> BrowserStep {
+        let mut url = Url::parse("https://idp.example/authorize").unwrap();
+        url.query_pairs_mut()
+            .append_pair("redirect_uri", redirect.as_str())
+            .append_pair("state", "s-123");
+        BrowserStep {
+            url,
+            redirect,
+            purpose: BrowserPurpose::SignIn,
+            user_action_expected: false,
+        }
+    }
+
+    fn registered() -> RedirectUri {
+        RedirectUri::parse("http://127.0.0.1/callback").unwrap()
+    }
+
+    /// X5: the step gives up with the sign-in timeout, and its port is closed then.
+    #[tokio::test]
+    async fn x5_the_wait_times_out_and_closes_the_port() {
+        let opened = Arc::new(Opened(Mutex::new(Vec::new())));
+        let agent = LoopbackAgent::new(opened.clone()).with_timeout(Duration::from_millis(200));
+        let redirect = agent.prepare_redirect(&registered()).await.unwrap();
+        let port = redirect.url().port().expect("a port");
+        assert_ne!(port, 0);
+        assert_eq!(redirect.url().path(), "/callback");
+        assert_eq!(redirect.url().host_str(), Some("127.0.0.1"));
+        let error = agent.authorize(step(redirect)).await.unwrap_err();
+        assert!(matches!(error, UserAgentError::Failed(ref text) if text.contains("in time")));
+        assert_eq!(opened.0.lock().unwrap().len(), 1);
+        assert!(tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_err());
+    }
+
+    /// The step must end on the listener prepared for it: a redirect it was not prepared for
+    /// (another port) is refused before any browser opens.
+    #[tokio::test]
+    async fn a_step_without_its_prepared_listener_is_refused() {
+        let opened = Arc::new(Opened(Mutex::new(Vec::new())));
+        let agent = LoopbackAgent::new(opened.clone());
+        let error = agent.authorize(step(registered())).await.unwrap_err();
+        assert!(matches!(error, UserAgentError::Failed(_)));
+        agent.prepare_redirect(&registered()).await.unwrap();
+        let other = RedirectUri::parse("http://127.0.0.1:9/callback").unwrap();
+        assert!(agent.authorize(step(other)).await.is_err());
+        assert!(opened.0.lock().unwrap().is_empty(), "no browser opened");
+    }
+
+    /// The callback with our state ends the step with the URL the browser was sent to.
+    #[tokio::test]
+    async fn the_callback_with_our_state_ends_the_step() {
+        let opened = Arc::new(Opened(Mutex::new(Vec::new())));
+        let agent = LoopbackAgent::new(opened.clone());
+        let redirect = agent.prepare_redirect(&registered()).await.unwrap();
+        let port = redirect.url().port().unwrap();
+        let browser = tokio::spawn(async move {
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .unwrap();
+            stream
+                .write_all(b"GET /callback?code=c&state=s-123 HTTP/1.1\r\nHost: x\r\n\r\n")
+                .await
+                .unwrap();
+            let mut answer = String::new();
+            stream.read_to_string(&mut answer).await.unwrap();
+            answer
+        });
+        let url = agent.authorize(step(redirect)).await.unwrap();
+        assert_eq!(url.query(), Some("code=c&state=s-123"));
+        assert!(browser.await.unwrap().starts_with("HTTP/1.1 200"));
+    }
+}
