@@ -67,8 +67,14 @@ fn unix_now() -> i64 {
 
 async fn run(args: Args) -> Result<Value, Error> {
     let mut config = Config::load(&args.config)?;
-    if args.browser == Browser::Loopback {
-        // The engine registers and redirects the loopback way only in loopback mode.
+    // The engine registers and redirects the loopback way only in loopback mode, and keeps that
+    // registration apart from a custom-scheme one: `--browser loopback` selects it, and a config
+    // with `userAgent: "loopback"` makes loopback the default for browser steps.
+    let browser = match args.browser {
+        Browser::Manual if config.loopback_mode() => Browser::Loopback,
+        browser => browser,
+    };
+    if browser == Browser::Loopback {
         config.user_agent = Some(UserAgentKind::Loopback);
     }
     let issuer = config.issuer.as_str().to_owned();
@@ -77,7 +83,7 @@ async fn run(args: Args) -> Result<Value, Error> {
         back_channel_client(),
         Box::new(KeychainStore::new()),
     );
-    let ua: Box<dyn UserAgent> = match args.browser {
+    let ua: Box<dyn UserAgent> = match browser {
         Browser::Loopback => Box::new(LoopbackAgent::new(std::sync::Arc::new(SystemBrowser))),
         browser => Box::new(ManualUserAgent {
             open_browser: browser == Browser::System,
