@@ -145,12 +145,15 @@ export function transition(model, event) {
         busy: true,
         action: event.action,
         step: firstStep(event.action, model.view),
+        phase: null,
         error: null,
         notice: null,
         refused: null,
       };
     case "progress":
-      return { ...model, busy: true, step: event.step };
+      // `phase` is the engine's last step: a shell step (waiting in the browser) keeps it, so
+      // the onboarding indicator still knows whether this is the registration or the sign-in.
+      return { ...model, busy: true, step: event.step, phase: inBrowser(event.step) ? model.phase : event.step };
     case "refused":
       // Only while a command runs: the window exists only then, and a late event must not
       // resurface on an idle screen.
@@ -229,7 +232,7 @@ export function onboardingStep(model) {
   if (screen === "register") return 0;
   if (screen === "signIn") return 1;
   if (screen === "progress") {
-    if (model.step === "signingIn") return 1;
+    if (model.step === "signingIn" || model.phase === "signingIn") return 1;
     if (model.action === "register") return 0;
     if (model.action === "signIn") return 1;
   }

@@ -88,6 +88,10 @@ test("Progress screen in loopback mode: finish in your browser, Cancel, Open the
   assert.equal(byId(root, "open-browser-again").getAttribute("data-action"), "openBrowserAgain");
   const out = progressScreen(transition(model, { type: "progress", step: "signingOutInBrowser" }), ctx);
   assert.equal(text(byId(out, "progress")), "Finish signing out in your browser");
+  // The SSO sign-in that follows the registration, in the browser too: step 2 of onboarding.
+  const ssoModel = [{ type: "progress", step: "signingIn" }, { type: "progress", step: "waitingInBrowser" }].reduce(transition, model);
+  assert.deepEqual(stepStates(progressScreen(ssoModel, ctx)), [null, "step", null]);
+  assert.deepEqual(stepStates(root), ["step", null, null]);
   const back = progressScreen(transition(model, { type: "progress", step: "signingIn" }), ctx);
   assert.equal(byTag(back, "button").length, 0, "no browser controls once the browser is done");
 });
