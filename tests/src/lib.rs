@@ -30,6 +30,7 @@
 
 pub mod agent;
 pub mod browser;
+pub mod cli;
 pub mod engine;
 pub mod flows;
 mod html;

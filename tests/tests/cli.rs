@@ -8,9 +8,9 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::sync::OnceLock;
 
 use dcr_core::store::{KeychainStore, RegistrationStore};
+use dcr_tests::cli::cli_binary;
 use dcr_tests::engine::{self, query, Form};
 use dcr_tests::keyring::require_test_keyring;
 use dcr_tests::{Idp, ScriptedBrowser, DEMO_USER};
@@ -18,34 +18,6 @@ use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::process::Command;
 use url::Url;
-
-fn cli_binary() -> &'static Path {
-    static BINARY: OnceLock<PathBuf> = OnceLock::new();
-    BINARY.get_or_init(|| {
-        if let Some(path) = std::env::var_os("DCR_CLI_BINARY") {
-            let path = PathBuf::from(path);
-            assert!(
-                path.is_file(),
-                "DCR_CLI_BINARY={} does not exist",
-                path.display()
-            );
-            return path;
-        }
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let status = std::process::Command::new(cargo)
-            .args(["build", "--quiet", "-p", "dcr-cli"])
-            .current_dir(dcr_tests::repo_root())
-            .status()
-            .expect("cargo runs");
-        assert!(status.success(), "`cargo build -p dcr-cli` failed");
-        let target = std::env::var_os("CARGO_TARGET_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| dcr_tests::repo_root().join("target"));
-        target
-            .join("debug")
-            .join(format!("dcr{}", std::env::consts::EXE_SUFFIX))
-    })
-}
 
 /// How the scripted user answers the CLI's browser steps.
 #[derive(Clone, Copy)]

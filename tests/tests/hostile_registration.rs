@@ -10,8 +10,9 @@ use std::sync::{Arc, Mutex};
 
 use dcr_core::http::back_channel_client;
 use dcr_core::session::StateName;
-use dcr_core::store::{MemoryStore, RegistrationStore, StoreError, StoreKey, StoredRegistration};
+use dcr_core::store::MemoryStore;
 use dcr_core::{BrowserStep, Config, Session, UserAgent, UserAgentError};
+use dcr_tests::engine::SharedStore;
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
@@ -177,21 +178,6 @@ impl UserAgent for InstantLogin {
     }
 }
 
-/// Lets the test look into the store the session owns.
-struct Shared(Arc<MemoryStore>);
-
-impl RegistrationStore for Shared {
-    fn load(&self, key: &StoreKey) -> Result<Option<StoredRegistration>, StoreError> {
-        self.0.load(key)
-    }
-    fn save(&self, key: &StoreKey, value: &StoredRegistration) -> Result<(), StoreError> {
-        self.0.save(key, value)
-    }
-    fn delete(&self, key: &StoreKey) -> Result<(), StoreError> {
-        self.0.delete(key)
-    }
-}
-
 fn session(server: &RegistrationServer, store: Arc<MemoryStore>) -> Session {
     let config = Config::from_json(
         &json!({
@@ -204,7 +190,7 @@ fn session(server: &RegistrationServer, store: Arc<MemoryStore>) -> Session {
         .to_string(),
     )
     .expect("config");
-    Session::new(config, back_channel_client(), Box::new(Shared(store)))
+    Session::new(config, back_channel_client(), Box::new(SharedStore(store)))
 }
 
 #[tokio::test]

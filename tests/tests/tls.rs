@@ -13,9 +13,10 @@
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use dcr_core::store::{KeychainStore, RegistrationStore, StoreKey};
+use dcr_tests::cli::cli_binary;
 use dcr_tests::engine::{POST_LOGOUT_URI, REDIRECT_URI, REGISTRATION_CLIENT};
 use dcr_tests::keyring::require_test_keyring;
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
@@ -26,27 +27,6 @@ use tokio::process::Command;
 use tokio_rustls::TlsAcceptor;
 
 const ISSUER_PATH: &str = "/oauth/v2/oauth-anonymous";
-
-/// The `dcr` binary: `DCR_CLI_BINARY` (scripts/test.sh), else a fresh debug build.
-fn cli_binary() -> &'static Path {
-    static BINARY: OnceLock<PathBuf> = OnceLock::new();
-    BINARY.get_or_init(|| {
-        if let Some(path) = std::env::var_os("DCR_CLI_BINARY") {
-            return PathBuf::from(path);
-        }
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let status = std::process::Command::new(cargo)
-            .args(["build", "--quiet", "-p", "dcr-cli"])
-            .current_dir(dcr_tests::repo_root())
-            .status()
-            .expect("cargo runs");
-        assert!(status.success(), "`cargo build -p dcr-cli` failed");
-        let target = std::env::var_os("CARGO_TARGET_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| dcr_tests::repo_root().join("target"));
-        target.join("debug").join("dcr")
-    })
-}
 
 /// A CA made now, and a server certificate it signs.
 struct Pki {
