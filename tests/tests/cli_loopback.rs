@@ -4,34 +4,17 @@
 //! delivers the answer to the CLI's loopback listener with an HTTP GET, after a forged one that
 //! must get a 400. Register, `login --refresh --logout`, status, forget.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use dcr_tests::cli::cli_binary;
 use dcr_tests::engine::{self, Form};
 use dcr_tests::keyring::require_test_keyring;
 use dcr_tests::loopback::LoopbackBrowser;
 use dcr_tests::{Idp, ScriptedBrowser};
 use serde_json::Value;
 use url::Url;
-
-fn cli_binary() -> PathBuf {
-    if let Some(path) = std::env::var_os("DCR_CLI_BINARY") {
-        return PathBuf::from(path);
-    }
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let status = std::process::Command::new(cargo)
-        .args(["build", "--quiet", "-p", "dcr-cli"])
-        .current_dir(dcr_tests::repo_root())
-        .status()
-        .expect("cargo runs");
-    assert!(status.success(), "`cargo build -p dcr-cli` failed");
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| dcr_tests::repo_root().join("target"))
-        .join("debug")
-        .join(format!("dcr{}", std::env::consts::EXE_SUFFIX))
-}
 
 /// Runs `dcr --browser loopback <args>`; plays the browser for each URL the shim receives
 /// until the CLI exits. Returns stdout's JSON and how many browser steps there were.
