@@ -120,6 +120,11 @@ export const ERROR_SCREENS = Object.freeze({
   },
   notRegistered: { title: "This device is not registered", help: "Register it first.", actions: "back" },
   notSignedIn: { title: "You are not signed in", help: "Sign in first.", actions: "back" },
+  rotationUnavailable: {
+    title: "The device key cannot be rotated",
+    help: "This registration has no device key, or the identity server offers no way to update it. Nothing was changed.",
+    actions: "back",
+  },
   unavailable: { title: "This page only works inside the app", help: null, actions: "none" },
   unknown: { title: "Something went wrong", help: null, actions: "back" },
 });

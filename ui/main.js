@@ -39,6 +39,7 @@ bind("refresh", () => run("refresh"));
 bind("signOut", () => run("signOut"));
 bind("forget", () => run("forget"));
 bind("finishCleanup", () => run("finishCleanup"));
+bind("rotateKey", () => run("rotateKey"));
 bind("retry", () => run(model.error && model.error.retry));
 bind("back", () => dispatch({ type: "back" }));
 bind("dismissNotice", () => dispatch({ type: "dismissNotice" }));

@@ -280,6 +280,7 @@ impl Transport for RecordingTransport {
             method: match request.method {
                 Method::Get => "GET",
                 Method::Post => "POST",
+                Method::Put => "PUT",
                 Method::Delete => "DELETE",
             },
             path: request.url.path().to_owned(),

@@ -149,6 +149,9 @@ pub enum Error {
     NotRegistered,
     #[error("you are not signed in")]
     NotSignedIn,
+    /// Key rotation asked of a registration that authenticates with a client secret.
+    #[error("this device proves itself with a client secret, not a device key; there is no key to rotate")]
+    NoDeviceKey,
 }
 
 impl Error {
@@ -195,6 +198,7 @@ impl Error {
             Error::SecretExpired => K::SecretExpired,
             Error::NotRegistered => K::NotRegistered,
             Error::NotSignedIn => K::NotSignedIn,
+            Error::NoDeviceKey => K::RotationUnavailable,
         }
     }
 

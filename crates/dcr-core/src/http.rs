@@ -82,6 +82,8 @@ pub async fn read_capped(mut response: reqwest::Response) -> Result<CappedRespon
 pub enum Method {
     Get,
     Post,
+    /// RFC 7592 §2.2 client update (device key rotation).
+    Put,
     Delete,
 }
 
@@ -128,6 +130,7 @@ pub async fn send(
     let method = match request.method {
         Method::Get => reqwest::Method::GET,
         Method::Post => reqwest::Method::POST,
+        Method::Put => reqwest::Method::PUT,
         Method::Delete => reqwest::Method::DELETE,
     };
     let mut builder = client

@@ -24,11 +24,13 @@ mod management;
 mod parse;
 #[cfg(test)]
 mod tests;
+mod update;
 
 pub use cleanup::{prepare_cleanup, ManagementHandle, RefusedRegistration};
 pub(crate) use management::management_request;
 pub use management::{delete_response, prepare_delete, prepare_read, read_response, ClientStatus};
 pub(crate) use parse::{parse_registration, WipeOnDrop};
+pub use update::{prepare_update, update_response};
 
 const APPLICATION_JSON: &str = "application/json";
 
@@ -190,6 +192,18 @@ pub enum RegistrationError {
     /// RFC 7592 §2.3: a delete answered 401 proves nothing was deleted (see `delete_response`).
     #[error("the identity server did not accept this device's registration access token, so its client there may still exist")]
     DeleteUnauthorized,
+    /// RFC 7592 §2.2: the update was answered 401, so nothing was changed.
+    #[error("the identity server did not accept this device's registration access token; nothing was changed")]
+    UpdateUnauthorized,
+    /// The registration has no RFC 7592 management endpoint or token, so it cannot be updated.
+    #[error("the identity server gave this device no way to update its registration (RFC 7592), so its key cannot be rotated")]
+    NotManageable,
+    /// Key rotation: the server answered the update without the new key in `jwks`.
+    #[error("the identity server's answer to the key rotation does not list the new device key")]
+    KeyNotRegistered,
+    /// Key rotation: the server kept the old key next to the new one.
+    #[error("the identity server still lists the old device key after the key rotation")]
+    OldKeyStillRegistered,
     /// RFC 7592 §2.1: a read must describe this client, not another one.
     #[error("the identity server's client configuration describes a different client than this device's")]
     ClientIdMismatch,
@@ -218,6 +232,8 @@ impl RegistrationError {
             Self::InvalidToken => ErrorKind::DcrTokenRejected,
             Self::Rejected { .. } => ErrorKind::RegistrationRejected,
             Self::Refused { reason, .. } => reason.kind(),
+            Self::UpdateUnauthorized => ErrorKind::RegistrationRejected,
+            Self::NotManageable => ErrorKind::RotationUnavailable,
             _ => ErrorKind::InvalidResponse,
         }
     }

@@ -92,6 +92,9 @@ error_kinds! {
     NotRegistered = "notRegistered",
     /// An operation that needs a signed-in user ran without one.
     NotSignedIn = "notSignedIn",
+    /// "Rotate device key" on a registration that has no device key (a client secret), or no
+    /// RFC 7592 management endpoint to update it through.
+    RotationUnavailable = "rotationUnavailable",
 }
 
 impl fmt::Display for ErrorKind {

@@ -6,6 +6,7 @@ use serde_json::Value;
 
 mod management;
 mod refusal;
+mod update;
 
 const REDIRECT: &str = "io.curity.dcrclient:/callback";
 const NOW: i64 = 1_700_000_000;
