@@ -10,6 +10,7 @@ const COMMANDS: &[&str] = &[
     "forget_device",
     "install_config",
     "finish_server_cleanup",
+    "rotate_device_key",
 ];
 
 fn main() {

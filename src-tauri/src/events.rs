@@ -14,6 +14,7 @@ pub enum Step {
     Refreshing,
     SigningOut,
     Forgetting,
+    RotatingKey,
 }
 
 #[derive(Clone, Serialize)]

@@ -63,6 +63,7 @@ pub fn run() {
             commands::forget_device,
             commands::install_config,
             commands::finish_server_cleanup,
+            commands::rotate_device_key,
         ])
         .run(tauri::generate_context!())
         .expect("the Tauri runtime failed to start");

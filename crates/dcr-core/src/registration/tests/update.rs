@@ -24,7 +24,7 @@ fn body_of(request: &OutgoingRequest) -> serde_json::Map<String, Value> {
 }
 
 #[test]
-fn rotation_update_is_a_put_with_the_whole_metadata_and_the_new_jwks() {
+fn kr1_update_is_a_put_with_the_whole_metadata_and_the_new_jwks() {
     let registration = current();
     let request = prepare_update(&registration, &jwks(NEW_KID)).unwrap();
     assert_eq!(request.method, Method::Put);
@@ -57,7 +57,7 @@ fn rotation_update_is_a_put_with_the_whole_metadata_and_the_new_jwks() {
 }
 
 #[test]
-fn rotation_update_never_sends_the_forbidden_fields_or_a_secret() {
+fn kr1_update_never_sends_the_forbidden_fields_or_a_secret() {
     let request = prepare_update(&current(), &jwks(NEW_KID)).unwrap();
     let body = body_of(&request);
     for forbidden in [
@@ -78,7 +78,7 @@ fn rotation_update_never_sends_the_forbidden_fields_or_a_secret() {
 }
 
 #[test]
-fn rotation_update_drops_nulls_and_a_jwks_uri() {
+fn kr1_update_drops_nulls_and_a_jwks_uri() {
     let mut doc: Value = serde_json::from_str(&seed_with("jwks", Some(jwks(OLD_KID)))).unwrap();
     doc["jwks_uri"] = json!("https://example.com/jwks");
     doc["logo_uri"] = Value::Null;
@@ -89,7 +89,7 @@ fn rotation_update_drops_nulls_and_a_jwks_uri() {
 }
 
 #[test]
-fn rotation_without_a_management_endpoint_or_token_is_not_possible() {
+fn kr5_rotation_without_a_management_endpoint_or_token_is_not_possible() {
     for field in ["registration_client_uri", "registration_access_token"] {
         let registration = register(201, &seed_with(field, None)).unwrap();
         assert!(matches!(
@@ -130,7 +130,7 @@ fn update(status: u16, body: &str) -> Result<ClientRegistration, RegistrationErr
 }
 
 #[test]
-fn rotation_accepted_update_stores_the_rotated_registration_access_token() {
+fn kr3_accepted_update_keeps_the_rotated_registration_access_token() {
     let updated = update(200, &answer(Some(jwks(NEW_KID)), Some(NEW_RAT))).unwrap();
     assert_eq!(
         updated.registration_access_token.as_ref().unwrap().expose(),
@@ -143,7 +143,7 @@ fn rotation_accepted_update_stores_the_rotated_registration_access_token() {
 }
 
 #[test]
-fn rotation_update_without_a_token_keeps_ours() {
+fn kr3_update_without_a_token_keeps_ours() {
     let updated = update(200, &answer(Some(jwks(NEW_KID)), None)).unwrap();
     assert_eq!(
         updated.registration_access_token.as_ref().unwrap().expose(),
@@ -154,7 +154,7 @@ fn rotation_update_without_a_token_keeps_ours() {
 }
 
 #[test]
-fn rotation_update_must_register_the_new_key_and_drop_the_old_one() {
+fn kr2_update_must_register_the_new_key_and_drop_the_old_one() {
     assert!(matches!(
         update(200, &answer(None, Some(NEW_RAT))),
         Err(RegistrationError::KeyNotRegistered)
@@ -175,7 +175,7 @@ fn rotation_update_must_register_the_new_key_and_drop_the_old_one() {
 }
 
 #[test]
-fn rotation_update_must_describe_this_client_with_its_auth_method() {
+fn kr2_update_must_describe_this_client_with_its_auth_method() {
     let mut other: Value = serde_json::from_str(&answer(Some(jwks(NEW_KID)), None)).unwrap();
     other["client_id"] = json!("someone-else");
     assert!(matches!(
@@ -191,7 +191,7 @@ fn rotation_update_must_describe_this_client_with_its_auth_method() {
 }
 
 #[test]
-fn rotation_update_refusals_change_nothing_and_name_why() {
+fn kr2_update_refusals_name_why() {
     assert!(matches!(
         update(401, r#"{"error":"invalid_token"}"#),
         Err(RegistrationError::UpdateUnauthorized)
