@@ -2,7 +2,7 @@
 export const NOW = 1764133920; // 2025-11-26T05:12:00Z
 
 const registration = { clientId: "c-1234", registeredAt: NOW - 3600, clientSecretExpiresAt: null, templatized: false };
-const base = { reason: null, issuerHost: "127.0.0.1:8443", registration: null, user: null, accessTokenExpiresAt: null, tokenFingerprint: null };
+const base = { reason: null, issuerHost: "127.0.0.1:8443", registration: null, user: null, accessTokenExpiresAt: null, tokenFingerprint: null, credential: "clientSecret", tokensBound: false, deviceKeyThumbprint: null };
 
 export const views = {
   unregistered: { ...base, state: "unregistered" },
