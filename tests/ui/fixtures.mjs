@@ -2,8 +2,7 @@
 export const NOW = 1764133920; // 2025-11-26T05:12:00Z
 
 const registration = { clientId: "c-1234", registeredAt: NOW - 3600, clientSecretExpiresAt: null, templatized: false };
-const base = { reason: null, issuerHost: "127.0.0.1:8443", registration: null, user: null, accessTokenExpiresAt: null, tokenFingerprint: null,
-  credential: null, tokensBound: false, deviceKeyThumbprint: null };
+const base = { reason: null, issuerHost: "127.0.0.1:8443", registration: null, user: null, accessTokenExpiresAt: null, tokenFingerprint: null, credential: "clientSecret", tokensBound: false, deviceKeyThumbprint: null };
 // An RFC 7638 thumbprint: 43 base64url characters.
 export const THUMBPRINT = "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs";
 

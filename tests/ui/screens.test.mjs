@@ -143,7 +143,7 @@ test("Home with a device key: no secret expiry, the short thumbprint, bound toke
 });
 
 test("Home from a backend without the credential fields shows neither row nor rotation", () => {
-  const root = homeScreen(modelWith(loaded(views.signedIn)), ctx);
+  const root = homeScreen(modelWith(loaded({ ...views.signedIn, credential: undefined })), ctx);
   assert.equal(byId(root, "credential"), null);
   assert.equal(byId(root, "rotate-key"), null);
 });

@@ -287,7 +287,7 @@ test("how the device proves itself: client secret, device key, bound tokens; unk
   });
   assert.equal(deviceCredential(run(loaded(views.signedInDeviceKeyUnbound)).view).bound, false);
   // An older backend without the fields, or a value the UI does not know: no row, no button.
-  assert.equal(deviceCredential(run(loaded(views.signedIn)).view), null);
+  assert.equal(deviceCredential(run(loaded({ ...views.signedIn, credential: undefined })).view), null);
   const odd = run(loaded({ ...views.signedIn, credential: "password", tokensBound: "yes", deviceKeyThumbprint: 7 })).view;
   assert.equal(odd.credential, null);
   assert.equal(odd.tokensBound, false);

@@ -10,6 +10,7 @@ use url::Url;
 use crate::authorize::PendingAuthorization;
 use crate::callback::AuthorizationCode;
 use crate::config::TokenEndpointAuthMethod;
+use crate::device_key::DeviceKey;
 use crate::error::{OAuthError, TokenError};
 use crate::http::{CappedResponse, Method, OutgoingRequest};
 use crate::Secret;
@@ -33,21 +34,34 @@ pub enum ClientAuth<'a> {
         client_id: &'a str,
         secret: &'a Secret,
     },
+    /// `private_key_jwt` (RFC 7523 §2.2, OIDC Core §9): a fresh assertion signed with the device
+    /// key for every request, `aud` = `audience` (the issuer identifier), issued at `now`.
+    PrivateKeyJwt {
+        client_id: &'a str,
+        key: &'a DeviceKey,
+        audience: &'a str,
+        now: i64,
+    },
 }
 
 impl<'a> ClientAuth<'a> {
-    /// The method the registration response named.
-    pub fn for_method(
+    /// A secret-based method the registration response named; `None` for `private_key_jwt`,
+    /// which has no secret (build [`ClientAuth::PrivateKeyJwt`] with the device key instead).
+    pub fn for_secret_method(
         method: TokenEndpointAuthMethod,
         client_id: &'a str,
         secret: &'a Secret,
-    ) -> Self {
+    ) -> Option<Self> {
         match method {
-            TokenEndpointAuthMethod::ClientSecretBasic => Self::Basic { client_id, secret },
-            TokenEndpointAuthMethod::ClientSecretPost => Self::Post { client_id, secret },
+            TokenEndpointAuthMethod::ClientSecretBasic => Some(Self::Basic { client_id, secret }),
+            TokenEndpointAuthMethod::ClientSecretPost => Some(Self::Post { client_id, secret }),
+            TokenEndpointAuthMethod::PrivateKeyJwt => None,
         }
     }
 }
+
+/// RFC 7523 §2.2: the `client_assertion_type` of a JWT client assertion.
+pub const JWT_BEARER_ASSERTION: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
 /// T7 (RFC 6749 §2.3.1): id and secret are form-urlencoded *before* base64, and the secret is
 /// never also put in the body.
@@ -76,6 +90,19 @@ fn form_request(endpoint: &Url, auth: &ClientAuth<'_>, params: &[(&str, &str)]) 
             None
         }
         ClientAuth::Basic { client_id, secret } => Some(basic_authorization(client_id, secret)),
+        // RFC 7523 §2.2: no `client_id` needed (the assertion's `sub` names the client), but
+        // RFC 6749 §3.2.1 allows it and oidc-provider accepts either; we send only the assertion.
+        ClientAuth::PrivateKeyJwt {
+            client_id,
+            key,
+            audience,
+            now,
+        } => {
+            let assertion = key.client_assertion(client_id, audience, *now);
+            form.append_pair("client_assertion_type", JWT_BEARER_ASSERTION);
+            form.append_pair("client_assertion", assertion.expose());
+            None
+        }
     };
     OutgoingRequest {
         method: Method::Post,
@@ -83,6 +110,7 @@ fn form_request(endpoint: &Url, auth: &ClientAuth<'_>, params: &[(&str, &str)]) 
         authorization,
         content_type: Some("application/x-www-form-urlencoded"),
         body: Some(Secret::new(form.finish())),
+        dpop: None,
     }
 }
 

@@ -18,6 +18,7 @@ pub fn prepare_userinfo(endpoint: &Url, access_token: &Secret) -> OutgoingReques
         authorization: Some(Secret::new(format!("Bearer {}", access_token.expose()))),
         content_type: None,
         body: None,
+        dpop: None,
     }
 }
 
@@ -92,6 +93,7 @@ mod tests {
             status: 200,
             content_type: Some("application/jwt".into()),
             body: b"a.b.c".to_vec(),
+            ..Default::default()
         };
         assert!(matches!(
             userinfo_response(jwt, "a"),

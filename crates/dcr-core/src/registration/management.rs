@@ -165,6 +165,7 @@ pub(crate) fn management_request(uri: &Url, token: &Secret, method: Method) -> O
         authorization: Some(bearer(token)),
         content_type: None,
         body: None,
+        dpop: None,
     }
 }
 

@@ -127,6 +127,7 @@ impl Session {
         let stored = StoredRegistration {
             registration,
             registered_at: now(),
+            device_key: None,
         };
 
         let saved = stored.clone();
@@ -199,11 +200,7 @@ impl Session {
             })
             .await?;
         let code = check_callback(&redirect, &pending)?;
-        let auth = ClientAuth::for_method(
-            registration.token_endpoint_auth_method,
-            &registration.client_id,
-            secret,
-        );
+        let auth = secret_auth(registration, secret)?;
         let (request, nonce) =
             prepare_code_exchange(&metadata.token_endpoint, pending, code, &auth);
         let response = self.send(request).await.map_err(TokenError::Transport)?;
@@ -228,6 +225,7 @@ impl Session {
             refresh_token: tokens.refresh_token,
             id_token,
             userinfo,
+            bound: false,
         })
     }
 
@@ -243,11 +241,7 @@ impl Session {
         let secret = client_secret(registration)?;
         let refresh_token = old.refresh_token.clone().ok_or(Error::NotSignedIn)?;
         let metadata = self.metadata().await?;
-        let auth = ClientAuth::for_method(
-            registration.token_endpoint_auth_method,
-            &registration.client_id,
-            secret,
-        );
+        let auth = secret_auth(registration, secret)?;
         let request = prepare_refresh(&metadata.token_endpoint, &refresh_token, &auth);
         let response = self.send(request).await.map_err(TokenError::Transport)?;
         let tokens = token_response(response, false)?;
@@ -283,6 +277,7 @@ impl Session {
                 access_token: tokens.access_token,
                 id_token,
                 userinfo: old.userinfo,
+                bound: old.bound,
             },
             unchecked,
         })
@@ -377,11 +372,10 @@ impl Session {
         let Ok(secret) = client_secret(&stored.registration) else {
             return;
         };
-        let auth = ClientAuth::for_method(
-            stored.registration.token_endpoint_auth_method,
-            client_id,
-            secret,
-        );
+        let Ok(auth) = secret_auth(&stored.registration, secret) else {
+            return;
+        };
+        let _ = client_id;
         let result = match self
             .send(prepare_revocation(endpoint, refresh_token, &auth))
             .await
@@ -405,6 +399,20 @@ fn client_secret(registration: &ClientRegistration) -> Result<&Secret, Error> {
         .ok_or(Error::Registration(RegistrationError::MissingField(
             "client_secret",
         )))
+}
+
+fn secret_auth<'a>(
+    registration: &'a ClientRegistration,
+    secret: &'a Secret,
+) -> Result<ClientAuth<'a>, Error> {
+    ClientAuth::for_secret_method(
+        registration.token_endpoint_auth_method,
+        &registration.client_id,
+        secret,
+    )
+    .ok_or(Error::Registration(RegistrationError::MissingField(
+        "client_secret",
+    )))
 }
 
 /// A refresh that went through at the token endpoint. `unchecked` is set when the response's

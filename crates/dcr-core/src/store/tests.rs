@@ -25,12 +25,14 @@ pub(crate) fn stored_from(response: &str, registered_at: i64) -> StoredRegistrat
         status: 201,
         content_type: None,
         body: response.as_bytes().to_vec(),
+        ..Default::default()
     };
     let request = crate::registration::RegistrationBody::templatized("tmpl");
     let registration = registration_response(resp, &request, REDIRECT, 1_700_000_000).unwrap();
     StoredRegistration {
         registration,
         registered_at,
+        device_key: None,
     }
 }
 

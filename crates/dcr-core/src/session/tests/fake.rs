@@ -103,6 +103,7 @@ fn respond(status: u16, body: Value) -> CappedResponse {
         status,
         content_type: Some("application/json".into()),
         body: serde_json::to_vec(&body).unwrap(),
+        ..Default::default()
     }
 }
 
@@ -218,6 +219,7 @@ impl FakeIdp {
                 status: 401,
                 content_type: Some("text/html".into()),
                 body: b"<html>401 Authorization Required</html>".to_vec(),
+                ..Default::default()
             };
         }
         if dynamic && state.clients.get(&client_id).map(|c| &c.0) != secret.as_ref() {
