@@ -120,6 +120,11 @@ export const ERROR_SCREENS = Object.freeze({
   },
   notRegistered: { title: "This device is not registered", help: "Register it first.", actions: "back" },
   notSignedIn: { title: "You are not signed in", help: "Sign in first.", actions: "back" },
+  deviceKeyUnavailable: {
+    title: "This device's key could not be created",
+    help: "The system could not generate a key pair. Nothing was changed; try again, and ask your administrator if it keeps happening.",
+    actions: "retryOrBack",
+  },
   rotationUnavailable: {
     title: "The device key cannot be rotated",
     help: "This registration has no device key, or the identity server offers no way to update it. Nothing was changed.",

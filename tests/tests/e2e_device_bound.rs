@@ -75,7 +75,10 @@ async fn device_key_and_dpop_through_the_whole_lifecycle_with_key_rotation() {
     desktop
         .wait_for_text("#key-thumbprint", &short(&new_key))
         .await;
-    assert_eq!(rotated["state"], "signedIn", "rotation keeps the user signed in");
+    assert_eq!(
+        rotated["state"], "signedIn",
+        "rotation keeps the user signed in"
+    );
     assert_eq!(rotated["registration"]["clientId"], clients[0].client_id);
     desktop.screenshot("device-02-key-rotated").await;
     assert_eq!(
@@ -182,7 +185,11 @@ async fn sign_in_through_ui(desktop: &Desktop, main: &WindowHandle) {
             window = desktop.new_window(main).await;
         }
         if let Some(handle) = &window {
-            if desktop.client.switch_to_window(handle.clone()).await.is_ok()
+            if desktop
+                .client
+                .switch_to_window(handle.clone())
+                .await
+                .is_ok()
                 && desktop.has("#password").await
             {
                 type_password(desktop, DEMO_USER.0, DEMO_USER.1).await;

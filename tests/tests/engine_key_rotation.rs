@@ -26,7 +26,11 @@ fn now() -> i64 {
 /// one retry for `use_dpop_nonce` (RFC 9449 §8). The grant is a refresh token the server never
 /// issued: client authentication comes first, so `invalid_client` means the assertion was
 /// refused and `invalid_grant` means it was accepted.
-async fn token_request_signed_by(idp: &Idp, key: &DeviceKey, client_id: &str) -> (StatusCode, Value) {
+async fn token_request_signed_by(
+    idp: &Idp,
+    key: &DeviceKey,
+    client_id: &str,
+) -> (StatusCode, Value) {
     let endpoint = idp.endpoint("token");
     let mut nonce: Option<String> = None;
     for _ in 0..2 {
@@ -66,7 +70,9 @@ async fn token_request_signed_by(idp: &Idp, key: &DeviceKey, client_id: &str) ->
 /// The `kid` in the header of the client assertion a token request carried.
 fn assertion_kid(exchange: &dcr_tests::engine::Exchange) -> String {
     use base64::Engine as _;
-    let assertion = exchange.form("client_assertion").expect("a client assertion");
+    let assertion = exchange
+        .form("client_assertion")
+        .expect("a client assertion");
     let header = assertion.split('.').next().unwrap();
     let header: Value = serde_json::from_slice(
         &base64::engine::general_purpose::URL_SAFE_NO_PAD
@@ -155,7 +161,11 @@ async fn kr4_rotation_registers_the_new_key_and_the_server_refuses_the_old_one()
         .registration_access_token
         .clone()
         .expect("a registration access token");
-    assert_ne!(new_token.expose(), old_token.expose(), "the rotated token is stored");
+    assert_ne!(
+        new_token.expose(),
+        old_token.expose(),
+        "the rotated token is stored"
+    );
     let uri = after.registration.registration_client_uri.clone().unwrap();
     let old_read = http()
         .get(uri.clone())

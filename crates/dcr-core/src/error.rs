@@ -149,6 +149,9 @@ pub enum Error {
     NotRegistered,
     #[error("you are not signed in")]
     NotSignedIn,
+    /// A device key could not be generated (the system's random number generator failed) or read.
+    #[error(transparent)]
+    DeviceKey(#[from] crate::device_key::DeviceKeyError),
     /// Key rotation asked of a registration that authenticates with a client secret.
     #[error("this device proves itself with a client secret, not a device key; there is no key to rotate")]
     NoDeviceKey,
@@ -199,6 +202,7 @@ impl Error {
             Error::NotRegistered => K::NotRegistered,
             Error::NotSignedIn => K::NotSignedIn,
             Error::NoDeviceKey => K::RotationUnavailable,
+            Error::DeviceKey(_) => K::DeviceKeyUnavailable,
         }
     }
 

@@ -10,6 +10,7 @@
 mod cleanup;
 mod keys;
 mod revocation;
+mod rotation;
 mod shared;
 mod steps;
 mod view;

@@ -55,6 +55,8 @@ pub fn prepare_update(
         authorization: Some(bearer(token)),
         content_type: Some(APPLICATION_JSON),
         body: Some(Secret::new(document.0.to_string())),
+        // The registration access token is a bearer token (RFC 7592 §3); no DPoP proof.
+        dpop: None,
     })
 }
 

@@ -49,11 +49,14 @@ impl Session {
             .registration
             .clone()
             .ok_or(Error::NotRegistered)?;
-        let old_key = match (&stored.device_key, stored.registration.token_endpoint_auth_method) {
+        let old_key = match (
+            &stored.device_key,
+            stored.registration.token_endpoint_auth_method,
+        ) {
             (Some(key), TokenEndpointAuthMethod::PrivateKeyJwt) => key.clone(),
             _ => return Err(Error::NoDeviceKey),
         };
-        let new_key = Arc::new(DeviceKey::generate().map_err(Error::DeviceKey)?);
+        let new_key = Arc::new(DeviceKey::generate()?);
         let registration = self
             .update_keys(&stored.registration, &new_key, Some(old_key.thumbprint()))
             .await?;

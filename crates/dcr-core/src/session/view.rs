@@ -59,6 +59,8 @@ pub enum Event {
     /// Wiped locally; the server could not be told.
     ForgottenLocally,
     Revoked,
+    /// A new device key is registered with the server and in use (RFC 7592 update).
+    KeyRotated,
 }
 
 /// The server half of an operation that failed after its local half was done, and that
