@@ -9,6 +9,7 @@ mod logs;
 mod management;
 mod recovery;
 mod revocation;
+mod rotation;
 mod shared;
 mod sign_out;
 

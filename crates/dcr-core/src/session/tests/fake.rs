@@ -15,6 +15,7 @@ use crate::test_support::{TestKey, ISSUER};
 use crate::user_agent::{BrowserPurpose, BrowserStep, UserAgent, UserAgentError};
 
 mod keys;
+mod update;
 
 use keys::dropped;
 pub(super) use keys::Outage;
@@ -90,6 +91,8 @@ pub(super) struct FakeState {
     pub token_bare_401: bool,
     /// Every RFC 7592 delete: (path, bearer token), answered or not.
     pub delete_requests: Vec<(String, String)>,
+    /// RFC 7592 §2.2 updates (device key rotation).
+    pub updates: update::Updates,
 }
 
 pub(super) struct FakeIdp {
@@ -417,6 +420,9 @@ impl Transport for FakeIdp {
             (Method::Post, "/revoke") => return self.revoke(&request),
             (Method::Post, "/token") => self.token(&request),
             (Method::Post, "/register") => self.register(&request),
+            (Method::Put, p) if p.starts_with("/register/") => {
+                self.update(&request, &p["/register/".len()..])
+            }
             (Method::Get | Method::Delete, p) if p.starts_with("/register/") => {
                 self.manage(&request, &p["/register/".len()..])
             }
