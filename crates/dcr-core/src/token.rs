@@ -320,3 +320,5 @@ pub fn revocation_response(response: CappedResponse) -> Result<(), TokenError> {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_device;
