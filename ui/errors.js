@@ -69,6 +69,11 @@ export const ERROR_SCREENS = Object.freeze({
     actions: "back",
   },
   invalidGrant: { title: "Your sign-in has expired", help: "Sign in again.", actions: "back" },
+  invalidDpopProof: {
+    title: "The identity server did not accept this device's proof",
+    help: "Check that this computer's clock is correct, then try again. If it keeps happening, ask your administrator.",
+    actions: "retryOrBack",
+  },
   serverError: { title: "The identity server returned an error", help: null, actions: "back" },
   invalidResponse: {
     title: "The identity server sent a response this app cannot use",

@@ -180,6 +180,7 @@ impl Error {
                 TokenError::Transport(t) => send_kind(t),
                 TokenError::Server(o) if o.is("invalid_client") => K::InvalidClient,
                 TokenError::Server(o) if o.is("invalid_grant") => K::InvalidGrant,
+                TokenError::Server(o) if o.is("invalid_dpop_proof") => K::InvalidDpopProof,
                 TokenError::Server(_) => K::ServerError,
                 TokenError::UnexpectedStatus(status) if *status >= 500 => K::ServerError,
                 // Retryable like a 5xx: the registration and the tokens are kept.
@@ -190,6 +191,7 @@ impl Error {
             Error::IdToken(IdTokenError::Transport(t)) => send_kind(t),
             Error::IdToken(_) => K::IdTokenInvalid,
             Error::UserInfo(UserInfoError::Transport(t)) => send_kind(t),
+            Error::UserInfo(UserInfoError::InvalidDpopProof) => K::InvalidDpopProof,
             Error::UserInfo(_) => K::UserInfoInvalid,
             Error::Logout(_) => K::Logout,
             Error::Registration(RegistrationError::Transport(t)) => send_kind(t),

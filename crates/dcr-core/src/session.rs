@@ -8,6 +8,7 @@
 //! it in one step, so a failure or cancellation leaves the state exactly as it was.
 
 mod cleanup;
+mod device;
 mod keys;
 mod revocation;
 mod rotation;
@@ -69,7 +70,6 @@ struct Inner {
     /// it never survives a restart (see `cleanup.rs`).
     pending: Option<PendingCleanup>,
     /// The identity server's latest `DPoP-Nonce` (RFC 9449 §8), for the next proof.
-    #[allow(dead_code)] // wired in with the DPoP requests
     dpop_nonce: Option<String>,
 }
 

@@ -22,12 +22,44 @@ pub fn prepare_userinfo(endpoint: &Url, access_token: &Secret) -> OutgoingReques
     }
 }
 
+/// GET with a DPoP-bound access token (RFC 9449 §7.1): `Authorization: DPoP <token>` and the
+/// proof, which must carry `ath` (the token's hash) and the server's latest nonce.
+pub fn prepare_userinfo_dpop(
+    endpoint: &Url,
+    access_token: &Secret,
+    proof: Secret,
+) -> OutgoingRequest {
+    let mut header = String::with_capacity(5 + access_token.expose().len());
+    header.push_str("DPoP ");
+    header.push_str(access_token.expose());
+    OutgoingRequest {
+        authorization: Some(Secret::new(header)),
+        dpop: Some(proof),
+        ..prepare_userinfo(endpoint, access_token)
+    }
+}
+
+/// RFC 9449 §7.1, §8: a resource server's DPoP errors come in `WWW-Authenticate`, e.g.
+/// `DPoP error="use_dpop_nonce"`. True when `response` names `error`.
+pub fn dpop_challenge(response: &CappedResponse, error: &str) -> bool {
+    response.status == 401
+        && response.www_authenticate.as_deref().is_some_and(|value| {
+            value
+                .split(',')
+                .filter_map(|part| part.trim().rsplit_once('='))
+                .any(|(name, v)| name.trim().ends_with("error") && v.trim_matches('"') == error)
+        })
+}
+
 /// Checks the response and its `sub`. A signed (`application/jwt`) response is not requested
 /// by this client and is refused as unparseable.
 pub fn userinfo_response(
     response: CappedResponse,
     expected_sub: &str,
 ) -> Result<Map<String, Value>, UserInfoError> {
+    if dpop_challenge(&response, "invalid_dpop_proof") {
+        return Err(UserInfoError::InvalidDpopProof);
+    }
     if response.status != 200 {
         return Err(UserInfoError::UnexpectedStatus(response.status));
     }

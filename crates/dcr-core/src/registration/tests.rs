@@ -4,6 +4,7 @@
 use super::*;
 use serde_json::Value;
 
+mod device_key;
 mod management;
 mod refusal;
 mod update;
