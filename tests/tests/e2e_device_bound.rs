@@ -72,6 +72,8 @@ async fn device_key_and_dpop_through_the_whole_lifecycle_with_key_rotation() {
     let rotated = current_state(&desktop).await;
     let new_key = thumbprint(&rotated);
     assert_ne!(new_key, first_key, "a new key pair");
+    // The notice bar is at the top; the click scrolled down to the button.
+    desktop.eval("window.scrollTo(0, 0); return true;").await;
     desktop
         .wait_for_text("#key-thumbprint", &short(&new_key))
         .await;
