@@ -219,3 +219,22 @@ async fn kr5_a_client_secret_registration_has_no_key_to_rotate() {
     assert_eq!(view.credential, Credential::ClientSecret);
     assert_eq!(view.state, StateName::SignedIn);
 }
+
+/// The README's `DCR_CONFIG=config.device-bound.json IDP_PROFILE=device-bound make run`: the
+/// sample is valid, asks for both modes, and is `config.json` otherwise.
+#[test]
+fn the_sample_device_bound_config_is_config_json_with_both_modes() {
+    use dcr_core::config::TokenEndpointAuthMethod;
+    let root = dcr_tests::repo_root();
+    let plain = Config::load(root.join("config.json")).unwrap();
+    let bound = Config::load(root.join("config.device-bound.json")).unwrap();
+    assert_eq!(
+        bound.token_endpoint_auth_method,
+        TokenEndpointAuthMethod::PrivateKeyJwt
+    );
+    assert!(bound.dpop);
+    assert_eq!(bound.issuer, plain.issuer);
+    assert_eq!(bound.redirect_uri, plain.redirect_uri);
+    assert_eq!(bound.registration_client_id, plain.registration_client_id);
+    assert_eq!(bound.scope, plain.scope);
+}
