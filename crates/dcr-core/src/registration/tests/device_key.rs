@@ -9,6 +9,14 @@ use crate::device_key::DeviceKey;
 
 const SEED_URI: &str = "https://baa467f55bc7.eu.ngrok.io/token-service/oauth-registration/87f1d9de-de2f-4e96-b27b-882cce0a3352";
 
+/// What is wrong, the request, the response, and the refusal expected.
+type Case<'a> = (
+    &'static str,
+    &'a RegistrationBody,
+    Value,
+    fn(&RegistrationError) -> bool,
+);
+
 fn key() -> DeviceKey {
     DeviceKey::generate().unwrap()
 }
@@ -114,12 +122,7 @@ fn k3_a_substituted_secret_a_changed_method_or_a_lost_key_is_refused_with_the_de
     let mut no_keys = key_response(&key);
     no_keys["jwks"] = json!({"keys": []});
     let templatized = RegistrationBody::templatized("tmpl").with_device_key(&key);
-    let cases: [(
-        &str,
-        &RegistrationBody,
-        Value,
-        fn(&RegistrationError) -> bool,
-    ); 5] = [
+    let cases: [Case; 5] = [
         (
             "secret substituted",
             &full_key(&key),
