@@ -119,10 +119,13 @@ fn k3_a_substituted_secret_a_changed_method_or_a_lost_key_is_refused_with_the_de
     basic["client_secret_expires_at"] = json!(0);
     let mut other_key = key_response(&key);
     other_key["jwks"] = DeviceKey::generate().unwrap().public_jwks();
+    let mut swapped = key_response(&key);
+    let impostor = DeviceKey::generate().unwrap().public_jwks();
+    swapped["jwks"]["keys"][0]["x"] = impostor["keys"][0]["x"].clone();
     let mut no_keys = key_response(&key);
     no_keys["jwks"] = json!({"keys": []});
     let templatized = RegistrationBody::templatized("tmpl").with_device_key(&key);
-    let cases: [Case; 5] = [
+    let cases: [Case; 6] = [
         (
             "secret substituted",
             &full_key(&key),
@@ -145,6 +148,9 @@ fn k3_a_substituted_secret_a_changed_method_or_a_lost_key_is_refused_with_the_de
             |e| matches!(e, RegistrationError::AuthMethodMismatch { .. }),
         ),
         ("another key", &full_key(&key), other_key, |e| {
+            matches!(e, RegistrationError::DeviceKeyNotRegistered)
+        }),
+        ("our kid, another key", &full_key(&key), swapped, |e| {
             matches!(e, RegistrationError::DeviceKeyNotRegistered)
         }),
         ("no key", &full_key(&key), no_keys, |e| {
