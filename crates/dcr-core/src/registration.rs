@@ -253,14 +253,14 @@ fn check_created(
     if registration.token_endpoint_auth_method == TokenEndpointAuthMethod::PrivateKeyJwt {
         // K3: a template (or a server) choosing private_key_jwt for a device that registered
         // no key leaves a client nobody can authenticate as.
-        let kid = body
-            .device_key_id()
+        let jwk = body
+            .device_jwk()
             .ok_or(RegistrationError::UnsupportedAuthMethod(
                 TokenEndpointAuthMethod::PrivateKeyJwt.as_str().to_owned(),
             ))?;
         // RFC 7591 §3.2.1 echoes the registered metadata; when `jwks` is there, ours must be
         // in it (a server that swapped or dropped the key has a client we cannot use).
-        parse::check_echoed_jwks(&registration.response_json, kid)?;
+        parse::check_echoed_jwks(&registration.response_json, jwk)?;
     }
     // R6: re-registering would only get another dead secret, so this is an error, not a retry.
     if registration.secret_expired(now_unix) {

@@ -91,6 +91,19 @@ mod tests {
     }
 
     #[test]
+    fn k4_a_bound_token_is_sent_with_the_dpop_scheme_and_the_proof() {
+        let request = prepare_userinfo_dpop(
+            &Url::parse("https://idp.example/me").unwrap(),
+            &Secret::new("at"),
+            Secret::new("the.proof.jwt"),
+        );
+        assert_eq!(request.method, Method::Get);
+        assert_eq!(request.authorization.unwrap().expose(), "DPoP at");
+        assert_eq!(request.dpop.unwrap().expose(), "the.proof.jwt");
+        assert!(request.body.is_none());
+    }
+
+    #[test]
     fn matching_subject_is_accepted() {
         let claims = userinfo_response(
             respond(200, &json!({"sub":"demouser","name":"Demo"})),

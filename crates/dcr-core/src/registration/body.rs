@@ -113,12 +113,12 @@ impl RegistrationBody {
         self
     }
 
-    /// The `kid` of the device key this body registers, if any.
-    pub(super) fn device_key_id(&self) -> Option<&str> {
+    /// The public JWK of the device key this body registers, if any.
+    pub(super) fn device_jwk(&self) -> Option<&Value> {
         let jwks = match &self.0 {
             Body::Full { jwks, .. } | Body::Templatized { jwks, .. } => jwks.as_ref()?,
         };
-        jwks["keys"][0]["kid"].as_str()
+        jwks["keys"].get(0)
     }
 
     pub fn is_templatized(&self) -> bool {

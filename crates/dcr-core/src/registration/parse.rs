@@ -130,9 +130,10 @@ pub(crate) fn parse_registration(
     })
 }
 
-/// K3: when the registration response echoes `jwks` (RFC 7591 §3.2.1), the device key `kid`
-/// must be one of its keys. A response without `jwks` is accepted: echoing is not required.
-pub(super) fn check_echoed_jwks(response: &Secret, kid: &str) -> Result<(), RegistrationError> {
+/// K3: when the registration response echoes `jwks` (RFC 7591 §3.2.1), the device key must be
+/// one of its keys: same `kid` and the same public point (a key swapped under our `kid` would
+/// make every assertion fail). A response without `jwks` is accepted: echoing is not required.
+pub(super) fn check_echoed_jwks(response: &Secret, ours: &Value) -> Result<(), RegistrationError> {
     let document = WipeOnDrop(
         serde_json::from_str::<Value>(response.expose())
             .map_err(|_| RegistrationError::Parse("the body is not JSON"))?,
@@ -143,7 +144,12 @@ pub(super) fn check_echoed_jwks(response: &Secret, kid: &str) -> Result<(), Regi
     let keys = jwks["keys"]
         .as_array()
         .ok_or(RegistrationError::Parse("`jwks` is not a JSON Web Key Set"))?;
-    if keys.iter().any(|key| key["kid"].as_str() == Some(kid)) {
+    let same = |key: &Value| {
+        ["kid", "kty", "crv", "x", "y"]
+            .iter()
+            .all(|m| key[m] == ours[m])
+    };
+    if keys.iter().any(same) {
         Ok(())
     } else {
         Err(RegistrationError::DeviceKeyNotRegistered)

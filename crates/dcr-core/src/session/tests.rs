@@ -3,6 +3,7 @@
 mod browser_step;
 mod callbacks;
 mod cleanup;
+mod device;
 mod fake;
 mod keys;
 mod logs;

@@ -9,6 +9,14 @@ use crate::device_key::DeviceKey;
 
 const SEED_URI: &str = "https://baa467f55bc7.eu.ngrok.io/token-service/oauth-registration/87f1d9de-de2f-4e96-b27b-882cce0a3352";
 
+/// What is wrong, the request, the response, and the refusal expected.
+type Case<'a> = (
+    &'static str,
+    &'a RegistrationBody,
+    Value,
+    fn(&RegistrationError) -> bool,
+);
+
 fn key() -> DeviceKey {
     DeviceKey::generate().unwrap()
 }
@@ -111,15 +119,13 @@ fn k3_a_substituted_secret_a_changed_method_or_a_lost_key_is_refused_with_the_de
     basic["client_secret_expires_at"] = json!(0);
     let mut other_key = key_response(&key);
     other_key["jwks"] = DeviceKey::generate().unwrap().public_jwks();
+    let mut swapped = key_response(&key);
+    let impostor = DeviceKey::generate().unwrap().public_jwks();
+    swapped["jwks"]["keys"][0]["x"] = impostor["keys"][0]["x"].clone();
     let mut no_keys = key_response(&key);
     no_keys["jwks"] = json!({"keys": []});
     let templatized = RegistrationBody::templatized("tmpl").with_device_key(&key);
-    let cases: [(
-        &str,
-        &RegistrationBody,
-        Value,
-        fn(&RegistrationError) -> bool,
-    ); 5] = [
+    let cases: [Case; 6] = [
         (
             "secret substituted",
             &full_key(&key),
@@ -142,6 +148,9 @@ fn k3_a_substituted_secret_a_changed_method_or_a_lost_key_is_refused_with_the_de
             |e| matches!(e, RegistrationError::AuthMethodMismatch { .. }),
         ),
         ("another key", &full_key(&key), other_key, |e| {
+            matches!(e, RegistrationError::DeviceKeyNotRegistered)
+        }),
+        ("our kid, another key", &full_key(&key), swapped, |e| {
             matches!(e, RegistrationError::DeviceKeyNotRegistered)
         }),
         ("no key", &full_key(&key), no_keys, |e| {

@@ -136,6 +136,40 @@ type Case = (
     &'static str,
 );
 
+/// The whole flow on the fake, which verifies every assertion against the registered key and
+/// every DPoP proof: registered with a device key, rotated while signed in, and the refresh and
+/// the next sign-in then work with the new key alone.
+#[tokio::test]
+async fn kr4_after_rotation_refresh_and_sign_in_work_with_the_new_key_alone() {
+    let config = Config::from_json(&config_json(
+        r#""tokenEndpointAuthMethod":"private_key_jwt","dpop":true"#,
+    ))
+    .unwrap();
+    let rig = rig_with(config, Arc::new(MemoryStore::new()));
+    let view = rig
+        .session
+        .register_and_sign_in(&rig.browser)
+        .await
+        .unwrap();
+    let old = view.device_key_thumbprint.clone().unwrap();
+    let view = rig.session.rotate_device_key().await.unwrap();
+    let new = view.device_key_thumbprint.clone().unwrap();
+    assert_ne!(new, old);
+    let registered = rig
+        .idp
+        .with(|s| s.device.client_keys.get("client-1").cloned())
+        .unwrap();
+    assert_eq!(registered["kid"], json!(new));
+
+    let view = rig.session.refresh().await.unwrap();
+    assert_eq!(view.last_event, Some(Event::Refreshed));
+    assert!(view.tokens_bound);
+    rig.session.sign_out(&rig.browser).await.unwrap();
+    let view = rig.session.sign_in(&rig.browser).await.unwrap();
+    assert_eq!(view.state, StateName::SignedIn);
+    assert_eq!(view.device_key_thumbprint, Some(new));
+}
+
 #[tokio::test]
 async fn kr2_a_refused_update_keeps_the_old_key_and_registration() {
     let cases: [Case; 4] = [

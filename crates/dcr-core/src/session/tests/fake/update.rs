@@ -66,6 +66,13 @@ impl FakeIdp {
             .updates
             .jwks
             .insert(client_id.to_owned(), body["jwks"].clone());
+        // From now on assertions are verified with the new key only (fake/device.rs).
+        if let Some(jwk) = body["jwks"]["keys"].get(0) {
+            state
+                .device
+                .client_keys
+                .insert(client_id.to_owned(), jwk.clone());
+        }
         let mut answer = body;
         answer["registration_access_token"] = json!(rotated);
         answer["registration_client_uri"] = json!(format!("{BASE}/register/{client_id}"));
