@@ -25,8 +25,8 @@ use crate::registration::{
 };
 use crate::store::StoredRegistration;
 use crate::token::{
-    prepare_code_exchange, prepare_code_grant, prepare_refresh, prepare_revocation,
-    revocation_response, token_response, token_response_for, ClientAuth, CodeGrant,
+    prepare_code_exchange, prepare_code_grant, prepare_refresh, token_response, token_response_for,
+    ClientAuth, CodeGrant,
 };
 use crate::user_agent::{BrowserPurpose, BrowserStep, UserAgent};
 use crate::userinfo::userinfo_response;
@@ -381,47 +381,6 @@ impl Session {
                 );
                 ServerLogout::Failed
             }
-        }
-    }
-
-    /// F5: revocation is best effort; the local wipe has already happened.
-    async fn revoke_refresh_token(
-        &self,
-        metadata: &ProviderMetadata,
-        tokens: &Tokens,
-        client_id: &str,
-    ) {
-        let (Some(endpoint), Some(refresh_token)) =
-            (&metadata.revocation_endpoint, &tokens.refresh_token)
-        else {
-            return;
-        };
-        let Some(stored) = self.inner.lock().await.registration.clone() else {
-            return;
-        };
-        // The client being signed out of, which is the stored one unless another process
-        // replaced it meanwhile (then its credentials cannot revoke this token anyway).
-        if stored.registration.client_id != client_id {
-            return;
-        }
-        let Ok(credentials) = Credentials::of(&stored) else {
-            return;
-        };
-        // RFC 7009 §2.1: the client authenticates as at the token endpoint (K2: an assertion
-        // with a device key).
-        let auth = credentials.auth(&metadata.issuer, now());
-        let result = match self
-            .send(prepare_revocation(endpoint, refresh_token, &auth))
-            .await
-        {
-            Ok(response) => revocation_response(response),
-            Err(error) => Err(TokenError::Transport(error)),
-        };
-        if let Err(error) = result {
-            warn!(
-                kind = %Error::from(error).kind(),
-                "refresh token revocation failed"
-            );
         }
     }
 }

@@ -439,29 +439,6 @@ impl FakeIdp {
         respond(204, json!({}))
     }
 
-    /// UserInfo: Bearer, or DPoP with a proof carrying `ath` (RFC 9449 §7.1).
-    fn userinfo(&self, request: &OutgoingRequest) -> CappedResponse {
-        let mut state = self.state.lock().unwrap();
-        let authorization = request.authorization.as_ref().unwrap().expose().to_owned();
-        let (scheme, _) = authorization.split_once(' ').unwrap();
-        let response = if scheme == "DPoP" {
-            match state.device.check_proof(request, true) {
-                Ok(claims) => {
-                    assert!(claims.get("ath").is_some(), "ath on a resource request");
-                    respond(200, json!({"sub": "demouser", "email": "demo@example.com"}))
-                }
-                Err(refused) => refused,
-            }
-        } else {
-            assert!(request.dpop.is_none());
-            respond(200, json!({"sub": "demouser", "email": "demo@example.com"}))
-        };
-        state
-            .userinfo_requests
-            .push((scheme.to_owned(), response.status));
-        response
-    }
-
     /// Simulates the admin disabling a stolen device's client.
     pub(super) fn revoke_all_clients(&self) {
         self.with(|s| s.clients.clear());

@@ -10,7 +10,7 @@ use base64::Engine as _;
 use ring::signature::{UnparsedPublicKey, ECDSA_P256_SHA256_FIXED};
 use serde_json::{json, Value};
 
-use super::respond;
+use super::{respond, FakeIdp};
 use crate::http::{CappedResponse, OutgoingRequest};
 use crate::test_support::ISSUER;
 
@@ -125,5 +125,30 @@ impl DeviceState {
             return Err(refused("use_dpop_nonce", Some(nonce)));
         }
         Ok(claims)
+    }
+}
+
+impl FakeIdp {
+    /// UserInfo: Bearer, or DPoP with a proof carrying `ath` (RFC 9449 §7.1).
+    pub(super) fn userinfo(&self, request: &OutgoingRequest) -> CappedResponse {
+        let mut state = self.state.lock().unwrap();
+        let authorization = request.authorization.as_ref().unwrap().expose().to_owned();
+        let (scheme, _) = authorization.split_once(' ').unwrap();
+        let response = if scheme == "DPoP" {
+            match state.device.check_proof(request, true) {
+                Ok(claims) => {
+                    assert!(claims.get("ath").is_some(), "ath on a resource request");
+                    respond(200, json!({"sub": "demouser", "email": "demo@example.com"}))
+                }
+                Err(refused) => refused,
+            }
+        } else {
+            assert!(request.dpop.is_none());
+            respond(200, json!({"sub": "demouser", "email": "demo@example.com"}))
+        };
+        state
+            .userinfo_requests
+            .push((scheme.to_owned(), response.status));
+        response
     }
 }
