@@ -12,6 +12,7 @@ const COMMANDS: &[&str] = &[
     "finish_server_cleanup",
     "cancel_browser_step",
     "open_browser_again",
+    "rotate_device_key",
 ];
 
 fn main() {

@@ -11,6 +11,7 @@ const COMMANDS = Object.freeze({
   forget: "forget_device",
   installConfig: "install_config",
   finishCleanup: "finish_server_cleanup",
+  rotateKey: "rotate_device_key",
 });
 
 function tauri() {

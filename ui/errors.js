@@ -69,6 +69,11 @@ export const ERROR_SCREENS = Object.freeze({
     actions: "back",
   },
   invalidGrant: { title: "Your sign-in has expired", help: "Sign in again.", actions: "back" },
+  invalidDpopProof: {
+    title: "The identity server did not accept this device's proof",
+    help: "Check that this computer's clock is correct, then try again. If it keeps happening, ask your administrator.",
+    actions: "retryOrBack",
+  },
   serverError: { title: "The identity server returned an error", help: null, actions: "back" },
   invalidResponse: {
     title: "The identity server sent a response this app cannot use",
@@ -120,6 +125,16 @@ export const ERROR_SCREENS = Object.freeze({
   },
   notRegistered: { title: "This device is not registered", help: "Register it first.", actions: "back" },
   notSignedIn: { title: "You are not signed in", help: "Sign in first.", actions: "back" },
+  deviceKeyUnavailable: {
+    title: "This device's key could not be created",
+    help: "The system could not generate a key pair. Nothing was changed; try again, and ask your administrator if it keeps happening.",
+    actions: "retryOrBack",
+  },
+  rotationUnavailable: {
+    title: "The device key cannot be rotated",
+    help: "This registration has no device key, or the identity server offers no way to update it. Nothing was changed.",
+    actions: "back",
+  },
   unavailable: { title: "This page only works inside the app", help: null, actions: "none" },
   unknown: { title: "Something went wrong", help: null, actions: "back" },
 });

@@ -39,6 +39,7 @@ bind("refresh", () => run("refresh"));
 bind("signOut", () => run("signOut"));
 bind("forget", () => run("forget"));
 bind("finishCleanup", () => run("finishCleanup"));
+bind("rotateKey", () => run("rotateKey"));
 // Not commands of their own: they steer the running one (which then ends, or goes on).
 bind("cancelBrowser", () => api.cancelBrowserStep().catch(() => {}));
 bind("openBrowserAgain", () => api.openBrowserAgain().catch(() => {}));

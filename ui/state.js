@@ -35,6 +35,7 @@ export const STEP_TEXT = Object.freeze({
   refreshing: "Refreshing the access token…",
   signingOut: "Signing you out…",
   forgetting: "Forgetting this device…",
+  rotatingKey: "Rotating the device key…",
   savingConfig: "Checking the configuration…",
   waitingInBrowser: "Finish signing in in your browser",
   signingOutInBrowser: "Finish signing out in your browser",
@@ -66,6 +67,7 @@ const FIRST_STEP = {
   refresh: "refreshing",
   signOut: "signingOut",
   forget: "forgetting",
+  rotateKey: "rotatingKey",
   installConfig: "savingConfig",
 };
 
@@ -82,6 +84,7 @@ const DONE_NOTICE = {
   signOut: "You have signed out.",
   forget: "This device was forgotten. Its registration was deleted.",
   installConfig: "The configuration was saved. The app uses it from now on.",
+  rotateKey: "The device key was rotated. The identity server now accepts only the new key.",
 };
 
 /** A picked file larger than this is refused before it is read (the shell refuses it too). */
@@ -322,7 +325,41 @@ function normalizeView(view) {
     tokenFingerprint: typeof v.tokenFingerprint === "string" ? v.tokenFingerprint : null,
     lastEvent: typeof v.lastEvent === "string" ? v.lastEvent : null,
     pendingServerCleanup: ["signOut", "forget"].includes(v.pendingServerCleanup) ? v.pendingServerCleanup : null,
+    credential: ["clientSecret", "deviceKey"].includes(v.credential) ? v.credential : null,
+    tokensBound: v.tokensBound === true,
+    deviceKeyThumbprint: typeof v.deviceKeyThumbprint === "string" ? v.deviceKeyThumbprint : null,
   };
+}
+
+/** What the Home screen's "Credential" row says for each `credential` of the StateView. */
+export const CREDENTIAL_TEXT = Object.freeze({
+  clientSecret: "Client secret",
+  deviceKey: "Device key (no shared secret)",
+});
+
+/**
+ * How this device proves itself, for the Home screen: `{label, thumbprint, bound, canRotate}` or
+ * null when the view does not say (an older backend). Only a device-key registration can rotate
+ * its key (RFC 7592 §2.2 update with a new `jwks`).
+ */
+export function deviceCredential(view) {
+  const credential = view && view.credential;
+  if (!Object.prototype.hasOwnProperty.call(CREDENTIAL_TEXT, credential || "")) return null;
+  const deviceKey = credential === "deviceKey";
+  return {
+    label: CREDENTIAL_TEXT[credential],
+    thumbprint: deviceKey ? shortThumbprint(view.deviceKeyThumbprint) : null,
+    bound: view.tokensBound === true,
+    canRotate: deviceKey,
+  };
+}
+
+/** An RFC 7638 thumbprint (43 base64url characters) cut to its first and last 6, for display. */
+export function shortThumbprint(thumbprint) {
+  if (typeof thumbprint !== "string") return null;
+  const clean = thumbprint.replace(/[^A-Za-z0-9_-]/g, "");
+  if (!clean) return null;
+  return clean.length > 16 ? `${clean.slice(0, 6)}…${clean.slice(-6)}` : clean;
 }
 
 /** "in 4 min 05 s", "in 2 h 05 min", "in 3 days 4 h", or "expired". Times are unix seconds. */

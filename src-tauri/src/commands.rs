@@ -45,6 +45,11 @@ pub async fn install_config(shell: State<'_, Shell>, text: String) -> Answer {
 }
 
 #[tauri::command]
+pub async fn rotate_device_key(shell: State<'_, Shell>) -> Answer {
+    shell.rotate_device_key().await
+}
+
+#[tauri::command]
 pub async fn finish_server_cleanup(shell: State<'_, Shell>) -> Answer {
     shell.finish_server_cleanup().await
 }

@@ -67,6 +67,7 @@ pub fn run() {
             commands::finish_server_cleanup,
             commands::cancel_browser_step,
             commands::open_browser_again,
+            commands::rotate_device_key,
         ])
         .run(tauri::generate_context!())
         .expect("the Tauri runtime failed to start");

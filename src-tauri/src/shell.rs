@@ -187,6 +187,13 @@ impl Shell {
         clear_sign_in_data(&self.app);
         self.publish(&session, outcome).await
     }
+
+    /// "Rotate device key": RFC 7592 update with a new key pair; no browser step.
+    pub async fn rotate_device_key(&self) -> Result<StateView, UiError> {
+        let session = self.session()?;
+        let outcome = session.rotate_device_key().await;
+        self.publish(&session, outcome).await
+    }
 }
 
 /// The setup screen's check: the size, then exactly the validation a config file gets at start

@@ -142,6 +142,7 @@ fn main() {
             status: jwks_body.status,
             content_type: jwks_body.content_type.clone(),
             body: jwks_body.body.clone(),
+            ..Default::default()
         };
         let jwks = jwks_response(copy()).expect("the key set parses");
         let issuer = idp.issuer.as_str().to_owned();

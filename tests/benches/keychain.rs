@@ -89,6 +89,7 @@ async fn real_registration(idp: &Idp) -> StoredRegistration {
             status: 201,
             content_type: Some("application/json".into()),
             body,
+            ..Default::default()
         },
         &RegistrationBody::full(
             REDIRECT_URI,
@@ -103,6 +104,7 @@ async fn real_registration(idp: &Idp) -> StoredRegistration {
     StoredRegistration {
         registration,
         registered_at: now(),
+        device_key: None,
     }
 }
 

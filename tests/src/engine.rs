@@ -169,6 +169,10 @@ pub struct Exchange {
     /// `None` when the request failed before a response.
     pub status: Option<u16>,
     pub response_body: Option<String>,
+    /// The `DPoP` proof header the engine sent (RFC 9449 §4.1).
+    pub dpop: Option<String>,
+    /// The `DPoP-Nonce` header the server answered with (RFC 9449 §8).
+    pub response_dpop_nonce: Option<String>,
 }
 
 impl std::fmt::Debug for Exchange {
@@ -280,6 +284,7 @@ impl Transport for RecordingTransport {
             method: match request.method {
                 Method::Get => "GET",
                 Method::Post => "POST",
+                Method::Put => "PUT",
                 Method::Delete => "DELETE",
             },
             path: request.url.path().to_owned(),
@@ -290,6 +295,8 @@ impl Transport for RecordingTransport {
             request_body: request.body.as_ref().map(|s| s.expose().to_owned()),
             status: None,
             response_body: None,
+            dpop: request.dpop.as_ref().map(|s| s.expose().to_owned()),
+            response_dpop_nonce: None,
         };
         if let Some((suffix, delay)) = &self.delay {
             if exchange.path.ends_with(suffix.as_str()) {
@@ -300,6 +307,7 @@ impl Transport for RecordingTransport {
         if let Ok(response) = &result {
             exchange.status = Some(response.status);
             exchange.response_body = Some(String::from_utf8_lossy(&response.body).into_owned());
+            exchange.response_dpop_nonce = response.dpop_nonce.clone();
         }
         self.exchanges
             .lock()

@@ -137,6 +137,7 @@ fn get(url: Url) -> OutgoingRequest {
         authorization: None,
         content_type: None,
         body: None,
+        dpop: None,
     }
 }
 

@@ -255,10 +255,15 @@ async fn register_sign_in_with_sso_refresh_and_revoke() {
     let template_client = client_of(&templated);
     assert_ne!(template_client.id, client.id);
     assert_eq!(templated["software_id"], TEMPLATE_CLIENT);
-    assert_eq!(templated["redirect_uris"], json!([REDIRECT_URI]));
+    // The template lists the private-use scheme and the port-less loopback redirects (RFC 8252
+    // §7.3), so a templatized registration works in either user-agent mode.
+    assert_eq!(
+        templated["redirect_uris"],
+        json!([REDIRECT_URI, "http://127.0.0.1/callback"])
+    );
     assert_eq!(
         templated["post_logout_redirect_uris"],
-        json!([POST_LOGOUT_URI])
+        json!([POST_LOGOUT_URI, "http://127.0.0.1/logoutcallback"])
     );
     assert_eq!(templated["scope"], "openid profile");
     let (status, body) = register(

@@ -11,9 +11,11 @@
     signedIn: {
       state: "signedIn", reason: null, issuerHost: host, registration: { ...registration, clientSecretExpiresAt: now + 86400 * 30 },
       user: { sub: "demouser", name: "Demo User", claims: { sub: "demouser", name: "Demo User", given_name: "Demo", family_name: "User", email: "demo.user@example.com", email_verified: true, nickname: "<img src=x onerror=alert(1)>" } },
-      accessTokenExpiresAt: now + 299, tokenFingerprint: "9f3a61c2",
+      accessTokenExpiresAt: now + 299, tokenFingerprint: "9f3a61c2", credential: "clientSecret", tokensBound: false, deviceKeyThumbprint: null,
     },
   };
+  // private_key_jwt + DPoP (issue 10): no secret, tokens bound to the device key.
+  views.deviceKey = { ...views.signedIn, registration, credential: "deviceKey", tokensBound: true, deviceKeyThumbprint: "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs" };
   const errors = {
     unreachable: { kind: "unreachable", message: "Could not connect to http://127.0.0.1:8443/oauth/v2/oauth-anonymous: connection refused." },
     keychain: { kind: "keychainLocked", message: "The Secret Service collection 'login' is locked." },
@@ -41,7 +43,7 @@
   const emit = (name, payload) => (listeners[name] || []).forEach((fn) => fn({ event: name, payload }));
   const wait = (ms) => new Promise((r) => setTimeout(r, ms));
   const never = () => new Promise(() => {});
-  let current = { flow: views.unregistered, "register-revoked": views.revoked, home: views.signedIn, "home-forget": views.signedIn, "home-wide-claims": views.signedIn }[s] || (s.startsWith("sign-in") || s.startsWith("error-") ? views.registered : views.unregistered);
+  let current = { flow: views.unregistered, "register-revoked": views.revoked, home: views.signedIn, "home-forget": views.signedIn, "home-wide-claims": views.signedIn, "home-device-key": views.deviceKey }[s] || (s.startsWith("sign-in") || s.startsWith("error-") ? views.registered : views.unregistered);
   let scripted = false; // scenario clicks happen after the first get_state only (not on resyncs)
   const click = (id) => setTimeout(() => document.getElementById(id).click(), 150);
 
@@ -74,10 +76,10 @@
     if (s.endsWith("cancelled")) throw { kind: "cancelled", message: "The sign-in window was closed." };
     if (s.startsWith("error-")) throw errors[s.slice(6)];
     // The clickable flow.
-    const steps = { register: ["waitingForSignIn", "registering", "signingIn"], sign_in: ["waitingForSignIn", "signingIn"], refresh: ["refreshing"], sign_out: ["signingOut"], forget_device: ["forgetting"] }[cmd];
+    const steps = { register: ["waitingForSignIn", "registering", "signingIn"], sign_in: ["waitingForSignIn", "signingIn"], refresh: ["refreshing"], sign_out: ["signingOut"], forget_device: ["forgetting"], rotate_device_key: ["rotatingKey"] }[cmd];
     for (const step of steps) { emit("progress", { step }); await wait(900); }
     const t = Math.floor(Date.now() / 1000);
-    current = { register: { ...views.signedIn, accessTokenExpiresAt: t + 299 }, sign_in: { ...views.signedIn, accessTokenExpiresAt: t + 299 }, refresh: { ...views.signedIn, accessTokenExpiresAt: t + 300, tokenFingerprint: Math.random().toString(16).slice(2, 10) }, sign_out: { ...views.registered, reason: "signedOut" }, forget_device: { ...views.unregistered, reason: "forgotten" } }[cmd];
+    current = { register: { ...views.signedIn, accessTokenExpiresAt: t + 299 }, sign_in: { ...views.signedIn, accessTokenExpiresAt: t + 299 }, refresh: { ...views.signedIn, accessTokenExpiresAt: t + 300, tokenFingerprint: Math.random().toString(16).slice(2, 10) }, sign_out: { ...views.registered, reason: "signedOut" }, forget_device: { ...views.unregistered, reason: "forgotten" }, rotate_device_key: { ...current, deviceKeyThumbprint: Math.random().toString(36).slice(2).padEnd(43, "x") } }[cmd];
     emit("state-changed", current);
     return current;
   }

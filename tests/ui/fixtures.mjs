@@ -2,7 +2,9 @@
 export const NOW = 1764133920; // 2025-11-26T05:12:00Z
 
 const registration = { clientId: "c-1234", registeredAt: NOW - 3600, clientSecretExpiresAt: null, templatized: false };
-const base = { reason: null, issuerHost: "127.0.0.1:8443", registration: null, user: null, accessTokenExpiresAt: null, tokenFingerprint: null };
+const base = { reason: null, issuerHost: "127.0.0.1:8443", registration: null, user: null, accessTokenExpiresAt: null, tokenFingerprint: null, credential: "clientSecret", tokensBound: false, deviceKeyThumbprint: null };
+// An RFC 7638 thumbprint: 43 base64url characters.
+export const THUMBPRINT = "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs";
 
 export const views = {
   unregistered: { ...base, state: "unregistered" },
@@ -18,3 +20,15 @@ export const views = {
     tokenFingerprint: "9f3a61c2",
   },
 };
+views.signedInSecret = { ...views.signedIn, credential: "clientSecret" };
+// private_key_jwt with DPoP (issue 10): no secret, so no secret expiry either.
+views.signedInDeviceKey = {
+  ...views.signedIn,
+  registration: { ...registration, clientSecretExpiresAt: null },
+  credential: "deviceKey",
+  tokensBound: true,
+  deviceKeyThumbprint: THUMBPRINT,
+};
+// private_key_jwt without DPoP: bearer tokens.
+views.signedInDeviceKeyUnbound = { ...views.signedInDeviceKey, tokensBound: false };
+views.rotated = { ...views.signedInDeviceKey, deviceKeyThumbprint: "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbW", lastEvent: "keyRotated" };

@@ -15,7 +15,7 @@ import { NOW, views } from "./fixtures.mjs";
 const ctx = { doc, now: NOW, locale: "en-GB" };
 const modelWith = (...events) => events.reduce(transition, initialModel());
 const loaded = (view) => ({ type: "loaded", view });
-const BOUND = new Set(["register", "signIn", "refresh", "signOut", "openForget", "cancelForget", "forget", "retry", "back", "finishCleanup"]);
+const BOUND = new Set(["register", "signIn", "refresh", "signOut", "openForget", "cancelForget", "forget", "retry", "back", "finishCleanup", "rotateKey"]);
 const XSS = "<img src=x onerror=alert(1)>";
 
 function assertButtonsSound(root) {
@@ -133,6 +133,36 @@ test("Home screen falls back to the subject, and shows a secret's expiry date", 
   assert.equal(initials("Demo User"), "DU");
   assert.equal(initials("demouser"), "DE");
   assert.equal(initials(""), "?");
+});
+
+test("Home with a client secret says so, and offers no key rotation", () => {
+  const root = homeScreen(modelWith(loaded(views.signedInSecret)), ctx);
+  assert.equal(text(byId(root, "credential")), "Client secret");
+  assert.equal(text(byId(root, "secret-expires")), "Never");
+  assert.equal(byId(root, "key-thumbprint"), null);
+  assert.equal(byId(root, "tokens-bound"), null);
+  assert.equal(byId(root, "rotate-key"), null);
+});
+
+test("Home with a device key: no secret expiry, the short thumbprint, bound tokens, Rotate device key", () => {
+  const root = homeScreen(modelWith(loaded(views.signedInDeviceKey)), ctx);
+  assert.equal(text(byId(root, "credential")), "Device key (no shared secret)");
+  assert.equal(text(byId(root, "key-thumbprint")), "NzbLsX…RGC9Xs");
+  assert.equal(text(byId(root, "tokens-bound")), "Tokens bound to this device");
+  assert.equal(byId(root, "secret-expires"), null, "there is no secret to expire");
+  const rotate = byId(root, "rotate-key");
+  assert.equal(text(rotate), "Rotate device key");
+  assert.equal(rotate.getAttribute("data-action"), "rotateKey");
+  assertButtonsSound(root);
+  const unbound = homeScreen(modelWith(loaded(views.signedInDeviceKeyUnbound)), ctx);
+  assert.equal(byId(unbound, "tokens-bound"), null, "bearer tokens are not called bound");
+  assert.ok(byId(unbound, "rotate-key"));
+});
+
+test("Home from a backend without the credential fields shows neither row nor rotation", () => {
+  const root = homeScreen(modelWith(loaded({ ...views.signedIn, credential: undefined })), ctx);
+  assert.equal(byId(root, "credential"), null);
+  assert.equal(byId(root, "rotate-key"), null);
 });
 
 test("a hostile claim, name or error message is rendered as text, never as markup", () => {

@@ -1,8 +1,8 @@
 // The pure state machine: every event, the cancellation and revocation paths, the error mapping.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { configFileProblem, describeError, initialModel, MAX_CONFIG_BYTES, normalizeError, onboardingStep, screenOf, transition } from "../../ui/state.js";
-import { views } from "./fixtures.mjs";
+import { configFileProblem, describeError, deviceCredential, initialModel, MAX_CONFIG_BYTES, normalizeError, onboardingStep, screenOf, shortThumbprint, stepText, transition } from "../../ui/state.js";
+import { THUMBPRINT, views } from "./fixtures.mjs";
 
 // Runs events from the initial model, freezing every model on the way: transition must not mutate.
 function run(...events) {
@@ -32,8 +32,8 @@ test("each backend state maps to its screen", () => {
 test("loaded keeps only the StateView's known fields", () => {
   const model = run(loaded({ ...views.signedIn, clientSecret: "s3cret", accessToken: "eyJ" }));
   assert.deepEqual(Object.keys(model.view).sort(), [
-    "accessTokenExpiresAt", "issuerHost", "lastEvent", "pendingServerCleanup", "reason", "registration", "state",
-    "tokenFingerprint", "user",
+    "accessTokenExpiresAt", "credential", "deviceKeyThumbprint", "issuerHost", "lastEvent", "pendingServerCleanup", "reason",
+    "registration", "state", "tokenFingerprint", "tokensBound", "user",
   ]);
   assert.equal(JSON.stringify(model).includes("s3cret"), false);
 });
@@ -278,4 +278,46 @@ test("a page the sign-in window refused is named while waiting, and forgotten af
   assert.equal(refusedText("ev\u202eil\u200b.example\u0007"), "The sign-in window refused to open a page on evil.example.");
   assert.equal(refusedText(null), "The sign-in window refused to open a page.");
   assert.equal(refusedText("x".repeat(200)).length, "The sign-in window refused to open a page on .".length + 80);
+});
+
+test("how the device proves itself: client secret, device key, bound tokens; unknown values are dropped", () => {
+  assert.deepEqual(deviceCredential(run(loaded(views.signedInSecret)).view), { label: "Client secret", thumbprint: null, bound: false, canRotate: false });
+  assert.deepEqual(deviceCredential(run(loaded(views.signedInDeviceKey)).view), {
+    label: "Device key (no shared secret)", thumbprint: "NzbLsX…RGC9Xs", bound: true, canRotate: true,
+  });
+  assert.equal(deviceCredential(run(loaded(views.signedInDeviceKeyUnbound)).view).bound, false);
+  // An older backend without the fields, or a value the UI does not know: no row, no button.
+  assert.equal(deviceCredential(run(loaded({ ...views.signedIn, credential: undefined })).view), null);
+  const odd = run(loaded({ ...views.signedIn, credential: "password", tokensBound: "yes", deviceKeyThumbprint: 7 })).view;
+  assert.equal(odd.credential, null);
+  assert.equal(odd.tokensBound, false);
+  assert.equal(odd.deviceKeyThumbprint, null);
+  assert.equal(deviceCredential(odd), null);
+});
+
+test("a thumbprint is shortened for display and stripped of anything but base64url", () => {
+  assert.equal(shortThumbprint(THUMBPRINT), "NzbLsX…RGC9Xs");
+  assert.equal(shortThumbprint("abc<b>def"), "abcbdef");
+  assert.equal(shortThumbprint(""), null);
+  assert.equal(shortThumbprint(null), null);
+});
+
+test("rotating the device key shows its progress step, then Home with a notice and the new thumbprint", () => {
+  const started = run(loaded(views.signedInDeviceKey), { type: "started", action: "rotateKey" });
+  assert.equal(screenOf(started), "progress");
+  assert.equal(started.step, "rotatingKey");
+  assert.equal(stepText(started.step), "Rotating the device key…");
+  const done = transition(started, { type: "finished", action: "rotateKey", view: views.rotated });
+  assert.equal(screenOf(done), "home");
+  assert.equal(done.notice, "The device key was rotated. The identity server now accepts only the new key.");
+  assert.equal(deviceCredential(done.view).thumbprint, "0vx7ag…aiAFbW");
+});
+
+test("a refused rotation keeps Home's facts and shows the error with Try again", () => {
+  const started = run(loaded(views.signedInDeviceKey), { type: "started", action: "rotateKey" });
+  const failed = transition(started, { type: "failed", error: { kind: "registrationRejected", message: "refused" }, retry: "rotateKey" });
+  assert.equal(screenOf(failed), "error");
+  assert.equal(failed.error.retry, "rotateKey");
+  assert.equal(failed.view.deviceKeyThumbprint, THUMBPRINT, "the old key is still the one shown");
+  assert.equal(screenOf(transition(failed, { type: "back" })), "home");
 });

@@ -30,7 +30,7 @@ test("only api.js touches window.__TAURI__, and it calls exactly the contract's 
   }
   const api = sources["api.js"];
   const commands = [...api.matchAll(/:\s*"([a-z_]+)",?\n/g)].map((m) => m[1]).sort();
-  assert.deepEqual(commands, ["finish_server_cleanup", "forget_device", "get_state", "install_config", "refresh", "register", "sign_in", "sign_out"]);
+  assert.deepEqual(commands, ["finish_server_cleanup", "forget_device", "get_state", "install_config", "refresh", "register", "rotate_device_key", "sign_in", "sign_out"]);
   const events = [...api.matchAll(/listen\("([a-z-]+)"/g)].map((m) => m[1]).sort();
   assert.deepEqual(events, ["progress", "sign-in-refused", "state-changed"]);
 });

@@ -1,7 +1,7 @@
 // The Home screen: who is signed in, this device's registration, and the access token's expiry.
 // Token values never reach the webview; the backend sends only the expiry and a short fingerprint.
 import { h, button, facts, heading } from "../dom.js";
-import { claimLabel, formatClaim, formatCountdown, formatSecretExpiry, formatTimestamp } from "../state.js";
+import { claimLabel, deviceCredential, formatClaim, formatCountdown, formatSecretExpiry, formatTimestamp } from "../state.js";
 
 export function homeScreen(model, { doc, now, locale }) {
   const view = model.view;
@@ -10,6 +10,7 @@ export function homeScreen(model, { doc, now, locale }) {
   const registration = view.registration;
   const claims = Object.entries(user.claims || {});
   const expiresAt = view.accessTokenExpiresAt;
+  const credential = deviceCredential(view);
 
   return h(
     doc,
@@ -46,12 +47,7 @@ export function homeScreen(model, { doc, now, locale }) {
         "This device",
         "device-title",
         registration
-          ? facts(doc, [
-              ["Client ID", registration.clientId, "client-id", { class: "mono" }],
-              ["Registered", formatTimestamp(registration.registeredAt, locale), "registered-at"],
-              ["Secret expires", formatSecretExpiry(registration.clientSecretExpiresAt, locale), "secret-expires"],
-              ["Registration", registration.templatized ? "From a template" : "Full metadata", "registration-kind"],
-            ])
+          ? facts(doc, deviceFacts(registration, credential, locale))
           : h(doc, "p", { class: "muted" }, "No registration details."),
       ),
       panel(
@@ -78,11 +74,30 @@ export function homeScreen(model, { doc, now, locale }) {
       "div",
       { class: "actions actions-home" },
       button(doc, { id: "refresh", action: "refresh", kind: "primary", label: "Refresh access token" }),
+      credential && credential.canRotate
+        ? button(doc, { id: "rotate-key", action: "rotateKey", label: "Rotate device key" })
+        : null,
       button(doc, { id: "sign-out", action: "signOut", label: "Sign out" }),
       button(doc, { id: "forget", action: "openForget", kind: "danger", label: "Forget this device", "aria-haspopup": "dialog" }),
     ),
     forgetDialog(doc),
   );
+}
+
+// The registration, and how this device proves itself to the identity server: a client secret
+// (a bearer secret), or a key pair whose private half never leaves the device (private_key_jwt,
+// RFC 7523), with tokens bound to it when DPoP is on (RFC 9449).
+function deviceFacts(registration, credential, locale) {
+  const deviceKey = credential && credential.canRotate;
+  return [
+    ["Client ID", registration.clientId, "client-id", { class: "mono" }],
+    ["Registered", formatTimestamp(registration.registeredAt, locale), "registered-at"],
+    deviceKey ? null : ["Secret expires", formatSecretExpiry(registration.clientSecretExpiresAt, locale), "secret-expires"],
+    ["Registration", registration.templatized ? "From a template" : "Full metadata", "registration-kind"],
+    credential ? ["Proves itself with", credential.label, "credential"] : null,
+    deviceKey && credential.thumbprint ? ["Key thumbprint", credential.thumbprint, "key-thumbprint", { class: "mono" }] : null,
+    credential && credential.bound ? ["Token binding", "Tokens bound to this device", "tokens-bound"] : null,
+  ].filter(Boolean);
 }
 
 function panel(doc, title, id, body) {

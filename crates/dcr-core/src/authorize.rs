@@ -62,6 +62,9 @@ pub struct AuthorizationParams<'a> {
     /// `prompt=login` (OIDC Core §3.1.2.1): a fresh password for the registration login.
     pub force_login: bool,
     pub acr_values: Option<&'a str>,
+    /// RFC 9449 §10 `dpop_jkt`: the thumbprint of the key the code is bound to, so only this
+    /// device can redeem it. Sign-in only: the registration login's token stays a Bearer token.
+    pub dpop_jkt: Option<&'a str>,
 }
 
 impl<'a> AuthorizationParams<'a> {
@@ -73,6 +76,7 @@ impl<'a> AuthorizationParams<'a> {
             redirect_uri: &config.redirect_uri,
             force_login: true,
             acr_values: config.acr_values.as_deref(),
+            dpop_jkt: None,
         }
     }
 
@@ -84,6 +88,7 @@ impl<'a> AuthorizationParams<'a> {
             redirect_uri: &config.redirect_uri,
             force_login: false,
             acr_values: config.acr_values.as_deref(),
+            dpop_jkt: None,
         }
     }
 }
@@ -162,6 +167,9 @@ pub fn prepare_authorization(
         if let Some(acr) = params.acr_values {
             query.append_pair("acr_values", acr);
         }
+        if let Some(jkt) = params.dpop_jkt {
+            query.append_pair("dpop_jkt", jkt);
+        }
     }
     (url, pending)
 }
@@ -215,7 +223,24 @@ mod tests {
         assert_eq!(q["scope"], "openid profile");
         assert_eq!(q["nonce"], pending.nonce.expose());
         assert!(!q.contains_key("prompt"));
+        assert!(!q.contains_key("dpop_jkt"), "only when DPoP is on");
         assert_eq!(pending.client_id(), "87f1d9de");
+    }
+
+    #[test]
+    fn k4_sign_in_request_binds_the_code_to_the_dpop_key_with_dpop_jkt() {
+        let config = config();
+        let key = crate::device_key::DeviceKey::generate().unwrap();
+        let mut params = AuthorizationParams::sign_in(&config, "87f1d9de");
+        params.dpop_jkt = Some(key.thumbprint());
+        let (url, _) = prepare_authorization(&metadata(), &params);
+        assert_eq!(query(&url)["dpop_jkt"], key.thumbprint());
+        let (url, _) =
+            prepare_authorization(&metadata(), &AuthorizationParams::registration(&config));
+        assert!(
+            !query(&url).contains_key("dpop_jkt"),
+            "the DCR login stays Bearer"
+        );
     }
 
     #[test]

@@ -18,11 +18,12 @@ mod redirects;
 
 const KNOWN_KEYS: &str =
     "issuer, registrationClientID, redirectUri, postLogoutRedirectUri, scope, \
-     softwareId, dcrScope, tokenEndpointAuthMethod, acrValues, rememberSignIn, userAgent, \
+     softwareId, dcrScope, tokenEndpointAuthMethod, dpop, acrValues, rememberSignIn, userAgent, \
      signInOrigins";
 
 /// How the per-install client authenticates at the token endpoint (RFC 7591 §2,
-/// OIDC Core §9). Only secret-based methods: the point of DCR here is a per-install secret.
+/// OIDC Core §9): a per-install secret, or a per-install key pair whose private half never
+/// leaves the device (issue 10).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TokenEndpointAuthMethod {
@@ -31,6 +32,9 @@ pub enum TokenEndpointAuthMethod {
     ClientSecretBasic,
     /// `client_id` and `client_secret` in the form body (RFC 6749 §2.3.1).
     ClientSecretPost,
+    /// A JWT signed with this install's device key (RFC 7523 §2.2, OIDC Core §9): no shared
+    /// secret exists; the server only knows the public key registered in `jwks`.
+    PrivateKeyJwt,
 }
 
 impl TokenEndpointAuthMethod {
@@ -38,6 +42,7 @@ impl TokenEndpointAuthMethod {
         match self {
             Self::ClientSecretBasic => "client_secret_basic",
             Self::ClientSecretPost => "client_secret_post",
+            Self::PrivateKeyJwt => "private_key_jwt",
         }
     }
 
@@ -45,6 +50,7 @@ impl TokenEndpointAuthMethod {
         match value {
             "client_secret_basic" => Some(Self::ClientSecretBasic),
             "client_secret_post" => Some(Self::ClientSecretPost),
+            "private_key_jwt" => Some(Self::PrivateKeyJwt),
             _ => None,
         }
     }
@@ -160,6 +166,9 @@ pub struct Config {
     /// The scope of the registration login; the resulting access token is the DCR token.
     pub dcr_scope: String,
     pub token_endpoint_auth_method: TokenEndpointAuthMethod,
+    /// `dpop`: bind the sign-in's tokens to this install's key with DPoP (RFC 9449). Works with
+    /// every auth method; with `private_key_jwt` the same key pair does both.
+    pub dpop: bool,
     /// Space-separated `acr_values` for both logins (OIDC Core §3.1.2.1).
     pub acr_values: Option<String>,
     pub remember_sign_in: bool,
@@ -206,12 +215,9 @@ impl Config {
         let software_id = optional_string(&mut map, "softwareId")?;
         let dcr_scope = optional_string(&mut map, "dcrScope")?.unwrap_or_else(|| "dcr".into());
         let auth_method = optional_string(&mut map, "tokenEndpointAuthMethod")?;
+        let dpop = optional_bool(&mut map, "dpop")?;
         let acr_values = acr_values(&mut map)?;
-        let remember_sign_in = match map.remove("rememberSignIn") {
-            None => false,
-            Some(Value::Bool(b)) => b,
-            Some(_) => return invalid("rememberSignIn", "use true or false (without quotes)"),
-        };
+        let remember_sign_in = optional_bool(&mut map, "rememberSignIn")?;
         let user_agent = optional_string(&mut map, "userAgent")?;
         let sign_in_origins = origins::sign_in_origins(&mut map)?;
         if let Some(key) = map.keys().next() {
@@ -259,7 +265,7 @@ impl Config {
             None => TokenEndpointAuthMethod::default(),
             Some(m) => TokenEndpointAuthMethod::parse(m).ok_or_else(|| ConfigError::Invalid {
                 key: "tokenEndpointAuthMethod",
-                reason: "use \"client_secret_basic\" (the default) or \"client_secret_post\""
+                reason: "use \"client_secret_basic\" (the default), \"client_secret_post\" or \"private_key_jwt\" (a device key instead of a secret)"
                     .into(),
             })?,
         };
@@ -279,6 +285,7 @@ impl Config {
             software_id,
             dcr_scope,
             token_endpoint_auth_method,
+            dpop,
             acr_values,
             remember_sign_in,
             user_agent,
@@ -325,6 +332,15 @@ fn optional_string(
         None => Ok(None),
         Some(Value::String(s)) => Ok(Some(s)),
         Some(_) => invalid(key, "use a string in double quotes"),
+    }
+}
+
+/// An optional `true` / `false` (default false).
+fn optional_bool(map: &mut Map<String, Value>, key: &'static str) -> Result<bool, ConfigError> {
+    match map.remove(key) {
+        None => Ok(false),
+        Some(Value::Bool(b)) => Ok(b),
+        Some(_) => invalid(key, "use true or false (without quotes)"),
     }
 }
 

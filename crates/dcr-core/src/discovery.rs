@@ -49,6 +49,7 @@ pub fn prepare_discovery(issuer: &Issuer) -> OutgoingRequest {
         authorization: None,
         content_type: None,
         body: None,
+        dpop: None,
     }
 }
 
@@ -156,6 +157,7 @@ mod tests {
             status,
             content_type: Some("application/json".into()),
             body: serde_json::to_vec(body).unwrap(),
+            ..Default::default()
         }
     }
 
@@ -236,6 +238,7 @@ mod tests {
             status: 200,
             content_type: Some("text/html".into()),
             body: b"<html><body>Welcome</body></html>".to_vec(),
+            ..Default::default()
         };
         assert!(matches!(
             discovery_response(html, &issuer()),

@@ -149,6 +149,12 @@ pub enum Error {
     NotRegistered,
     #[error("you are not signed in")]
     NotSignedIn,
+    /// A device key could not be generated (the system's random number generator failed) or read.
+    #[error(transparent)]
+    DeviceKey(#[from] crate::device_key::DeviceKeyError),
+    /// Key rotation asked of a registration that authenticates with a client secret.
+    #[error("this device proves itself with a client secret, not a device key; there is no key to rotate")]
+    NoDeviceKey,
 }
 
 impl Error {
@@ -174,6 +180,7 @@ impl Error {
                 TokenError::Transport(t) => send_kind(t),
                 TokenError::Server(o) if o.is("invalid_client") => K::InvalidClient,
                 TokenError::Server(o) if o.is("invalid_grant") => K::InvalidGrant,
+                TokenError::Server(o) if o.is("invalid_dpop_proof") => K::InvalidDpopProof,
                 TokenError::Server(_) => K::ServerError,
                 TokenError::UnexpectedStatus(status) if *status >= 500 => K::ServerError,
                 // Retryable like a 5xx: the registration and the tokens are kept.
@@ -184,6 +191,7 @@ impl Error {
             Error::IdToken(IdTokenError::Transport(t)) => send_kind(t),
             Error::IdToken(_) => K::IdTokenInvalid,
             Error::UserInfo(UserInfoError::Transport(t)) => send_kind(t),
+            Error::UserInfo(UserInfoError::InvalidDpopProof) => K::InvalidDpopProof,
             Error::UserInfo(_) => K::UserInfoInvalid,
             Error::Logout(_) => K::Logout,
             Error::Registration(RegistrationError::Transport(t)) => send_kind(t),
@@ -195,6 +203,8 @@ impl Error {
             Error::SecretExpired => K::SecretExpired,
             Error::NotRegistered => K::NotRegistered,
             Error::NotSignedIn => K::NotSignedIn,
+            Error::NoDeviceKey => K::RotationUnavailable,
+            Error::DeviceKey(_) => K::DeviceKeyUnavailable,
         }
     }
 

@@ -31,11 +31,16 @@ pub fn back_channel_client_with_timeout(total: Duration) -> reqwest::Client {
 }
 
 /// A response read in full, within [`MAX_RESPONSE_BYTES`].
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct CappedResponse {
     pub status: u16,
     pub content_type: Option<String>,
     pub body: Vec<u8>,
+    /// The `DPoP-Nonce` header (RFC 9449 §8): the nonce the server wants in the next proof.
+    pub dpop_nonce: Option<String>,
+    /// The `WWW-Authenticate` header: a resource server's DPoP errors (`use_dpop_nonce`,
+    /// `invalid_dpop_proof`) come only here (RFC 9449 §7.1, §9), not in a body.
+    pub www_authenticate: Option<String>,
 }
 
 /// Why a body could not be read.
@@ -52,11 +57,18 @@ pub enum ReadError {
 /// cannot make us buffer an unbounded body (R8).
 pub async fn read_capped(mut response: reqwest::Response) -> Result<CappedResponse, ReadError> {
     let status = response.status().as_u16();
-    let content_type = response
-        .headers()
-        .get(reqwest::header::CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .map(str::to_owned);
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned)
+    };
+    let content_type = header(reqwest::header::CONTENT_TYPE.as_str());
+    // A nonce is an opaque printable token (RFC 9449 §8.1 NQCHAR); anything else is ignored.
+    let dpop_nonce = header("dpop-nonce")
+        .filter(|nonce| nonce.len() <= 1024 && nonce.bytes().all(|b| (0x21..=0x7e).contains(&b)));
+    let www_authenticate = header(reqwest::header::WWW_AUTHENTICATE.as_str());
     if response
         .content_length()
         .is_some_and(|len| len > MAX_RESPONSE_BYTES as u64)
@@ -74,6 +86,8 @@ pub async fn read_capped(mut response: reqwest::Response) -> Result<CappedRespon
         status,
         content_type,
         body,
+        dpop_nonce,
+        www_authenticate,
     })
 }
 
@@ -82,6 +96,8 @@ pub async fn read_capped(mut response: reqwest::Response) -> Result<CappedRespon
 pub enum Method {
     Get,
     Post,
+    /// RFC 7592 §2.2 client update (device key rotation).
+    Put,
     Delete,
 }
 
@@ -98,6 +114,8 @@ pub struct OutgoingRequest {
     /// `application/x-www-form-urlencoded` or `application/json`.
     pub content_type: Option<&'static str>,
     pub body: Option<crate::Secret>,
+    /// The `DPoP` header: a proof of possession of this install's key (RFC 9449 §4.1).
+    pub dpop: Option<crate::Secret>,
 }
 
 impl std::fmt::Debug for OutgoingRequest {
@@ -128,6 +146,7 @@ pub async fn send(
     let method = match request.method {
         Method::Get => reqwest::Method::GET,
         Method::Post => reqwest::Method::POST,
+        Method::Put => reqwest::Method::PUT,
         Method::Delete => reqwest::Method::DELETE,
     };
     let mut builder = client
@@ -135,6 +154,9 @@ pub async fn send(
         .header(reqwest::header::ACCEPT, "application/json");
     if let Some(authorization) = &request.authorization {
         builder = builder.header(reqwest::header::AUTHORIZATION, authorization.expose());
+    }
+    if let Some(proof) = &request.dpop {
+        builder = builder.header("DPoP", proof.expose());
     }
     if let Some(content_type) = request.content_type {
         builder = builder.header(reqwest::header::CONTENT_TYPE, content_type);

@@ -21,17 +21,20 @@ pub enum Progress {
     SigningOut,
     /// RFC 7592 delete and the keychain wipe (or trying the delete again).
     Forgetting,
+    /// RFC 7592 update with a new device key, then the keychain save.
+    RotatingKey,
 }
 
 impl Progress {
     /// Every step, for the test that keeps the UI's texts complete.
-    pub const ALL: [Progress; 6] = [
+    pub const ALL: [Progress; 7] = [
         Progress::WaitingForSignIn,
         Progress::Registering,
         Progress::SigningIn,
         Progress::Refreshing,
         Progress::SigningOut,
         Progress::Forgetting,
+        Progress::RotatingKey,
     ];
 
     /// The serialized name (`waitingForSignIn`, …).
@@ -43,6 +46,7 @@ impl Progress {
             Progress::Refreshing => "refreshing",
             Progress::SigningOut => "signingOut",
             Progress::Forgetting => "forgetting",
+            Progress::RotatingKey => "rotatingKey",
         }
     }
 }

@@ -11,7 +11,6 @@
 //! sends the request in between. The parsers never echo a response body: a registration response
 //! carries the client secret and the registration access token.
 
-use serde::Serialize;
 use url::Url;
 
 use crate::config::TokenEndpointAuthMethod;
@@ -19,89 +18,22 @@ use crate::error::{ErrorKind, OAuthError};
 use crate::http::{CappedResponse, Method, OutgoingRequest, SendError};
 use crate::Secret;
 
+mod body;
 mod cleanup;
 mod management;
 mod parse;
 #[cfg(test)]
 mod tests;
+mod update;
 
+pub use body::RegistrationBody;
 pub use cleanup::{prepare_cleanup, ManagementHandle, RefusedRegistration};
 pub(crate) use management::management_request;
 pub use management::{delete_response, prepare_delete, prepare_read, read_response, ClientStatus};
 pub(crate) use parse::{parse_registration, WipeOnDrop};
+pub use update::{prepare_update, update_response};
 
 const APPLICATION_JSON: &str = "application/json";
-
-/// The registration request body (RFC 7591 §2, §3.1), in one of the two forms the tutorial uses.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(transparent)]
-pub struct RegistrationBody(Body);
-
-// Field order is the seed's, so the serialized body matches the tutorial byte for byte.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(untagged)]
-enum Body {
-    Full {
-        redirect_uris: [String; 1],
-        post_logout_redirect_uris: [String; 1],
-        application_type: &'static str,
-        grant_types: [&'static str; 1],
-        scope: String,
-        token_endpoint_auth_method: TokenEndpointAuthMethod,
-    },
-    Templatized {
-        software_id: String,
-    },
-}
-
-impl RegistrationBody {
-    /// Non-templatized DCR: every client setting is sent. `application_type: native` is what
-    /// allows a custom-scheme redirect URI (OIDC Registration §2, RFC 8252 §8.4).
-    pub fn full(
-        redirect_uri: &str,
-        post_logout_redirect_uri: &str,
-        scope: &str,
-        token_endpoint_auth_method: TokenEndpointAuthMethod,
-    ) -> Self {
-        Self(Body::Full {
-            redirect_uris: [redirect_uri.to_owned()],
-            post_logout_redirect_uris: [post_logout_redirect_uri.to_owned()],
-            application_type: "native",
-            grant_types: ["authorization_code"],
-            scope: scope.to_owned(),
-            token_endpoint_auth_method,
-        })
-    }
-
-    /// Templatized DCR: the server copies a template client's settings (RFC 7591 §2 `software_id`).
-    pub fn templatized(software_id: &str) -> Self {
-        Self(Body::Templatized {
-            software_id: software_id.to_owned(),
-        })
-    }
-
-    pub fn is_templatized(&self) -> bool {
-        matches!(self.0, Body::Templatized { .. })
-    }
-
-    /// The token endpoint auth method this body asks for; `None` for templatized DCR, where the
-    /// template decides.
-    pub fn requested_auth_method(&self) -> Option<TokenEndpointAuthMethod> {
-        match &self.0 {
-            Body::Full {
-                token_endpoint_auth_method,
-                ..
-            } => Some(*token_endpoint_auth_method),
-            Body::Templatized { .. } => None,
-        }
-    }
-
-    /// The exact JSON sent on the wire.
-    pub fn to_json(&self) -> String {
-        // Strings, fixed arrays and a unit enum cannot fail to serialize.
-        serde_json::to_string(self).unwrap_or_default()
-    }
-}
 
 /// When the client secret stops working (RFC 7591 §3.2.1 `client_secret_expires_at`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -177,9 +109,18 @@ pub enum RegistrationError {
     /// R6: a fresh secret that is already past `client_secret_expires_at`.
     #[error("the identity server issued a client secret that has already expired; check the server's clock and its client secret lifetime")]
     SecretAlreadyExpired,
-    /// The server chose an authentication method other than client_secret_basic/_post.
-    #[error("the identity server registered this device for token endpoint authentication \"{0}\", but this app only supports client_secret_basic and client_secret_post")]
+    /// The server chose an authentication method this app cannot use (private_key_jwt counts
+    /// only when this app registered a device key).
+    #[error("the identity server registered this device for token endpoint authentication \"{0}\", which this app cannot use here (it supports client_secret_basic, client_secret_post, and private_key_jwt with a device key it registered)")]
     UnsupportedAuthMethod(String),
+    /// K3: a `private_key_jwt` registration came back with a client secret. A shared secret on
+    /// the device is exactly what this mode avoids, so it is refused rather than stored.
+    #[error("the identity server issued a client secret although this device registered its own key (private_key_jwt); a shared secret is not accepted in this mode")]
+    SecretIssued,
+    /// K3: the registration's `jwks` does not hold this device's key, so no assertion it signs
+    /// could be checked.
+    #[error("the identity server's registration does not list this device's public key (jwks)")]
+    DeviceKeyNotRegistered,
     /// RFC 7591 §3.2.1: the server may replace requested metadata, but a method we did not ask
     /// for (or, on an RFC 7592 read, a method other than the one registered) is not used.
     #[error("the identity server registered this device for token endpoint authentication \"{got}\" instead of the requested \"{requested}\"")]
@@ -190,6 +131,18 @@ pub enum RegistrationError {
     /// RFC 7592 §2.3: a delete answered 401 proves nothing was deleted (see `delete_response`).
     #[error("the identity server did not accept this device's registration access token, so its client there may still exist")]
     DeleteUnauthorized,
+    /// RFC 7592 §2.2: the update was answered 401, so nothing was changed.
+    #[error("the identity server did not accept this device's registration access token; nothing was changed")]
+    UpdateUnauthorized,
+    /// The registration has no RFC 7592 management endpoint or token, so it cannot be updated.
+    #[error("the identity server gave this device no way to update its registration (RFC 7592), so its key cannot be rotated")]
+    NotManageable,
+    /// Key rotation: the server answered the update without the new key in `jwks`.
+    #[error("the identity server's answer to the key rotation does not list the new device key")]
+    KeyNotRegistered,
+    /// Key rotation: the server kept the old key next to the new one.
+    #[error("the identity server still lists the old device key after the key rotation")]
+    OldKeyStillRegistered,
     /// RFC 7592 §2.1: a read must describe this client, not another one.
     #[error("the identity server's client configuration describes a different client than this device's")]
     ClientIdMismatch,
@@ -218,6 +171,8 @@ impl RegistrationError {
             Self::InvalidToken => ErrorKind::DcrTokenRejected,
             Self::Rejected { .. } => ErrorKind::RegistrationRejected,
             Self::Refused { reason, .. } => reason.kind(),
+            Self::UpdateUnauthorized => ErrorKind::RegistrationRejected,
+            Self::NotManageable => ErrorKind::RotationUnavailable,
             _ => ErrorKind::InvalidResponse,
         }
     }
@@ -235,6 +190,7 @@ pub fn prepare_registration(
         authorization: Some(bearer(dcr_token)),
         content_type: Some(APPLICATION_JSON),
         body: Some(Secret::new(body.to_json())),
+        dpop: None,
     }
 }
 
@@ -289,9 +245,22 @@ fn check_created(
     let json = parse::body_text(response)?;
     let registration = parse_registration(json, Some(expected_redirect_uri))?;
     // Full DCR names one method; the server must not silently pick another (templatized DCR
-    // takes the template's, which parse_registration already limited to the supported ones).
+    // takes the template's, which parse_registration already limited to the supported ones,
+    // unless it carries a device key, which names private_key_jwt).
     if let Some(requested) = body.requested_auth_method() {
         check_auth_method(requested, &registration)?;
+    }
+    if registration.token_endpoint_auth_method == TokenEndpointAuthMethod::PrivateKeyJwt {
+        // K3: a template (or a server) choosing private_key_jwt for a device that registered
+        // no key leaves a client nobody can authenticate as.
+        let jwk = body
+            .device_jwk()
+            .ok_or(RegistrationError::UnsupportedAuthMethod(
+                TokenEndpointAuthMethod::PrivateKeyJwt.as_str().to_owned(),
+            ))?;
+        // RFC 7591 §3.2.1 echoes the registered metadata; when `jwks` is there, ours must be
+        // in it (a server that swapped or dropped the key has a client we cannot use).
+        parse::check_echoed_jwks(&registration.response_json, jwk)?;
     }
     // R6: re-registering would only get another dead secret, so this is an error, not a retry.
     if registration.secret_expired(now_unix) {

@@ -8,8 +8,10 @@
 //! it in one step, so a failure or cancellation leaves the state exactly as it was.
 
 mod cleanup;
+mod device;
 mod keys;
 mod revocation;
+mod rotation;
 mod shared;
 mod steps;
 mod view;
@@ -20,9 +22,11 @@ use std::sync::Arc;
 use tokio::sync::Mutex;
 use tracing::{info, warn};
 
-pub use view::{Event, Reason, RegistrationView, ServerCleanup, StateName, StateView, UserView};
+pub use view::{
+    Credential, Event, Reason, RegistrationView, ServerCleanup, StateName, StateView, UserView,
+};
 
-use crate::config::Config;
+use crate::config::{Config, TokenEndpointAuthMethod};
 use crate::discovery::ProviderMetadata;
 use crate::error::{Error, ErrorKind};
 use crate::http::Transport;
@@ -68,6 +72,8 @@ struct Inner {
     /// The server half of a sign-out or forget that failed, kept to try again. Memory only:
     /// it never survives a restart (see `cleanup.rs`).
     pending: Option<PendingCleanup>,
+    /// The identity server's latest `DPoP-Nonce` (RFC 9449 §8), for the next proof.
+    dpop_nonce: Option<String>,
 }
 
 /// Tokens of the signed-in user. Never leaves the engine.
@@ -79,6 +85,8 @@ struct Tokens {
     id_token: IdToken,
     expires_at: Option<i64>,
     userinfo: Option<serde_json::Map<String, serde_json::Value>>,
+    /// `token_type: DPoP`: the access token only works with a proof from the device key.
+    bound: bool,
 }
 
 pub(crate) fn now() -> i64 {
@@ -401,13 +409,17 @@ impl Session {
                 inner.registration = found;
             }
             // S3: discard the damaged entry and start unregistered. A failed delete does not
-            // matter: the next save overwrites the same entry.
-            Err(Error::Store(StoreError::Corrupt)) => {
-                warn!("the keychain entry is corrupt; discarding it");
+            // matter: the next save overwrites the same entry. K5: so is a private_key_jwt
+            // registration without its key (copied from another device): it can prove nothing.
+            Err(Error::Store(error)) if error.is_unusable_entry() => {
+                warn!(kind = %error.kind(), "the keychain entry is unusable; discarding it");
                 drop(inner);
                 let _ = self.store_call(|store, key| store.delete(key)).await;
                 inner = self.inner.lock().await;
-                inner.reason = Some(Reason::CorruptEntry);
+                inner.reason = Some(match error {
+                    StoreError::DeviceKeyMissing => Reason::DeviceKeyMissing,
+                    _ => Reason::CorruptEntry,
+                });
             }
             Err(error) => return Err(error),
         }
@@ -453,6 +465,11 @@ impl Session {
             templatized: self.config.software_id.is_some(),
         });
         let tokens = inner.tokens.as_ref();
+        let stored = inner.registration.as_ref();
+        let method = stored.map_or(self.config.token_endpoint_auth_method, |stored| {
+            stored.registration.token_endpoint_auth_method
+        });
+        let device_key = stored.and_then(|stored| stored.device_key.as_ref());
         StateView {
             state: match (&registration, tokens) {
                 (None, _) => StateName::Unregistered,
@@ -471,6 +488,15 @@ impl Session {
             pending_server_cleanup: inner.pending.as_ref().map(PendingCleanup::kind),
             registration,
             issuer_host: view::issuer_host(self.config.issuer.url()),
+            credential: match method {
+                TokenEndpointAuthMethod::PrivateKeyJwt => Credential::DeviceKey,
+                _ => Credential::ClientSecret,
+            },
+            tokens_bound: match tokens {
+                Some(tokens) => tokens.bound,
+                None => self.config.dpop && (stored.is_none() || device_key.is_some()),
+            },
+            device_key_thumbprint: device_key.map(|key| key.thumbprint().to_owned()),
         }
     }
 }

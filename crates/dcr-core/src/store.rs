@@ -7,16 +7,27 @@
 //! - No entry (`Ok(None)`) is the *unregistered* state, not a failure. A locked or missing
 //!   keychain is a [`StoreError`] of its own, which must never lead to registering again, and
 //!   there is never a plaintext fallback (S1, S2).
-//! - The entry holds `{"version":1,"registeredAt":…,"registration":<the whole registration
-//!   response>}`. An entry that does not parse is [`StoreError::Corrupt`] (S3): the session
-//!   discards it and registers again.
+//! - The entry holds `{"version":1,"registeredAt":…,"deviceKey":…,"registration":<the whole
+//!   registration response>}`. An entry that does not parse is [`StoreError::Corrupt`] (S3): the
+//!   session discards it and registers again.
+//! - `deviceKey` (issue 10) is this install's private key, PKCS#8 in base64url, present when the
+//!   registration authenticates with `private_key_jwt` or binds tokens with DPoP. It lives in
+//!   the keychain entry and nowhere else (never a file, never a log). Entries written before it
+//!   existed simply have none. A `private_key_jwt` registration without its key is
+//!   [`StoreError::DeviceKeyMissing`]: a copy of the entry taken to another device without the
+//!   private half, which can prove nothing and is discarded like a corrupt one.
 //! - S4: Windows Credential Manager holds at most 2560 bytes per entry. The limit is enforced on
 //!   every platform, so CI on Linux catches what would fail on Windows. A response that does not
 //!   fit is stored reduced to the fields the engine uses ([`ESSENTIAL_FIELDS`]); if even that
 //!   does not fit, saving fails cleanly with [`StoreError::TooLarge`].
 
+use std::sync::Arc;
+
 use ring::digest::{digest, SHA256};
 use serde_json::{Map, Value};
+
+use crate::config::TokenEndpointAuthMethod;
+use crate::device_key::DeviceKey;
 
 use crate::registration::{parse_registration, ClientRegistration, WipeOnDrop};
 use crate::Secret;
@@ -67,6 +78,9 @@ pub struct StoredRegistration {
     pub registration: ClientRegistration,
     /// Seconds since the Unix epoch.
     pub registered_at: i64,
+    /// This install's key pair (issue 10): the `private_key_jwt` key, the DPoP key, or both.
+    /// `Debug` shows its thumbprint only.
+    pub device_key: Option<Arc<DeviceKey>>,
 }
 
 /// Why the keychain could not be used. Messages hold no secret and say what to do.
@@ -85,6 +99,10 @@ pub enum StoreError {
     /// S4.
     #[error("the registration is {bytes} bytes, more than the {limit} bytes a keychain entry holds on every supported system")]
     TooLarge { bytes: usize, limit: usize },
+    /// K5: the entry's registration authenticates with a device key that is not in it (a copy
+    /// of the entry from another device): unusable, so it is discarded like a corrupt one.
+    #[error("the saved registration signs in with a device key that is not in this keychain entry (was it copied from another device?); it will be discarded and this device registered again")]
+    DeviceKeyMissing,
 }
 
 impl StoreError {
@@ -94,9 +112,14 @@ impl StoreError {
         match self {
             Self::Locked => ErrorKind::KeychainLocked,
             Self::Unavailable(_) => ErrorKind::KeychainUnavailable,
-            Self::Corrupt => ErrorKind::KeychainCorrupt,
+            Self::Corrupt | Self::DeviceKeyMissing => ErrorKind::KeychainCorrupt,
             Self::TooLarge { .. } => ErrorKind::KeychainEntryTooLarge,
         }
+    }
+
+    /// S3, K5: the entry cannot be used and is to be discarded (never a reason to keep asking).
+    pub fn is_unusable_entry(&self) -> bool {
+        matches!(self, Self::Corrupt | Self::DeviceKeyMissing)
     }
 }
 
@@ -215,7 +238,8 @@ pub(crate) fn encode(value: &StoredRegistration) -> Result<Secret, StoreError> {
     let Value::Object(map) = &mut document.0 else {
         return Err(StoreError::Corrupt);
     };
-    let whole = wrap(value.registered_at, response);
+    let key = value.device_key.as_deref().map(DeviceKey::pkcs8);
+    let whole = wrap(value.registered_at, key, response);
     if whole.expose().len() <= MAX_ENTRY_BYTES {
         return Ok(whole);
     }
@@ -225,7 +249,7 @@ pub(crate) fn encode(value: &StoredRegistration) -> Result<Secret, StoreError> {
         .collect();
     let essentials = WipeOnDrop(Value::Object(essentials));
     let reduced = Secret::new(essentials.0.to_string());
-    let reduced = wrap(value.registered_at, reduced.expose());
+    let reduced = wrap(value.registered_at, key, reduced.expose());
     let bytes = reduced.expose().len();
     if bytes > MAX_ENTRY_BYTES {
         return Err(StoreError::TooLarge {
@@ -263,23 +287,59 @@ pub(crate) fn decode(key: &StoreKey, raw: &Secret) -> Result<StoredRegistration,
     let response = map
         .get("registration")
         .ok_or_else(|| corrupt("no registration"))?;
+    let device_key = match map.get("deviceKey") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(pkcs8)) => Some(Arc::new(
+            DeviceKey::from_pkcs8(Secret::new(pkcs8.as_str()))
+                .map_err(|_| corrupt("the device key is unreadable"))?,
+        )),
+        Some(_) => return Err(corrupt("the device key is not a string")),
+    };
     let json = Secret::new(response.to_string());
     let registration = parse_registration(json, Some(key.redirect_uri()))
         .map_err(|_| corrupt("the registration does not pass the response checks"))?;
+    // K5: without its private key a private_key_jwt client cannot authenticate at all.
+    if registration.token_endpoint_auth_method == TokenEndpointAuthMethod::PrivateKeyJwt
+        && device_key.is_none()
+    {
+        tracing::warn!("the keychain entry's registration needs a device key it does not hold");
+        return Err(StoreError::DeviceKeyMissing);
+    }
     Ok(StoredRegistration {
         registration,
         registered_at,
+        device_key,
     })
 }
 
-fn wrap(registered_at: i64, response: &str) -> Secret {
-    let head = format!(
-        "{{\"version\":{FORMAT_VERSION},\"registeredAt\":{registered_at},\"registration\":"
+fn wrap(registered_at: i64, device_key: Option<&Secret>, response: &str) -> Secret {
+    let head = format!("{{\"version\":{FORMAT_VERSION},\"registeredAt\":{registered_at},");
+    // base64url needs no JSON escaping.
+    let (key_head, key, key_tail) = match device_key {
+        Some(key) => ("\"deviceKey\":\"", key.expose(), "\","),
+        None => ("", "", ""),
+    };
+    let registration_head = "\"registration\":";
+    // Built at its final size so no partial copy of a secret is left in a freed buffer.
+    let mut text = String::with_capacity(
+        head.len()
+            + key_head.len()
+            + key.len()
+            + key_tail.len()
+            + registration_head.len()
+            + response.len()
+            + 1,
     );
-    // Built at its final size so no partial copy of the secret is left in a freed buffer.
-    let mut text = String::with_capacity(head.len() + response.len() + 1);
-    text.push_str(&head);
-    text.push_str(response);
-    text.push('}');
+    for part in [
+        &head,
+        key_head,
+        key,
+        key_tail,
+        registration_head,
+        response,
+        "}",
+    ] {
+        text.push_str(part);
+    }
     Secret::new(text)
 }

@@ -56,6 +56,7 @@ pub(crate) fn respond(status: u16, body: &Value) -> CappedResponse {
         status,
         content_type: Some("application/json".into()),
         body: serde_json::to_vec(body).unwrap(),
+        ..Default::default()
     }
 }
 

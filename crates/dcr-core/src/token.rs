@@ -10,6 +10,7 @@ use url::Url;
 use crate::authorize::PendingAuthorization;
 use crate::callback::AuthorizationCode;
 use crate::config::TokenEndpointAuthMethod;
+use crate::device_key::DeviceKey;
 use crate::error::{OAuthError, TokenError};
 use crate::http::{CappedResponse, Method, OutgoingRequest};
 use crate::Secret;
@@ -33,21 +34,34 @@ pub enum ClientAuth<'a> {
         client_id: &'a str,
         secret: &'a Secret,
     },
+    /// `private_key_jwt` (RFC 7523 §2.2, OIDC Core §9): a fresh assertion signed with the device
+    /// key for every request, `aud` = `audience` (the issuer identifier), issued at `now`.
+    PrivateKeyJwt {
+        client_id: &'a str,
+        key: &'a DeviceKey,
+        audience: &'a str,
+        now: i64,
+    },
 }
 
 impl<'a> ClientAuth<'a> {
-    /// The method the registration response named.
-    pub fn for_method(
+    /// A secret-based method the registration response named; `None` for `private_key_jwt`,
+    /// which has no secret (build [`ClientAuth::PrivateKeyJwt`] with the device key instead).
+    pub fn for_secret_method(
         method: TokenEndpointAuthMethod,
         client_id: &'a str,
         secret: &'a Secret,
-    ) -> Self {
+    ) -> Option<Self> {
         match method {
-            TokenEndpointAuthMethod::ClientSecretBasic => Self::Basic { client_id, secret },
-            TokenEndpointAuthMethod::ClientSecretPost => Self::Post { client_id, secret },
+            TokenEndpointAuthMethod::ClientSecretBasic => Some(Self::Basic { client_id, secret }),
+            TokenEndpointAuthMethod::ClientSecretPost => Some(Self::Post { client_id, secret }),
+            TokenEndpointAuthMethod::PrivateKeyJwt => None,
         }
     }
 }
+
+/// RFC 7523 §2.2: the `client_assertion_type` of a JWT client assertion.
+pub const JWT_BEARER_ASSERTION: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
 /// T7 (RFC 6749 §2.3.1): id and secret are form-urlencoded *before* base64, and the secret is
 /// never also put in the body.
@@ -76,6 +90,19 @@ fn form_request(endpoint: &Url, auth: &ClientAuth<'_>, params: &[(&str, &str)]) 
             None
         }
         ClientAuth::Basic { client_id, secret } => Some(basic_authorization(client_id, secret)),
+        // RFC 7523 §2.2: no `client_id` needed (the assertion's `sub` names the client), but
+        // RFC 6749 §3.2.1 allows it and oidc-provider accepts either; we send only the assertion.
+        ClientAuth::PrivateKeyJwt {
+            client_id,
+            key,
+            audience,
+            now,
+        } => {
+            let assertion = key.client_assertion(client_id, audience, *now);
+            form.append_pair("client_assertion_type", JWT_BEARER_ASSERTION);
+            form.append_pair("client_assertion", assertion.expose());
+            None
+        }
     };
     OutgoingRequest {
         method: Method::Post,
@@ -83,6 +110,7 @@ fn form_request(endpoint: &Url, auth: &ClientAuth<'_>, params: &[(&str, &str)]) 
         authorization,
         content_type: Some("application/x-www-form-urlencoded"),
         body: Some(Secret::new(form.finish())),
+        dpop: None,
     }
 }
 
@@ -94,24 +122,60 @@ pub fn prepare_code_exchange(
     code: AuthorizationCode,
     auth: &ClientAuth<'_>,
 ) -> (OutgoingRequest, Secret) {
-    let PendingAuthorization {
-        nonce,
-        verifier,
-        redirect_uri,
-        ..
-    } = pending;
-    let verifier = verifier.into_secret();
-    let request = form_request(
+    let (grant, nonce) = CodeGrant::new(pending, code);
+    (prepare_code_grant(token_endpoint, &grant, auth), nonce)
+}
+
+/// What a code exchange sends, taken out of the pending request. It can build the request more
+/// than once for one reason only: the single retry RFC 9449 §8 asks for when the server wants a
+/// DPoP nonce (the first request was refused before the code was looked at). `Debug` shows
+/// nothing.
+pub struct CodeGrant {
+    code: Secret,
+    verifier: Secret,
+    redirect_uri: String,
+}
+
+impl std::fmt::Debug for CodeGrant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CodeGrant(<redacted>)")
+    }
+}
+
+impl CodeGrant {
+    /// Consumes the pending request; returns the grant and the nonce the ID token must carry.
+    pub fn new(pending: PendingAuthorization, code: AuthorizationCode) -> (Self, Secret) {
+        let PendingAuthorization {
+            nonce,
+            verifier,
+            redirect_uri,
+            ..
+        } = pending;
+        let grant = Self {
+            code: code.0,
+            verifier: verifier.into_secret(),
+            redirect_uri: redirect_uri.as_str().to_owned(),
+        };
+        (grant, nonce)
+    }
+}
+
+/// The RFC 6749 §4.1.3 request for a [`CodeGrant`], with the PKCE verifier (RFC 7636 §4.5).
+pub fn prepare_code_grant(
+    token_endpoint: &Url,
+    grant: &CodeGrant,
+    auth: &ClientAuth<'_>,
+) -> OutgoingRequest {
+    form_request(
         token_endpoint,
         auth,
         &[
             ("grant_type", "authorization_code"),
-            ("code", code.0.expose()),
-            ("redirect_uri", redirect_uri.as_str()),
-            ("code_verifier", verifier.expose()),
+            ("code", grant.code.expose()),
+            ("redirect_uri", &grant.redirect_uri),
+            ("code_verifier", grant.verifier.expose()),
         ],
-    );
-    (request, nonce)
+    )
 }
 
 /// The refresh grant, with the per-install client's credentials (RFC 6749 §6).
@@ -172,11 +236,23 @@ fn error_from(response: &CappedResponse) -> TokenError {
     }
 }
 
-/// Checks a token endpoint response. `expect_id_token` is true for the OIDC code exchange
-/// (OIDC Core §3.1.3.3), false for the DCR login and for refresh.
+/// Checks a token endpoint response for a Bearer token. `expect_id_token` is true for the OIDC
+/// code exchange (OIDC Core §3.1.3.3), false for the DCR login and for refresh.
 pub fn token_response(
     response: CappedResponse,
     expect_id_token: bool,
+) -> Result<TokenResponse, TokenError> {
+    token_response_for(response, expect_id_token, false)
+}
+
+/// [`token_response`] for a request that carried a DPoP proof (`dpop`) or not. With a proof the
+/// token must be `DPoP` (RFC 9449 §5): a Bearer token would mean the server ignored the proof
+/// and issued a token anyone holding it can use, which is what this mode exists to prevent.
+/// Without one, only Bearer (T5).
+pub fn token_response_for(
+    response: CappedResponse,
+    expect_id_token: bool,
+    dpop: bool,
 ) -> Result<TokenResponse, TokenError> {
     if response.status != 200 {
         return Err(error_from(&response));
@@ -201,12 +277,15 @@ pub fn token_response(
     let refresh_token = take_string("refresh_token", false)?.map(Secret::new);
     let id_token = take_string("id_token", expect_id_token)?.map(Secret::new);
     let scope = take_string("scope", false)?;
-    // T5 (RFC 6749 §5.1: case-insensitive): Bearer only.
-    if !token_type.eq_ignore_ascii_case("bearer") {
-        return Err(TokenError::UnsupportedTokenType(crate::error::sanitize(
-            &token_type,
-            40,
-        )));
+    // T5 (RFC 6749 §5.1: case-insensitive): Bearer only, or DPoP only when asked for (K4).
+    let expected = if dpop { "DPoP" } else { "Bearer" };
+    if !token_type.eq_ignore_ascii_case(expected) {
+        let got = crate::error::sanitize(&token_type, 40);
+        return Err(if dpop {
+            TokenError::NotBound(got)
+        } else {
+            TokenError::UnsupportedTokenType(got)
+        });
     }
     Ok(TokenResponse {
         access_token: access_token.ok_or(TokenError::MissingField("access_token"))?,
@@ -241,3 +320,5 @@ pub fn revocation_response(response: CappedResponse) -> Result<(), TokenError> {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_device;

@@ -18,7 +18,37 @@ pub fn prepare_userinfo(endpoint: &Url, access_token: &Secret) -> OutgoingReques
         authorization: Some(Secret::new(format!("Bearer {}", access_token.expose()))),
         content_type: None,
         body: None,
+        dpop: None,
     }
+}
+
+/// GET with a DPoP-bound access token (RFC 9449 §7.1): `Authorization: DPoP <token>` and the
+/// proof, which must carry `ath` (the token's hash) and the server's latest nonce.
+pub fn prepare_userinfo_dpop(
+    endpoint: &Url,
+    access_token: &Secret,
+    proof: Secret,
+) -> OutgoingRequest {
+    let mut header = String::with_capacity(5 + access_token.expose().len());
+    header.push_str("DPoP ");
+    header.push_str(access_token.expose());
+    OutgoingRequest {
+        authorization: Some(Secret::new(header)),
+        dpop: Some(proof),
+        ..prepare_userinfo(endpoint, access_token)
+    }
+}
+
+/// RFC 9449 §7.1, §8: a resource server's DPoP errors come in `WWW-Authenticate`, e.g.
+/// `DPoP error="use_dpop_nonce"`. True when `response` names `error`.
+pub fn dpop_challenge(response: &CappedResponse, error: &str) -> bool {
+    response.status == 401
+        && response.www_authenticate.as_deref().is_some_and(|value| {
+            value
+                .split(',')
+                .filter_map(|part| part.trim().rsplit_once('='))
+                .any(|(name, v)| name.trim().ends_with("error") && v.trim_matches('"') == error)
+        })
 }
 
 /// Checks the response and its `sub`. A signed (`application/jwt`) response is not requested
@@ -27,6 +57,9 @@ pub fn userinfo_response(
     response: CappedResponse,
     expected_sub: &str,
 ) -> Result<Map<String, Value>, UserInfoError> {
+    if dpop_challenge(&response, "invalid_dpop_proof") {
+        return Err(UserInfoError::InvalidDpopProof);
+    }
     if response.status != 200 {
         return Err(UserInfoError::UnexpectedStatus(response.status));
     }
@@ -55,6 +88,19 @@ mod tests {
         );
         assert_eq!(request.method, Method::Get);
         assert_eq!(request.authorization.unwrap().expose(), "Bearer at");
+    }
+
+    #[test]
+    fn k4_a_bound_token_is_sent_with_the_dpop_scheme_and_the_proof() {
+        let request = prepare_userinfo_dpop(
+            &Url::parse("https://idp.example/me").unwrap(),
+            &Secret::new("at"),
+            Secret::new("the.proof.jwt"),
+        );
+        assert_eq!(request.method, Method::Get);
+        assert_eq!(request.authorization.unwrap().expose(), "DPoP at");
+        assert_eq!(request.dpop.unwrap().expose(), "the.proof.jwt");
+        assert!(request.body.is_none());
     }
 
     #[test]
@@ -92,6 +138,7 @@ mod tests {
             status: 200,
             content_type: Some("application/jwt".into()),
             body: b"a.b.c".to_vec(),
+            ..Default::default()
         };
         assert!(matches!(
             userinfo_response(jwt, "a"),

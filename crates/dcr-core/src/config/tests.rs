@@ -82,7 +82,7 @@ fn wrong_type_names_the_key() {
 
 #[test]
 fn bad_auth_method_names_the_choices() {
-    let message = error_of(&with(r#""tokenEndpointAuthMethod":"private_key_jwt""#));
+    let message = error_of(&with(r#""tokenEndpointAuthMethod":"tls_client_auth""#));
     assert!(message.contains("client_secret_post"), "{message}");
 }
 
@@ -262,4 +262,37 @@ fn x3_a_loopback_http_issuer_is_an_allowed_origin() {
         .map(|o| o.ascii_serialization())
         .collect();
     assert_eq!(allowed, vec!["http://127.0.0.1:8443"]);
+}
+
+#[test]
+fn k1_private_key_jwt_and_dpop_are_read_and_default_off() {
+    let config = Config::from_json(CURITY).unwrap();
+    assert!(!config.dpop, "dpop is off unless asked for");
+    let config = Config::from_json(&with(
+        r#""tokenEndpointAuthMethod":"private_key_jwt","dpop":true"#,
+    ))
+    .unwrap();
+    assert_eq!(
+        config.token_endpoint_auth_method,
+        TokenEndpointAuthMethod::PrivateKeyJwt
+    );
+    assert!(config.dpop);
+    // DPoP works with a secret too.
+    let config = Config::from_json(&with(r#""dpop":true"#)).unwrap();
+    assert_eq!(
+        config.token_endpoint_auth_method,
+        TokenEndpointAuthMethod::ClientSecretBasic
+    );
+    assert!(config.dpop);
+}
+
+#[test]
+fn k1_dpop_must_be_a_boolean_with_a_fix() {
+    let message = error_of(&with(r#""dpop":"true""#));
+    assert!(
+        message.contains("`dpop`") && message.contains("true or false"),
+        "{message}"
+    );
+    let message = error_of(&with(r#""tokenEndpointAuthMethod":"private_key_jwt_x""#));
+    assert!(message.contains("\"private_key_jwt\""), "{message}");
 }

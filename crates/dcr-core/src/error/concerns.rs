@@ -108,6 +108,9 @@ pub enum TokenError {
         "the token endpoint issued an unsupported token type \"{0}\"; only Bearer is accepted"
     )]
     UnsupportedTokenType(String),
+    /// K4 (RFC 9449 §5): a DPoP proof was sent, so the token must be bound to it.
+    #[error("the token endpoint issued a \"{0}\" token although this app asked for one bound to this device (DPoP); it was not used")]
+    NotBound(String),
 }
 
 /// The ID token failed validation (OIDC Core §3.1.3.7). Never includes the token.
@@ -184,6 +187,11 @@ pub enum UserInfoError {
     /// I12 (OIDC Core §5.3.2): the response is about someone else.
     #[error("the UserInfo response is about a different user (sub); it was discarded")]
     SubjectMismatch,
+    /// K4 (RFC 9449 §7.1): the UserInfo endpoint refused this device's DPoP proof.
+    #[error(
+        "the UserInfo endpoint refused this device's proof of possession (invalid_dpop_proof)"
+    )]
+    InvalidDpopProof,
 }
 
 /// The post-logout redirect (RP-Initiated Logout 1.0 §3) was not ours.

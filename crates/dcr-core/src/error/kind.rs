@@ -59,6 +59,9 @@ error_kinds! {
     InvalidClient = "invalidClient",
     /// The code or refresh token was refused (T1, F1).
     InvalidGrant = "invalidGrant",
+    /// The identity server refused this device's DPoP proof (RFC 9449 `invalid_dpop_proof`,
+    /// K4): a clock far off, or a key the server does not accept. Retryable; tokens are kept.
+    InvalidDpopProof = "invalidDpopProof",
     /// The identity server answered with an OAuth error or a 5xx.
     ServerError = "serverError",
     /// A response did not have the shape the protocol requires (T3, T4, R3).
@@ -92,6 +95,11 @@ error_kinds! {
     NotRegistered = "notRegistered",
     /// An operation that needs a signed-in user ran without one.
     NotSignedIn = "notSignedIn",
+    /// "Rotate device key" on a registration that has no device key (a client secret), or no
+    /// RFC 7592 management endpoint to update it through.
+    RotationUnavailable = "rotationUnavailable",
+    /// This install's key pair could not be generated or read (issue 10).
+    DeviceKeyUnavailable = "deviceKeyUnavailable",
 }
 
 impl fmt::Display for ErrorKind {

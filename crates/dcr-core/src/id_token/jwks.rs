@@ -233,6 +233,7 @@ pub fn prepare_jwks(jwks_uri: &Url) -> OutgoingRequest {
         authorization: None,
         content_type: None,
         body: None,
+        dpop: None,
     }
 }
 

@@ -80,7 +80,32 @@ fn read_body(
             "the client configuration is not a JSON object",
         ));
     };
-    // RFC 7592 §3 returns both, but a read that leaves them out means "unchanged".
+    keep_management_handle(map, current);
+    let merged = Secret::new(document.0.to_string());
+    let read = parse_registration(merged, Some(expected_redirect_uri))?;
+    if read.client_id != current.client_id {
+        return Err(RegistrationError::ClientIdMismatch);
+    }
+    check_auth_method(current.token_endpoint_auth_method, &read)?;
+    if read.secret_expired(now_unix) {
+        return Err(RegistrationError::SecretAlreadyExpired);
+    }
+    let changed = read.client_secret != current.client_secret
+        || read.registration_access_token != current.registration_access_token;
+    Ok(if changed {
+        ClientStatus::Updated(Box::new(read))
+    } else {
+        ClientStatus::Active
+    })
+}
+
+/// RFC 7592 §3 returns the management token and endpoint with every client information response,
+/// but a response that leaves them out means "unchanged": ours are kept (written into the
+/// response, which is what the keychain stores).
+pub(super) fn keep_management_handle(
+    map: &mut serde_json::Map<String, Value>,
+    current: &ClientRegistration,
+) {
     let absent =
         |map: &serde_json::Map<String, Value>, name: &str| map.get(name).is_none_or(Value::is_null);
     if absent(map, "registration_access_token") {
@@ -99,22 +124,6 @@ fn read_body(
             );
         }
     }
-    let merged = Secret::new(document.0.to_string());
-    let read = parse_registration(merged, Some(expected_redirect_uri))?;
-    if read.client_id != current.client_id {
-        return Err(RegistrationError::ClientIdMismatch);
-    }
-    check_auth_method(current.token_endpoint_auth_method, &read)?;
-    if read.secret_expired(now_unix) {
-        return Err(RegistrationError::SecretAlreadyExpired);
-    }
-    let changed = read.client_secret != current.client_secret
-        || read.registration_access_token != current.registration_access_token;
-    Ok(if changed {
-        ClientStatus::Updated(Box::new(read))
-    } else {
-        ClientStatus::Active
-    })
 }
 
 /// The RFC 7592 §2.3 delete ("forget this device"). `None` without a management endpoint.
@@ -142,7 +151,7 @@ pub fn delete_response(resp: CappedResponse) -> Result<(), RegistrationError> {
     }
 }
 
-fn handle(registration: &ClientRegistration) -> Option<(&Url, &Secret)> {
+pub(super) fn handle(registration: &ClientRegistration) -> Option<(&Url, &Secret)> {
     Some((
         registration.registration_client_uri.as_ref()?,
         registration.registration_access_token.as_ref()?,
@@ -156,10 +165,11 @@ pub(crate) fn management_request(uri: &Url, token: &Secret, method: Method) -> O
         authorization: Some(bearer(token)),
         content_type: None,
         body: None,
+        dpop: None,
     }
 }
 
-fn management_error(status: u16, body: &[u8]) -> RegistrationError {
+pub(super) fn management_error(status: u16, body: &[u8]) -> RegistrationError {
     match oauth_error(body) {
         Some(error) if (400..500).contains(&status) => rejected(error),
         _ => RegistrationError::UnexpectedStatus(status),

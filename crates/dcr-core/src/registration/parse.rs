@@ -51,15 +51,21 @@ pub(crate) fn parse_registration(
             ))
         }
     };
-    // Every supported method is secret-based (RFC 6749 §2.3.1), so the secret is required.
+    // K3: private_key_jwt has no shared secret (RFC 7523 §2.2); one issued anyway is refused,
+    // never kept on the device. The secret methods require it (RFC 6749 §2.3.1).
+    let key_based = token_endpoint_auth_method == TokenEndpointAuthMethod::PrivateKeyJwt;
     let client_secret = match field("client_secret") {
+        Some(_) if key_based => return Err(RegistrationError::SecretIssued),
+        None if key_based => None,
         None => return Err(RegistrationError::MissingField("client_secret")),
-        Some(value) => secret_value(value).ok_or(RegistrationError::Parse(
+        Some(value) => Some(secret_value(value).ok_or(RegistrationError::Parse(
             "`client_secret` is not a valid secret",
-        ))?,
+        ))?),
     };
     // R5 (RFC 7591 §3.2.1): REQUIRED when a secret is issued; 0 means it never expires (R6).
+    // Without a secret there is nothing to expire.
     let client_secret_expires_at = match field("client_secret_expires_at") {
+        _ if key_based => SecretExpiry::Never,
         None => return Err(RegistrationError::MissingField("client_secret_expires_at")),
         Some(value) => match value.as_i64() {
             Some(0) => SecretExpiry::Never,
@@ -114,7 +120,7 @@ pub(crate) fn parse_registration(
     };
     Ok(ClientRegistration {
         client_id,
-        client_secret: Some(client_secret),
+        client_secret,
         client_secret_expires_at,
         token_endpoint_auth_method,
         registration_access_token,
@@ -122,6 +128,32 @@ pub(crate) fn parse_registration(
         client_id_issued_at,
         response_json: json,
     })
+}
+
+/// K3: when the registration response echoes `jwks` (RFC 7591 §3.2.1), the device key must be
+/// one of its keys: same `kid` and the same public point (a key swapped under our `kid` would
+/// make every assertion fail). A response without `jwks` is accepted: echoing is not required.
+pub(super) fn check_echoed_jwks(response: &Secret, ours: &Value) -> Result<(), RegistrationError> {
+    let document = WipeOnDrop(
+        serde_json::from_str::<Value>(response.expose())
+            .map_err(|_| RegistrationError::Parse("the body is not JSON"))?,
+    );
+    let Some(jwks) = document.0.get("jwks").filter(|v| !v.is_null()) else {
+        return Ok(());
+    };
+    let keys = jwks["keys"]
+        .as_array()
+        .ok_or(RegistrationError::Parse("`jwks` is not a JSON Web Key Set"))?;
+    let same = |key: &Value| {
+        ["kid", "kty", "crv", "x", "y"]
+            .iter()
+            .all(|m| key[m] == ours[m])
+    };
+    if keys.iter().any(same) {
+        Ok(())
+    } else {
+        Err(RegistrationError::DeviceKeyNotRegistered)
+    }
 }
 
 /// A parsed JSON document whose strings (secrets among them) are wiped when it is dropped.

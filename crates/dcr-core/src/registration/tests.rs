@@ -4,8 +4,10 @@
 use super::*;
 use serde_json::Value;
 
+mod device_key;
 mod management;
 mod refusal;
+mod update;
 
 const REDIRECT: &str = "io.curity.dcrclient:/callback";
 const NOW: i64 = 1_700_000_000;
@@ -20,6 +22,7 @@ fn resp(status: u16, body: &str) -> CappedResponse {
         status,
         content_type: Some("application/json".into()),
         body: body.as_bytes().to_vec(),
+        ..Default::default()
     }
 }
 
@@ -196,6 +199,7 @@ fn r3_body_that_is_not_a_json_object_is_rejected() {
         status: 201,
         content_type: None,
         body: vec![0xff, 0xfe, b'{'],
+        ..Default::default()
     };
     assert!(matches!(
         registration_response(not_utf8, &full_basic(), REDIRECT, NOW),
@@ -253,7 +257,7 @@ fn auth_method_defaults_to_basic_and_post_is_honoured() {
 
 #[test]
 fn unsupported_auth_methods_are_rejected_with_a_sanitized_name() {
-    for method in ["none", "private_key_jwt", "tls_client_auth\u{1b}[31m"] {
+    for method in ["none", "client_secret_jwt", "tls_client_auth\u{1b}[31m"] {
         let body = seed_with("token_endpoint_auth_method", Some(method.into()));
         // Templatized: the template decides, but only a method we can use is accepted.
         let templatized = RegistrationBody::templatized("tmpl");

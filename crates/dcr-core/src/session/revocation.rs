@@ -80,6 +80,7 @@ impl Session {
                 let updated = StoredRegistration {
                     registration: *registration,
                     registered_at: stored.registered_at,
+                    device_key: stored.device_key.clone(),
                 };
                 // Saved under the cross-process lock, and only over our own entry: another
                 // process may have forgotten or replaced this client meanwhile.

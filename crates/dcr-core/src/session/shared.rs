@@ -93,8 +93,12 @@ impl Session {
                 info!("the keychain entry holds another process's registration; keeping it");
                 Ok(Some(theirs))
             }
-            // S3: a corrupt entry is ours to discard as well.
-            Ok(_) | Err(Error::Store(crate::store::StoreError::Corrupt)) => {
+            // S3, K5: an unusable entry is ours to discard as well.
+            Ok(_) => {
+                self.store_call(|store, key| store.delete(key)).await?;
+                Ok(None)
+            }
+            Err(Error::Store(error)) if error.is_unusable_entry() => {
                 self.store_call(|store, key| store.delete(key)).await?;
                 Ok(None)
             }

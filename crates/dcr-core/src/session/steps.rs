@@ -7,10 +7,13 @@ use std::sync::Arc;
 use tracing::{debug, info, warn};
 
 use super::cleanup::ServerLogout;
+use super::device::Credentials;
 use super::shared::NewRegistration;
 use super::{now, Session, Tokens};
 use crate::authorize::{prepare_authorization, AuthorizationParams};
 use crate::callback::check_callback;
+use crate::config::TokenEndpointAuthMethod;
+use crate::device_key::DeviceKey;
 use crate::discovery::{discovery_response, prepare_discovery, ProviderMetadata};
 use crate::error::{DiscoveryError, Error, RegistrationError, TokenError, UserInfoError};
 use crate::http::{CappedResponse, OutgoingRequest, SendError};
@@ -19,15 +22,15 @@ use crate::logout::{check_logout_callback, end_session_url};
 use crate::progress::Progress;
 use crate::registration::{
     delete_response, prepare_cleanup, prepare_delete, prepare_registration, registration_response,
-    ClientRegistration, RegistrationBody,
+    RegistrationBody,
 };
 use crate::store::StoredRegistration;
 use crate::token::{
-    prepare_code_exchange, prepare_refresh, prepare_revocation, revocation_response,
-    token_response, ClientAuth,
+    prepare_code_exchange, prepare_code_grant, prepare_refresh, token_response, token_response_for,
+    ClientAuth, CodeGrant,
 };
 use crate::user_agent::{BrowserPurpose, BrowserStep, UserAgent};
-use crate::userinfo::{prepare_userinfo, userinfo_response};
+use crate::userinfo::userinfo_response;
 use crate::Secret;
 
 impl Session {
@@ -93,7 +96,7 @@ impl Session {
         let response = self.send(request).await.map_err(TokenError::Transport)?;
         let dcr_token = token_response(response, false)?.access_token;
 
-        let body = match &config.software_id {
+        let mut body = match &config.software_id {
             Some(software_id) => RegistrationBody::templatized(software_id),
             // Loopback mode registers the port-less loopback URIs (RFC 8252 §7.3).
             None => RegistrationBody::full(
@@ -103,6 +106,22 @@ impl Session {
                 config.token_endpoint_auth_method,
             ),
         };
+        // Issue 10: a fresh key pair for this registration, when it authenticates with it
+        // (private_key_jwt) or binds tokens with it (DPoP). Only its public half is sent.
+        let key_based = config.token_endpoint_auth_method == TokenEndpointAuthMethod::PrivateKeyJwt;
+        let device_key = (key_based || config.dpop).then(|| {
+            // Like `random_token`: a broken OS RNG is a broken system, with no safe fallback.
+            Arc::new(
+                DeviceKey::generate()
+                    .expect("the operating system's random number generator failed"),
+            )
+        });
+        if let (true, Some(key)) = (key_based, &device_key) {
+            body = body.with_device_key(key);
+        }
+        if config.dpop {
+            body = body.with_dpop_bound_access_tokens();
+        }
         // Registration and the keychain save run under the cross-process lock, and only after
         // looking at the entry again: another process may have registered while this one's
         // browser step ran, and a second client would be an orphan on the server.
@@ -138,6 +157,7 @@ impl Session {
         let stored = StoredRegistration {
             registration,
             registered_at: now(),
+            device_key,
         };
 
         let saved = stored.clone();
@@ -194,15 +214,18 @@ impl Session {
         ua: &dyn UserAgent,
     ) -> Result<Tokens, Error> {
         let registration = &stored.registration;
-        let secret = client_secret(registration)?;
+        let credentials = Credentials::of(stored)?;
+        let dpop = self.dpop_key(stored);
         let metadata = self.metadata().await?;
         let redirect_uri = ua
             .prepare_redirect(&self.config.registered_redirect_uri())
             .await?;
-        let params = AuthorizationParams {
+        let mut params = AuthorizationParams {
             redirect_uri: &redirect_uri,
             ..AuthorizationParams::sign_in(&self.config, &registration.client_id)
         };
+        // RFC 9449 §10: the code is bound to the DPoP key, so only this device can redeem it.
+        params.dpop_jkt = dpop.map(DeviceKey::thumbprint);
         let (url, pending) = prepare_authorization(&metadata, &params);
         info!(client_id = %registration.client_id, "sign-in: waiting for the user agent");
         self.report(Progress::SigningIn);
@@ -219,15 +242,14 @@ impl Session {
         let code = check_callback(&redirect, &pending)?;
         // The browser is done (a shell may have said "waiting for you" meanwhile).
         self.report(Progress::SigningIn);
-        let auth = ClientAuth::for_method(
-            registration.token_endpoint_auth_method,
-            &registration.client_id,
-            secret,
-        );
-        let (request, nonce) =
-            prepare_code_exchange(&metadata.token_endpoint, pending, code, &auth);
-        let response = self.send(request).await.map_err(TokenError::Transport)?;
-        let tokens = token_response(response, true)?;
+        let (grant, nonce) = CodeGrant::new(pending, code);
+        let response = self
+            .send_token_request(dpop, |now| {
+                let auth = credentials.auth(&metadata.issuer, now);
+                prepare_code_grant(&metadata.token_endpoint, &grant, &auth)
+            })
+            .await?;
+        let tokens = token_response_for(response, true, dpop.is_some())?;
         let raw = tokens
             .id_token
             .ok_or(TokenError::MissingField("id_token"))?;
@@ -240,7 +262,7 @@ impl Session {
         };
         let id_token = self.verify(&raw, &metadata, &expect).await?;
         let userinfo = self
-            .userinfo(&metadata, &tokens.access_token, &id_token.claims.sub)
+            .userinfo(&metadata, &tokens.access_token, &id_token.claims.sub, dpop)
             .await;
         Ok(Tokens {
             expires_at: tokens.expires_in.map(|s| now() + s as i64),
@@ -248,6 +270,7 @@ impl Session {
             refresh_token: tokens.refresh_token,
             id_token,
             userinfo,
+            bound: dpop.is_some(),
         })
     }
 
@@ -260,17 +283,17 @@ impl Session {
         old: Tokens,
     ) -> Result<Refreshed, Error> {
         let registration = &stored.registration;
-        let secret = client_secret(registration)?;
+        let credentials = Credentials::of(stored)?;
+        let dpop = self.dpop_key(stored);
         let refresh_token = old.refresh_token.clone().ok_or(Error::NotSignedIn)?;
         let metadata = self.metadata().await?;
-        let auth = ClientAuth::for_method(
-            registration.token_endpoint_auth_method,
-            &registration.client_id,
-            secret,
-        );
-        let request = prepare_refresh(&metadata.token_endpoint, &refresh_token, &auth);
-        let response = self.send(request).await.map_err(TokenError::Transport)?;
-        let tokens = token_response(response, false)?;
+        let response = self
+            .send_token_request(dpop, |now| {
+                let auth = credentials.auth(&metadata.issuer, now);
+                prepare_refresh(&metadata.token_endpoint, &refresh_token, &auth)
+            })
+            .await?;
+        let tokens = token_response_for(response, false, dpop.is_some())?;
         let (id_token, unchecked) = match &tokens.id_token {
             // OIDC Core §12.2: same subject; no nonce to check.
             Some(raw) => {
@@ -303,6 +326,7 @@ impl Session {
                 access_token: tokens.access_token,
                 id_token,
                 userinfo: old.userinfo,
+                bound: dpop.is_some(),
             },
             unchecked,
         })
@@ -315,9 +339,10 @@ impl Session {
         metadata: &ProviderMetadata,
         access_token: &Secret,
         sub: &str,
+        dpop: Option<&DeviceKey>,
     ) -> Option<serde_json::Map<String, serde_json::Value>> {
         let endpoint = metadata.userinfo_endpoint.as_ref()?;
-        let result = match self.send(prepare_userinfo(endpoint, access_token)).await {
+        let result = match self.send_userinfo(endpoint, access_token, dpop).await {
             Ok(response) => userinfo_response(response, sub),
             Err(error) => Err(UserInfoError::Transport(error)),
         };
@@ -398,53 +423,6 @@ impl Session {
             }
         }
     }
-
-    /// F5: revocation is best effort; the local wipe has already happened.
-    async fn revoke_refresh_token(
-        &self,
-        metadata: &ProviderMetadata,
-        tokens: &Tokens,
-        client_id: &str,
-    ) {
-        let (Some(endpoint), Some(refresh_token)) =
-            (&metadata.revocation_endpoint, &tokens.refresh_token)
-        else {
-            return;
-        };
-        let Some(stored) = self.inner.lock().await.registration.clone() else {
-            return;
-        };
-        let Ok(secret) = client_secret(&stored.registration) else {
-            return;
-        };
-        let auth = ClientAuth::for_method(
-            stored.registration.token_endpoint_auth_method,
-            client_id,
-            secret,
-        );
-        let result = match self
-            .send(prepare_revocation(endpoint, refresh_token, &auth))
-            .await
-        {
-            Ok(response) => revocation_response(response),
-            Err(error) => Err(TokenError::Transport(error)),
-        };
-        if let Err(error) = result {
-            warn!(
-                kind = %Error::from(error).kind(),
-                "refresh token revocation failed"
-            );
-        }
-    }
-}
-
-fn client_secret(registration: &ClientRegistration) -> Result<&Secret, Error> {
-    registration
-        .client_secret
-        .as_ref()
-        .ok_or(Error::Registration(RegistrationError::MissingField(
-            "client_secret",
-        )))
 }
 
 /// A refresh that went through at the token endpoint. `unchecked` is set when the response's

@@ -3,12 +3,14 @@
 mod browser_step;
 mod callbacks;
 mod cleanup;
+mod device;
 mod fake;
 mod keys;
 mod logs;
 mod management;
 mod recovery;
 mod revocation;
+mod rotation;
 mod shared;
 mod sign_out;
 

@@ -25,6 +25,19 @@ pub enum Reason {
     SessionExpired,
     /// The keychain entry could not be read and was discarded (S3).
     CorruptEntry,
+    /// The keychain entry's registration needs a device key the entry does not hold (a copy
+    /// from another device, K5); it was discarded.
+    DeviceKeyMissing,
+}
+
+/// How this device proves itself to the identity server (issue 10).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Credential {
+    /// A per-install client secret (`client_secret_basic` / `client_secret_post`).
+    ClientSecret,
+    /// A per-install key pair, `private_key_jwt`: no shared secret on the device.
+    DeviceKey,
 }
 
 /// The last thing that happened, for a status line.
@@ -46,6 +59,8 @@ pub enum Event {
     /// Wiped locally; the server could not be told.
     ForgottenLocally,
     Revoked,
+    /// A new device key is registered with the server and in use (RFC 7592 update).
+    KeyRotated,
 }
 
 /// The server half of an operation that failed after its local half was done, and that
@@ -99,6 +114,15 @@ pub struct StateView {
     pub pending_server_cleanup: Option<ServerCleanup>,
     /// `host[:port]` of the issuer: the main window shows who it talks to.
     pub issuer_host: String,
+    /// How this device authenticates: the registration's method when registered, else the
+    /// configured one ("Device key (no shared secret)" on Home for `deviceKey`).
+    pub credential: Credential,
+    /// Whether tokens are bound to this device's key with DPoP (RFC 9449): the current tokens
+    /// when signed in, else whether the next sign-in will bind them.
+    pub tokens_bound: bool,
+    /// RFC 7638 thumbprint of this install's public key (the `kid` and `dpop_jkt`): public,
+    /// safe to show in About. `None` without a device key.
+    pub device_key_thumbprint: Option<String>,
 }
 
 /// `host[:port]` of a URL, for display.

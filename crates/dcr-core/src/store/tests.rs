@@ -25,12 +25,14 @@ pub(crate) fn stored_from(response: &str, registered_at: i64) -> StoredRegistrat
         status: 201,
         content_type: None,
         body: response.as_bytes().to_vec(),
+        ..Default::default()
     };
     let request = crate::registration::RegistrationBody::templatized("tmpl");
     let registration = registration_response(resp, &request, REDIRECT, 1_700_000_000).unwrap();
     StoredRegistration {
         registration,
         registered_at,
+        device_key: None,
     }
 }
 
@@ -275,4 +277,92 @@ fn z1_store_errors_and_debug_output_hold_no_secret() {
         .contains("unlock your keyring"));
     let shown = format!("{:?}", seed_stored());
     assert!(!shown.contains(SECRET) && !shown.contains(RAT));
+}
+
+/// A device-key registration as oidc-provider answers it: no secret, private_key_jwt, jwks.
+fn key_stored(device: &std::sync::Arc<DeviceKey>) -> StoredRegistration {
+    let mut doc: Value = serde_json::from_str(SEED_RESPONSE).unwrap();
+    let map = doc.as_object_mut().unwrap();
+    map.remove("client_secret");
+    map.remove("client_secret_expires_at");
+    map.insert(
+        "token_endpoint_auth_method".into(),
+        "private_key_jwt".into(),
+    );
+    map.insert("jwks".into(), device.public_jwks());
+    let resp = CappedResponse {
+        status: 201,
+        body: doc.to_string().into_bytes(),
+        ..Default::default()
+    };
+    let request =
+        crate::registration::RegistrationBody::templatized("tmpl").with_device_key(device);
+    let registration = registration_response(resp, &request, REDIRECT, 1_700_000_000).unwrap();
+    StoredRegistration {
+        registration,
+        registered_at: 7,
+        device_key: Some(device.clone()),
+    }
+}
+
+#[test]
+fn k5_the_device_key_lives_in_the_entry_and_comes_back() {
+    let device = std::sync::Arc::new(DeviceKey::generate().unwrap());
+    let store = MemoryStore::new();
+    store.save(&key(), &key_stored(&device)).unwrap();
+    let raw = store.raw(&key()).unwrap();
+    let entry: Value = serde_json::from_str(raw.expose()).unwrap();
+    assert_eq!(entry["deviceKey"], device.pkcs8().expose());
+    assert!(
+        raw.expose().len() <= MAX_ENTRY_BYTES,
+        "{}",
+        raw.expose().len()
+    );
+    let loaded = store.load(&key()).unwrap().unwrap();
+    assert_eq!(loaded.device_key.unwrap().thumbprint(), device.thumbprint());
+    assert!(loaded.registration.client_secret.is_none());
+    // Debug output shows the thumbprint, never the private key.
+    assert!(!format!("{:?}", key_stored(&device)).contains(device.pkcs8().expose()));
+    // A secret registration with a DPoP key keeps it too; an old entry without one loads.
+    let mut with_dpop = seed_stored();
+    with_dpop.device_key = Some(device.clone());
+    store.save(&key(), &with_dpop).unwrap();
+    assert!(store.load(&key()).unwrap().unwrap().device_key.is_some());
+    store.save(&key(), &seed_stored()).unwrap();
+    assert!(!store.raw(&key()).unwrap().expose().contains("deviceKey"));
+    assert!(store.load(&key()).unwrap().unwrap().device_key.is_none());
+}
+
+#[test]
+fn k5_a_private_key_jwt_entry_without_its_key_is_unusable() {
+    let device = std::sync::Arc::new(DeviceKey::generate().unwrap());
+    let store = MemoryStore::new();
+    store.save(&key(), &key_stored(&device)).unwrap();
+    let mut entry: Value = serde_json::from_str(store.raw(&key()).unwrap().expose()).unwrap();
+    entry.as_object_mut().unwrap().remove("deviceKey");
+    store.put_raw(&key(), &entry.to_string());
+    let error = store.load(&key()).unwrap_err();
+    assert_eq!(error, StoreError::DeviceKeyMissing);
+    assert!(error.is_unusable_entry());
+    assert_eq!(error.kind(), crate::error::ErrorKind::KeychainCorrupt);
+    // A key that is not a key is corrupt.
+    entry["deviceKey"] = "bm90IGEga2V5".into();
+    store.put_raw(&key(), &entry.to_string());
+    assert_eq!(store.load(&key()).unwrap_err(), StoreError::Corrupt);
+}
+
+#[test]
+fn s4_an_oversized_device_key_registration_keeps_its_key_when_reduced() {
+    let device = std::sync::Arc::new(DeviceKey::generate().unwrap());
+    let mut stored = key_stored(&device);
+    let mut doc: Value = serde_json::from_str(stored.registration.response_json.expose()).unwrap();
+    doc["extra_metadata"] = "z".repeat(3000).into();
+    stored.registration.response_json = Secret::new(doc.to_string());
+    let store = MemoryStore::new();
+    store.save(&key(), &stored).unwrap();
+    let raw = store.raw(&key()).unwrap();
+    assert!(raw.expose().len() <= MAX_ENTRY_BYTES);
+    assert!(!raw.expose().contains("extra_metadata"));
+    let loaded = store.load(&key()).unwrap().unwrap();
+    assert_eq!(loaded.device_key.unwrap().thumbprint(), device.thumbprint());
 }

@@ -50,11 +50,12 @@ fn registration_login_exchanges_as_a_public_client() {
 #[test]
 fn t7_client_secret_basic_is_form_urlencoded_before_base64_and_not_in_body() {
     let secret = Secret::new("s3cr:t/+ é");
-    let auth = ClientAuth::for_method(
+    let auth = ClientAuth::for_secret_method(
         TokenEndpointAuthMethod::ClientSecretBasic,
         "id:1 2",
         &secret,
-    );
+    )
+    .unwrap();
     let request = prepare_refresh(&metadata().token_endpoint, &Secret::new("rt"), &auth);
     let header = request.authorization.as_ref().unwrap().expose().to_owned();
     let decoded = String::from_utf8(
@@ -74,11 +75,18 @@ fn t7_client_secret_basic_is_form_urlencoded_before_base64_and_not_in_body() {
 #[test]
 fn client_secret_post_puts_id_and_secret_in_the_body() {
     let secret = Secret::new("tfs9nad3");
-    let auth = ClientAuth::for_method(
+    let auth = ClientAuth::for_secret_method(
         TokenEndpointAuthMethod::ClientSecretPost,
         "87f1d9de",
         &secret,
-    );
+    )
+    .unwrap();
+    assert!(ClientAuth::for_secret_method(
+        TokenEndpointAuthMethod::PrivateKeyJwt,
+        "87f1d9de",
+        &secret
+    )
+    .is_none());
     let request = prepare_refresh(&metadata().token_endpoint, &Secret::new("rt"), &auth);
     assert!(request.authorization.is_none());
     let form = form(&request);
@@ -147,6 +155,7 @@ fn t2_invalid_client_is_structured_and_a_bare_401_is_not_invalid_client() {
             status: 401,
             content_type: None,
             body: body.to_vec(),
+            ..Default::default()
         };
         let error = token_response(bare, true).unwrap_err();
         assert!(matches!(error, TokenError::Unauthorized), "{error:?}");
@@ -165,6 +174,7 @@ fn t3_html_invalid_json_and_non_object_are_rejected() {
         status: 200,
         content_type: Some("text/html".into()),
         body: b"<html>".to_vec(),
+        ..Default::default()
     };
     assert!(matches!(
         token_response(html, false),

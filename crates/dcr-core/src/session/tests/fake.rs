@@ -14,8 +14,11 @@ use crate::http::{CappedResponse, Method, OutgoingRequest, SendError, Transport}
 use crate::test_support::{TestKey, ISSUER};
 use crate::user_agent::{BrowserPurpose, BrowserStep, UserAgent, UserAgentError};
 
+mod device;
 mod keys;
+mod update;
 
+pub(super) use device::DeviceState;
 use keys::dropped;
 pub(super) use keys::Outage;
 
@@ -90,6 +93,12 @@ pub(super) struct FakeState {
     pub token_bare_401: bool,
     /// Every RFC 7592 delete: (path, bearer token), answered or not.
     pub delete_requests: Vec<(String, String)>,
+    /// private_key_jwt and DPoP (issue 10).
+    pub device: DeviceState,
+    /// UserInfo requests: (Authorization scheme, answered status).
+    pub userinfo_requests: Vec<(String, u16)>,
+    /// RFC 7592 §2.2 updates (device key rotation).
+    pub updates: update::Updates,
 }
 
 pub(super) struct FakeIdp {
@@ -103,6 +112,7 @@ fn respond(status: u16, body: Value) -> CappedResponse {
         status,
         content_type: Some("application/json".into()),
         body: serde_json::to_vec(&body).unwrap(),
+        ..Default::default()
     }
 }
 
@@ -208,19 +218,44 @@ impl FakeIdp {
             url::form_urlencoded::parse(request.body.as_ref().unwrap().expose().as_bytes())
                 .into_owned()
                 .collect();
-        let (client_id, secret) = Self::client_auth(request, &form);
-        let client_id = client_id.unwrap_or_default();
         let mut state = self.state.lock().unwrap();
         state.token_requests += 1;
+        // RFC 7523 §2.2: an assertion instead of a secret.
+        let by_key = form.contains_key("client_assertion");
+        let (client_id, secret) = if by_key {
+            match state.device.assertion_client(&form) {
+                Some(client_id) if state.clients.contains_key(&client_id) => {
+                    (Some(client_id), None)
+                }
+                _ => return respond(401, json!({"error": "invalid_client"})),
+            }
+        } else {
+            Self::client_auth(request, &form)
+        };
+        let client_id = client_id.unwrap_or_default();
         let dynamic = client_id != STATIC_CLIENT;
+        // RFC 9449: a proof is checked before anything else the request says.
+        let bound = request.dpop.is_some();
+        assert!(dynamic || !bound, "the DCR login stays Bearer");
+        if bound {
+            if let Err(refused) = state.device.check_proof(request, false) {
+                return refused;
+            }
+        }
+        let token_type = if bound && !state.device.ignore_proofs {
+            "DPoP"
+        } else {
+            "Bearer"
+        };
         if dynamic && state.token_bare_401 {
             return CappedResponse {
                 status: 401,
                 content_type: Some("text/html".into()),
                 body: b"<html>401 Authorization Required</html>".to_vec(),
+                ..Default::default()
             };
         }
-        if dynamic && state.clients.get(&client_id).map(|c| &c.0) != secret.as_ref() {
+        if dynamic && !by_key && state.clients.get(&client_id).map(|c| &c.0) != secret.as_ref() {
             return respond(401, json!({"error": "invalid_client"}));
         }
         match form["grant_type"].as_str() {
@@ -254,7 +289,7 @@ impl FakeIdp {
                 state.issued.push(id_token.clone());
                 respond(
                     200,
-                    json!({"access_token": access, "token_type": "Bearer", "expires_in": 300, "refresh_token": refresh, "id_token": id_token}),
+                    json!({"access_token": access, "token_type": token_type, "expires_in": 300, "refresh_token": refresh, "id_token": id_token}),
                 )
             }
             "refresh_token" => {
@@ -267,8 +302,7 @@ impl FakeIdp {
                     return respond(400, json!({"error": "invalid_grant"}));
                 }
                 let access = Self::fresh(&mut state, "at");
-                let mut body =
-                    json!({"access_token": access, "token_type": "bearer", "expires_in": 600});
+                let mut body = json!({"access_token": access, "token_type": token_type.to_lowercase(), "expires_in": 600});
                 if !state.no_rotation {
                     state.refresh_tokens.remove(presented);
                     let refresh = Self::fresh(&mut state, "rt");
@@ -299,6 +333,8 @@ impl FakeIdp {
             return respond(status, body);
         }
         let body: Value = serde_json::from_str(request.body.as_ref().unwrap().expose()).unwrap();
+        let device_key = (body["token_endpoint_auth_method"] == "private_key_jwt")
+            .then(|| body["jwks"]["keys"][0].clone());
         state.last_registration_body = Some(body);
         state.registrations += 1;
         let client_id = format!("client-{}", state.registrations);
@@ -316,6 +352,18 @@ impl FakeIdp {
             body.as_object_mut()
                 .unwrap()
                 .remove("registration_client_uri");
+        }
+        if let Some(jwk) = device_key {
+            // Like oidc-provider: no secret for private_key_jwt, the key echoed.
+            let map = body.as_object_mut().unwrap();
+            map.remove("client_secret");
+            map.remove("client_secret_expires_at");
+            map.insert(
+                "token_endpoint_auth_method".into(),
+                json!("private_key_jwt"),
+            );
+            map.insert("jwks".into(), json!({ "keys": [jwk.clone()] }));
+            state.device.client_keys.insert(client_id.clone(), jwk);
         }
         patch(&mut body, state.registration_patch.clone());
         respond(201, body)
@@ -374,6 +422,15 @@ impl FakeIdp {
             if let Some(rat) = rat {
                 body["registration_access_token"] = json!(rat);
             }
+            if state.device.client_keys.contains_key(client_id) {
+                let map = body.as_object_mut().unwrap();
+                map.remove("client_secret");
+                map.remove("client_secret_expires_at");
+                map.insert(
+                    "token_endpoint_auth_method".into(),
+                    json!("private_key_jwt"),
+                );
+            }
             patch(&mut body, state.read_patch.clone());
             return respond(200, body);
         }
@@ -415,12 +472,13 @@ impl Transport for FakeIdp {
             (Method::Post, "/revoke") => return self.revoke(&request),
             (Method::Post, "/token") => self.token(&request),
             (Method::Post, "/register") => self.register(&request),
+            (Method::Put, p) if p.starts_with("/register/") => {
+                self.update(&request, &p["/register/".len()..])
+            }
             (Method::Get | Method::Delete, p) if p.starts_with("/register/") => {
                 self.manage(&request, &p["/register/".len()..])
             }
-            (Method::Get, "/userinfo") => {
-                respond(200, json!({"sub": "demouser", "email": "demo@example.com"}))
-            }
+            (Method::Get, "/userinfo") => self.userinfo(&request),
             (method, path) => panic!("unexpected {method:?} {path}"),
         })
     }

@@ -1,0 +1,145 @@
+//! "Rotate device key" (issue 10): a new key pair for this install, registered with the server
+//! through an RFC 7592 §2.2 update before it is used.
+//!
+//! The order is what keeps the device working whatever fails:
+//!
+//! 1. generate the new key pair (nothing is sent yet);
+//! 2. PUT the registration with the new public key as `jwks`; a refused update changes nothing,
+//!    and the old key goes on working;
+//! 3. check the answer registers the new key (by its RFC 7638 `kid`) and no longer the old one;
+//! 4. save the new private key and the updated registration (with the registration access token
+//!    the update rotated) in one keychain save;
+//! 5. only then use the new key.
+//!
+//! Steps 2 to 4 hold the cross-process lock: the update rotates the registration access token,
+//! so no other process may use the old one, or save an older entry over the new one, meanwhile.
+//!
+//! When the save fails after the server switched keys, the server is switched back (a second
+//! update with the old key, authorized by the rotated token), so the old key in the keychain is
+//! again the one the server accepts.
+
+use std::sync::Arc;
+
+use tracing::{info, warn};
+
+use super::{now, Event, Session, StateView};
+use crate::config::TokenEndpointAuthMethod;
+use crate::device_key::DeviceKey;
+use crate::error::{Error, RegistrationError};
+use crate::progress::Progress;
+use crate::registration::{prepare_update, update_response, ClientRegistration};
+use crate::store::StoredRegistration;
+
+impl Session {
+    /// Replaces this install's device key, on the server first (RFC 7592 §2.2) and then in the
+    /// keychain. Only for a `private_key_jwt` registration ([`Error::NoDeviceKey`] otherwise);
+    /// every failure leaves the old key and registration in use. Tokens are kept: a refresh
+    /// authenticates with the new key, and DPoP-bound tokens are bound to the new key from the
+    /// next refresh on (the refresh token of a confidential client is not key-bound, RFC 9449
+    /// §5).
+    pub async fn rotate_device_key(&self) -> Result<StateView, Error> {
+        let _op = self.op.lock().await;
+        self.report(Progress::RotatingKey);
+        self.ensure_loaded().await?;
+        let _lock = self.lock.acquire().await;
+        // Another process may have rotated the key or the token meanwhile: start from the entry.
+        self.reload_under_lock().await?;
+        let stored = self
+            .inner
+            .lock()
+            .await
+            .registration
+            .clone()
+            .ok_or(Error::NotRegistered)?;
+        let old_key = match (
+            &stored.device_key,
+            stored.registration.token_endpoint_auth_method,
+        ) {
+            (Some(key), TokenEndpointAuthMethod::PrivateKeyJwt) => key.clone(),
+            _ => return Err(Error::NoDeviceKey),
+        };
+        let new_key = Arc::new(DeviceKey::generate()?);
+        let registration = self
+            .update_keys(&stored.registration, &new_key, Some(old_key.thumbprint()))
+            .await?;
+        let rotated = StoredRegistration {
+            registration,
+            registered_at: stored.registered_at,
+            device_key: Some(new_key),
+        };
+        let saved = rotated.clone();
+        if let Err(error) = self
+            .store_call(move |store, key| store.save(key, &saved))
+            .await
+        {
+            warn!(kind = %error.kind(), "keychain save failed after the key rotation; switching the server back to the old key");
+            self.roll_back(rotated, old_key).await;
+            return Err(error);
+        }
+        info!(
+            client_id = %rotated.registration.client_id,
+            thumbprint = %rotated.device_key.as_deref().map(DeviceKey::thumbprint).unwrap_or_default(),
+            "device key rotated"
+        );
+        let mut inner = self.inner.lock().await;
+        inner.registration = Some(rotated);
+        inner.last_event = Some(Event::KeyRotated);
+        drop(inner);
+        Ok(self.view().await)
+    }
+
+    /// The RFC 7592 §2.2 update that registers `key`'s public half as the client's only key.
+    async fn update_keys(
+        &self,
+        current: &ClientRegistration,
+        key: &DeviceKey,
+        old_kid: Option<&str>,
+    ) -> Result<ClientRegistration, Error> {
+        let request = prepare_update(current, &key.public_jwks())?;
+        let response = self
+            .send(request)
+            .await
+            .map_err(RegistrationError::Transport)?;
+        Ok(update_response(
+            response,
+            current,
+            key.thumbprint(),
+            old_kid,
+            self.config.redirect_uri.as_str(),
+            now(),
+        )?)
+    }
+
+    /// After a failed save: the server holds the new key, the keychain the old one. Put the old
+    /// key back on the server; its answer (with yet another registration access token) is kept
+    /// in memory and saved if the keychain takes it now. If the server refuses, the new key is
+    /// the only one it accepts, so it is used for the rest of this session.
+    async fn roll_back(&self, rotated: StoredRegistration, old_key: Arc<DeviceKey>) {
+        let new_kid = rotated
+            .device_key
+            .as_deref()
+            .map(|key| key.thumbprint().to_owned());
+        let current = match self
+            .update_keys(&rotated.registration, &old_key, new_kid.as_deref())
+            .await
+        {
+            Ok(registration) => StoredRegistration {
+                registration,
+                registered_at: rotated.registered_at,
+                device_key: Some(old_key),
+            },
+            Err(error) => {
+                warn!(kind = %error.kind(), "the server kept the new device key; keeping it");
+                rotated
+            }
+        };
+        let saved = current.clone();
+        if let Err(error) = self
+            .store_call(move |store, key| store.save(key, &saved))
+            .await
+        {
+            warn!(kind = %error.kind(), "the keychain still refuses the registration");
+        }
+        self.inner.lock().await.registration = Some(current);
+    }
+}

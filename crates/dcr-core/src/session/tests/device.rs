@@ -1,0 +1,174 @@
+//! The device-bound modes (issue 10) through the whole state machine, against the fake
+//! server's strict `private_key_jwt` and DPoP checks: nonces retried once and never twice,
+//! `invalid_dpop_proof` as its own kind, a Bearer token refused when DPoP was asked for, and a
+//! registration that substitutes a secret refused and deleted.
+
+use super::*;
+use crate::error::ErrorKind;
+
+fn device_rig(extra: &str) -> Rig {
+    let config = Config::from_json(&config_json(extra)).unwrap();
+    rig_with(config, Arc::new(MemoryStore::new()))
+}
+
+const KEY_AND_DPOP: &str = r#""tokenEndpointAuthMethod":"private_key_jwt","dpop":true"#;
+
+#[tokio::test]
+async fn k4_device_key_lifecycle_with_a_required_nonce_retries_once_then_reuses_it() {
+    let rig = device_rig(KEY_AND_DPOP);
+    rig.idp
+        .with(|s| s.device.required_nonce = Some("first".into()));
+    let view = rig.session.register(&rig.browser).await.unwrap();
+    assert_eq!(view.credential, Credential::DeviceKey);
+    assert!(view.tokens_bound);
+    let thumbprint = view.device_key_thumbprint.clone().unwrap();
+    let body = rig.idp.with(|s| s.last_registration_body.clone()).unwrap();
+    assert_eq!(body["token_endpoint_auth_method"], "private_key_jwt");
+    assert_eq!(body["dpop_bound_access_tokens"], true);
+    assert_eq!(body["jwks"]["keys"][0]["kid"], thumbprint.as_str());
+
+    let view = rig.session.sign_in(&rig.browser).await.unwrap();
+    assert_eq!(view.state, StateName::SignedIn);
+    assert!(view.tokens_bound);
+    // One use_dpop_nonce for the code exchange, answered by exactly one retry; UserInfo and
+    // the refresh then carry the nonce from the start.
+    assert_eq!(rig.idp.with(|s| s.device.nonce_asks), 1);
+    let view = rig.session.refresh().await.unwrap();
+    assert!(view.tokens_bound);
+    rig.idp.with(|s| {
+        assert_eq!(s.device.nonce_asks, 1);
+        let proofs = &s.device.proofs;
+        assert_eq!(proofs.len(), 4, "exchange, its retry, UserInfo, refresh");
+        assert!(proofs[0].get("nonce").is_none());
+        assert!(proofs[1..].iter().all(|p| p["nonce"] == "nonce-1"));
+        assert!(
+            proofs[2].get("ath").is_some(),
+            "UserInfo proof binds the token"
+        );
+        assert_eq!(s.userinfo_requests, [("DPoP".to_owned(), 200)]);
+    });
+    assert!(view.user.unwrap().claims.contains_key("email"));
+    let view = rig.session.sign_out(&rig.browser).await.unwrap();
+    assert_eq!(view.state, StateName::Registered);
+    let view = rig.session.forget().await.unwrap();
+    assert_eq!(view.last_event, Some(Event::Forgotten));
+}
+
+#[tokio::test]
+async fn k4_use_dpop_nonce_is_retried_once_and_never_twice() {
+    let rig = device_rig(KEY_AND_DPOP);
+    rig.session.register(&rig.browser).await.unwrap();
+    rig.idp.with(|s| s.device.nonce_every_time = true);
+    let error = rig.session.sign_in(&rig.browser).await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::ServerError, "{error}");
+    rig.idp.with(|s| {
+        assert_eq!(s.device.nonce_asks, 2, "the first try and one retry");
+        assert_eq!(s.device.proofs.len(), 2);
+        assert_eq!(
+            s.device.proofs[1]["nonce"], "nonce-1",
+            "the retry used the nonce"
+        );
+    });
+    assert_eq!(
+        rig.session.state().await.unwrap().state,
+        StateName::Registered
+    );
+}
+
+#[tokio::test]
+async fn k4_invalid_dpop_proof_is_reported_and_keeps_the_tokens() {
+    let rig = device_rig(KEY_AND_DPOP);
+    rig.session
+        .register_and_sign_in(&rig.browser)
+        .await
+        .unwrap();
+    rig.idp.with(|s| s.device.refuse_proofs = true);
+    let error = rig.session.refresh().await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::InvalidDpopProof, "{error}");
+    assert_eq!(error.kind().as_str(), "invalidDpopProof");
+    // Not invalid_grant: the sign-in and the registration stay, and a retry can work.
+    assert_eq!(
+        rig.session.state().await.unwrap().state,
+        StateName::SignedIn
+    );
+    rig.idp.with(|s| s.device.refuse_proofs = false);
+    assert_eq!(
+        rig.session.refresh().await.unwrap().state,
+        StateName::SignedIn
+    );
+}
+
+#[tokio::test]
+async fn k4_a_bearer_token_is_refused_when_dpop_was_asked_for() {
+    let rig = device_rig(r#""dpop":true"#);
+    let view = rig.session.register(&rig.browser).await.unwrap();
+    assert_eq!(view.credential, Credential::ClientSecret);
+    assert!(
+        view.device_key_thumbprint.is_some(),
+        "a DPoP key for this install"
+    );
+    rig.idp.with(|s| s.device.ignore_proofs = true);
+    let error = rig.session.sign_in(&rig.browser).await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::InvalidResponse, "{error}");
+    assert!(error.message().contains("DPoP"), "{error}");
+    assert_eq!(
+        rig.session.state().await.unwrap().state,
+        StateName::Registered
+    );
+    // Honoured proofs: the same client signs in with a bound token (client secret + DPoP).
+    rig.idp.with(|s| s.device.ignore_proofs = false);
+    let view = rig.session.sign_in(&rig.browser).await.unwrap();
+    assert!(view.tokens_bound);
+    assert_eq!(view.credential, Credential::ClientSecret);
+}
+
+#[tokio::test]
+async fn k3_a_registration_that_substitutes_a_secret_is_refused_and_deleted() {
+    let rig = device_rig(r#""tokenEndpointAuthMethod":"private_key_jwt""#);
+    rig.idp.with(|s| {
+        s.registration_patch = Some(("client_secret", Some(serde_json::json!("shared-secret"))))
+    });
+    let error = rig.session.register(&rig.browser).await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::InvalidResponse, "{error}");
+    assert!(error.message().contains("deleted again"), "{error}");
+    assert!(!error.message().contains("shared-secret"));
+    rig.idp.with(|s| {
+        assert_eq!(s.deleted, ["client-1"]);
+        assert_eq!(s.delete_requests.len(), 1);
+    });
+    assert!(rig.store.is_empty());
+    let view = rig.session.state().await.unwrap();
+    assert_eq!(view.state, StateName::Unregistered);
+}
+
+#[tokio::test]
+async fn k5_an_entry_without_its_device_key_is_discarded_with_its_own_reason() {
+    let rig = device_rig(r#""tokenEndpointAuthMethod":"private_key_jwt""#);
+    rig.session
+        .register_and_sign_in(&rig.browser)
+        .await
+        .unwrap();
+    let raw = rig.store.raw(&rig.session.key).unwrap();
+    let mut entry: serde_json::Value = serde_json::from_str(raw.expose()).unwrap();
+    entry.as_object_mut().unwrap().remove("deviceKey");
+    let copy = Arc::new(MemoryStore::new());
+    copy.put_raw(&rig.session.key, &entry.to_string());
+    let elsewhere = Session::with_transport(
+        rig.session.config.clone(),
+        rig.idp.clone(),
+        Box::new(Shared(copy.clone())),
+    );
+    let view = elsewhere.state().await.unwrap();
+    assert_eq!(view.state, StateName::Unregistered);
+    assert_eq!(view.reason, Some(Reason::DeviceKeyMissing));
+    assert_eq!(
+        elsewhere.refresh().await.unwrap_err().kind(),
+        ErrorKind::NotRegistered
+    );
+    assert!(copy.is_empty());
+    // The original device is unaffected.
+    assert_eq!(
+        rig.session.refresh().await.unwrap().state,
+        StateName::SignedIn
+    );
+}
