@@ -84,17 +84,21 @@ impl LoopbackListener {
     /// so the port is closed when this returns. Never returns for anything else: the caller
     /// bounds the wait (the sign-in's own timeout, or the user's Cancel).
     pub async fn accept_callback(self, expected_state: &str) -> io::Result<Url> {
+        let Self {
+            listener,
+            redirect_uri,
+        } = self;
         let (found, mut callbacks) = mpsc::channel::<(Url, TcpStream)>(1);
-        loop {
+        let (url, mut stream) = loop {
             tokio::select! {
-                accepted = self.listener.accept() => {
+                accepted = listener.accept() => {
                     let (stream, peer) = accepted?;
                     if !peer.ip().is_loopback() {
                         // Cannot happen on a loopback-bound socket; refuse rather than trust it.
                         continue;
                     }
                     let (found, base, expected) =
-                        (found.clone(), self.redirect_uri.clone(), expected_state.to_owned());
+                        (found.clone(), redirect_uri.clone(), expected_state.to_owned());
                     tokio::spawn(async move {
                         let served = tokio::time::timeout(
                             CONNECTION_DEADLINE,
@@ -103,12 +107,14 @@ impl LoopbackListener {
                         let _ = served.await;
                     });
                 }
-                Some((url, mut stream)) = callbacks.recv() => {
-                    let _ = write_response(&mut stream, 200, "OK", DONE_PAGE).await;
-                    return Ok(url);
-                }
+                Some(callback) = callbacks.recv() => break callback,
             }
-        }
+        };
+        // The port closes before the browser is answered: once the page says "you can close
+        // this tab", nothing listens there any more.
+        drop(listener);
+        let _ = write_response(&mut stream, 200, "OK", DONE_PAGE).await;
+        Ok(url)
     }
 }
 
