@@ -9,6 +9,7 @@
 
 mod cleanup;
 mod device;
+mod entry;
 mod keys;
 mod revocation;
 mod rotation;
@@ -26,15 +27,14 @@ pub use view::{
     Credential, Event, Reason, RegistrationView, ServerCleanup, StateName, StateView, UserView,
 };
 
-use crate::config::{Config, TokenEndpointAuthMethod};
+use crate::config::Config;
 use crate::discovery::ProviderMetadata;
 use crate::error::{Error, ErrorKind};
 use crate::http::Transport;
 use crate::id_token::{IdToken, Jwks};
 use crate::lock::ProcessLock;
 use crate::progress::{NoProgress, Progress, ProgressSink};
-use crate::registration::SecretExpiry;
-use crate::store::{RegistrationStore, StoreError, StoreKey, StoredRegistration};
+use crate::store::{RegistrationStore, StoreKey, StoredRegistration};
 use crate::user_agent::UserAgent;
 use crate::Secret;
 use cleanup::PendingCleanup;
@@ -393,111 +393,6 @@ impl Session {
     pub async fn register_and_sign_in(&self, ua: &dyn UserAgent) -> Result<StateView, Error> {
         self.register(ua).await?;
         self.sign_in(ua).await
-    }
-
-    async fn ensure_loaded(&self) -> Result<(), Error> {
-        if self.inner.lock().await.loaded {
-            return Ok(());
-        }
-        let loaded = self.store_call(|store, key| store.load(key)).await;
-        let mut inner = self.inner.lock().await;
-        match loaded {
-            Ok(found) => {
-                if found.is_some() {
-                    inner.last_event = Some(Event::Restored);
-                }
-                inner.registration = found;
-            }
-            // S3: discard the damaged entry and start unregistered. A failed delete does not
-            // matter: the next save overwrites the same entry. K5: so is a private_key_jwt
-            // registration without its key (copied from another device): it can prove nothing.
-            Err(Error::Store(error)) if error.is_unusable_entry() => {
-                warn!(kind = %error.kind(), "the keychain entry is unusable; discarding it");
-                drop(inner);
-                let _ = self.store_call(|store, key| store.delete(key)).await;
-                inner = self.inner.lock().await;
-                inner.reason = Some(match error {
-                    StoreError::DeviceKeyMissing => Reason::DeviceKeyMissing,
-                    _ => Reason::CorruptEntry,
-                });
-            }
-            Err(error) => return Err(error),
-        }
-        inner.loaded = true;
-        Ok(())
-    }
-
-    /// Runs a blocking store call off the async runtime.
-    async fn store_call<T: Send + 'static>(
-        &self,
-        call: impl FnOnce(&dyn RegistrationStore, &StoreKey) -> Result<T, StoreError> + Send + 'static,
-    ) -> Result<T, Error> {
-        let (store, key) = (self.store.clone(), self.key.clone());
-        tokio::task::spawn_blocking(move || call(store.as_ref(), &key))
-            .await
-            .map_err(|_| StoreError::Unavailable("the keychain call did not finish".into()))?
-            .map_err(Error::from)
-    }
-
-    async fn commit_registration(&self, stored: StoredRegistration, again: bool) {
-        let mut inner = self.inner.lock().await;
-        info!(client_id = %stored.registration.client_id, "registered");
-        inner.registration = Some(stored);
-        inner.tokens = None;
-        inner.reason = None;
-        inner.pending = None;
-        inner.last_event = Some(if again {
-            Event::Reregistered
-        } else {
-            Event::Registered
-        });
-    }
-
-    async fn view(&self) -> StateView {
-        let inner = self.inner.lock().await;
-        let registration = inner.registration.as_ref().map(|stored| RegistrationView {
-            client_id: stored.registration.client_id.clone(),
-            registered_at: stored.registered_at,
-            client_secret_expires_at: match stored.registration.client_secret_expires_at {
-                SecretExpiry::Never => None,
-                SecretExpiry::At(at) => Some(at),
-            },
-            templatized: self.config.software_id.is_some(),
-        });
-        let tokens = inner.tokens.as_ref();
-        let stored = inner.registration.as_ref();
-        let method = stored.map_or(self.config.token_endpoint_auth_method, |stored| {
-            stored.registration.token_endpoint_auth_method
-        });
-        let device_key = stored.and_then(|stored| stored.device_key.as_ref());
-        StateView {
-            state: match (&registration, tokens) {
-                (None, _) => StateName::Unregistered,
-                (Some(_), None) => StateName::Registered,
-                (Some(_), Some(_)) => StateName::SignedIn,
-            },
-            reason: inner.reason,
-            user: tokens.map(|t| UserView {
-                sub: view::display_text(&t.id_token.claims.sub),
-                name: t.id_token.claims.name.as_deref().map(view::display_text),
-                claims: view::display_claims(&t.id_token.claims.all, t.userinfo.as_ref()),
-            }),
-            access_token_expires_at: tokens.and_then(|t| t.expires_at),
-            token_fingerprint: tokens.map(|t| t.access_token.fingerprint()),
-            last_event: inner.last_event,
-            pending_server_cleanup: inner.pending.as_ref().map(PendingCleanup::kind),
-            registration,
-            issuer_host: view::issuer_host(self.config.issuer.url()),
-            credential: match method {
-                TokenEndpointAuthMethod::PrivateKeyJwt => Credential::DeviceKey,
-                _ => Credential::ClientSecret,
-            },
-            tokens_bound: match tokens {
-                Some(tokens) => tokens.bound,
-                None => self.config.dpop && (stored.is_none() || device_key.is_some()),
-            },
-            device_key_thumbprint: device_key.map(|key| key.thumbprint().to_owned()),
-        }
     }
 }
 

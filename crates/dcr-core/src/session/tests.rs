@@ -20,7 +20,7 @@ use serde_json::json;
 
 use self::fake::{FakeBrowser, FakeIdp};
 use super::*;
-use crate::store::MemoryStore;
+use crate::store::{MemoryStore, StoreError};
 use crate::test_support::{config, config_json};
 
 /// Lets the test keep a handle on the store the session owns.

@@ -2,6 +2,11 @@
 //! trace of a token is an 8-digit fingerprint (Z2).
 
 use serde::Serialize;
+
+use super::cleanup::PendingCleanup;
+use super::Session;
+use crate::config::TokenEndpointAuthMethod;
+use crate::registration::SecretExpiry;
 use serde_json::{Map, Value};
 
 /// The three states of the session (architecture: Unregistered → Registered → SignedIn).
@@ -123,6 +128,56 @@ pub struct StateView {
     /// RFC 7638 thumbprint of this install's public key (the `kid` and `dpop_jkt`): public,
     /// safe to show in About. `None` without a device key.
     pub device_key_thumbprint: Option<String>,
+}
+
+impl Session {
+    /// The session as the shells see it; built under the data lock, holds no secret.
+    pub(super) async fn view(&self) -> StateView {
+        let inner = self.inner.lock().await;
+        let registration = inner.registration.as_ref().map(|stored| RegistrationView {
+            client_id: stored.registration.client_id.clone(),
+            registered_at: stored.registered_at,
+            client_secret_expires_at: match stored.registration.client_secret_expires_at {
+                SecretExpiry::Never => None,
+                SecretExpiry::At(at) => Some(at),
+            },
+            templatized: self.config.software_id.is_some(),
+        });
+        let tokens = inner.tokens.as_ref();
+        let stored = inner.registration.as_ref();
+        let method = stored.map_or(self.config.token_endpoint_auth_method, |stored| {
+            stored.registration.token_endpoint_auth_method
+        });
+        let device_key = stored.and_then(|stored| stored.device_key.as_ref());
+        StateView {
+            state: match (&registration, tokens) {
+                (None, _) => StateName::Unregistered,
+                (Some(_), None) => StateName::Registered,
+                (Some(_), Some(_)) => StateName::SignedIn,
+            },
+            reason: inner.reason,
+            user: tokens.map(|t| UserView {
+                sub: display_text(&t.id_token.claims.sub),
+                name: t.id_token.claims.name.as_deref().map(display_text),
+                claims: display_claims(&t.id_token.claims.all, t.userinfo.as_ref()),
+            }),
+            access_token_expires_at: tokens.and_then(|t| t.expires_at),
+            token_fingerprint: tokens.map(|t| t.access_token.fingerprint()),
+            last_event: inner.last_event,
+            pending_server_cleanup: inner.pending.as_ref().map(PendingCleanup::kind),
+            registration,
+            issuer_host: issuer_host(self.config.issuer.url()),
+            credential: match method {
+                TokenEndpointAuthMethod::PrivateKeyJwt => Credential::DeviceKey,
+                _ => Credential::ClientSecret,
+            },
+            tokens_bound: match tokens {
+                Some(tokens) => tokens.bound,
+                None => self.config.dpop && (stored.is_none() || device_key.is_some()),
+            },
+            device_key_thumbprint: device_key.map(|key| key.thumbprint().to_owned()),
+        }
+    }
 }
 
 /// `host[:port]` of a URL, for display.
