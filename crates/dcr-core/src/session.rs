@@ -11,6 +11,7 @@ mod cleanup;
 mod device;
 mod entry;
 mod keys;
+mod register;
 mod revocation;
 mod rotation;
 mod shared;

@@ -8,27 +8,18 @@ use tracing::{debug, info, warn};
 
 use super::cleanup::ServerLogout;
 use super::device::Credentials;
-use super::shared::NewRegistration;
 use super::{now, Session, Tokens};
 use crate::authorize::{prepare_authorization, AuthorizationParams};
 use crate::callback::check_callback;
-use crate::config::TokenEndpointAuthMethod;
 use crate::device_key::DeviceKey;
 use crate::discovery::{discovery_response, prepare_discovery, ProviderMetadata};
-use crate::error::{DiscoveryError, Error, RegistrationError, TokenError, UserInfoError};
+use crate::error::{DiscoveryError, Error, TokenError, UserInfoError};
 use crate::http::{CappedResponse, OutgoingRequest, SendError};
 use crate::id_token::IdTokenExpectations;
 use crate::logout::{check_logout_callback, end_session_url};
 use crate::progress::Progress;
-use crate::registration::{
-    delete_response, prepare_cleanup, prepare_delete, prepare_registration, registration_response,
-    RegistrationBody,
-};
 use crate::store::StoredRegistration;
-use crate::token::{
-    prepare_code_exchange, prepare_code_grant, prepare_refresh, token_response, token_response_for,
-    ClientAuth, CodeGrant,
-};
+use crate::token::{prepare_code_grant, prepare_refresh, token_response_for, CodeGrant};
 use crate::user_agent::{BrowserPurpose, BrowserStep, UserAgent};
 use crate::userinfo::userinfo_response;
 use crate::Secret;
@@ -58,152 +49,6 @@ impl Session {
         let metadata = Arc::new(discovery_response(response, &self.config.issuer)?);
         self.inner.lock().await.metadata = Some(metadata.clone());
         Ok(metadata)
-    }
-
-    /// The registration login (static public client, scope `dcr`, `prompt=login`), the RFC 7591
-    /// request with the resulting DCR token, and the keychain save. The DCR token lives only
-    /// inside this function.
-    pub(super) async fn register_new(&self, ua: &dyn UserAgent) -> Result<NewRegistration, Error> {
-        let config = &self.config;
-        let metadata = self.metadata().await?;
-        // The request, the callback check and the exchange all use this step's redirect (in
-        // loopback mode, this step's port: `UserAgent::prepare_redirect`).
-        let registered = config.registered_redirect_uri();
-        let redirect_uri = ua.prepare_redirect(&registered).await?;
-        let params = AuthorizationParams {
-            redirect_uri: &redirect_uri,
-            ..AuthorizationParams::registration(config)
-        };
-        let (url, pending) = prepare_authorization(&metadata, &params);
-        info!(client_id = %config.registration_client_id, "registration login: waiting for the user agent");
-        self.report(Progress::WaitingForSignIn);
-        // `prompt=login` (OIDC Core §3.1.2.1): the server shows its form whatever session it has.
-        let redirect = ua
-            .authorize(BrowserStep {
-                url,
-                redirect: redirect_uri.clone(),
-                purpose: BrowserPurpose::RegistrationLogin,
-                user_action_expected: params.force_login,
-            })
-            .await?;
-        let code = check_callback(&redirect, &pending)?;
-        self.report(Progress::Registering);
-        let auth = ClientAuth::Public {
-            client_id: &config.registration_client_id,
-        };
-        let (request, _nonce) =
-            prepare_code_exchange(&metadata.token_endpoint, pending, code, &auth);
-        let response = self.send(request).await.map_err(TokenError::Transport)?;
-        let dcr_token = token_response(response, false)?.access_token;
-
-        let mut body = match &config.software_id {
-            Some(software_id) => RegistrationBody::templatized(software_id),
-            // Loopback mode registers the port-less loopback URIs (RFC 8252 §7.3).
-            None => RegistrationBody::full(
-                registered.as_str(),
-                config.registered_post_logout_redirect_uri().as_str(),
-                &config.scope,
-                config.token_endpoint_auth_method,
-            ),
-        };
-        // Issue 10: a fresh key pair for this registration, when it authenticates with it
-        // (private_key_jwt) or binds tokens with it (DPoP). Only its public half is sent.
-        let key_based = config.token_endpoint_auth_method == TokenEndpointAuthMethod::PrivateKeyJwt;
-        let device_key = (key_based || config.dpop).then(|| {
-            // Like `random_token`: a broken OS RNG is a broken system, with no safe fallback.
-            Arc::new(
-                DeviceKey::generate()
-                    .expect("the operating system's random number generator failed"),
-            )
-        });
-        if let (true, Some(key)) = (key_based, &device_key) {
-            body = body.with_device_key(key);
-        }
-        if config.dpop {
-            body = body.with_dpop_bound_access_tokens();
-        }
-        // Registration and the keychain save run under the cross-process lock, and only after
-        // looking at the entry again: another process may have registered while this one's
-        // browser step ran, and a second client would be an orphan on the server.
-        let _lock = self.lock.acquire().await;
-        if let Some(theirs) = self.registered_elsewhere().await? {
-            return Ok(NewRegistration::Adopted(theirs));
-        }
-        let request = prepare_registration(&metadata.registration_endpoint, &dcr_token, &body);
-        drop(dcr_token);
-        let response = self
-            .send(request)
-            .await
-            .map_err(RegistrationError::Transport)?;
-        let registration = match registration_response(response, &body, registered.as_str(), now())
-        {
-            Ok(registration) => registration,
-            Err(refused) => {
-                // The server may have created a client we will never use: delete it at
-                // once (RFC 7592 §2.3), or every retry leaves another live client behind.
-                let deleted = match &refused.cleanup {
-                    Some(handle) => self.send_delete(prepare_cleanup(handle)).await,
-                    None => false,
-                };
-                if refused.created {
-                    warn!(
-                        deleted,
-                        "refused the registration response; deleting the client it created"
-                    );
-                }
-                return Err(refused.into_error(deleted).into());
-            }
-        };
-        let stored = StoredRegistration {
-            registration,
-            registered_at: now(),
-            device_key,
-        };
-
-        let saved = stored.clone();
-        if let Err(error) = self
-            .store_call(move |store, key| store.save(key, &saved))
-            .await
-        {
-            // S1: the client exists on the server but we cannot keep its secret. Delete it
-            // (RFC 7592 §2.3) so no orphan is left, and report the keychain problem.
-            warn!(
-                kind = %error.kind(),
-                "keychain save failed after registration; deleting the new client"
-            );
-            self.delete_on_server(&stored).await;
-            return Err(error);
-        }
-        Ok(NewRegistration::Created(stored))
-    }
-
-    /// RFC 7592 §2.3 delete, best effort. True when the server confirmed.
-    pub(super) async fn delete_on_server(&self, stored: &StoredRegistration) -> bool {
-        let Some(request) = prepare_delete(&stored.registration) else {
-            warn!(
-                "the registration has no management endpoint; it cannot be deleted on the server"
-            );
-            return false;
-        };
-        self.send_delete(request).await
-    }
-
-    /// Sends an RFC 7592 §2.3 delete. True only when the server confirmed it.
-    pub(super) async fn send_delete(&self, request: OutgoingRequest) -> bool {
-        let result = match self.send(request).await {
-            Ok(response) => delete_response(response).map_err(Error::from),
-            Err(error) => Err(RegistrationError::Transport(error).into()),
-        };
-        match result {
-            Ok(()) => true,
-            Err(error) => {
-                warn!(
-                    kind = %error.kind(),
-                    "deleting the registration on the server failed"
-                );
-                false
-            }
-        }
     }
 
     /// The sign-in with the per-install client: authorize (SSO), exchange with the client
