@@ -5,7 +5,8 @@
 //! delivers the final URL the way the OS does: it launches the app binary again with the URL
 //! as its only argument; the single-instance plugin hands it to the running app and exits.
 //! Before the real link a forged one (wrong state), after it a duplicate: both ignored.
-//! First run, Home, sign-out; screenshots go to $DCR_ARTIFACTS/screenshots.
+//! First run, Home, sign-out, then a cold start with a callback URL (the normal screen); the
+//! app's log shows each ignored link and why. Screenshots go to $DCR_ARTIFACTS/screenshots.
 
 mod support;
 
@@ -100,6 +101,41 @@ async fn deliver_as_the_os(config: &Path, link: &Url) {
     assert!(status.success(), "the second instance: {status}");
 }
 
+/// The running app's log lines that say a deep link was ignored, and why (`reason=…`). The
+/// log names the reason, never the link. `scripts/test.sh` gives each run its own
+/// `XDG_DATA_HOME`, and only this test delivers deep links.
+fn ignored_links() -> Vec<String> {
+    let Some(data) = std::env::var_os("XDG_DATA_HOME") else {
+        return Vec::new();
+    };
+    let log = PathBuf::from(data).join("io.curity.dcrclient/logs/dcr-client.log");
+    std::fs::read_to_string(log)
+        .unwrap_or_default()
+        .lines()
+        .filter(|line| line.contains("ignored a deep link"))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Waits until the app has logged `count` ignored links; the last one's reason must be
+/// `reason`. The app handles a forwarded link on its event loop, after the second instance
+/// has exited.
+async fn wait_for_ignored(count: usize, reason: &str) {
+    for _ in 0..150 {
+        let ignored = ignored_links();
+        if ignored.len() >= count {
+            assert_eq!(ignored.len(), count, "{ignored:#?}");
+            assert!(ignored[count - 1].contains(reason), "{ignored:#?}");
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!(
+        "the app logged {:#?}, expected {count} ignored links",
+        ignored_links()
+    );
+}
+
 /// The same URL with another `state`.
 fn forged(link: &Url) -> Url {
     let mut forged = link.clone();
@@ -177,7 +213,9 @@ async fn system_first_run_forged_and_duplicate_links_and_sign_out() {
     let link = sign_in_in_browser(&browser, login).await;
 
     // A forged link (another state) first: ignored, the step still waits.
+    let before = ignored_links().len();
     deliver_as_the_os(&config, &forged(&link)).await;
+    wait_for_ignored(before + 1, "reason=WrongState").await;
     assert_eq!(current_state(&desktop).await["state"], "unregistered");
     desktop
         .wait_for_text("#progress", "Finish signing in in your browser")
@@ -187,6 +225,7 @@ async fn system_first_run_forged_and_duplicate_links_and_sign_out() {
     let sign_in = sign_in_in_browser(&browser, shim.wait_for(2).await).await;
     // The first link again, now for a step that has ended: ignored.
     deliver_as_the_os(&config, &link).await;
+    wait_for_ignored(before + 2, "reason=WrongState").await;
     deliver_as_the_os(&config, &sign_in).await;
     desktop.wait_for_text("#user-name", "Demo User").await;
     desktop.screenshot("system-02-home").await;
@@ -201,6 +240,7 @@ async fn system_first_run_forged_and_duplicate_links_and_sign_out() {
 
     // A duplicate of the sign-in's link, with nothing waiting: ignored, still signed in.
     deliver_as_the_os(&config, &sign_in).await;
+    wait_for_ignored(before + 3, "reason=NoStepWaiting").await;
     let state = current_state(&desktop).await;
     assert_eq!(state["state"], "signedIn", "{state}");
 
@@ -226,4 +266,20 @@ async fn system_first_run_forged_and_duplicate_links_and_sign_out() {
         assert!(!seen.contains(&secret), "a secret reached the webview");
     }
     desktop.close().await;
+
+    // A cold start with a callback URL (the OS started the app for a link, nothing running):
+    // nothing waits, so the link is ignored and the normal screen shows.
+    let cold = Desktop::launch_with_env(
+        &[signed_out.as_str()],
+        &[
+            ("DCR_CONFIG", Some(config.as_os_str())),
+            ("BROWSER", Some(script.as_os_str())),
+        ],
+    )
+    .await;
+    cold.find("#sign-in").await;
+    wait_for_ignored(before + 4, "reason=NoStepWaiting").await;
+    assert_eq!(current_state(&cold).await["state"], "registered");
+    cold.screenshot("system-05-cold-start-with-a-link").await;
+    cold.close().await;
 }
