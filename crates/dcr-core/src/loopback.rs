@@ -85,7 +85,7 @@ impl LoopbackListener {
     /// bounds the wait (the sign-in's own timeout, or the user's Cancel).
     pub async fn accept_callback(self, expected_state: &str) -> io::Result<Url> {
         let (found, mut callbacks) = mpsc::channel::<(Url, TcpStream)>(1);
-        loop {
+        let (url, mut stream) = loop {
             tokio::select! {
                 accepted = self.listener.accept() => {
                     let (stream, peer) = accepted?;
@@ -103,12 +103,14 @@ impl LoopbackListener {
                         let _ = served.await;
                     });
                 }
-                Some((url, mut stream)) = callbacks.recv() => {
-                    let _ = write_response(&mut stream, 200, "OK", DONE_PAGE).await;
-                    return Ok(url);
-                }
+                Some(callback) = callbacks.recv() => break callback,
             }
-        }
+        };
+        // Close the port before the browser gets its page: whoever has read the answer finds
+        // the port gone (X5), with no window in which a second request could still connect.
+        drop(self);
+        let _ = write_response(&mut stream, 200, "OK", DONE_PAGE).await;
+        Ok(url)
     }
 }
 
