@@ -5,8 +5,9 @@
 //! delivers the final URL the way the OS does: it launches the app binary again with the URL
 //! as its only argument; the single-instance plugin hands it to the running app and exits.
 //! Before the real link a forged one (wrong state), after it a duplicate: both ignored.
-//! First run, Home, sign-out, then a cold start with a callback URL (the normal screen); the
-//! app's log shows each ignored link and why. Screenshots go to $DCR_ARTIFACTS/screenshots.
+//! First run, "Open the browser again", Home, sign-out, Cancel (its late link ignored), then a
+//! cold start with a callback URL (the normal screen); the app's log shows each ignored link
+//! and why. Screenshots go to $DCR_ARTIFACTS/screenshots.
 
 mod support;
 
@@ -210,6 +211,9 @@ async fn system_first_run_forged_and_duplicate_links_and_sign_out() {
         Some("io.curity.dcrclient:/callback")
     );
     desktop.screenshot("system-01-finish-in-browser").await;
+    // "Open the browser again" opens the same request (same state).
+    desktop.click("#open-browser-again").await;
+    assert_eq!(shim.wait_for(2).await, login);
     let link = sign_in_in_browser(&browser, login).await;
 
     // A forged link (another state) first: ignored, the step still waits.
@@ -222,7 +226,7 @@ async fn system_first_run_forged_and_duplicate_links_and_sign_out() {
         .await;
     // The real one ends the registration login; the SSO sign-in follows in the browser.
     deliver_as_the_os(&config, &link).await;
-    let sign_in = sign_in_in_browser(&browser, shim.wait_for(2).await).await;
+    let sign_in = sign_in_in_browser(&browser, shim.wait_for(3).await).await;
     // The first link again, now for a step that has ended: ignored.
     deliver_as_the_os(&config, &link).await;
     wait_for_ignored(before + 2, "reason=WrongState").await;
@@ -250,11 +254,24 @@ async fn system_first_run_forged_and_duplicate_links_and_sign_out() {
         .wait_for_text("#progress", "Finish signing out in your browser")
         .await;
     desktop.screenshot("system-03-finish-sign-out").await;
-    let signed_out = sign_in_in_browser(&browser, shim.wait_for(3).await).await;
+    let signed_out = sign_in_in_browser(&browser, shim.wait_for(4).await).await;
     deliver_as_the_os(&config, &signed_out).await;
     desktop.find("#sign-in").await;
     wait_for_state(&desktop, "lastEvent", "signedOut").await;
     desktop.screenshot("system-04-signed-out").await;
+
+    // Cancel while the browser has the page; its link, arriving later, finds nothing waiting.
+    desktop.click("#sign-in").await;
+    desktop
+        .wait_for_text("#progress", "Finish signing in in your browser")
+        .await;
+    let abandoned = shim.wait_for(5).await;
+    desktop.click("#cancel-browser").await;
+    desktop.find("#sign-in").await;
+    let late = sign_in_in_browser(&browser, abandoned).await;
+    deliver_as_the_os(&config, &late).await;
+    wait_for_ignored(before + 4, "reason=NoStepWaiting").await;
+    assert_eq!(current_state(&desktop).await["state"], "registered");
 
     // No secret the server issued reached the webview.
     let seen = desktop
@@ -278,7 +295,7 @@ async fn system_first_run_forged_and_duplicate_links_and_sign_out() {
     )
     .await;
     cold.find("#sign-in").await;
-    wait_for_ignored(before + 4, "reason=NoStepWaiting").await;
+    wait_for_ignored(before + 5, "reason=NoStepWaiting").await;
     assert_eq!(current_state(&cold).await["state"], "registered");
     cold.screenshot("system-05-cold-start-with-a-link").await;
     cold.close().await;
