@@ -2,7 +2,8 @@
 //!
 //! - `commands`: one-line commands for the main window.
 //! - `shell`: the managed state; turns engine calls into progress and state events.
-//! - `user_agents`: which user agent runs browser steps (`userAgent`: embedded or loopback).
+//! - `user_agents`: which user agent runs browser steps (`userAgent`: embedded, system or
+//!   loopback).
 //! - `browser`: the embedded sign-in window.
 //! - `navigation`: what the sign-in window may load (pure).
 //! - `config_source`: `--config`, `DCR_CONFIG`, the user's config folder, the system-wide file;
@@ -21,9 +22,13 @@ mod user_agents;
 use std::path::Path;
 
 use tauri::Manager;
+use tauri_plugin_deep_link::DeepLinkExt;
 
 pub fn run() {
     tauri::Builder::default()
+        // Deep links (RFC 8252 §7.1, `userAgent: "system"`): on Linux and Windows the OS starts
+        // the app with the callback URL as its only argument; the plugin reads it from argv.
+        .plugin(tauri_plugin_deep_link::init())
         .setup(|app| {
             let paths = app.path();
             if let Ok(log_dir) = paths.app_log_dir() {
@@ -53,7 +58,32 @@ pub fn run() {
                     shell::Shell::without_config(app.handle().clone(), searched, user_file)
                 }
             };
+            let system = shell.uses_system_browser();
             app.manage(shell);
+            if system {
+                // Single instance only in this mode: a second launch carries the callback URL
+                // and must hand it to the instance whose sign-in waits for it, then exit (the
+                // plugin forwards its argv to the deep-link plugin). Registered here, after the
+                // config is known, so instances in the other modes stay independent.
+                app.handle()
+                    .plugin(tauri_plugin_single_instance::Builder::new().build())?;
+            }
+            let handle = app.handle().clone();
+            app.deep_link().on_open_url(move |event| {
+                let shell = handle.state::<shell::Shell>();
+                for link in event.urls() {
+                    shell.deliver_deep_link(&link);
+                }
+                shell.focus();
+            });
+            // A cold start with a callback URL: no step can be waiting in this new process, so
+            // the link is ignored (and logged) and the normal screen shows.
+            if let Ok(Some(links)) = app.deep_link().get_current() {
+                let shell = app.state::<shell::Shell>();
+                for link in links {
+                    shell.deliver_deep_link(&link);
+                }
+            }
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![

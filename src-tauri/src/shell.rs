@@ -10,7 +10,9 @@ use dcr_core::session::{Session, StateView};
 use dcr_core::store::KeychainStore;
 use tauri::AppHandle;
 
+use dcr_core::deep_link::DeepLinkInbox;
 use dcr_core::loopback::LoopbackControl;
+use url::Url;
 
 use crate::browser::clear_sign_in_data;
 use crate::config_source::{save, MAX_CONFIG_BYTES};
@@ -38,6 +40,8 @@ pub struct Shell {
     loaded: RwLock<Loaded>,
     /// Cancel and "Open the browser again" for a step waiting in the user's browser.
     loopback: LoopbackControl,
+    /// Where the OS's deep links arrive (`userAgent: "system"`).
+    deep_links: DeepLinkInbox,
 }
 
 /// The engine reports its own progress (issue 8); the shell forwards it as `progress` events.
@@ -56,6 +60,7 @@ impl Shell {
             app,
             loaded: RwLock::new(loaded),
             loopback: LoopbackControl::default(),
+            deep_links: DeepLinkInbox::default(),
         }
     }
 
@@ -111,7 +116,34 @@ impl Shell {
     }
 
     fn browser(&self, session: &Session) -> DesktopAgent {
-        DesktopAgent::for_config(&self.app, session.config(), &self.loopback)
+        DesktopAgent::for_config(
+            &self.app,
+            session.config(),
+            &self.loopback,
+            &self.deep_links,
+        )
+    }
+
+    /// `userAgent: "system"`: browser steps come back as deep links.
+    pub fn uses_system_browser(&self) -> bool {
+        self.session().is_ok_and(|session| {
+            session.config().user_agent == Some(dcr_core::config::UserAgentKind::System)
+        })
+    }
+
+    /// Brings the main window forward: the user comes back from the browser.
+    pub fn focus(&self) {
+        use tauri::Manager;
+        if let Some(window) = self.app.get_webview_window("main") {
+            let _ = window.unminimize();
+            let _ = window.set_focus();
+        }
+    }
+
+    /// A deep link from the OS (RFC 8252 §7.1): it ends the waiting step only when it is that
+    /// step's redirect with its `state`; anything else is ignored and logged, never an error.
+    pub fn deliver_deep_link(&self, link: &Url) {
+        let _ = self.deep_links.deliver(link);
     }
 
     pub fn cancel_browser_step(&self) {

@@ -6,10 +6,13 @@
 //!   answer (RFC 8252 §7.3; [`dcr_core::loopback::LoopbackAgent`]). The engine binds a listener
 //!   per step through `UserAgent::prepare_redirect`; this shell only adds the waiting screen
 //!   ("Finish signing in in your browser", Cancel, "Open the browser again").
-//! - `system` (custom scheme through the OS) is not built yet: the embedded window is used, and
-//!   the log says so.
+//! - `system`: the user's default browser, and the private-use scheme redirect
+//!   (`io.curity.dcrclient:/callback`) coming back through the OS as a deep link (RFC 8252
+//!   §7.1; [`dcr_core::deep_link::SystemAgent`]). `lib.rs` feeds every deep link into the
+//!   shell's [`DeepLinkInbox`]; the same waiting screen as loopback.
 
 use dcr_core::config::{RedirectUri, UserAgentKind};
+use dcr_core::deep_link::{DeepLinkInbox, SystemAgent};
 use dcr_core::loopback::{LoopbackAgent, LoopbackControl, SystemBrowser};
 use dcr_core::user_agent::{BrowserPurpose, BrowserStep, UserAgent, UserAgentError};
 use dcr_core::Config;
@@ -21,30 +24,36 @@ use crate::events::{emit_progress, ShellStep, Step};
 
 pub enum DesktopAgent {
     Embedded(EmbeddedBrowser),
-    Loopback(InBrowser),
+    /// Loopback or system: the user's own browser.
+    InBrowser(InBrowser),
 }
 
 impl DesktopAgent {
     /// The agent the config asks for. `control` is the shell's one Cancel / "Open the browser
-    /// again" handle, so the commands reach whichever step is running.
-    pub fn for_config(app: &AppHandle, config: &Config, control: &LoopbackControl) -> Self {
+    /// again" handle, so the commands reach whichever step is running; `deep_links` is where
+    /// the OS's deep links arrive.
+    pub fn for_config(
+        app: &AppHandle,
+        config: &Config,
+        control: &LoopbackControl,
+        deep_links: &DeepLinkInbox,
+    ) -> Self {
+        let opener = std::sync::Arc::new(SystemBrowser);
         match config.user_agent {
-            Some(UserAgentKind::Loopback) => Self::Loopback(InBrowser {
+            Some(UserAgentKind::Loopback) => Self::InBrowser(InBrowser {
                 app: app.clone(),
-                agent: LoopbackAgent::new(std::sync::Arc::new(SystemBrowser))
-                    .with_control(control.clone()),
+                agent: Box::new(LoopbackAgent::new(opener).with_control(control.clone())),
             }),
-            kind => {
-                if kind == Some(UserAgentKind::System) {
-                    tracing::warn!(
-                        "userAgent \"system\" is not available yet; using the embedded window"
-                    );
-                }
-                Self::Embedded(EmbeddedBrowser::new(
-                    app.clone(),
-                    config.allowed_sign_in_origins(),
-                ))
-            }
+            Some(UserAgentKind::System) => Self::InBrowser(InBrowser {
+                app: app.clone(),
+                agent: Box::new(
+                    SystemAgent::new(opener, deep_links.clone()).with_control(control.clone()),
+                ),
+            }),
+            Some(UserAgentKind::Embedded) | None => Self::Embedded(EmbeddedBrowser::new(
+                app.clone(),
+                config.allowed_sign_in_origins(),
+            )),
         }
     }
 }
@@ -57,22 +66,22 @@ impl UserAgent for DesktopAgent {
     ) -> Result<RedirectUri, UserAgentError> {
         match self {
             Self::Embedded(agent) => agent.prepare_redirect(registered).await,
-            Self::Loopback(agent) => agent.agent.prepare_redirect(registered).await,
+            Self::InBrowser(agent) => agent.agent.prepare_redirect(registered).await,
         }
     }
 
     async fn authorize(&self, step: BrowserStep) -> Result<Url, UserAgentError> {
         match self {
             Self::Embedded(agent) => agent.authorize(step).await,
-            Self::Loopback(agent) => agent.authorize(step).await,
+            Self::InBrowser(agent) => agent.authorize(step).await,
         }
     }
 }
 
-/// The loopback agent plus the waiting screen.
+/// The loopback or system agent plus the waiting screen.
 pub struct InBrowser {
     app: AppHandle,
-    agent: LoopbackAgent,
+    agent: Box<dyn UserAgent>,
 }
 
 impl InBrowser {

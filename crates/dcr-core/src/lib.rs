@@ -94,6 +94,7 @@
 pub mod authorize;
 pub mod callback;
 pub mod config;
+pub mod deep_link;
 pub mod device_key;
 pub mod discovery;
 pub mod error;

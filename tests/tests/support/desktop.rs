@@ -30,7 +30,7 @@ fn free_port() -> u16 {
         .expect("no free loopback port")
 }
 
-fn app_binary() -> PathBuf {
+pub fn app_binary() -> PathBuf {
     let path = std::env::var_os("DCR_APP_BINARY")
         .map(PathBuf::from)
         .expect("DCR_APP_BINARY is unset: run the end-to-end tests through `make test`");

@@ -57,6 +57,17 @@ impl LoopbackControl {
     pub fn open_again(&self) {
         self.inner.reopen.notify_waiters();
     }
+
+    /// The Cancel signal, for the other agents that wait in the user's browser
+    /// ([`crate::deep_link::SystemAgent`]).
+    pub(crate) fn cancel_signal(&self) -> &Notify {
+        &self.inner.cancel
+    }
+
+    /// The "Open the browser again" signal.
+    pub(crate) fn reopen_signal(&self) -> &Notify {
+        &self.inner.reopen
+    }
 }
 
 pub struct LoopbackAgent {
