@@ -38,6 +38,7 @@ pub mod idp;
 pub mod keyring;
 pub mod loopback;
 pub mod pkce;
+pub mod ui;
 
 pub use agent::{Behaviour, ScriptedAgent};
 pub use browser::{BrowserError, ScriptedBrowser};

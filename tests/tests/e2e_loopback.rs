@@ -8,7 +8,7 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,73 +16,9 @@ use dcr_tests::loopback::{listening_sockets, Delivery, LoopbackBrowser};
 use dcr_tests::{Idp, ScriptedBrowser};
 use serde_json::json;
 use support::app::{current_state, write_config, RECORD_IPC};
+use support::browser_shim::BrowserShim;
 use support::desktop::{Desktop, ONE_WINDOW_AT_A_TIME};
 use url::Url;
-
-/// The user's "browser": a script that appends each URL it is asked to open to `opened`.
-struct BrowserShim {
-    dir: PathBuf,
-}
-
-impl BrowserShim {
-    fn new(idp: &Idp) -> Self {
-        let dir = std::env::temp_dir().join(format!(
-            "dcr-e2e-browser-{}-{}",
-            std::process::id(),
-            idp.issuer.port().unwrap_or(0)
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("a folder for the shim");
-        let script = dir.join("browser");
-        let opened = dir.join("opened");
-        std::fs::write(
-            &script,
-            format!(
-                "#!/bin/sh\nprintf '%s\\n' \"$1\" >> '{}'\n",
-                opened.display()
-            ),
-        )
-        .expect("write the shim");
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755))
-            .expect("make the shim executable");
-        Self { dir }
-    }
-
-    fn script(&self) -> PathBuf {
-        self.dir.join("browser")
-    }
-
-    fn opened(&self) -> Vec<Url> {
-        std::fs::read_to_string(self.dir.join("opened"))
-            .unwrap_or_default()
-            .lines()
-            .map(|line| Url::parse(line).expect("the shim got a URL"))
-            .collect()
-    }
-
-    /// Waits until the app has opened `count` URLs, and returns the last one.
-    async fn wait_for(&self, count: usize) -> Url {
-        for _ in 0..150 {
-            let opened = self.opened();
-            if opened.len() >= count {
-                assert_eq!(opened.len(), count, "the app opened more than expected");
-                return opened[count - 1].clone();
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-        panic!(
-            "the app opened {} URLs, expected {count}",
-            self.opened().len()
-        );
-    }
-}
-
-impl Drop for BrowserShim {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
 
 /// One browser step as the user's browser does it; checks the listener on the way.
 async fn finish_in_browser(browser: &Arc<ScriptedBrowser>, url: Url) -> Delivery {
@@ -138,7 +74,7 @@ async fn loopback_first_run_refresh_sign_out_cancel_and_sign_in() {
     let _one = ONE_WINDOW_AT_A_TIME.lock().await;
     let idp = Idp::start().await;
     let config = write_config(&idp, json!({ "userAgent": "loopback" }));
-    let shim = BrowserShim::new(&idp);
+    let shim = BrowserShim::new("loopback", &idp);
     let browser = Arc::new(ScriptedBrowser::new());
 
     let desktop = launch(&config, &shim).await;

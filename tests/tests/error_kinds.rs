@@ -2,36 +2,17 @@
 //! handles no kind the engine does not have (`ui/errors.js` against `ErrorKind::ALL`).
 
 use std::collections::BTreeSet;
-use std::process::Command;
 
 use dcr_core::error::ErrorKind;
+use dcr_tests::ui::{node_json, string_set};
 
 #[test]
 fn the_ui_and_the_engine_know_the_same_error_kinds() {
-    let root = dcr_tests::repo_root();
     let script = "import { ERROR_SCREENS, UI_ONLY_KINDS } from './ui/errors.js';\
                   console.log(JSON.stringify({ screens: Object.keys(ERROR_SCREENS), uiOnly: UI_ONLY_KINDS }));";
-    let output = Command::new("node")
-        .args(["--input-type=module", "-e", script])
-        .current_dir(&root)
-        .output()
-        .expect("node is not installed: this test needs Node.js 20 or newer");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let listed: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
-    let strings = |value: &serde_json::Value| -> BTreeSet<String> {
-        value
-            .as_array()
-            .expect("an array")
-            .iter()
-            .map(|v| v.as_str().expect("a string").to_owned())
-            .collect()
-    };
-    let ui_only = strings(&listed["uiOnly"]);
-    let ui: BTreeSet<String> = strings(&listed["screens"])
+    let listed = node_json(script);
+    let ui_only = string_set(&listed["uiOnly"]);
+    let ui: BTreeSet<String> = string_set(&listed["screens"])
         .difference(&ui_only)
         .cloned()
         .collect();

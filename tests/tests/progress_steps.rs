@@ -4,41 +4,22 @@
 //! src-tauri/src/events.rs.
 
 use std::collections::BTreeSet;
-use std::process::Command;
 
 use dcr_core::Progress;
+use dcr_tests::ui::{node_json, string_set};
 
 #[test]
 fn the_ui_has_text_for_every_progress_step_and_no_other() {
-    let root = dcr_tests::repo_root();
     let script = "import { STEP_TEXT, SHELL_STEPS, UI_ONLY_STEPS } from './ui/state.js';\
                   console.log(JSON.stringify({ text: Object.keys(STEP_TEXT), shell: SHELL_STEPS, ui: UI_ONLY_STEPS }));";
-    let output = Command::new("node")
-        .args(["--input-type=module", "-e", script])
-        .current_dir(&root)
-        .output()
-        .expect("node is not installed: this test needs Node.js 20 or newer");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let listed: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
-    let strings = |value: &serde_json::Value| -> BTreeSet<String> {
-        value
-            .as_array()
-            .expect("an array")
-            .iter()
-            .map(|v| v.as_str().expect("a string").to_owned())
-            .collect()
-    };
-    let text = strings(&listed["text"]);
+    let listed = node_json(script);
+    let text = string_set(&listed["text"]);
     let engine: BTreeSet<String> = Progress::ALL
         .iter()
         .map(|step| step.name().to_owned())
         .collect();
-    let others: BTreeSet<String> = strings(&listed["shell"])
-        .union(&strings(&listed["ui"]))
+    let others: BTreeSet<String> = string_set(&listed["shell"])
+        .union(&string_set(&listed["ui"]))
         .cloned()
         .collect();
     let missing: Vec<_> = engine.difference(&text).collect();
