@@ -21,6 +21,8 @@ pub struct Desktop {
     /// Every window handle a test has already used: a sign-in window that has just been
     /// destroyed can linger in WebDriver's list for a moment, and must never be picked again.
     used_windows: std::sync::Mutex<Vec<WindowHandle>>,
+    /// The app's command line (binary and arguments), to find its process after the session.
+    command_line: Vec<String>,
 }
 
 fn free_port() -> u16 {
@@ -98,12 +100,18 @@ impl Desktop {
         let started = std::time::Instant::now();
         let mut last_error = String::new();
         for _ in 0..100 {
-            match ClientBuilder::rustls()
-                .expect("rustls setup")
-                .capabilities(capabilities.clone())
-                .connect(&url)
+            // WebKitWebDriver waits for the app's window without a limit of its own (an app that
+            // exits at once, say by handing its arguments to a running single instance, would
+            // hang the test): bound each attempt.
+            let mut builder = ClientBuilder::rustls().expect("rustls setup");
+            builder.capabilities(capabilities.clone());
+            let connect = builder.connect(&url);
+            let attempt = tokio::time::timeout(Duration::from_secs(60), connect)
                 .await
-            {
+                .unwrap_or_else(|_| {
+                    panic!("the app's window did not appear within 60 s (did it exit at once?)")
+                });
+            match attempt {
                 Ok(client) => {
                     println!("app window up in {:?}", started.elapsed());
                     // A click that starts a navigation waits for it to finish. When that navigation
@@ -118,10 +126,14 @@ impl Desktop {
                         .update_timeouts(timeouts)
                         .await
                         .expect("cannot set WebDriver timeouts");
+                    let command_line = std::iter::once(app_binary().display().to_string())
+                        .chain(args.iter().map(|arg| arg.to_string()))
+                        .collect();
                     return Desktop {
                         client,
                         driver,
                         used_windows: std::sync::Mutex::new(Vec::new()),
+                        command_line,
                     };
                 }
                 Err(error) => last_error = error.to_string(),
@@ -347,7 +359,55 @@ impl Desktop {
                 .await;
         }
         let _ = tokio::time::timeout(Duration::from_secs(10), self.driver.wait()).await;
+        // The app normally exits with its session; one that lingers would, in system mode, take
+        // the next launch's arguments as a single instance. Wait for it, and stop it if need be.
+        // Only an app with arguments (a test's own config path or URL) can be told apart from
+        // the apps of tests running at the same time.
+        if self.command_line.len() > 1 {
+            wait_for_exit(&self.command_line).await;
+        }
     }
+}
+
+/// Waits until no process runs with exactly `command_line`; after 10 s sends SIGTERM, and fails
+/// if it is still there 10 s later.
+async fn wait_for_exit(command_line: &[String]) {
+    let running = || -> Vec<String> {
+        let Ok(entries) = std::fs::read_dir("/proc") else {
+            return Vec::new();
+        };
+        entries
+            .flatten()
+            .filter_map(|entry| {
+                let pid = entry.file_name().to_string_lossy().into_owned();
+                pid.parse::<u32>().ok()?;
+                let raw = std::fs::read(entry.path().join("cmdline")).ok()?;
+                let parts: Vec<String> = raw
+                    .split(|byte| *byte == 0)
+                    .filter(|part| !part.is_empty())
+                    .map(|part| String::from_utf8_lossy(part).into_owned())
+                    .collect();
+                (parts == command_line).then_some(pid)
+            })
+            .collect()
+    };
+    for round in 0..2 {
+        for _ in 0..100 {
+            if running().is_empty() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        if round == 0 {
+            for pid in running() {
+                let _ = Command::new("kill").args(["-TERM", &pid]).status().await;
+            }
+        }
+    }
+    panic!(
+        "the app ({}) did not exit after its session",
+        command_line.join(" ")
+    );
 }
 
 /// A test that panics never reaches [`Desktop::close`]: stop tauri-driver with SIGTERM here too,
