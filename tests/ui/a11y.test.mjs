@@ -171,6 +171,9 @@ test("About shows the facts a help desk asks for; long values stay whole for wra
   assert.equal(text(byId(root, "about-secret-expires")), "No shared secret (device key)");
   assert.equal(text(byId(root, "about-thumbprint")), THUMBPRINT, "the whole thumbprint, not the short form");
   assert.equal(text(byId(root, "about-log-file")), ABOUT.logFile);
+  // Paths wrap after a separator, never inside a folder name (the text itself is unchanged).
+  const logParts = allElements(byId(root, "about-log-file")).filter((e) => e.tagName === "WBR");
+  assert.equal(logParts.length, ABOUT.logFile.split("/").length - 1);
   assert.deepEqual(allElements(root).filter((e) => e.tagName === "BUTTON").map((b) => b.id), ["copy-diagnostics", "open-log-folder", "about-close"]);
   const secret = wrap(aboutContent(doc, { ...ABOUT, credential: "clientSecret", deviceKeyThumbprint: null, registration: { ...ABOUT.registration, clientSecretExpiresAt: 0 } }, {}));
   assert.equal(text(byId(secret, "about-secret-expires")), "Never");

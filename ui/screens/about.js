@@ -20,6 +20,21 @@ export const USER_AGENT_TEXT = Object.freeze({
   loopback: "Your web browser, back through 127.0.0.1 (loopback)",
 });
 
+/**
+ * A file path that wraps after its separators rather than inside a folder name: each part
+ * keeps together (unless it alone is wider than the line), with a break opportunity after
+ * every "/" or "\\". The text is unchanged, so selecting and copying it gives the path.
+ */
+export function pathText(doc, path, attrs) {
+  const parts = String(path).split(/(?<=[/\\])/);
+  return h(
+    doc,
+    "span",
+    { class: "mono path", ...attrs },
+    parts.map((part, i) => [h(doc, "span", { class: part.length > 32 ? null : "path-part" }, part), i < parts.length - 1 ? h(doc, "wbr", {}) : null]),
+  );
+}
+
 /** The button that opens the dialog, on the screens where a registration can exist. */
 export function aboutButton(doc) {
   return button(doc, {
@@ -41,7 +56,7 @@ export function aboutContent(doc, about, { locale } = {}) {
     [
       "Configuration file",
       [
-        value(about.configFile || "None", { class: "mono", id: "about-config-file" }),
+        about.configFile ? pathText(doc, about.configFile, { id: "about-config-file" }) : value("None", { id: "about-config-file" }),
         about.configOrigin ? h(doc, "span", { class: "fact-note", id: "about-config-origin" }, ORIGIN_TEXT[about.configOrigin] || "") : null,
       ],
       "about-config",
@@ -59,7 +74,7 @@ export function aboutContent(doc, about, { locale } = {}) {
       : null,
     registration ? null : ["Registration", "This device is not registered", "about-registration"],
     about.deviceKeyThumbprint ? ["Key thumbprint", about.deviceKeyThumbprint, "about-thumbprint", { class: "mono" }] : null,
-    ["Log file", about.logFile || "None (logs go to the terminal)", "about-log-file", { class: "mono" }],
+    ["Log file", about.logFile ? pathText(doc, about.logFile) : "None (logs go to the terminal)", "about-log-file"],
   ].filter(Boolean);
   return [
     h(doc, "h2", { id: "about-title", tabindex: "-1" }, "About this device"),
