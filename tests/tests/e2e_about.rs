@@ -154,6 +154,7 @@ async fn about_by_keyboard_from_registration_and_escape_back() {
         path.contains(&"register".to_owned()),
         "Tab passes Register: {path:?}"
     );
+    desktop.screenshot("about-link-focused").await;
     press(&desktop, Key::Enter).await;
     wait_until(&desktop, ABOUT_OPEN, "the About dialog opening on Enter").await;
     assert_eq!(focused(&desktop).await, "copy-diagnostics");

@@ -150,7 +150,7 @@ test("the static page: labelled buttons, a labelled About dialog, live notice", 
 });
 
 test("keyboard focus is always visible: :focus-visible outlines, none removed from controls", () => {
-  const css = read("../../ui/styles.css") + read("../../ui/screens.css");
+  const css = read("../../ui/styles.css") + read("../../ui/screens.css") + read("../../ui/about.css");
   assert.match(css, /:focus-visible\s*{[^}]*outline:\s*3px solid/);
   for (const match of css.matchAll(/([^{}]+){[^}]*outline:\s*(none|0)\b/g)) {
     const selector = match[1].trim();
