@@ -13,6 +13,8 @@ const COMMANDS: &[&str] = &[
     "cancel_browser_step",
     "open_browser_again",
     "rotate_device_key",
+    "about",
+    "open_log_folder",
 ];
 
 fn main() {

@@ -46,6 +46,24 @@ export async function openBrowserAgain() {
   await tauri().core.invoke("open_browser_again");
 }
 
+/** About this device: its facts and the redacted diagnostics report (no secret). */
+export async function about() {
+  try {
+    return await tauri().core.invoke("about");
+  } catch (error) {
+    throw toError(error);
+  }
+}
+
+/** About this device: opens the folder of the app's log file in the file manager. */
+export async function openLogFolder() {
+  try {
+    await tauri().core.invoke("open_log_folder");
+  } catch (error) {
+    throw toError(error);
+  }
+}
+
 /** Retries the server part of a sign-out or forget that failed (`view.pendingServerCleanup`). */
 export function finishServerCleanup() {
   return perform("finishCleanup");

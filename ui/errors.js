@@ -25,6 +25,11 @@ export const ERROR_SCREENS = Object.freeze({
     help: "Check that your configuration folder is writable, then try again.",
     actions: "retryOrBack",
   },
+  folderNotOpened: {
+    title: "The log folder could not be opened",
+    help: "Open the folder named under About this device with your file manager.",
+    actions: "back",
+  },
   discovery: {
     title: "The identity server's settings cannot be used",
     help: "Check the issuer in config.json, or ask your administrator.",

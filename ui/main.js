@@ -1,5 +1,6 @@
 // Bootstrap: wire the view to the state machine and the Tauri commands, then load the state.
 import * as api from "./api.js";
+import { copyText } from "./clipboard.js";
 import { configFileProblem, initialModel, transition } from "./state.js";
 import { bind, render } from "./view.js";
 
@@ -46,6 +47,35 @@ bind("openBrowserAgain", () => api.openBrowserAgain().catch(() => {}));
 bind("retry", () => run(model.error && model.error.retry));
 bind("back", () => dispatch({ type: "back" }));
 bind("dismissNotice", () => dispatch({ type: "dismissNotice" }));
+
+// About this device: a snapshot of the facts each time it opens; its actions report in its
+// own status line (a live region), never on an error screen behind the dialog.
+bind("openAbout", async () => {
+  if (model.busy || model.about) return;
+  try {
+    dispatch({ type: "aboutOpened", about: await api.about() });
+  } catch (error) {
+    dispatch({ type: "notice", text: `About this device is not available: ${(error && error.message) || "unknown error"}` });
+  }
+});
+bind("closeAbout", () => dispatch({ type: "aboutClosed" }));
+bind("copyDiagnostics", async () => {
+  const report = model.about && model.about.view.report;
+  if (typeof report !== "string") return;
+  const copied = await copyText(report, { container: document.getElementById("about-dialog") });
+  dispatch({
+    type: "aboutStatus",
+    text: copied ? "Diagnostics copied to the clipboard." : "The clipboard refused the report. Select the details above and copy them instead.",
+  });
+});
+bind("openLogFolder", async () => {
+  try {
+    await api.openLogFolder();
+    dispatch({ type: "aboutStatus", text: "The log folder opened in your file manager." });
+  } catch (error) {
+    dispatch({ type: "aboutStatus", text: (error && error.message) || "The log folder could not be opened." });
+  }
+});
 
 // The setup screen's file picker: the file's text goes to the shell, which checks it like a
 // config at start and saves it only if it is valid (a config holds no secret).

@@ -9,7 +9,7 @@ import { errorScreenFor } from "./errors.js";
 
 /** What the model looks like before `get_state` has answered. */
 export function initialModel() {
-  return { view: null, busy: false, action: null, step: null, error: null, notice: null, setup: null, refused: null };
+  return { view: null, busy: false, action: null, step: null, error: null, notice: null, setup: null, refused: null, about: null };
 }
 
 /**
@@ -133,6 +133,8 @@ export function pendingCleanup(view) {
  * - `{type:"failed", error:{kind,message}, retry}`: the command rejected; `retry` is the action.
  * - `{type:"notice", text}` / `{type:"dismissNotice"}`.
  * - `{type:"back"}`: leave the error screen for the screen the state implies.
+ * - `{type:"aboutOpened", about}` / `{type:"aboutStatus", text}` / `{type:"aboutClosed"}`: the
+ *   About this device dialog (`about` is the `about` command's answer), its status line.
  *
  * A `configMissing` failure (no config anywhere) opens the setup screen (`model.setup`); a
  * failed `installConfig` stays on it and shows why the chosen file cannot be used.
@@ -183,6 +185,12 @@ export function transition(model, event) {
       return { ...model, notice: null };
     case "back":
       return { ...model, error: null };
+    case "aboutOpened":
+      return event.about && typeof event.about === "object" ? { ...model, about: { view: event.about, status: null } } : model;
+    case "aboutStatus":
+      return model.about ? { ...model, about: { ...model.about, status: event.text ? String(event.text) : null } } : model;
+    case "aboutClosed":
+      return { ...model, about: null };
     default:
       return model;
   }

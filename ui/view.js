@@ -8,6 +8,7 @@ import { homeScreen } from "./screens/home.js";
 import { errorScreen } from "./screens/error.js";
 import { browserControls, progressScreen, progressHint } from "./screens/progress.js";
 import { setupScreen } from "./screens/setup.js";
+import { aboutContent } from "./screens/about.js";
 
 const SCREENS = {
   register: registerScreen,
@@ -48,6 +49,19 @@ export function bind(name, handler) {
     lastClicked = target.id || null; // back on its screen (a refused file), focus returns here
     route(target.getAttribute("data-change"), target);
   });
+  // About this device lives outside #app (index.html), so a screen change never destroys it.
+  const about = $("about-dialog");
+  about.addEventListener("click", (event) => {
+    const target = event.target.closest("[data-action]");
+    if (target && !target.disabled) route(target.getAttribute("data-action"));
+  });
+  // Escape, Close, or the window going away: the model follows, and focus returns to the
+  // button that opened it.
+  about.addEventListener("close", () => {
+    route("closeAbout");
+    const opener = document.querySelector("#app #about-open");
+    if (opener) opener.focus();
+  });
   $("notice-dismiss").addEventListener("click", () => {
     route("dismissNotice");
     // The dismiss button hides itself; keep keyboard focus on the page, not lost on <body>.
@@ -58,6 +72,11 @@ export function bind(name, handler) {
 
 function route(action, target) {
   if (action === "openForget") return openDialog();
+  if (action === "closeAbout") {
+    const about = $("about-dialog");
+    // Closing fires "close", which routes here again with the dialog shut: then tell the model.
+    if (about.open) return about.close();
+  }
   if (action === "cancelForget") return closeDialog();
   if (action === "forget") closeDialog();
   if (handlers[action]) handlers[action](target);
@@ -66,6 +85,7 @@ function route(action, target) {
 export function render(model) {
   renderHeader(model);
   renderNotice(model);
+  renderAbout(model);
   const screen = screenOf(model);
   // A progress screen is kept across steps (its live region must survive to be announced).
   const busy = screen === "progress" || screen === "loading";
@@ -114,6 +134,25 @@ function renderHeader(model) {
   const el = $("issuer-host");
   el.textContent = host || "";
   $("issuer").hidden = !host;
+}
+
+// The dialog is filled when it opens and only its status line changes while it is open, so
+// keyboard focus stays on the button the user pressed.
+function renderAbout(model) {
+  const dialog = $("about-dialog");
+  if (!model.about) {
+    if (dialog.open) dialog.close();
+    return;
+  }
+  if (!dialog.open) {
+    dialog.replaceChildren(...aboutContent(document, model.about.view));
+    dialog.showModal();
+    const first = $("copy-diagnostics");
+    if (first) first.focus();
+  }
+  const status = $("about-status");
+  const text = model.about.status || "";
+  if (status && status.textContent !== text) status.textContent = text;
 }
 
 function renderNotice(model) {

@@ -1,5 +1,6 @@
 //! The commands the main window may call. Each is one line into [`Shell`].
 
+use dcr_core::diagnostics::About;
 use dcr_core::session::StateView;
 use tauri::State;
 
@@ -65,4 +66,17 @@ pub fn cancel_browser_step(shell: State<'_, Shell>) {
 #[tauri::command]
 pub fn open_browser_again(shell: State<'_, Shell>) {
     shell.open_browser_again();
+}
+
+/// About this device: facts and the redacted diagnostics report (no secret: see
+/// `dcr_core::diagnostics`).
+#[tauri::command]
+pub async fn about(shell: State<'_, Shell>) -> Result<About, UiError> {
+    Ok(shell.about().await)
+}
+
+/// About this device: "Open log folder". No argument: the shell knows its own log folder.
+#[tauri::command]
+pub fn open_log_folder(shell: State<'_, Shell>) -> Result<(), UiError> {
+    shell.open_log_folder()
 }

@@ -52,6 +52,17 @@ impl UiError {
     }
 }
 
+impl UiError {
+    /// "Open log folder" failed: the file manager could not be started.
+    pub fn folder_not_opened(reason: impl std::fmt::Display) -> Self {
+        Self {
+            kind: ErrorKind::FolderNotOpened,
+            message: format!("The log folder could not be opened: {reason}"),
+            setup: None,
+        }
+    }
+}
+
 impl From<dcr_core::Error> for UiError {
     fn from(error: dcr_core::Error) -> Self {
         Self {

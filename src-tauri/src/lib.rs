@@ -6,14 +6,17 @@
 //!   loopback).
 //! - `browser`: the embedded sign-in window.
 //! - `navigation`: what the sign-in window may load (pure).
+//! - `about`, `folder_opener`: About this device (the shell's facts; "Open log folder").
 //! - `config_source`: `--config`, `DCR_CONFIG`, the user's config folder, the system-wide file;
 //!   no built-in default (without a config the UI shows its setup screen).
 
+mod about;
 mod browser;
 mod commands;
 mod config_source;
 mod error;
 mod events;
+mod folder_opener;
 mod logging;
 mod navigation;
 mod shell;
@@ -31,9 +34,7 @@ pub fn run() {
         .plugin(tauri_plugin_deep_link::init())
         .setup(|app| {
             let paths = app.path();
-            if let Ok(log_dir) = paths.app_log_dir() {
-                logging::init(&log_dir);
-            }
+            let log_file = paths.app_log_dir().ok().and_then(|dir| logging::init(&dir));
             let user_file = paths
                 .app_config_dir()
                 .ok()
@@ -52,10 +53,12 @@ pub fn run() {
                         tracing::error!(kind = %error.kind(), "the config is invalid");
                     }
                     shell::Shell::start(app.handle().clone(), config)
+                        .with_facts(about::Facts::new(Some(&source), log_file))
                 }
                 Err(searched) => {
                     tracing::warn!(?searched, "no config found; showing the setup screen");
                     shell::Shell::without_config(app.handle().clone(), searched, user_file)
+                        .with_facts(about::Facts::new(None, log_file))
                 }
             };
             let system = shell.uses_system_browser();
@@ -98,6 +101,8 @@ pub fn run() {
             commands::cancel_browser_step,
             commands::open_browser_again,
             commands::rotate_device_key,
+            commands::about,
+            commands::open_log_folder,
         ])
         .run(tauri::generate_context!())
         .expect("the Tauri runtime failed to start");

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, PoisonError, RwLock};
 
 use dcr_core::config::Config;
+use dcr_core::diagnostics::About;
 use dcr_core::session::{Session, StateView};
 use dcr_core::store::KeychainStore;
 use tauri::AppHandle;
@@ -14,10 +15,12 @@ use dcr_core::deep_link::DeepLinkInbox;
 use dcr_core::loopback::LoopbackControl;
 use url::Url;
 
+use crate::about::Facts;
 use crate::browser::clear_sign_in_data;
 use crate::config_source::{save, MAX_CONFIG_BYTES};
 use crate::error::UiError;
 use crate::events::{emit_state, ProgressEvents};
+use crate::folder_opener::open_folder;
 use crate::user_agents::DesktopAgent;
 
 /// What the app runs on. Only `Missing` can change (to `Ready`, when the user picks a config on
@@ -42,6 +45,8 @@ pub struct Shell {
     loopback: LoopbackControl,
     /// Where the OS's deep links arrive (`userAgent: "system"`).
     deep_links: DeepLinkInbox,
+    /// About this device: the config file in use and why, the log file.
+    facts: RwLock<Facts>,
 }
 
 /// The engine reports its own progress (issue 8); the shell forwards it as `progress` events.
@@ -61,7 +66,14 @@ impl Shell {
             loaded: RwLock::new(loaded),
             loopback: LoopbackControl::default(),
             deep_links: DeepLinkInbox::default(),
+            facts: RwLock::new(Facts::default()),
         }
+    }
+
+    /// What About this device says about this run (see [`Facts`]).
+    pub fn with_facts(self, facts: Facts) -> Self {
+        *self.facts.write().unwrap_or_else(PoisonError::into_inner) = facts;
+        self
     }
 
     pub fn start(app: AppHandle, config: Result<Config, dcr_core::Error>) -> Self {
@@ -110,6 +122,12 @@ impl Shell {
         };
         let config = check_and_save(text, save_to.as_deref())?;
         tracing::info!("saved the chosen config; using it from now on");
+        if let Some(path) = save_to {
+            self.facts
+                .write()
+                .unwrap_or_else(PoisonError::into_inner)
+                .chosen_in_setup(path);
+        }
         let session = Arc::new(new_session(&self.app, config));
         *loaded = Loaded::Ready(session.clone());
         Ok(session)
@@ -175,6 +193,37 @@ impl Shell {
         }
     }
 
+    /// About this device. Without a usable config (or with a keychain that cannot be read) it
+    /// still answers with what is known: the version, the config file, the log.
+    pub async fn about(&self) -> About {
+        let session = self.session().ok();
+        let view = match &session {
+            Some(session) => session.state().await.ok(),
+            None => None,
+        };
+        let facts = self
+            .facts
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .for_engine();
+        About::new(
+            facts,
+            session.as_deref().map(Session::config),
+            view.as_ref(),
+            now(),
+        )
+    }
+
+    /// "Open log folder": the folder of the log this process writes, in the file manager.
+    pub fn open_log_folder(&self) -> Result<(), UiError> {
+        let facts = self.facts.read().unwrap_or_else(PoisonError::into_inner);
+        let folder = facts
+            .log_folder()
+            .ok_or_else(|| UiError::folder_not_opened("this app writes no log file"))?;
+        tracing::info!(folder = %folder.display(), "opening the log folder");
+        open_folder(folder).map_err(UiError::folder_not_opened)
+    }
+
     pub async fn get_state(&self) -> Result<StateView, UiError> {
         let session = self.session()?;
         Ok(session.state().await?)
@@ -226,6 +275,12 @@ impl Shell {
         let outcome = session.rotate_device_key().await;
         self.publish(&session, outcome).await
     }
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs() as i64)
 }
 
 /// The setup screen's check: the size, then exactly the validation a config file gets at start

@@ -60,6 +60,27 @@ async fn device_key_and_dpop_through_the_whole_lifecycle_with_key_rotation() {
     let clients = idp.admin_list_clients().await;
     assert_eq!(clients.len(), 1, "exactly one dynamic client is registered");
 
+    // About this device (issue 9): the whole thumbprint, and no secret to expire.
+    desktop.click("#about-open").await;
+    assert_eq!(desktop.text_of("#about-thumbprint").await, first_key);
+    assert_eq!(
+        desktop.text_of("#about-secret-expires").await,
+        "No shared secret (device key)"
+    );
+    desktop.screenshot("device-about").await;
+    desktop.click("#about-close").await;
+    let mut open = serde_json::Value::Bool(true);
+    for _ in 0..50 {
+        open = desktop
+            .eval("return document.getElementById('about-dialog').open;")
+            .await;
+        if open == false {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(open, false, "Close closes the About dialog");
+
     // Refresh: private_key_jwt and a DPoP proof (with the server's nonce) at the token endpoint.
     let refreshed = refresh_through_ui(&desktop, &first).await;
     assert_eq!(refreshed["tokensBound"], true);

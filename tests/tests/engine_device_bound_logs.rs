@@ -1,12 +1,13 @@
 //! K5, Z1 for the device-bound modes: the device's private key, its client assertions and DPoP
 //! proofs, and every token are in no log line (TRACE, every crate, the real keychain over
-//! D-Bus included), no `StateView` and no error. The private key is written to the keychain
+//! D-Bus included), no `StateView`, no About report and no error. The private key is written to the keychain
 //! entry and nowhere else.
 //!
 //! This binary holds a single test: the log subscriber is process-wide.
 
 use std::sync::Arc;
 
+use dcr_core::diagnostics::{About, ShellFacts};
 use dcr_core::session::{Credential, Event};
 use dcr_core::store::{KeychainStore, RegistrationStore};
 use dcr_core::{Config, Session};
@@ -57,7 +58,14 @@ async fn k5_the_device_key_assertions_and_proofs_never_reach_logs_or_views() {
         .to_owned();
     shown.push(format!("{stored:?}"));
     shown.push(serde_json::to_string(&session.sign_in(&agent).await.unwrap()).unwrap());
-    shown.push(serde_json::to_string(&session.refresh().await.unwrap()).unwrap());
+    let view = session.refresh().await.unwrap();
+    shown.push(serde_json::to_string(&view).unwrap());
+    // About this device (issue 9): the view and the report "Copy diagnostics" copies, signed in
+    // with the device key and DPoP-bound tokens.
+    let about = About::new(ShellFacts::default(), Some(&config), Some(&view), 0);
+    assert!(about.report.contains("Device key thumbprint: "));
+    shown.push(about.report.clone());
+    shown.push(serde_json::to_string(&about).unwrap());
     // A restart restores the key from the real keychain, and keeps working.
     let restarted =
         Session::with_transport(config, transport.clone(), Box::new(KeychainStore::new()));

@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 mod leaks;
 
+use dcr_core::diagnostics::{About, ShellFacts};
 use dcr_core::session::{Event, StateName};
 use dcr_core::store::{KeychainStore, RegistrationStore};
 use dcr_core::{Error, StateView};
@@ -65,6 +66,15 @@ async fn no_secret_appears_in_trace_logs_views_or_errors() {
     shown.view(&session.register(&agent).await.unwrap());
     shown.view(&session.register(&agent).await.unwrap()); // already registered
     let view = shown.view(&session.sign_in(&agent).await.unwrap());
+    // About this device (issue 9): the view and the report "Copy diagnostics" copies.
+    let about = About::new(
+        ShellFacts::default(),
+        Some(session.config()),
+        Some(&view),
+        0,
+    );
+    shown.0.push(about.report.clone());
+    shown.0.push(serde_json::to_string(&about).unwrap());
     let client_id = view.registration.unwrap().client_id;
     shown.view(&session.refresh().await.unwrap());
     shown.view(&session.refresh().await.unwrap());

@@ -43,11 +43,23 @@
   const emit = (name, payload) => (listeners[name] || []).forEach((fn) => fn({ event: name, payload }));
   const wait = (ms) => new Promise((r) => setTimeout(r, ms));
   const never = () => new Promise(() => {});
-  let current = { flow: views.unregistered, "register-revoked": views.revoked, home: views.signedIn, "home-forget": views.signedIn, "home-wide-claims": views.signedIn, "home-device-key": views.deviceKey }[s] || (s.startsWith("sign-in") || s.startsWith("error-") ? views.registered : views.unregistered);
+  let current = { flow: views.unregistered, "register-revoked": views.revoked, home: views.signedIn, "home-forget": views.signedIn, "home-about": views.signedIn, "home-wide-claims": views.signedIn, "home-device-key": views.deviceKey }[s] || (s.startsWith("sign-in") || s.startsWith("error-") ? views.registered : views.unregistered);
   let scripted = false; // scenario clicks happen after the first get_state only (not on resyncs)
   const click = (id) => setTimeout(() => document.getElementById(id).click(), 150);
 
   async function invoke(cmd, args) {
+    if (cmd === "about") {
+      const home = "/home/a-rather-long-user-name";
+      return {
+        appVersion: "0.1.0", platform: "linux x86_64", configFile: `${home}/.config/io.curity.dcrclient/config.json`,
+        configOrigin: "userFile", issuer: "https://idsvr.example.com/oauth/v2/oauth-anonymous", userAgent: "embedded",
+        tokenEndpointAuthMethod: "client_secret_basic", dpop: false, state: current.state, registration: current.registration,
+        credential: current.credential, deviceKeyThumbprint: current.deviceKeyThumbprint, tokensBound: current.tokensBound,
+        logFile: `${home}/.local/share/io.curity.dcrclient/logs/dcr-client.log`, logFolder: `${home}/.local/share/io.curity.dcrclient/logs`,
+        report: "DCR Client diagnostics (preview)\n",
+      };
+    }
+    if (cmd === "open_log_folder") return null;
     if (cmd === "install_config") {
       const config = JSON.parse(args.text);
       if ("registrationClientId" in config) throw { kind: "config", message: "config key `registrationClientId` is not recognised; remove it or fix its spelling (keys are case-sensitive; known keys: issuer, registrationClientID, redirectUri, postLogoutRedirectUri, scope, softwareId, dcrScope, tokenEndpointAuthMethod, acrValues, rememberSignIn, userAgent)" };
@@ -67,6 +79,7 @@
       if (s.startsWith("progress-") || s === "cancelled") click("register");
       if (s === "sign-in-cancelled" || (s.startsWith("error-") && !["error-config", "error-keychain", "error-keychain-unavailable"].includes(s))) click("sign-in");
       if (s === "home-forget") click("forget");
+      if (s === "home-about") click("about-open");
       return current;
     }
     if (s.startsWith("progress-")) {

@@ -15,7 +15,7 @@ import { NOW, views } from "./fixtures.mjs";
 const ctx = { doc, now: NOW, locale: "en-GB" };
 const modelWith = (...events) => events.reduce(transition, initialModel());
 const loaded = (view) => ({ type: "loaded", view });
-const BOUND = new Set(["register", "signIn", "refresh", "signOut", "openForget", "cancelForget", "forget", "retry", "back", "finishCleanup", "rotateKey"]);
+const BOUND = new Set(["register", "signIn", "refresh", "signOut", "openForget", "cancelForget", "forget", "retry", "back", "finishCleanup", "rotateKey", "openAbout"]);
 const XSS = "<img src=x onerror=alert(1)>";
 
 function assertButtonsSound(root) {
@@ -41,7 +41,8 @@ test("Registration screen: heading, explanation, steps, one primary button", () 
   assert.equal(text(byId(root, "register")), "Register this device");
   assert.equal(byId(root, "register").getAttribute("class"), "btn btn-primary");
   assert.equal(byId(root, "register-reason"), null);
-  assert.equal(byTag(root, "button").length, 1);
+  // One primary action; the only other button is the About link in the footer.
+  assert.deepEqual(byTag(root, "button").map((b) => b.id), ["register", "about-open"]);
   assertButtonsSound(root);
 });
 

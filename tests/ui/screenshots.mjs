@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startPreview } from "./preview.mjs";
 
-const SCENARIOS = ["setup", "setup-error", "register", "register-revoked", "progress-waiting", "progress-registering", "progress-signing-in", "sign-in", "sign-in-cancelled", "home", "home-device-key", "home-forget", "error-unreachable", "error-keychain", "error-keychain-unavailable", "error-config", "error-server", "error-generic"];
+const SCENARIOS = ["setup", "setup-error", "register", "register-revoked", "progress-waiting", "progress-registering", "progress-signing-in", "sign-in", "sign-in-cancelled", "home", "home-device-key", "home-forget", "home-about", "error-unreachable", "error-keychain", "error-keychain-unavailable", "error-config", "error-server", "error-generic"];
 const SIZES = ["900,700", "400,600"];
 const out = process.argv[2] || "/tmp/ui-shots";
 const only = process.argv[3] ? new RegExp(process.argv[3]) : null;

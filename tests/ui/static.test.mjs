@@ -13,7 +13,7 @@ const js = Object.entries(sources).filter(([name]) => name.endsWith(".js"));
 
 test("ui/ has the expected modules", () => {
   for (const name of ["index.html", "styles.css", "screens.css", "main.js", "api.js", "state.js", "view.js",
-    "screens/register.js", "screens/sign-in.js", "screens/home.js", "screens/error.js", "screens/progress.js", "screens/setup.js", "screens/cleanup.js"]) {
+    "screens/register.js", "screens/sign-in.js", "screens/home.js", "screens/error.js", "screens/progress.js", "screens/setup.js", "screens/cleanup.js", "screens/about.js", "clipboard.js"]) {
     assert.ok(name in sources, name);
   }
 });
@@ -31,6 +31,11 @@ test("only api.js touches window.__TAURI__, and it calls exactly the contract's 
   const api = sources["api.js"];
   const commands = [...api.matchAll(/:\s*"([a-z_]+)",?\n/g)].map((m) => m[1]).sort();
   assert.deepEqual(commands, ["finish_server_cleanup", "forget_device", "get_state", "install_config", "refresh", "register", "rotate_device_key", "sign_in", "sign_out"]);
+  // Every command the UI calls, mapped or direct, is one the shell registers (src-tauri/build.rs).
+  const direct = [...api.matchAll(/invoke\("([a-z_]+)"/g)].map((m) => m[1]);
+  const build = readFileSync(fileURLToPath(new URL("../../src-tauri/build.rs", import.meta.url)), "utf8");
+  const registered = [...build.matchAll(/^\s*"([a-z_]+)",$/gm)].map((m) => m[1]).sort();
+  assert.deepEqual([...commands, ...direct].sort(), registered);
   const events = [...api.matchAll(/listen\("([a-z-]+)"/g)].map((m) => m[1]).sort();
   assert.deepEqual(events, ["progress", "sign-in-refused", "state-changed"]);
 });

@@ -1,6 +1,7 @@
 // The Home screen: who is signed in, this device's registration, and the access token's expiry.
 // Token values never reach the webview; the backend sends only the expiry and a short fingerprint.
 import { h, button, facts, heading } from "../dom.js";
+import { aboutButton } from "./about.js";
 import { claimLabel, deviceCredential, formatClaim, formatCountdown, formatSecretExpiry, formatTimestamp } from "../state.js";
 
 export function homeScreen(model, { doc, now, locale }) {
@@ -80,6 +81,7 @@ export function homeScreen(model, { doc, now, locale }) {
       button(doc, { id: "sign-out", action: "signOut", label: "Sign out" }),
       button(doc, { id: "forget", action: "openForget", kind: "danger", label: "Forget this device", "aria-haspopup": "dialog" }),
     ),
+    h(doc, "div", { class: "screen-footer" }, aboutButton(doc)),
     forgetDialog(doc),
   );
 }

@@ -1,6 +1,7 @@
 // The Registration screen: first start, or after the registration was revoked or forgotten.
 import { h, button, steps, heading } from "../dom.js";
 import { cleanupCallout } from "./cleanup.js";
+import { aboutButton } from "./about.js";
 
 // Why the user is here again, when the backend says so (StateView.reason).
 const REASONS = {
@@ -55,5 +56,6 @@ export function registerScreen(model, { doc }) {
         label: reason ? "Register again" : "Register this device",
       }),
     ),
+    h(doc, "div", { class: "screen-footer" }, aboutButton(doc)),
   );
 }

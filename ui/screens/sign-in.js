@@ -2,6 +2,7 @@
 import { h, button, steps, heading } from "../dom.js";
 import { formatTimestamp } from "../state.js";
 import { cleanupCallout } from "./cleanup.js";
+import { aboutButton } from "./about.js";
 
 export function signInScreen(model, { doc, locale }) {
   const registration = model.view && model.view.registration;
@@ -29,5 +30,6 @@ export function signInScreen(model, { doc, locale }) {
       "Sign in with your organisation's account. If you are still signed in there, it takes one click.",
     ),
     h(doc, "div", { class: "actions" }, button(doc, { id: "sign-in", action: "signIn", kind: "primary", label: "Sign in" })),
+    h(doc, "div", { class: "screen-footer" }, aboutButton(doc)),
   );
 }

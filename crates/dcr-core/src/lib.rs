@@ -96,6 +96,7 @@ pub mod callback;
 pub mod config;
 pub mod deep_link;
 pub mod device_key;
+pub mod diagnostics;
 pub mod discovery;
 pub mod error;
 pub mod http;

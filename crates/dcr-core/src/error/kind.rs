@@ -37,6 +37,9 @@ error_kinds! {
     ConfigMissing = "configMissing",
     /// A config chosen on the setup screen could not be saved (desktop shell).
     ConfigNotSaved = "configNotSaved",
+    /// About this device: the file manager could not be started on the log folder (desktop
+    /// shell).
+    FolderNotOpened = "folderNotOpened",
     /// The discovery document could not be used (D1, D2, D3).
     Discovery = "discovery",
     /// The identity server could not be reached, or did not answer in time (N4).

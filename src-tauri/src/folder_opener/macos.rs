@@ -1,0 +1,4 @@
+//! macOS: `open` shows a folder in Finder. Untested.
+pub fn command() -> std::process::Command {
+    std::process::Command::new("open")
+}
