@@ -24,7 +24,20 @@ async fn first_run_refresh_sign_out_sign_in_and_restart() {
     let desktop = launch(&config).await;
     let main = desktop.main_window().await;
     assert_eq!(desktop.text_of("h1").await, "Register this device");
-    desktop.eval(RECORD_IPC).await;
+    assert_eq!(
+        desktop.eval(RECORD_IPC).await,
+        json!(true),
+        "the UI's command path is recorded"
+    );
+    // A command reply through the UI's own path lands in the record (not only event payloads).
+    let recorded = desktop
+        .eval_async(
+            "const done = arguments[arguments.length - 1];
+             const before = window.__dcrSeen.length;
+             window.__TAURI__.core.invoke('get_state').then(() => done(window.__dcrSeen.length - before));",
+        )
+        .await;
+    assert_eq!(recorded, json!(1), "one reply, one record");
     desktop.screenshot("01-register").await;
 
     // 1. One click, one password: registration and the SSO sign-in follow by themselves.

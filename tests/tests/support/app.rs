@@ -126,19 +126,32 @@ pub async fn sign_out_through_ui(desktop: &Desktop, main: &WindowHandle) {
 
 /// Records, inside the main window, every command response and every `state-changed` /
 /// `progress` payload, so a test can check that no secret ever crossed into the webview.
+/// The UI calls `window.__TAURI__.core.invoke` at call time; Tauri defines its IPC internals as
+/// read-only properties, so assigning over them is silently ignored. Hence the wrapper replaces
+/// the `core` object the UI reads, and the script returns whether the UI's path is now recorded
+/// (`ipc_recording_sees_command_replies` checks that a reply really lands in the record).
 pub const RECORD_IPC: &str = r#"
     if (!window.__dcrSeen) {
         window.__dcrSeen = [];
-        const internals = window.__TAURI_INTERNALS__;
-        const invoke = internals.invoke.bind(internals);
-        internals.invoke = (cmd, args, options) => invoke(cmd, args, options).then(
-            (value) => { window.__dcrSeen.push(JSON.stringify(value)); return value; },
-            (error) => { window.__dcrSeen.push(JSON.stringify(error)); throw error; });
+        const record = (value) => { window.__dcrSeen.push(JSON.stringify(value)); return value; };
+        const core = window.__TAURI__.core;
+        const invoke = core.invoke;
+        const recorded = (cmd, args, options) =>
+            invoke(cmd, args, options).then(record, (error) => { record(error); throw error; });
+        recorded.dcrRecording = true;
+        try { core.invoke = recorded; } catch (_) { /* read-only: replaced below */ }
+        if (window.__TAURI__.core.invoke !== recorded) {
+            const copy = Object.assign({}, core, { invoke: recorded });
+            try { window.__TAURI__.core = copy; } catch (_) { /* read-only: replaced below */ }
+            if (window.__TAURI__.core !== copy) {
+                window.__TAURI__ = Object.assign({}, window.__TAURI__, { core: copy });
+            }
+        }
         for (const name of ['state-changed', 'progress']) {
-            window.__TAURI__.event.listen(name, (event) => window.__dcrSeen.push(JSON.stringify(event.payload)));
+            window.__TAURI__.event.listen(name, (event) => record(event.payload));
         }
     }
-    return true;
+    return window.__TAURI__.core.invoke.dcrRecording === true;
 "#;
 
 /// The current state, read through the app's own command.
