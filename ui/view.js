@@ -1,6 +1,6 @@
 // The view: `render(model)` draws the screen the model implies, `bind(name, handler)` routes user
 // actions (todomvc-style). It knows the DOM, not Tauri and not the state machine's rules.
-import { formatCountdown, inBrowser, onboardingStep, screenOf, stepText } from "./state.js";
+import { controlsFor, formatCountdown, onboardingStep, screenOf, stepText } from "./state.js";
 import { steps } from "./dom.js";
 import { registerScreen } from "./screens/register.js";
 import { signInScreen } from "./screens/sign-in.js";
@@ -99,8 +99,9 @@ function updateProgress(model) {
   const hint = $("progress-hint");
   if (hint) hint.textContent = progressHint(model.step);
   const controls = $("browser-controls");
-  if (controls && (controls.childElementCount > 0) !== inBrowser(model.step)) {
+  if (controls && controls.getAttribute("data-kind") !== controlsFor(model.step)) {
     controls.replaceChildren(...browserControls(document, model.step));
+    controls.setAttribute("data-kind", controlsFor(model.step));
   }
   const refused = $("progress-refused");
   if (refused && refused.textContent !== (model.refused || "")) refused.textContent = model.refused || "";

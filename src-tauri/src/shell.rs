@@ -3,10 +3,11 @@
 //! this; all OAuth lives in `dcr-core`.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 
-use dcr_core::config::Config;
-use dcr_core::session::{Session, StateView};
+use dcr_core::config::{Config, UserAgentKind};
+use dcr_core::session::{Session, StateName, StateView};
 use dcr_core::store::KeychainStore;
 use tauri::AppHandle;
 
@@ -14,7 +15,7 @@ use dcr_core::deep_link::DeepLinkInbox;
 use dcr_core::loopback::LoopbackControl;
 use url::Url;
 
-use crate::browser::clear_sign_in_data;
+use crate::browser::{clear_sign_in_data, close_sign_in_window, show_sign_in_window};
 use crate::config_source::{save, MAX_CONFIG_BYTES};
 use crate::error::UiError;
 use crate::events::{emit_state, ProgressEvents};
@@ -42,6 +43,10 @@ pub struct Shell {
     loopback: LoopbackControl,
     /// Where the OS's deep links arrive (`userAgent: "system"`).
     deep_links: DeepLinkInbox,
+    /// A config that allows several modes: whether the session is on the mode this install
+    /// registered with yet ([`Shell::registered_mode`]). Serialized by `choosing`.
+    mode_found: AtomicBool,
+    choosing: tokio::sync::Mutex<()>,
 }
 
 /// The engine reports its own progress (issue 8); the shell forwards it as `progress` events.
@@ -61,6 +66,8 @@ impl Shell {
             loaded: RwLock::new(loaded),
             loopback: LoopbackControl::default(),
             deep_links: DeepLinkInbox::default(),
+            mode_found: AtomicBool::new(false),
+            choosing: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -115,6 +122,75 @@ impl Shell {
         Ok(session)
     }
 
+    /// The session, on the mode this install registered with (issue 8). With several allowed
+    /// modes each has its own keychain entry; the first (in the config's order) that holds a
+    /// registration is the install's mode, else the default. Looked up once, then kept.
+    async fn registered_mode(&self) -> Result<Arc<Session>, UiError> {
+        let session = self.session()?;
+        if self.mode_found.load(Ordering::Acquire) {
+            return Ok(session);
+        }
+        let _choosing = self.choosing.lock().await;
+        let session = self.session()?;
+        if self.mode_found.load(Ordering::Acquire) {
+            return Ok(session);
+        }
+        let config = session.config().clone();
+        for mode in config.allowed_user_agents() {
+            if mode == config.active_user_agent() {
+                if session.state().await?.state != StateName::Unregistered {
+                    break;
+                }
+                continue;
+            }
+            let other = Arc::new(new_session(&self.app, config.with_user_agent(mode)?));
+            if other.state().await?.state != StateName::Unregistered {
+                tracing::info!(
+                    mode = mode.as_str(),
+                    "this install is registered in this mode"
+                );
+                self.swap(&session, other.clone());
+                self.mode_found.store(true, Ordering::Release);
+                return Ok(other);
+            }
+        }
+        self.mode_found.store(true, Ordering::Release);
+        Ok(session)
+    }
+
+    /// The registration screen's choice: `mode` becomes the session's mode, allowed by the
+    /// config and only while unregistered (a registration is bound to its mode; forget it to
+    /// switch). The same mode is a no-op.
+    async fn choose_mode(
+        &self,
+        session: Arc<Session>,
+        mode: &str,
+    ) -> Result<Arc<Session>, UiError> {
+        let _choosing = self.choosing.lock().await;
+        let mode = UserAgentKind::parse(mode).ok_or_else(|| UiError::unknown_mode(mode))?;
+        if mode == session.config().active_user_agent() {
+            return Ok(session);
+        }
+        let config = session.config().with_user_agent(mode)?;
+        if session.state().await?.state != StateName::Unregistered {
+            return Err(UiError::mode_bound(
+                session.config().active_user_agent().as_str(),
+            ));
+        }
+        tracing::info!(mode = mode.as_str(), "registering in the chosen mode");
+        let chosen = Arc::new(new_session(&self.app, config));
+        self.swap(&session, chosen.clone());
+        Ok(chosen)
+    }
+
+    /// Replaces `old` with `new` as the session every command uses.
+    fn swap(&self, old: &Arc<Session>, new: Arc<Session>) {
+        let mut loaded = self.loaded.write().unwrap_or_else(PoisonError::into_inner);
+        if matches!(&*loaded, Loaded::Ready(current) if Arc::ptr_eq(current, old)) {
+            *loaded = Loaded::Ready(new);
+        }
+    }
+
     fn browser(&self, session: &Session) -> DesktopAgent {
         DesktopAgent::for_config(
             &self.app,
@@ -124,10 +200,13 @@ impl Shell {
         )
     }
 
-    /// `userAgent: "system"`: browser steps come back as deep links.
-    pub fn uses_system_browser(&self) -> bool {
+    /// `userAgent` allows `system`: browser steps may come back as deep links.
+    pub fn allows_system_browser(&self) -> bool {
         self.session().is_ok_and(|session| {
-            session.config().user_agent == Some(dcr_core::config::UserAgentKind::System)
+            session
+                .config()
+                .allowed_user_agents()
+                .contains(&UserAgentKind::System)
         })
     }
 
@@ -146,12 +225,18 @@ impl Shell {
         let _ = self.deep_links.deliver(link);
     }
 
+    /// Cancel on the waiting screen: the step in the user's browser, or the embedded sign-in
+    /// window (closing it cancels, as when the user closes it).
     pub fn cancel_browser_step(&self) {
         self.loopback.cancel();
+        close_sign_in_window(&self.app);
     }
 
+    /// "Open the browser again" (the same request in the user's browser), or, in embedded mode,
+    /// "Show the sign-in window" (shows and focuses it, hidden or behind the main window).
     pub fn open_browser_again(&self) {
         self.loopback.open_again();
+        show_sign_in_window(&self.app);
     }
 
     /// Tells the UI the outcome. A failure can still change the state (a revoked client moves to
@@ -176,31 +261,35 @@ impl Shell {
     }
 
     pub async fn get_state(&self) -> Result<StateView, UiError> {
-        let session = self.session()?;
+        let session = self.registered_mode().await?;
         Ok(session.state().await?)
     }
 
     /// Registration login, DCR, keychain, then straight on into the SSO sign-in: one click.
-    pub async fn register(&self) -> Result<StateView, UiError> {
-        let session = self.session()?;
+    /// `mode`: the registration screen's choice when the config allows several.
+    pub async fn register(&self, mode: Option<&str>) -> Result<StateView, UiError> {
+        let mut session = self.registered_mode().await?;
+        if let Some(mode) = mode {
+            session = self.choose_mode(session, mode).await?;
+        }
         let outcome = session.register_and_sign_in(&self.browser(&session)).await;
         self.publish(&session, outcome).await
     }
 
     pub async fn sign_in(&self) -> Result<StateView, UiError> {
-        let session = self.session()?;
+        let session = self.registered_mode().await?;
         let outcome = session.sign_in(&self.browser(&session)).await;
         self.publish(&session, outcome).await
     }
 
     pub async fn refresh(&self) -> Result<StateView, UiError> {
-        let session = self.session()?;
+        let session = self.registered_mode().await?;
         let outcome = session.refresh().await;
         self.publish(&session, outcome).await
     }
 
     pub async fn sign_out(&self) -> Result<StateView, UiError> {
-        let session = self.session()?;
+        let session = self.registered_mode().await?;
         let outcome = session.sign_out(&self.browser(&session)).await;
         self.publish(&session, outcome).await
     }
@@ -208,13 +297,13 @@ impl Shell {
     /// Tries the server half of a sign-out or forget again (`pendingServerCleanup`). A pending
     /// sign-out may open the identity server's logout page, so it gets the sign-in window.
     pub async fn finish_server_cleanup(&self) -> Result<StateView, UiError> {
-        let session = self.session()?;
+        let session = self.registered_mode().await?;
         let outcome = session.finish_server_cleanup(&self.browser(&session)).await;
         self.publish(&session, outcome).await
     }
 
     pub async fn forget_device(&self) -> Result<StateView, UiError> {
-        let session = self.session()?;
+        let session = self.registered_mode().await?;
         let outcome = session.forget().await;
         clear_sign_in_data(&self.app);
         self.publish(&session, outcome).await
@@ -222,7 +311,7 @@ impl Shell {
 
     /// "Rotate device key": RFC 7592 update with a new key pair; no browser step.
     pub async fn rotate_device_key(&self) -> Result<StateView, UiError> {
-        let session = self.session()?;
+        let session = self.registered_mode().await?;
         let outcome = session.rotate_device_key().await;
         self.publish(&session, outcome).await
     }
