@@ -69,14 +69,17 @@ export function render(model) {
   const screen = screenOf(model);
   // A progress screen is kept across steps (its live region must survive to be announced).
   const busy = screen === "progress" || screen === "loading";
-  const key = JSON.stringify(busy ? [screen, model.action] : [screen, model.view, model.error, model.setup]);
+  const key = JSON.stringify(busy ? [screen, model.action] : [screen, model.view, model.error, model.setup, model.mode]);
   if (drawn && drawn.key === key) {
     if (busy) updateProgress(model);
     return;
   }
   const previous = drawn;
   const app = $("app");
+  // Redrawn in place (a new choice of mode): keep the keyboard focus where it was.
+  const focused = document.activeElement && app.contains(document.activeElement) ? document.activeElement.id : null;
   app.replaceChildren(SCREENS[screen](model, { doc: document, now: nowSeconds() }));
+  if (previous && previous.screen === screen && focused) document.getElementById(focused)?.focus();
   document.body.setAttribute("data-screen", screen);
   drawn = { screen, key };
   startTicker(screen === "home");

@@ -42,7 +42,7 @@ export function registerScreen(model, { doc }) {
     h(
       doc,
       "p",
-      { class: "muted" },
+      { class: "muted", id: "register-how" },
       (chosenMode(model) || (model.view && model.view.userAgent)) === "embedded" || !model.view
         ? "A sign-in window will open. After you sign in, the app registers this device and signs you in — no second password."
         : "Your web browser will open the sign-in page. After you sign in there, the app registers this device and signs you in — no second password.",
