@@ -41,6 +41,46 @@ async fn wait_until_visible(desktop: &Desktop) {
     panic!("the sign-in window never became visible: {last}");
 }
 
+/// Whether the X server maps a top-level window titled "Sign in — …" (the sign-in window),
+/// asked from outside the app and outside WebDriver (`xwininfo`, x11-utils, on the test's Xvfb
+/// display): `None` when there is no such window, else whether one is viewable.
+fn sign_in_window_viewable() -> Option<bool> {
+    let tree = std::process::Command::new("xwininfo")
+        .args(["-root", "-tree"])
+        .output()
+        .expect("xwininfo (x11-utils) runs");
+    let tree = String::from_utf8_lossy(&tree.stdout);
+    let ids: Vec<&str> = tree
+        .lines()
+        .filter(|line| line.contains("\"Sign in"))
+        .filter_map(|line| line.split_whitespace().next())
+        .collect();
+    if ids.is_empty() {
+        return None;
+    }
+    Some(ids.iter().any(|id| {
+        std::process::Command::new("xwininfo")
+            .args(["-id", id])
+            .output()
+            .is_ok_and(|info| {
+                String::from_utf8_lossy(&info.stdout).contains("Map State: IsViewable")
+            })
+    }))
+}
+
+/// Polls until the sign-in window's map state is `wanted` (`None`: no such window).
+async fn wait_for_sign_in_window(wanted: Option<bool>) {
+    let mut last = None;
+    for _ in 0..100 {
+        last = sign_in_window_viewable();
+        if last == wanted {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("the sign-in window's X11 map state stayed {last:?}, expected {wanted:?}");
+}
+
 /// Polls until only the main window is left.
 async fn wait_for_one_window(desktop: &Desktop) {
     for _ in 0..100 {
@@ -63,8 +103,10 @@ async fn embedded_sign_in_window_offers_show_and_cancel() {
     register_through_ui(desktop, main).await;
     sign_out_through_ui(desktop, main).await;
 
-    // The SSO sign-in starts hidden; the server has no session, so it needs the user.
+    // The SSO sign-in starts hidden; the server has no session, so it needs the user: the
+    // window is mapped by itself (after 1.5 s), seen from the X server, not through WebDriver.
     desktop.click("#sign-in").await;
+    wait_for_sign_in_window(Some(true)).await;
     desktop.find("#show-sign-in-window").await;
     desktop
         .wait_for_text("#progress", "Waiting for you to sign in")
@@ -89,6 +131,7 @@ async fn embedded_sign_in_window_offers_show_and_cancel() {
     desktop.wait_for_text("#notice", "cancelled").await;
     desktop.find("#sign-in").await;
     wait_for_one_window(desktop).await;
+    wait_for_sign_in_window(None).await;
     assert!(desktop
         .client
         .windows()
