@@ -3,11 +3,11 @@
 //! this; all OAuth lives in `dcr-core`.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, PoisonError, RwLock};
 
 use dcr_core::config::{Config, UserAgentKind};
-use dcr_core::session::{Session, StateName, StateView};
+use dcr_core::session::{Session, StateView};
 use dcr_core::store::KeychainStore;
 use tauri::AppHandle;
 
@@ -20,6 +20,8 @@ use crate::config_source::{save, MAX_CONFIG_BYTES};
 use crate::error::UiError;
 use crate::events::{emit_state, ProgressEvents};
 use crate::user_agents::DesktopAgent;
+
+mod modes;
 
 /// What the app runs on. Only `Missing` can change (to `Ready`, when the user picks a config on
 /// the setup screen); the lock is held for that swap and for cloning the `Arc`, never across
@@ -120,75 +122,6 @@ impl Shell {
         let session = Arc::new(new_session(&self.app, config));
         *loaded = Loaded::Ready(session.clone());
         Ok(session)
-    }
-
-    /// The session, on the mode this install registered with (issue 8). With several allowed
-    /// modes each has its own keychain entry; the first (in the config's order) that holds a
-    /// registration is the install's mode, else the default. Looked up once, then kept.
-    async fn registered_mode(&self) -> Result<Arc<Session>, UiError> {
-        let session = self.session()?;
-        if self.mode_found.load(Ordering::Acquire) {
-            return Ok(session);
-        }
-        let _choosing = self.choosing.lock().await;
-        let session = self.session()?;
-        if self.mode_found.load(Ordering::Acquire) {
-            return Ok(session);
-        }
-        let config = session.config().clone();
-        for mode in config.allowed_user_agents() {
-            if mode == config.active_user_agent() {
-                if session.state().await?.state != StateName::Unregistered {
-                    break;
-                }
-                continue;
-            }
-            let other = Arc::new(new_session(&self.app, config.with_user_agent(mode)?));
-            if other.state().await?.state != StateName::Unregistered {
-                tracing::info!(
-                    mode = mode.as_str(),
-                    "this install is registered in this mode"
-                );
-                self.swap(&session, other.clone());
-                self.mode_found.store(true, Ordering::Release);
-                return Ok(other);
-            }
-        }
-        self.mode_found.store(true, Ordering::Release);
-        Ok(session)
-    }
-
-    /// The registration screen's choice: `mode` becomes the session's mode, allowed by the
-    /// config and only while unregistered (a registration is bound to its mode; forget it to
-    /// switch). The same mode is a no-op.
-    async fn choose_mode(
-        &self,
-        session: Arc<Session>,
-        mode: &str,
-    ) -> Result<Arc<Session>, UiError> {
-        let _choosing = self.choosing.lock().await;
-        let mode = UserAgentKind::parse(mode).ok_or_else(|| UiError::unknown_mode(mode))?;
-        if mode == session.config().active_user_agent() {
-            return Ok(session);
-        }
-        let config = session.config().with_user_agent(mode)?;
-        if session.state().await?.state != StateName::Unregistered {
-            return Err(UiError::mode_bound(
-                session.config().active_user_agent().as_str(),
-            ));
-        }
-        tracing::info!(mode = mode.as_str(), "registering in the chosen mode");
-        let chosen = Arc::new(new_session(&self.app, config));
-        self.swap(&session, chosen.clone());
-        Ok(chosen)
-    }
-
-    /// Replaces `old` with `new` as the session every command uses.
-    fn swap(&self, old: &Arc<Session>, new: Arc<Session>) {
-        let mut loaded = self.loaded.write().unwrap_or_else(PoisonError::into_inner);
-        if matches!(&*loaded, Loaded::Ready(current) if Arc::ptr_eq(current, old)) {
-            *loaded = Loaded::Ready(new);
-        }
     }
 
     fn browser(&self, session: &Session) -> DesktopAgent {
