@@ -65,6 +65,15 @@ impl UiError {
         }
     }
 
+    /// The registration screen named a mode the config's `userAgent` does not allow.
+    pub fn mode_not_allowed(error: dcr_core::error::ConfigError) -> Self {
+        Self {
+            kind: ErrorKind::UserAgent,
+            message: dcr_core::Error::from(error).message(),
+            setup: None,
+        }
+    }
+
     /// Another mode was chosen while a registration exists: it is bound to its mode (issue 8).
     pub fn mode_bound(registered: &str) -> Self {
         Self {

@@ -158,6 +158,17 @@ fn redirect_of(opened: &Url) -> String {
         .expect("a redirect_uri")
 }
 
+/// Calls `register` with `mode` the way the registration screen does, and returns the error it
+/// answers with (`{kind, message}`), or `{}` if it succeeded.
+async fn register_in_mode(desktop: &Desktop, mode: &str) -> serde_json::Value {
+    desktop
+        .eval_async(&format!(
+            "const done = arguments[arguments.length - 1];
+             window.__TAURI__.core.invoke('register', {{ mode: '{mode}' }}).then(() => done({{}}), done);"
+        ))
+        .await
+}
+
 /// One browser step in the user's browser, back to the app's loopback listener.
 async fn finish_in_browser(browser: &Arc<ScriptedBrowser>, opened: Url) {
     let delivery = LoopbackBrowser::play(browser.clone(), opened).await;
@@ -186,6 +197,18 @@ async fn choosing_loopback_on_the_registration_screen_binds_the_registration() {
     assert_eq!(state["userAgents"], json!(["embedded", "loopback"]));
     desktop.screenshot("modes-01-choose").await;
 
+    // The webview can ask only for a mode the config allows.
+    let refused = register_in_mode(&desktop, "system").await;
+    assert_eq!(refused["kind"], "userAgent", "{refused}");
+    assert!(
+        refused["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("not allowed"),
+        "{refused}"
+    );
+    assert_eq!(current_state(&desktop).await["state"], "unregistered");
+
     desktop.click("#mode-loopback").await;
     desktop
         .wait_for_text("#register-how", "Your web browser will open")
@@ -207,6 +230,17 @@ async fn choosing_loopback_on_the_registration_screen_binds_the_registration() {
     let clients = idp.admin_list_clients().await;
     assert_eq!(clients.len(), 1);
     assert_eq!(clients[0].redirect_uris, ["http://127.0.0.1/callback"]);
+    assert_eq!(current_state(&desktop).await["userAgent"], "loopback");
+    // Bound: another mode is refused while this registration exists.
+    let bound = register_in_mode(&desktop, "embedded").await;
+    assert_eq!(bound["kind"], "userAgent", "{bound}");
+    assert!(
+        bound["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("already registered"),
+        "{bound}"
+    );
     assert_eq!(current_state(&desktop).await["userAgent"], "loopback");
     desktop.close().await;
 

@@ -63,7 +63,12 @@ impl Shell {
         if mode == session.config().active_user_agent() {
             return Ok(session);
         }
-        let config = session.config().with_user_agent(mode)?;
+        // Not allowed by the config: the webview asked for it, so it is a user-agent error (the
+        // config itself is fine).
+        let config = session
+            .config()
+            .with_user_agent(mode)
+            .map_err(UiError::mode_not_allowed)?;
         if session.state().await?.state != StateName::Unregistered {
             return Err(UiError::mode_bound(
                 session.config().active_user_agent().as_str(),
