@@ -36,12 +36,15 @@ export async function perform(action, args) {
   }
 }
 
-/** Loopback mode's waiting screen: ends the step waiting in the user's browser. */
+/** The waiting screen's Cancel: ends the step in the user's browser, or closes the sign-in window. */
 export async function cancelBrowserStep() {
   await tauri().core.invoke("cancel_browser_step");
 }
 
-/** Loopback mode's waiting screen: opens the same sign-in page in the browser again. */
+/**
+ * The waiting screen: opens the same sign-in page in the browser again, or (embedded mode)
+ * shows and focuses the sign-in window.
+ */
 export async function openBrowserAgain() {
   await tauri().core.invoke("open_browser_again");
 }

@@ -1,7 +1,7 @@
 // Bootstrap: wire the view to the state machine and the Tauri commands, then load the state.
 import * as api from "./api.js";
 import { copyText } from "./clipboard.js";
-import { configFileProblem, initialModel, transition } from "./state.js";
+import { chosenMode, configFileProblem, initialModel, transition } from "./state.js";
 import { bind, render } from "./view.js";
 
 let model = initialModel();
@@ -34,7 +34,9 @@ async function resync() {
   }
 }
 
-bind("register", () => run("register"));
+// With several allowed modes the registration screen's choice goes along (issue 8).
+bind("register", () => run("register", chosenMode(model) ? { mode: chosenMode(model) } : undefined));
+bind("chooseMode", (input) => input && dispatch({ type: "chooseMode", mode: input.value }));
 bind("signIn", () => run("signIn"));
 bind("refresh", () => run("refresh"));
 bind("signOut", () => run("signOut"));
@@ -44,6 +46,8 @@ bind("rotateKey", () => run("rotateKey"));
 // Not commands of their own: they steer the running one (which then ends, or goes on).
 bind("cancelBrowser", () => api.cancelBrowserStep().catch(() => {}));
 bind("openBrowserAgain", () => api.openBrowserAgain().catch(() => {}));
+// Embedded mode: the same command shows and focuses the sign-in window.
+bind("showSignInWindow", () => api.openBrowserAgain().catch(() => {}));
 bind("retry", () => run(model.error && model.error.retry));
 bind("back", () => dispatch({ type: "back" }));
 bind("dismissNotice", () => dispatch({ type: "dismissNotice" }));

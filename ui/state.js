@@ -39,6 +39,10 @@ export const STEP_TEXT = Object.freeze({
   savingConfig: "Checking the configuration…",
   waitingInBrowser: "Finish signing in in your browser",
   signingOutInBrowser: "Finish signing out in your browser",
+  waitingInSystemBrowser: "Finish signing in in your browser",
+  signingOutInSystemBrowser: "Finish signing out in your browser",
+  waitingInWindow: "Waiting for you to sign in…",
+  signingOutInWindow: "Signing you out…",
 });
 
 /**
@@ -47,12 +51,48 @@ export const STEP_TEXT = Object.freeze({
  * screen, `ShellStep` in src-tauri/src/events.rs), and steps the UI shows by itself.
  * tests/tests/progress_steps.rs and src-tauri's events tests keep the three lists exact.
  */
-export const SHELL_STEPS = Object.freeze(["waitingInBrowser", "signingOutInBrowser"]);
+export const SHELL_STEPS = Object.freeze(["waitingInBrowser", "signingOutInBrowser", "waitingInSystemBrowser", "signingOutInSystemBrowser", "waitingInWindow", "signingOutInWindow"]);
 export const UI_ONLY_STEPS = Object.freeze(["loading", "savingConfig"]);
 
 /** Steps waiting in the user's own browser: the screen offers Cancel and "Open the browser again". */
 export function inBrowser(step) {
-  return SHELL_STEPS.includes(step);
+  return ["waitingInBrowser", "signingOutInBrowser", "waitingInSystemBrowser", "signingOutInSystemBrowser"].includes(step);
+}
+
+/**
+ * Embedded mode, a few seconds into a sign-in window step: the screen offers "Show the sign-in
+ * window" and Cancel, whether or not the user can see the window (issue 8).
+ */
+export function inWindow(step) {
+  return step === "waitingInWindow" || step === "signingOutInWindow";
+}
+
+/** Which controls the waiting screen shows for `step`: "browser", "window" or "" (none). */
+export function controlsFor(step) {
+  return inBrowser(step) ? "browser" : inWindow(step) ? "window" : "";
+}
+
+/** What each `userAgent` mode is called on the registration screen, and when to pick it. */
+export const MODE_TEXT = Object.freeze({
+  embedded: {
+    label: "In this app's sign-in window",
+    hint: "For your organisation's own identity server.",
+  },
+  system: {
+    label: "In your web browser",
+    hint: "Uses the passwords and passkeys saved in your browser; the browser hands the sign-in back to this app.",
+  },
+  loopback: {
+    label: "In your web browser, answering on this computer",
+    hint: "For systems where apps cannot register a link handler; the browser answers this app on a local port.",
+  },
+});
+
+/** The mode the registration screen has selected: the user's choice, else the current one. */
+export function chosenMode(model) {
+  const modes = (model.view && model.view.userAgents) || [];
+  if (modes.length < 2) return null;
+  return modes.includes(model.mode) ? model.mode : model.view.userAgent;
 }
 
 export function stepText(step) {
@@ -158,7 +198,10 @@ export function transition(model, event) {
     case "progress":
       // `phase` is the engine's last step: a shell step (waiting in the browser) keeps it, so
       // the onboarding indicator still knows whether this is the registration or the sign-in.
-      return { ...model, busy: true, step: event.step, phase: inBrowser(event.step) ? model.phase : event.step };
+      return { ...model, busy: true, step: event.step, phase: SHELL_STEPS.includes(event.step) ? model.phase : event.step };
+    case "chooseMode":
+      // The registration screen's choice; sent with `register` (see chosenMode).
+      return { ...model, mode: typeof event.mode === "string" ? event.mode : null };
     case "refused":
       // Only while a command runs: the window exists only then, and a late event must not
       // resurface on an idle screen.
@@ -336,6 +379,8 @@ function normalizeView(view) {
     credential: ["clientSecret", "deviceKey"].includes(v.credential) ? v.credential : null,
     tokensBound: v.tokensBound === true,
     deviceKeyThumbprint: typeof v.deviceKeyThumbprint === "string" ? v.deviceKeyThumbprint : null,
+    userAgent: typeof v.userAgent === "string" ? v.userAgent : "embedded",
+    userAgents: Array.isArray(v.userAgents) ? v.userAgents.filter((mode) => Object.hasOwn(MODE_TEXT, mode)) : [],
   };
 }
 

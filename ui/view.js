@@ -1,6 +1,6 @@
 // The view: `render(model)` draws the screen the model implies, `bind(name, handler)` routes user
 // actions (todomvc-style). It knows the DOM, not Tauri and not the state machine's rules.
-import { formatCountdown, inBrowser, onboardingStep, screenOf, stepText } from "./state.js";
+import { controlsFor, formatCountdown, onboardingStep, screenOf, stepText } from "./state.js";
 import { steps } from "./dom.js";
 import { registerScreen } from "./screens/register.js";
 import { signInScreen } from "./screens/sign-in.js";
@@ -89,14 +89,17 @@ export function render(model) {
   const screen = screenOf(model);
   // A progress screen is kept across steps (its live region must survive to be announced).
   const busy = screen === "progress" || screen === "loading";
-  const key = JSON.stringify(busy ? [screen, model.action] : [screen, model.view, model.error, model.setup]);
+  const key = JSON.stringify(busy ? [screen, model.action] : [screen, model.view, model.error, model.setup, model.mode]);
   if (drawn && drawn.key === key) {
     if (busy) updateProgress(model);
     return;
   }
   const previous = drawn;
   const app = $("app");
+  // Redrawn in place (a new choice of mode): keep the keyboard focus where it was.
+  const focused = document.activeElement && app.contains(document.activeElement) ? document.activeElement.id : null;
   app.replaceChildren(SCREENS[screen](model, { doc: document, now: nowSeconds() }));
+  if (previous && previous.screen === screen && focused) document.getElementById(focused)?.focus();
   document.body.setAttribute("data-screen", screen);
   drawn = { screen, key };
   startTicker(screen === "home");
@@ -119,8 +122,9 @@ function updateProgress(model) {
   const hint = $("progress-hint");
   if (hint) hint.textContent = progressHint(model.step);
   const controls = $("browser-controls");
-  if (controls && (controls.childElementCount > 0) !== inBrowser(model.step)) {
+  if (controls && controls.getAttribute("data-kind") !== controlsFor(model.step)) {
     controls.replaceChildren(...browserControls(document, model.step));
+    controls.setAttribute("data-kind", controlsFor(model.step));
   }
   const refused = $("progress-refused");
   if (refused && refused.textContent !== (model.refused || "")) refused.textContent = model.refused || "";

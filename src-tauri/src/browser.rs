@@ -24,7 +24,7 @@ use url::{Origin, Url};
 
 use dcr_core::Progress;
 
-use crate::events::{emit_progress, emit_refused, Step};
+use crate::events::{emit_progress, emit_refused, ShellStep, Step};
 use crate::navigation::{classify, title_for, Navigation};
 
 /// The sign-in window's label. It is in no capability: it gets no IPC at all.
@@ -33,6 +33,13 @@ pub const SIGN_IN_WINDOW: &str = "sign-in";
 /// A silent single-sign-on round trip usually finishes well within this; if the identity server
 /// wants the user after all (no session), the hidden window is shown.
 const SILENT_SSO_GRACE: Duration = Duration::from_millis(1500);
+
+/// After this long on the waiting screen, the main window offers "Show the sign-in window" and
+/// Cancel, whatever became of the window (issue 8: a user once saw no window at all).
+pub const OFFER_AFTER: Duration = Duration::from_secs(3);
+
+/// How long a destroyed sign-in window may take to be gone from Tauri's window list.
+const GONE_WITHIN: Duration = Duration::from_secs(5);
 
 type Outcome = Result<Url, UserAgentError>;
 type Reply = Arc<Mutex<Option<oneshot::Sender<Outcome>>>>;
@@ -49,6 +56,8 @@ pub struct EmbeddedBrowser {
 struct Texts {
     /// Once a hidden window had to be shown: the server wants the user after all.
     shown: Step,
+    /// After [`OFFER_AFTER`]: the waiting screen offers to show the window, and Cancel.
+    offer: Step,
     /// The window title's verb.
     verb: &'static str,
 }
@@ -57,10 +66,12 @@ fn texts(purpose: BrowserPurpose) -> Texts {
     match purpose {
         BrowserPurpose::RegistrationLogin | BrowserPurpose::SignIn => Texts {
             shown: Progress::WaitingForSignIn.into(),
+            offer: Step::Shell(ShellStep::WaitingInWindow),
             verb: "Sign in",
         },
         BrowserPurpose::SignOut => Texts {
             shown: Progress::SigningOut.into(),
+            offer: Step::Shell(ShellStep::SigningOutInWindow),
             verb: "Sign out",
         },
     }
@@ -74,17 +85,24 @@ impl EmbeddedBrowser {
         }
     }
 
-    fn open_window(
+    async fn open_window(
         &self,
         url: Url,
         redirect: &RedirectUri,
         verb: &'static str,
         visible: bool,
         reply: &Reply,
-    ) -> Result<tauri::WebviewWindow, UserAgentError> {
+    ) -> Result<(tauri::WebviewWindow, oneshot::Receiver<()>), UserAgentError> {
         // One sign-in at a time: a leftover window would be a second, confusing login form.
+        // It must be gone before the new one takes its label (see `destroy_and_wait`).
         if let Some(old) = self.app.get_webview_window(SIGN_IN_WINDOW) {
             let _ = old.destroy();
+            for _ in 0..GONE_WITHIN.as_millis() / 50 {
+                if self.app.get_webview_window(SIGN_IN_WINDOW).is_none() {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
         }
         let on_navigation = {
             let (redirect, reply) = (redirect.clone(), reply.clone());
@@ -140,6 +158,8 @@ impl EmbeddedBrowser {
                     UserAgentError::Failed(format!("could not open the sign-in window: {error}"))
                 })?;
         let closed = reply.clone();
+        let (gone_tx, gone) = oneshot::channel();
+        let gone_tx = Mutex::new(Some(gone_tx));
         window.on_window_event(move |event| {
             if matches!(
                 event,
@@ -147,9 +167,54 @@ impl EmbeddedBrowser {
             ) {
                 deliver(&closed, Err(UserAgentError::Cancelled));
             }
+            if matches!(event, WindowEvent::Destroyed) {
+                if let Some(gone) = gone_tx.lock().ok().and_then(|mut slot| slot.take()) {
+                    let _ = gone.send(());
+                }
+            }
         });
         watch_page_close(&window, reply.clone());
-        Ok(window)
+        Ok((window, gone))
+    }
+}
+
+/// Destroys the step's window and waits until Tauri has dropped it. Tauri forgets a window by
+/// its *label* when the destroy is processed, later, on the event loop; every sign-in window
+/// has the same label, so an old window's late `Destroyed` would make Tauri forget the next
+/// step's window (which then can no longer be found to show, close or clear). Waiting here
+/// keeps one window per label at a time.
+async fn destroy_and_wait(window: &tauri::WebviewWindow, gone: oneshot::Receiver<()>) {
+    if window.destroy().is_ok() && tokio::time::timeout(GONE_WITHIN, gone).await.is_err() {
+        tracing::warn!("sign-in window: not gone after it was destroyed");
+    }
+}
+
+/// Shows and focuses the window. Failures are logged: an unshown window must not go unnoticed
+/// (the waiting screen also offers to show it, [`OFFER_AFTER`]).
+pub fn show_and_focus(window: &tauri::WebviewWindow) {
+    if let Err(error) = window.show() {
+        tracing::warn!(%error, "sign-in window: could not be shown");
+    }
+    let _ = window.unminimize();
+    if let Err(error) = window.set_focus() {
+        tracing::warn!(%error, "sign-in window: could not be focused");
+    }
+    if !window.is_visible().unwrap_or(false) {
+        tracing::warn!("sign-in window: still not visible after show");
+    }
+}
+
+/// "Show the sign-in window" on the waiting screen.
+pub fn show_sign_in_window(app: &AppHandle) {
+    if let Some(window) = app.get_webview_window(SIGN_IN_WINDOW) {
+        show_and_focus(&window);
+    }
+}
+
+/// Cancel on the waiting screen: closing the window cancels the step, as when the user closes it.
+pub fn close_sign_in_window(app: &AppHandle) {
+    if let Some(window) = app.get_webview_window(SIGN_IN_WINDOW) {
+        let _ = window.destroy();
     }
 }
 
@@ -184,26 +249,37 @@ impl UserAgent for EmbeddedBrowser {
         let texts = texts(step.purpose);
         let visible = step.user_action_expected;
 
-        let (sender, receiver) = oneshot::channel();
+        let (sender, mut receiver) = oneshot::channel();
         let reply: Reply = Arc::new(Mutex::new(Some(sender)));
-        let window = self.open_window(step.url, &step.redirect, texts.verb, visible, &reply)?;
+        let (window, gone) = self
+            .open_window(step.url, &step.redirect, texts.verb, visible, &reply)
+            .await?;
 
-        // Single sign-on usually needs no window at all; show it only if the server asks for the user.
-        let outcome = if visible {
-            receiver.await
-        } else {
-            let mut receiver = receiver;
+        // Single sign-on usually needs no window at all; show it only if the server asks for
+        // the user. Then, in any case, the waiting screen offers "Show the sign-in window".
+        let mut waited = Duration::ZERO;
+        let mut outcome = None;
+        if !visible {
             match tokio::time::timeout(SILENT_SSO_GRACE, &mut receiver).await {
-                Ok(outcome) => outcome,
+                Ok(done) => outcome = Some(done),
                 Err(_) => {
-                    let _ = window.show();
-                    let _ = window.set_focus();
+                    show_and_focus(&window);
                     emit_progress(&self.app, texts.shown);
-                    receiver.await
+                    waited = SILENT_SSO_GRACE;
                 }
             }
+        }
+        if outcome.is_none() {
+            match tokio::time::timeout(OFFER_AFTER - waited, &mut receiver).await {
+                Ok(done) => outcome = Some(done),
+                Err(_) => emit_progress(&self.app, texts.offer),
+            }
+        }
+        let outcome = match outcome {
+            Some(done) => done,
+            None => receiver.await,
         };
-        let _ = window.destroy();
+        destroy_and_wait(&window, gone).await;
         outcome.unwrap_or(Err(UserAgentError::Cancelled))
     }
 }
@@ -232,10 +308,12 @@ mod tests {
         for purpose in [BrowserPurpose::RegistrationLogin, BrowserPurpose::SignIn] {
             let texts = texts(purpose);
             assert_eq!(texts.shown, Step::Engine(Progress::WaitingForSignIn));
+            assert_eq!(texts.offer, Step::Shell(ShellStep::WaitingInWindow));
             assert_eq!(texts.verb, "Sign in");
         }
         let sign_out = texts(BrowserPurpose::SignOut);
         assert_eq!(sign_out.shown, Step::Engine(Progress::SigningOut));
+        assert_eq!(sign_out.offer, Step::Shell(ShellStep::SigningOutInWindow));
         assert_eq!(sign_out.verb, "Sign out");
     }
 }

@@ -14,9 +14,11 @@ pub async fn get_state(shell: State<'_, Shell>) -> Answer {
     shell.get_state().await
 }
 
+/// `mode`: the registration screen's choice (`embedded`, `system`, `loopback`) when the config
+/// allows more than one; absent means the current one.
 #[tauri::command]
-pub async fn register(shell: State<'_, Shell>) -> Answer {
-    shell.register().await
+pub async fn register(shell: State<'_, Shell>, mode: Option<String>) -> Answer {
+    shell.register(mode.as_deref()).await
 }
 
 #[tauri::command]
@@ -55,14 +57,15 @@ pub async fn finish_server_cleanup(shell: State<'_, Shell>) -> Answer {
     shell.finish_server_cleanup().await
 }
 
-/// Loopback mode's waiting screen: Cancel. Ends the step waiting in the user's browser (the
-/// engine then reports `cancelled`); does nothing when none is waiting.
+/// The waiting screen's Cancel: ends the step waiting in the user's browser, or closes the
+/// embedded sign-in window (the engine then reports `cancelled`); does nothing when none waits.
 #[tauri::command]
 pub fn cancel_browser_step(shell: State<'_, Shell>) {
     shell.cancel_browser_step();
 }
 
-/// Loopback mode's waiting screen: "Open the browser again" with the same request.
+/// The waiting screen's "Open the browser again" (the same request), or in embedded mode "Show
+/// the sign-in window" (shows and focuses it).
 #[tauri::command]
 pub fn open_browser_again(shell: State<'_, Shell>) {
     shell.open_browser_again();

@@ -61,6 +61,44 @@ impl UiError {
             setup: None,
         }
     }
+
+    /// The registration screen named a mode that does not exist (the webview sent it).
+    pub fn unknown_mode(mode: &str) -> Self {
+        Self {
+            kind: ErrorKind::UserAgent,
+            message: format!(
+                "\"{}\" is not a sign-in mode; choose embedded, system or loopback",
+                dcr_core::error::sanitize(mode, 40)
+            ),
+            setup: None,
+        }
+    }
+
+    /// The registration screen named a mode the config's `userAgent` does not allow.
+    pub fn mode_not_allowed(error: dcr_core::error::ConfigError) -> Self {
+        Self {
+            kind: ErrorKind::UserAgent,
+            message: dcr_core::Error::from(error).message(),
+            setup: None,
+        }
+    }
+
+    /// Another mode was chosen while a registration exists: it is bound to its mode (issue 8).
+    pub fn mode_bound(registered: &str) -> Self {
+        Self {
+            kind: ErrorKind::UserAgent,
+            message: format!(
+                "This device is already registered for the {registered} mode; forget this device to register it for another mode"
+            ),
+            setup: None,
+        }
+    }
+}
+
+impl From<dcr_core::error::ConfigError> for UiError {
+    fn from(error: dcr_core::error::ConfigError) -> Self {
+        Self::from(dcr_core::Error::from(error))
+    }
 }
 
 impl From<dcr_core::Error> for UiError {

@@ -19,15 +19,32 @@ pub enum Step {
 #[serde(rename_all = "camelCase")]
 pub enum ShellStep {
     /// Loopback mode: the user's own browser has the sign-in page; the screen offers Cancel and
-    /// "Open the browser again".
+    /// "Open the browser again" (and says the browser will say when to close the tab).
     WaitingInBrowser,
     /// The same for the end-session page.
     SigningOutInBrowser,
+    /// System mode: the same, but the browser hands the answer to the app through the OS (it
+    /// may ask to open the app; there is no "close this tab" page).
+    WaitingInSystemBrowser,
+    /// The same for the end-session page.
+    SigningOutInSystemBrowser,
+    /// Embedded mode, a few seconds into a sign-in window step: the screen offers "Show the
+    /// sign-in window" and Cancel, whether or not the window could be seen (issue 8).
+    WaitingInWindow,
+    /// The same for the end-session page.
+    SigningOutInWindow,
 }
 
 impl ShellStep {
     #[cfg(test)]
-    pub const ALL: [ShellStep; 2] = [ShellStep::WaitingInBrowser, ShellStep::SigningOutInBrowser];
+    pub const ALL: [ShellStep; 6] = [
+        ShellStep::WaitingInBrowser,
+        ShellStep::SigningOutInBrowser,
+        ShellStep::WaitingInSystemBrowser,
+        ShellStep::SigningOutInSystemBrowser,
+        ShellStep::WaitingInWindow,
+        ShellStep::SigningOutInWindow,
+    ];
 }
 
 impl From<dcr_core::Progress> for Step {

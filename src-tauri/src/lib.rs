@@ -61,10 +61,10 @@ pub fn run() {
                         .with_facts(about::Facts::new(None, log_file))
                 }
             };
-            let system = shell.uses_system_browser();
+            let system = shell.allows_system_browser();
             app.manage(shell);
             if system {
-                // Single instance only in this mode: a second launch carries the callback URL
+                // Single instance only when this mode is allowed: a second launch carries the callback URL
                 // and must hand it to the instance whose sign-in waits for it, then exit (the
                 // plugin forwards its argv to the deep-link plugin). Registered here, after the
                 // config is known, so instances in the other modes stay independent.

@@ -3,9 +3,10 @@
 //! this; all OAuth lives in `dcr-core`.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, PoisonError, RwLock};
 
-use dcr_core::config::Config;
+use dcr_core::config::{Config, UserAgentKind};
 use dcr_core::diagnostics::About;
 use dcr_core::session::{Session, StateView};
 use dcr_core::store::KeychainStore;
@@ -16,12 +17,14 @@ use dcr_core::loopback::LoopbackControl;
 use url::Url;
 
 use crate::about::Facts;
-use crate::browser::clear_sign_in_data;
+use crate::browser::{clear_sign_in_data, close_sign_in_window, show_sign_in_window};
 use crate::config_source::{save, MAX_CONFIG_BYTES};
 use crate::error::UiError;
 use crate::events::{emit_state, ProgressEvents};
 use crate::folder_opener::open_folder;
 use crate::user_agents::DesktopAgent;
+
+mod modes;
 
 /// What the app runs on. Only `Missing` can change (to `Ready`, when the user picks a config on
 /// the setup screen); the lock is held for that swap and for cloning the `Arc`, never across
@@ -47,6 +50,10 @@ pub struct Shell {
     deep_links: DeepLinkInbox,
     /// About this device: the config file in use and why, the log file.
     facts: RwLock<Facts>,
+    /// A config that allows several modes: whether the session is on the mode this install
+    /// registered with yet ([`Shell::registered_mode`]). Serialized by `choosing`.
+    mode_found: AtomicBool,
+    choosing: tokio::sync::Mutex<()>,
 }
 
 /// The engine reports its own progress (issue 8); the shell forwards it as `progress` events.
@@ -67,6 +74,8 @@ impl Shell {
             loopback: LoopbackControl::default(),
             deep_links: DeepLinkInbox::default(),
             facts: RwLock::new(Facts::default()),
+            mode_found: AtomicBool::new(false),
+            choosing: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -142,10 +151,13 @@ impl Shell {
         )
     }
 
-    /// `userAgent: "system"`: browser steps come back as deep links.
-    pub fn uses_system_browser(&self) -> bool {
+    /// `userAgent` allows `system`: browser steps may come back as deep links.
+    pub fn allows_system_browser(&self) -> bool {
         self.session().is_ok_and(|session| {
-            session.config().user_agent == Some(dcr_core::config::UserAgentKind::System)
+            session
+                .config()
+                .allowed_user_agents()
+                .contains(&UserAgentKind::System)
         })
     }
 
@@ -164,12 +176,18 @@ impl Shell {
         let _ = self.deep_links.deliver(link);
     }
 
+    /// Cancel on the waiting screen: the step in the user's browser, or the embedded sign-in
+    /// window (closing it cancels, as when the user closes it).
     pub fn cancel_browser_step(&self) {
         self.loopback.cancel();
+        close_sign_in_window(&self.app);
     }
 
+    /// "Open the browser again" (the same request in the user's browser), or, in embedded mode,
+    /// "Show the sign-in window" (shows and focuses it, hidden or behind the main window).
     pub fn open_browser_again(&self) {
         self.loopback.open_again();
+        show_sign_in_window(&self.app);
     }
 
     /// Tells the UI the outcome. A failure can still change the state (a revoked client moves to
@@ -225,31 +243,35 @@ impl Shell {
     }
 
     pub async fn get_state(&self) -> Result<StateView, UiError> {
-        let session = self.session()?;
+        let session = self.registered_mode().await?;
         Ok(session.state().await?)
     }
 
     /// Registration login, DCR, keychain, then straight on into the SSO sign-in: one click.
-    pub async fn register(&self) -> Result<StateView, UiError> {
-        let session = self.session()?;
+    /// `mode`: the registration screen's choice when the config allows several.
+    pub async fn register(&self, mode: Option<&str>) -> Result<StateView, UiError> {
+        let mut session = self.registered_mode().await?;
+        if let Some(mode) = mode {
+            session = self.choose_mode(session, mode).await?;
+        }
         let outcome = session.register_and_sign_in(&self.browser(&session)).await;
         self.publish(&session, outcome).await
     }
 
     pub async fn sign_in(&self) -> Result<StateView, UiError> {
-        let session = self.session()?;
+        let session = self.registered_mode().await?;
         let outcome = session.sign_in(&self.browser(&session)).await;
         self.publish(&session, outcome).await
     }
 
     pub async fn refresh(&self) -> Result<StateView, UiError> {
-        let session = self.session()?;
+        let session = self.registered_mode().await?;
         let outcome = session.refresh().await;
         self.publish(&session, outcome).await
     }
 
     pub async fn sign_out(&self) -> Result<StateView, UiError> {
-        let session = self.session()?;
+        let session = self.registered_mode().await?;
         let outcome = session.sign_out(&self.browser(&session)).await;
         self.publish(&session, outcome).await
     }
@@ -257,13 +279,13 @@ impl Shell {
     /// Tries the server half of a sign-out or forget again (`pendingServerCleanup`). A pending
     /// sign-out may open the identity server's logout page, so it gets the sign-in window.
     pub async fn finish_server_cleanup(&self) -> Result<StateView, UiError> {
-        let session = self.session()?;
+        let session = self.registered_mode().await?;
         let outcome = session.finish_server_cleanup(&self.browser(&session)).await;
         self.publish(&session, outcome).await
     }
 
     pub async fn forget_device(&self) -> Result<StateView, UiError> {
-        let session = self.session()?;
+        let session = self.registered_mode().await?;
         let outcome = session.forget().await;
         clear_sign_in_data(&self.app);
         self.publish(&session, outcome).await
@@ -271,7 +293,7 @@ impl Shell {
 
     /// "Rotate device key": RFC 7592 update with a new key pair; no browser step.
     pub async fn rotate_device_key(&self) -> Result<StateView, UiError> {
-        let session = self.session()?;
+        let session = self.registered_mode().await?;
         let outcome = session.rotate_device_key().await;
         self.publish(&session, outcome).await
     }

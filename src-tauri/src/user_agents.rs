@@ -43,12 +43,14 @@ impl DesktopAgent {
             Some(UserAgentKind::Loopback) => Self::InBrowser(InBrowser {
                 app: app.clone(),
                 agent: Box::new(LoopbackAgent::new(opener).with_control(control.clone())),
+                mode: UserAgentKind::Loopback,
             }),
             Some(UserAgentKind::System) => Self::InBrowser(InBrowser {
                 app: app.clone(),
                 agent: Box::new(
                     SystemAgent::new(opener, deep_links.clone()).with_control(control.clone()),
                 ),
+                mode: UserAgentKind::System,
             }),
             Some(UserAgentKind::Embedded) | None => Self::Embedded(EmbeddedBrowser::new(
                 app.clone(),
@@ -82,20 +84,29 @@ impl UserAgent for DesktopAgent {
 pub struct InBrowser {
     app: AppHandle,
     agent: Box<dyn UserAgent>,
+    /// Loopback or system: what the waiting screen tells the user to expect.
+    mode: UserAgentKind,
 }
 
 impl InBrowser {
     async fn authorize(&self, step: BrowserStep) -> Result<Url, UserAgentError> {
-        emit_progress(&self.app, Step::Shell(waiting_step(step.purpose)));
+        emit_progress(
+            &self.app,
+            Step::Shell(waiting_step(self.mode, step.purpose)),
+        );
         self.agent.authorize(step).await
     }
 }
 
-/// The waiting screen's text follows the engine's purpose.
-fn waiting_step(purpose: BrowserPurpose) -> ShellStep {
-    match purpose {
-        BrowserPurpose::RegistrationLogin | BrowserPurpose::SignIn => ShellStep::WaitingInBrowser,
-        BrowserPurpose::SignOut => ShellStep::SigningOutInBrowser,
+/// The waiting screen's text follows the engine's purpose and the mode: a loopback answer ends
+/// on the listener's "You can close this tab" page, a system-mode one comes back through the OS.
+fn waiting_step(mode: UserAgentKind, purpose: BrowserPurpose) -> ShellStep {
+    let sign_out = purpose == BrowserPurpose::SignOut;
+    match (mode, sign_out) {
+        (UserAgentKind::System, false) => ShellStep::WaitingInSystemBrowser,
+        (UserAgentKind::System, true) => ShellStep::SigningOutInSystemBrowser,
+        (_, false) => ShellStep::WaitingInBrowser,
+        (_, true) => ShellStep::SigningOutInBrowser,
     }
 }
 
@@ -105,13 +116,24 @@ mod tests {
 
     #[test]
     fn sign_out_never_says_sign_in() {
+        use UserAgentKind::{Loopback, System};
         assert_eq!(
-            waiting_step(BrowserPurpose::SignOut),
+            waiting_step(Loopback, BrowserPurpose::SignOut),
             ShellStep::SigningOutInBrowser
         );
         assert_eq!(
-            waiting_step(BrowserPurpose::SignIn),
+            waiting_step(Loopback, BrowserPurpose::SignIn),
             ShellStep::WaitingInBrowser
         );
+        assert_eq!(
+            waiting_step(System, BrowserPurpose::SignOut),
+            ShellStep::SigningOutInSystemBrowser
+        );
+        for purpose in [BrowserPurpose::RegistrationLogin, BrowserPurpose::SignIn] {
+            assert_eq!(
+                waiting_step(System, purpose),
+                ShellStep::WaitingInSystemBrowser
+            );
+        }
     }
 }

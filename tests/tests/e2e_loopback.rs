@@ -8,16 +8,16 @@
 
 mod support;
 
-use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 
 use dcr_tests::loopback::{listening_sockets, Delivery, LoopbackBrowser};
 use dcr_tests::{Idp, ScriptedBrowser};
 use serde_json::json;
-use support::app::{current_state, write_config, RECORD_IPC};
+use support::app::{
+    current_state, launch_with_browser as launch, wait_for_state, write_config, RECORD_IPC,
+};
 use support::browser_shim::BrowserShim;
-use support::desktop::{Desktop, ONE_WINDOW_AT_A_TIME};
+use support::desktop::ONE_WINDOW_AT_A_TIME;
 use url::Url;
 
 /// One browser step as the user's browser does it; checks the listener on the way.
@@ -45,28 +45,6 @@ fn port_of(delivery: &Delivery) -> u16 {
         .as_ref()
         .and_then(Url::port)
         .expect("a loopback callback has a port")
-}
-
-async fn launch(config: &Path, shim: &BrowserShim) -> Desktop {
-    let config = config.to_str().expect("utf-8 path");
-    let script = shim.script();
-    Desktop::launch_with_env(
-        &["--config", config],
-        &[("BROWSER", Some(script.as_os_str()))],
-    )
-    .await
-}
-
-async fn wait_for_state(desktop: &Desktop, key: &str, value: &str) -> serde_json::Value {
-    let mut state = current_state(desktop).await;
-    for _ in 0..100 {
-        if state[key] == value {
-            return state;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        state = current_state(desktop).await;
-    }
-    panic!("{key} never became {value}: {state}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -6,8 +6,9 @@
 //! as its only argument; the single-instance plugin hands it to the running app and exits.
 //! Before the real link a forged one (wrong state), after it a duplicate: both ignored.
 //! First run, "Open the browser again", Home, sign-out, Cancel (its late link ignored), then a
-//! cold start with a callback URL (the normal screen); the app's log shows each ignored link
-//! and why. Screenshots go to $DCR_ARTIFACTS/screenshots.
+//! cold start with a callback URL (the normal screen), and in that restarted app a later
+//! sign-in, a refresh and a sign-out; the app's log shows each ignored link and why. The
+//! waiting screen's hint is system mode's own (no loopback "close the tab" wording). Screenshots go to $DCR_ARTIFACTS/screenshots.
 
 mod support;
 
@@ -17,7 +18,7 @@ use std::time::Duration;
 
 use dcr_tests::{Idp, ScriptedBrowser, DEMO_USER};
 use serde_json::json;
-use support::app::{current_state, write_config, RECORD_IPC};
+use support::app::{current_state, launch_with_browser, wait_for_state, write_config, RECORD_IPC};
 use support::browser_shim::BrowserShim;
 use support::desktop::{app_binary, Desktop, ONE_WINDOW_AT_A_TIME};
 use url::Url;
@@ -101,18 +102,6 @@ async fn sign_in_in_browser(browser: &Arc<ScriptedBrowser>, url: Url) -> Url {
     link
 }
 
-async fn wait_for_state(desktop: &Desktop, key: &str, value: &str) -> serde_json::Value {
-    let mut state = current_state(desktop).await;
-    for _ in 0..100 {
-        if state[key] == value {
-            return state;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        state = current_state(desktop).await;
-    }
-    panic!("{key} never became {value}: {state}");
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn system_first_run_forged_and_duplicate_links_and_sign_out() {
     let _one = ONE_WINDOW_AT_A_TIME.lock().await;
@@ -121,13 +110,8 @@ async fn system_first_run_forged_and_duplicate_links_and_sign_out() {
     let shim = BrowserShim::new("system", &idp);
     let browser = Arc::new(ScriptedBrowser::new());
 
-    let config_arg = config.to_str().expect("utf-8 path");
     let script = shim.script();
-    let desktop = Desktop::launch_with_env(
-        &["--config", config_arg],
-        &[("BROWSER", Some(script.as_os_str()))],
-    )
-    .await;
+    let desktop = launch_with_browser(&config, &shim).await;
     desktop.find("#register").await;
     desktop.eval(RECORD_IPC).await;
 
@@ -137,6 +121,12 @@ async fn system_first_run_forged_and_duplicate_links_and_sign_out() {
         .wait_for_text("#progress", "Finish signing in in your browser")
         .await;
     desktop.find("#cancel-browser").await;
+    // System mode's own text: the answer comes back through the OS, there is no loopback
+    // "You can close this tab" page to wait for.
+    let hint = desktop
+        .wait_for_text("#progress-hint", "hands you back to this app")
+        .await;
+    assert!(!hint.contains("close the tab"), "{hint}");
     let login = shim.wait_for(1).await;
     assert_eq!(
         login
@@ -189,6 +179,10 @@ async fn system_first_run_forged_and_duplicate_links_and_sign_out() {
     desktop
         .wait_for_text("#progress", "Finish signing out in your browser")
         .await;
+    let hint = desktop
+        .wait_for_text("#progress-hint", "hands you back to this app")
+        .await;
+    assert!(!hint.contains("close the tab"), "{hint}");
     desktop.screenshot("system-03-finish-sign-out").await;
     let signed_out = sign_in_in_browser(&browser, shim.wait_for(4).await).await;
     deliver_as_the_os(&config, &signed_out).await;
@@ -214,7 +208,7 @@ async fn system_first_run_forged_and_duplicate_links_and_sign_out() {
         .eval("return window.__dcrSeen || [];")
         .await
         .to_string();
-    assert!(seen.contains("waitingInBrowser"), "{seen}");
+    assert!(seen.contains("waitingInSystemBrowser"), "{seen}");
     for secret in idp.admin_issued_secrets().await {
         assert!(!seen.contains(&secret), "a secret reached the webview");
     }
@@ -234,5 +228,34 @@ async fn system_first_run_forged_and_duplicate_links_and_sign_out() {
     wait_for_ignored(before + 5, "reason=NoStepWaiting").await;
     assert_eq!(current_state(&cold).await["state"], "registered");
     cold.screenshot("system-05-cold-start-with-a-link").await;
+
+    // A later sign-in after the restart, with the stored registration: the browser again (the
+    // server's session ended at sign-out, so the password too), back through the OS.
+    cold.click("#sign-in").await;
+    cold.wait_for_text("#progress", "Finish signing in in your browser")
+        .await;
+    let later = sign_in_in_browser(&browser, shim.wait_for(6).await).await;
+    deliver_as_the_os(&config, &later).await;
+    cold.wait_for_text("#user-name", "Demo User").await;
+    assert_eq!(
+        idp.admin_list_clients().await.len(),
+        1,
+        "the same registration"
+    );
+    let signed_in = current_state(&cold).await;
+    assert_eq!(signed_in["userAgent"], "system", "{signed_in}");
+
+    // Refresh: no browser; a new access token.
+    cold.click("#refresh").await;
+    let refreshed = wait_for_state(&cold, "lastEvent", "refreshed").await;
+    assert_ne!(refreshed["tokenFingerprint"], signed_in["tokenFingerprint"]);
+    assert_eq!(shim.opened().len(), 6, "a refresh opens no browser");
+
+    // And sign out once more.
+    cold.click("#sign-out").await;
+    let out = sign_in_in_browser(&browser, shim.wait_for(7).await).await;
+    deliver_as_the_os(&config, &out).await;
+    wait_for_state(&cold, "lastEvent", "signedOut").await;
+    cold.find("#sign-in").await;
     cold.close().await;
 }

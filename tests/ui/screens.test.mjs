@@ -7,7 +7,7 @@ import { registerScreen } from "../../ui/screens/register.js";
 import { signInScreen } from "../../ui/screens/sign-in.js";
 import { homeScreen, initials } from "../../ui/screens/home.js";
 import { errorScreen } from "../../ui/screens/error.js";
-import { progressScreen } from "../../ui/screens/progress.js";
+import { progressScreen, progressHint } from "../../ui/screens/progress.js";
 import { setupScreen } from "../../ui/screens/setup.js";
 import { allElements, byId, byTag, fakeDocument as doc, text } from "./fake-dom.mjs";
 import { NOW, views } from "./fixtures.mjs";
@@ -246,4 +246,40 @@ test("Progress screen names a page the sign-in window refused, as text in an ale
   assert.equal(refused.getAttribute("role"), "alert");
   assert.equal(text(refused), `The sign-in window refused to open a page on ${XSS}.`);
   assert.equal(byTag(root, "img").length, 0, "the host stays text");
+});
+
+test("Progress screen, embedded mode: a few seconds in, Show the sign-in window and Cancel", () => {
+  const model = modelWith(loaded(views.unregistered), { type: "started", action: "register" }, { type: "progress", step: "waitingInWindow" });
+  const root = progressScreen(model, ctx);
+  assert.equal(text(byId(root, "progress")), "Waiting for you to sign in…");
+  assert.deepEqual(byTag(root, "button").map(text), ["Show the sign-in window", "Cancel"]);
+  assert.equal(byId(root, "show-sign-in-window").getAttribute("data-action"), "showSignInWindow");
+  assert.equal(byId(root, "cancel-sign-in").getAttribute("data-action"), "cancelBrowser");
+  const out = progressScreen(transition(model, { type: "progress", step: "signingOutInWindow" }), ctx);
+  assert.equal(text(byId(out, "progress")), "Signing you out…");
+  assert.deepEqual(byTag(out, "button").map(text), ["Show the sign-in window", "Cancel"]);
+});
+
+test("Progress screen, system mode: no loopback wording about closing the tab", () => {
+  for (const step of ["waitingInSystemBrowser", "signingOutInSystemBrowser"]) {
+    assert.ok(progressHint(step).length > 0, step);
+    assert.equal(/close the tab/i.test(progressHint(step)), false, `${step}: ${progressHint(step)}`);
+    assert.match(progressHint(step), /back to this app/);
+  }
+  assert.match(progressHint("waitingInBrowser"), /close the tab/);
+});
+
+test("Registration screen: a choice of mode only when the config allows more than one", () => {
+  const single = registerScreen(modelWith(loaded({ ...views.unregistered, userAgent: "embedded", userAgents: ["embedded"] })), ctx);
+  assert.equal(byId(single, "mode-choice"), null);
+  const view = { ...views.unregistered, userAgent: "embedded", userAgents: ["embedded", "system", "loopback"] };
+  const root = registerScreen(modelWith(loaded(view)), ctx);
+  const radios = byTag(root, "input");
+  assert.deepEqual(radios.map((r) => r.getAttribute("value")), ["embedded", "system", "loopback"]);
+  assert.deepEqual(radios.map((r) => r.getAttribute("checked") !== null), [true, false, false], "the first is the default");
+  assert.ok(radios.every((r) => r.getAttribute("data-change") === "chooseMode" && r.getAttribute("name") === "mode"));
+  assert.match(text(byId(root, "mode-choice")), /In your web browser/);
+  const chosen = registerScreen(modelWith(loaded(view), { type: "chooseMode", mode: "loopback" }), ctx);
+  assert.deepEqual(byTag(chosen, "input").map((r) => r.getAttribute("checked") !== null), [false, false, true]);
+  assert.match(text(chosen), /Your web browser will open the sign-in page/);
 });

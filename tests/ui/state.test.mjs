@@ -1,7 +1,7 @@
 // The pure state machine: every event, the cancellation and revocation paths, the error mapping.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { configFileProblem, describeError, deviceCredential, initialModel, MAX_CONFIG_BYTES, normalizeError, onboardingStep, screenOf, shortThumbprint, stepText, transition } from "../../ui/state.js";
+import { chosenMode, configFileProblem, controlsFor, describeError, deviceCredential, initialModel, MAX_CONFIG_BYTES, normalizeError, onboardingStep, screenOf, shortThumbprint, stepText, transition } from "../../ui/state.js";
 import { THUMBPRINT, views } from "./fixtures.mjs";
 
 // Runs events from the initial model, freezing every model on the way: transition must not mutate.
@@ -33,7 +33,7 @@ test("loaded keeps only the StateView's known fields", () => {
   const model = run(loaded({ ...views.signedIn, clientSecret: "s3cret", accessToken: "eyJ" }));
   assert.deepEqual(Object.keys(model.view).sort(), [
     "accessTokenExpiresAt", "credential", "deviceKeyThumbprint", "issuerHost", "lastEvent", "pendingServerCleanup", "reason",
-    "registration", "state", "tokenFingerprint", "tokensBound", "user",
+    "registration", "state", "tokenFingerprint", "tokensBound", "user", "userAgent", "userAgents",
   ]);
   assert.equal(JSON.stringify(model).includes("s3cret"), false);
 });
@@ -320,4 +320,29 @@ test("a refused rotation keeps Home's facts and shows the error with Try again",
   assert.equal(failed.error.retry, "rotateKey");
   assert.equal(failed.view.deviceKeyThumbprint, THUMBPRINT, "the old key is still the one shown");
   assert.equal(screenOf(transition(failed, { type: "back" })), "home");
+});
+
+test("the registration screen's mode: the current one until the user chooses another allowed one", () => {
+  const one = run(loaded({ ...views.unregistered, userAgent: "loopback", userAgents: ["loopback"] }));
+  assert.equal(chosenMode(one), null, "one allowed mode: no choice, nothing sent");
+  assert.equal(chosenMode(run(loaded(views.unregistered))), null, "a backend without modes: no choice");
+  const several = { ...views.unregistered, userAgent: "embedded", userAgents: ["embedded", "loopback", "bogus"] };
+  const model = run(loaded(several));
+  assert.deepEqual(model.view.userAgents, ["embedded", "loopback"], "unknown modes are dropped");
+  assert.equal(chosenMode(model), "embedded");
+  assert.equal(chosenMode(transition(model, { type: "chooseMode", mode: "loopback" })), "loopback");
+  assert.equal(chosenMode(transition(model, { type: "chooseMode", mode: "system" })), "embedded", "not allowed: the current one");
+});
+
+test("each waiting step has its controls: the browser's, the sign-in window's, or none", () => {
+  for (const step of ["waitingInBrowser", "signingOutInBrowser", "waitingInSystemBrowser", "signingOutInSystemBrowser"]) {
+    assert.equal(controlsFor(step), "browser", step);
+  }
+  for (const step of ["waitingInWindow", "signingOutInWindow"]) assert.equal(controlsFor(step), "window", step);
+  for (const step of ["waitingForSignIn", "signingIn", "registering", null]) assert.equal(controlsFor(step), "", step);
+  // A shell step keeps the onboarding phase: the sign-in window offer after the SSO sign-in
+  // is still step 2.
+  const model = run(loaded(views.unregistered), { type: "started", action: "register" }, { type: "progress", step: "signingIn" }, { type: "progress", step: "waitingInWindow" });
+  assert.equal(onboardingStep(model), 1);
+  assert.equal(stepText("waitingInSystemBrowser"), "Finish signing in in your browser");
 });

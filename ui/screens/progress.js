@@ -1,12 +1,20 @@
 // The progress screen while a command runs. The view updates `#progress-text` in place between
 // steps, so the live region survives and each step is announced.
 import { button, h, steps } from "../dom.js";
-import { inBrowser, onboardingStep, stepText } from "../state.js";
+import { controlsFor, onboardingStep, stepText } from "../state.js";
 
 const HINTS = {
   waitingForSignIn: "Enter your credentials in the sign-in window. Closing that window cancels.",
   waitingInBrowser: "The sign-in page opened in your web browser. Come back here when it says you can close the tab.",
   signingOutInBrowser: "The sign-out page opened in your web browser. Come back here when it says you can close the tab.",
+  // System mode: the browser hands the answer to the app through the OS (it may ask whether to
+  // open this app); there is no "close this tab" page.
+  waitingInSystemBrowser:
+    "The sign-in page opened in your web browser. When you have signed in, the browser hands you back to this app; allow it if it asks.",
+  signingOutInSystemBrowser:
+    "The sign-out page opened in your web browser. When you have signed out, the browser hands you back to this app; allow it if it asks.",
+  waitingInWindow: "Enter your credentials in the sign-in window. If you cannot see it, show it; Cancel stops signing in.",
+  signingOutInWindow: "The identity server's sign-out page is open in the sign-in window. If you cannot see it, show it; Cancel stops.",
 };
 
 export function progressScreen(model, { doc }) {
@@ -26,20 +34,32 @@ export function progressScreen(model, { doc }) {
     h(doc, "p", { id: "progress-hint", class: "muted progress-hint" }, progressHint(model.step)),
     // Loopback mode (the user's own browser): the container is always present, filled while a
     // step waits there, so the view can update it in place without redrawing the live region.
-    h(doc, "div", { id: "browser-controls", class: "actions" }, browserControls(doc, model.step)),
+    h(doc, "div", { id: "browser-controls", class: "actions", "data-kind": controlsFor(model.step) }, browserControls(doc, model.step)),
     // Always present (empty when nothing was refused), so the view can fill it in place and
     // the alert is announced when it appears.
     h(doc, "p", { id: "progress-refused", class: "progress-refused", role: "alert" }, model.refused || ""),
   );
 }
 
-/** Cancel and "Open the browser again", only while a step waits in the user's browser. */
+/**
+ * Cancel and "Open the browser again" while a step waits in the user's browser; "Show the
+ * sign-in window" and Cancel a few seconds into a sign-in window step (embedded mode).
+ */
 export function browserControls(doc, step) {
-  if (!inBrowser(step)) return [];
-  return [
-    button(doc, { id: "cancel-browser", action: "cancelBrowser", label: "Cancel" }),
-    button(doc, { id: "open-browser-again", action: "openBrowserAgain", label: "Open the browser again", kind: "link" }),
-  ];
+  switch (controlsFor(step)) {
+    case "browser":
+      return [
+        button(doc, { id: "cancel-browser", action: "cancelBrowser", label: "Cancel" }),
+        button(doc, { id: "open-browser-again", action: "openBrowserAgain", label: "Open the browser again", kind: "link" }),
+      ];
+    case "window":
+      return [
+        button(doc, { id: "show-sign-in-window", action: "showSignInWindow", label: "Show the sign-in window" }),
+        button(doc, { id: "cancel-sign-in", action: "cancelBrowser", label: "Cancel" }),
+      ];
+    default:
+      return [];
+  }
 }
 
 export function progressHint(step) {

@@ -1,5 +1,6 @@
 // The Registration screen: first start, or after the registration was revoked or forgotten.
 import { h, button, steps, heading } from "../dom.js";
+import { MODE_TEXT, chosenMode } from "../state.js";
 import { cleanupCallout } from "./cleanup.js";
 import { aboutButton } from "./about.js";
 
@@ -42,9 +43,12 @@ export function registerScreen(model, { doc }) {
     h(
       doc,
       "p",
-      { class: "muted" },
-      "A sign-in window will open. After you sign in, the app registers this device and signs you in — no second password.",
+      { class: "muted", id: "register-how" },
+      (chosenMode(model) || (model.view && model.view.userAgent)) === "embedded" || !model.view
+        ? "A sign-in window will open. After you sign in, the app registers this device and signs you in — no second password."
+        : "Your web browser will open the sign-in page. After you sign in there, the app registers this device and signs you in — no second password.",
     ),
+    modeChoice(doc, model),
     h(
       doc,
       "div",
@@ -57,5 +61,38 @@ export function registerScreen(model, { doc }) {
       }),
     ),
     h(doc, "div", { class: "screen-footer" }, aboutButton(doc)),
+  );
+}
+
+/**
+ * Where the sign-in page opens, when the config allows more than one mode (`userAgent` as a
+ * list; the first is preselected). The registration is bound to the mode chosen here.
+ */
+export function modeChoice(doc, model) {
+  const chosen = chosenMode(model);
+  if (!chosen) return null;
+  return h(
+    doc,
+    "fieldset",
+    { id: "mode-choice", class: "mode-choice" },
+    h(doc, "legend", {}, "Where should the sign-in page open?"),
+    model.view.userAgents.map((mode) =>
+      h(
+        doc,
+        "label",
+        { class: "mode-option", for: `mode-${mode}` },
+        h(doc, "input", {
+          type: "radio",
+          name: "mode",
+          id: `mode-${mode}`,
+          value: mode,
+          checked: mode === chosen,
+          "data-change": "chooseMode",
+        }),
+        h(doc, "span", { class: "mode-label" }, MODE_TEXT[mode].label),
+        h(doc, "span", { class: "muted mode-hint" }, MODE_TEXT[mode].hint),
+      ),
+    ),
+    h(doc, "p", { class: "muted" }, "This device stays registered for the way you choose; to change it later, forget this device and register again."),
   );
 }

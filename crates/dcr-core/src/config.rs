@@ -15,6 +15,7 @@ use crate::error::ConfigError;
 
 mod origins;
 mod redirects;
+mod user_agents;
 
 const KNOWN_KEYS: &str =
     "issuer, registrationClientID, redirectUri, postLogoutRedirectUri, scope, \
@@ -56,7 +57,7 @@ impl TokenEndpointAuthMethod {
     }
 }
 
-/// Which user agent the desktop shell should use for browser steps.
+/// Which user agent runs browser steps (`userAgent`; see `config/user_agents.rs`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UserAgentKind {
     Embedded,
@@ -172,7 +173,11 @@ pub struct Config {
     /// Space-separated `acr_values` for both logins (OIDC Core §3.1.2.1).
     pub acr_values: Option<String>,
     pub remember_sign_in: bool,
+    /// The mode browser steps run in: `userAgent`'s (first) mode, or the one chosen on the
+    /// registration screen ([`Config::with_user_agent`]); `None` is embedded.
     pub user_agent: Option<UserAgentKind>,
+    /// Every mode `userAgent` allows, the default first; empty when the key is absent.
+    pub user_agents: Vec<UserAgentKind>,
     /// `signInOrigins`: web origins besides the issuer's that the sign-in window may show.
     pub sign_in_origins: Vec<Origin>,
 }
@@ -218,7 +223,7 @@ impl Config {
         let dpop = optional_bool(&mut map, "dpop")?;
         let acr_values = acr_values(&mut map)?;
         let remember_sign_in = optional_bool(&mut map, "rememberSignIn")?;
-        let user_agent = optional_string(&mut map, "userAgent")?;
+        let user_agents = user_agents::user_agents(&mut map)?;
         let sign_in_origins = origins::sign_in_origins(&mut map)?;
         if let Some(key) = map.keys().next() {
             return Err(ConfigError::UnknownKey {
@@ -269,13 +274,7 @@ impl Config {
                     .into(),
             })?,
         };
-        let user_agent = match user_agent.as_deref() {
-            None => None,
-            Some("embedded") => Some(UserAgentKind::Embedded),
-            Some("system") => Some(UserAgentKind::System),
-            Some("loopback") => Some(UserAgentKind::Loopback),
-            Some(_) => return invalid("userAgent", "use \"embedded\", \"system\" or \"loopback\""),
-        };
+        let user_agent = user_agents.first().copied();
         Ok(Self {
             issuer,
             registration_client_id,
@@ -289,6 +288,7 @@ impl Config {
             acr_values,
             remember_sign_in,
             user_agent,
+            user_agents,
             sign_in_origins,
         })
     }

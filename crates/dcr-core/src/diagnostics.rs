@@ -12,7 +12,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::config::{Config, UserAgentKind};
+use crate::config::Config;
 use crate::session::{Credential, RegistrationView, StateName, StateView};
 
 /// Which of the places the shell looks for a config chose the one in use (issue 9's
@@ -96,7 +96,7 @@ impl About {
             config_file: facts.config_file,
             config_origin: facts.config_origin,
             issuer: config.map(|c| c.issuer.as_str().to_owned()),
-            user_agent: config.map(|c| user_agent_name(c.user_agent)),
+            user_agent: config.map(|c| c.active_user_agent().as_str()),
             token_endpoint_auth_method: config.map(|c| c.token_endpoint_auth_method.as_str()),
             dpop: config.map(|c| c.dpop),
             state: view.map(|v| v.state),
@@ -176,14 +176,6 @@ impl About {
                 .to_owned(),
         );
         lines.join("\n") + "\n"
-    }
-}
-
-fn user_agent_name(kind: Option<UserAgentKind>) -> &'static str {
-    match kind {
-        Some(UserAgentKind::Embedded) | None => "embedded",
-        Some(UserAgentKind::System) => "system",
-        Some(UserAgentKind::Loopback) => "loopback",
     }
 }
 

@@ -136,7 +136,10 @@ impl Session {
             &config.registration_client_id,
             config.registered_redirect_uri().as_str(),
             config.software_id.as_deref(),
-        );
+        )
+        // Issue 8: a system-mode registration is its own entry (it shares the redirect with
+        // embedded), so later sign-ins run in the mode the install registered with.
+        .for_mode(config.store_mode());
         Self {
             config,
             http,

@@ -130,6 +130,10 @@ pub struct StoreKey {
     registration_client_id: String,
     redirect_uri: String,
     software_id: Option<String>,
+    /// The user-agent mode, when the redirect alone does not tell it (`system` shares the
+    /// private-use redirect with `embedded`; issue 8). `None` adds nothing to the fingerprint,
+    /// so entries written before modes were a choice keep their keys.
+    mode: Option<String>,
 }
 
 impl StoreKey {
@@ -144,7 +148,15 @@ impl StoreKey {
             registration_client_id: registration_client_id.to_owned(),
             redirect_uri: redirect_uri.to_owned(),
             software_id: software_id.map(str::to_owned),
+            mode: None,
         }
+    }
+
+    /// The same key for a registration made in `mode` (see [`crate::Config::store_mode`]): a
+    /// different entry, so a mode switch registers again and each mode finds its own client.
+    pub fn for_mode(mut self, mode: Option<&str>) -> Self {
+        self.mode = mode.map(str::to_owned);
+        self
     }
 
     pub fn issuer(&self) -> &str {
@@ -209,6 +221,12 @@ impl StoreKey {
                     input.extend_from_slice(text.as_bytes());
                 }
             }
+        }
+        // Only a named mode adds bytes (tagged 2), so keys without one are unchanged.
+        if let Some(mode) = &self.mode {
+            input.push(2);
+            input.extend_from_slice(&(mode.len() as u64).to_be_bytes());
+            input.extend_from_slice(mode.as_bytes());
         }
         digest(&SHA256, &input).as_ref()[..16]
             .iter()

@@ -163,3 +163,31 @@ pub async fn current_state(desktop: &Desktop) -> serde_json::Value {
         )
         .await
 }
+
+/// Opens the app on this config with the test's `BROWSER` shim as the user's browser
+/// (loopback and system mode).
+pub async fn launch_with_browser(
+    config: &std::path::Path,
+    shim: &super::browser_shim::BrowserShim,
+) -> Desktop {
+    let config = config.to_str().expect("utf-8 path");
+    let script = shim.script();
+    Desktop::launch_with_env(
+        &["--config", config],
+        &[("BROWSER", Some(script.as_os_str()))],
+    )
+    .await
+}
+
+/// Polls the app's state until `key` is `value` (e.g. `lastEvent` `refreshed`), and returns it.
+pub async fn wait_for_state(desktop: &Desktop, key: &str, value: &str) -> serde_json::Value {
+    let mut state = current_state(desktop).await;
+    for _ in 0..100 {
+        if state[key] == value {
+            return state;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        state = current_state(desktop).await;
+    }
+    panic!("{key} never became {value}: {state}");
+}

@@ -37,6 +37,8 @@ fn signed_in(credential: Credential, thumbprint: Option<&str>) -> StateView {
         credential,
         tokens_bound: thumbprint.is_some(),
         device_key_thumbprint: thumbprint.map(str::to_owned),
+        user_agent: "embedded",
+        user_agents: vec!["embedded"],
     }
 }
 

@@ -128,6 +128,12 @@ pub struct StateView {
     /// RFC 7638 thumbprint of this install's public key (the `kid` and `dpop_jkt`): public,
     /// safe to show in About. `None` without a device key.
     pub device_key_thumbprint: Option<String>,
+    /// The mode browser steps run in (`embedded`, `system`, `loopback`): the one this
+    /// registration was made with (issue 8).
+    pub user_agent: &'static str,
+    /// Every mode the config allows, the default first; more than one means the registration
+    /// screen offers a choice.
+    pub user_agents: Vec<&'static str>,
 }
 
 impl Session {
@@ -176,6 +182,13 @@ impl Session {
                 None => self.config.dpop && (stored.is_none() || device_key.is_some()),
             },
             device_key_thumbprint: device_key.map(|key| key.thumbprint().to_owned()),
+            user_agent: self.config.active_user_agent().as_str(),
+            user_agents: self
+                .config
+                .allowed_user_agents()
+                .into_iter()
+                .map(|mode| mode.as_str())
+                .collect(),
         }
     }
 }

@@ -76,11 +76,15 @@ fn s6_every_part_of_the_key_changes_the_entry() {
             Some("mobile-dcr-template-client"),
         ),
         StoreKey::new(base.issuer(), "mobile-dcr-client", REDIRECT, Some("")),
+        // Issue 8: a system-mode registration shares the redirect with embedded mode.
+        key().for_mode(Some("system")),
     ];
     for variant in &variants {
         assert_ne!(variant.user(), base.user(), "{variant:?}");
     }
     assert_eq!(key().user(), base.user());
+    // No mode is the key as it was before modes were a choice: existing entries are found.
+    assert_eq!(key().for_mode(None).user(), base.user());
     // Shifting text between parts is a different key (length-prefixed hashing).
     let a = StoreKey::new("ab", "c", REDIRECT, None);
     let b = StoreKey::new("a", "bc", REDIRECT, None);
