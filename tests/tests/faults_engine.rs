@@ -7,10 +7,12 @@
 //! server over its saved state, succeeds. One server per test, restarted after each fault.
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use dcr_core::session::{Event, Reason, ServerCleanup, StateName};
-use dcr_core::store::{KeychainStore, RegistrationStore};
+use dcr_core::store::{
+    KeychainStore, MemoryStore, RegistrationStore, StoreError, StoreKey, StoredRegistration,
+};
 use dcr_core::Session;
 use dcr_tests::engine::{self, Form, RecordingTransport};
 use dcr_tests::faults::{Action, Fault};
@@ -283,4 +285,58 @@ async fn refresh_sign_out_and_forget_survive_the_server_killed() {
         assert_eq!(view.state, StateName::SignedIn, "{what}");
         assert_consistent(&idp, &session, &what).await;
     }
+}
+
+/// Records how many back-channel exchanges had happened at each keychain save.
+struct SaveOrder {
+    inner: MemoryStore,
+    transport: Arc<RecordingTransport>,
+    saves: Mutex<Vec<usize>>,
+}
+
+impl RegistrationStore for SaveOrder {
+    fn load(&self, key: &StoreKey) -> Result<Option<StoredRegistration>, StoreError> {
+        self.inner.load(key)
+    }
+    fn save(&self, key: &StoreKey, value: &StoredRegistration) -> Result<(), StoreError> {
+        self.saves
+            .lock()
+            .unwrap()
+            .push(self.transport.exchanges().len());
+        self.inner.save(key, value)
+    }
+    fn delete(&self, key: &StoreKey) -> Result<(), StoreError> {
+        self.inner.delete(key)
+    }
+}
+
+/// Issue 11, the window between the 201 and the keychain write (docs/faults.md): kept as small
+/// as it can be. The save is the first thing the engine does with the 201: no other request
+/// (no RFC 7592 read, no sign-in step) comes between the registration's answer and the write.
+#[tokio::test]
+async fn the_keychain_save_is_the_first_thing_after_the_201() {
+    let idp = Idp::start().await;
+    let transport = Arc::new(RecordingTransport::new());
+    let store = Arc::new(SaveOrder {
+        inner: MemoryStore::new(),
+        transport: transport.clone(),
+        saves: Mutex::new(Vec::new()),
+    });
+    let session = engine::session(
+        &idp,
+        FORM,
+        transport.clone(),
+        Box::new(engine::SharedStore(store.clone())),
+    );
+    let agent = ScriptedAgent::login(Arc::new(ScriptedBrowser::new()));
+    session.register_and_sign_in(&agent).await.unwrap();
+    let saves = store.saves.lock().unwrap().clone();
+    assert_eq!(saves.len(), 1, "one save: {saves:?}");
+    let exchanges = transport.exchanges();
+    let last_before_save = &exchanges[saves[0] - 1];
+    assert!(
+        last_before_save.path.ends_with("/reg") && last_before_save.status == Some(201),
+        "the save comes right after the 201: {exchanges:?}, save after #{}",
+        saves[0]
+    );
 }
