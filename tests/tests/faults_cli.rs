@@ -86,8 +86,8 @@ async fn kill_during_registration(idp: &Idp, config: &Path, action: Action, need
 /// succeeds (the dead process's cross-process lock is released with it) and stores exactly the
 /// client it registered.
 #[tokio::test]
-async fn cli_killed_during_registration_leaves_a_clear_state() {
-    require_test_keyring("cli_killed_during_registration_leaves_a_clear_state");
+async fn fi4_cli_killed_during_registration_leaves_a_clear_state() {
+    require_test_keyring("fi4_cli_killed_during_registration_leaves_a_clear_state");
     let idp = Idp::start().await;
     let keychain = KeychainStore::new();
     keychain

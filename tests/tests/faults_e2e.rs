@@ -13,7 +13,7 @@ use support::app::{current_state, launch, open_registration_window, type_passwor
 use support::desktop::ONE_WINDOW_AT_A_TIME;
 
 #[tokio::test(flavor = "multi_thread")]
-async fn server_killed_after_registration_shows_retry_and_the_retry_reaches_home() {
+async fn fi1_server_killed_after_registration_shows_retry_and_the_retry_reaches_home() {
     let _one = ONE_WINDOW_AT_A_TIME.lock().await;
     let mut idp = Idp::start_persistent(IdpOptions::default()).await;
     let key = engine::store_key(&idp, Form::Full);

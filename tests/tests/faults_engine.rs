@@ -145,8 +145,8 @@ async fn first_run_fault(
 /// token, RFC 7591 registration, the RFC 7592 read before the sign-in, the per-install code
 /// exchange, the key set, UserInfo), before and after it processed the request.
 #[tokio::test]
-async fn first_run_survives_the_server_killed_at_each_step() {
-    require_test_keyring("first_run_survives_the_server_killed_at_each_step");
+async fn fi1_first_run_survives_the_server_killed_at_each_step() {
+    require_test_keyring("fi1_first_run_survives_the_server_killed_at_each_step");
     let mut idp = Idp::start_persistent(IdpOptions::default()).await;
     let agent = ScriptedAgent::login(Arc::new(ScriptedBrowser::new()));
     let steps = [
@@ -180,8 +180,8 @@ async fn first_run_survives_the_server_killed_at_each_step() {
 /// page then cannot load) and forget (RFC 7592 delete), before and after it processed the
 /// request. The server is restarted over its saved state after each fault.
 #[tokio::test]
-async fn refresh_sign_out_and_forget_survive_the_server_killed() {
-    require_test_keyring("refresh_sign_out_and_forget_survive_the_server_killed");
+async fn fi2_refresh_sign_out_and_forget_survive_the_server_killed() {
+    require_test_keyring("fi2_refresh_sign_out_and_forget_survive_the_server_killed");
     let mut idp = Idp::start_persistent(IdpOptions::default()).await;
     let browser = Arc::new(ScriptedBrowser::new());
     let agent = ScriptedAgent::login(browser.clone());
@@ -314,7 +314,7 @@ impl RegistrationStore for SaveOrder {
 /// as it can be. The save is the first thing the engine does with the 201: no other request
 /// (no RFC 7592 read, no sign-in step) comes between the registration's answer and the write.
 #[tokio::test]
-async fn the_keychain_save_is_the_first_thing_after_the_201() {
+async fn fi5_the_keychain_save_is_the_first_thing_after_the_201() {
     let idp = Idp::start().await;
     let transport = Arc::new(RecordingTransport::new());
     let store = Arc::new(SaveOrder {

@@ -45,19 +45,19 @@ impl RegistrationStore for LocksAtSave {
 /// the freshly registered client is deleted on the server (RFC 7592 §2.3), nothing is stored,
 /// and after the keyring is unlocked the next attempt registers and stores.
 #[tokio::test]
-async fn keychain_locked_between_registration_and_save_then_unlocked() {
-    require_test_keyring("keychain_locked_between_registration_and_save_then_unlocked");
+async fn fi3_keychain_locked_between_registration_and_save_then_unlocked() {
+    require_test_keyring("fi3_keychain_locked_between_registration_and_save_then_unlocked");
     let output = run_child_test("child_keychain_locked_at_save", "locked-at-save");
     assert_child_passed(&output);
 }
 
-/// The child half of `keychain_locked_between_registration_and_save_then_unlocked`.
+/// The child half of `fi3_keychain_locked_between_registration_and_save_then_unlocked`.
 #[tokio::test]
-#[ignore = "started by keychain_locked_between_registration_and_save_then_unlocked in its own D-Bus session"]
+#[ignore = "started by fi3_keychain_locked_between_registration_and_save_then_unlocked in its own D-Bus session"]
 async fn child_keychain_locked_at_save() {
     assert!(
         is_child("locked-at-save"),
-        "run keychain_locked_between_registration_and_save_then_unlocked instead: this half \
+        "run fi3_keychain_locked_between_registration_and_save_then_unlocked instead: this half \
          locks the keyring of the D-Bus session it runs in"
     );
     let keyring = Arc::new(Mutex::new(Some(GnomeKeyring::start())));
