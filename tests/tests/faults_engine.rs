@@ -58,6 +58,15 @@ async fn assert_consistent(idp: &Idp, session: &Session, what: &str) -> Option<S
     stored
 }
 
+/// Restarts the server, then checks the keychain against the app and the server; returns the
+/// stored client.
+async fn assert_consistent_after_restart(idp: &mut Idp, session: &Session, what: &str) -> String {
+    idp.restart().await;
+    assert_consistent(idp, session, what)
+        .await
+        .unwrap_or_else(|| panic!("{what}: the registration is kept"))
+}
+
 /// One first-run fault: the error, the state, the keychain and the server's clients after it,
 /// then the retry. `kind` is the error the first run ends with, or `None` when the step is best
 /// effort (UserInfo: the sign-in succeeds with the ID token's claims). Returns the clients the
@@ -284,6 +293,46 @@ async fn fi2_refresh_sign_out_and_forget_survive_the_server_killed() {
         let view = session.register_and_sign_in(&agent).await.unwrap();
         assert_eq!(view.state, StateName::SignedIn, "{what}");
         assert_consistent(&idp, &session, &what).await;
+    }
+
+    // A later start: a new app instance restores the registration from the keychain and signs
+    // in, with the server killed at discovery, and at the RFC 7592 read of the restored client.
+    let faults = [
+        (
+            Fault::new("GET", "/.well-known/openid-configuration", 1, KillBefore),
+            "unreachable",
+        ),
+        // The read is best effort; the discovery that follows finds the server gone.
+        (Fault::new("GET", "/reg/", 1, KillAfter), "unreachable"),
+    ];
+    for (fault, kind) in faults {
+        let what = format!("later start: {fault}");
+        let id = engine::client_id(&session.state().await.unwrap());
+        let later = app(&idp, &transport);
+        assert_eq!(
+            later.state().await.unwrap().last_event,
+            Some(Event::Restored)
+        );
+        idp.arm(fault).await;
+        let error = later.sign_in(&agent).await.unwrap_err();
+        idp.wait_killed().await;
+        assert_eq!(error.kind(), kind, "{what}: {error}");
+        let view = later.state().await.unwrap();
+        assert_eq!(
+            view.state,
+            StateName::Registered,
+            "{what}: still registered"
+        );
+        assert_eq!(
+            assert_consistent_after_restart(&mut idp, &later, &what).await,
+            id
+        );
+        let posts = browser.password_posts();
+        assert_eq!(
+            later.sign_in(&agent).await.unwrap().state,
+            StateName::SignedIn
+        );
+        assert_eq!(browser.password_posts(), posts, "{what}: SSO");
     }
 }
 
