@@ -1,7 +1,9 @@
 //! Fault injection, end to end (issue 11, docs/faults.md): the desktop app in its real window
 //! on first run, with the identity server killed right after it processed the registration
-//! request (the worst case: the client exists, its 201 is lost). The app must show a clear
-//! screen with a retry, store nothing, and the retry, once the server is back, must reach Home.
+//! request (the worst case: the client exists, its 201 is lost), and killed before the
+//! sign-in window's step (the window cannot load the page). The app must show a clear screen
+//! with a retry, keep the keychain in step, and the retry, once the server is back, must reach
+//! Home.
 
 mod support;
 
@@ -66,6 +68,58 @@ async fn fi1_server_killed_after_registration_shows_retry_and_the_retry_reaches_
         .map(|c| c.client_id)
         .collect();
     assert_eq!(clients, [orphans[0].client_id.clone(), client_id]);
+    desktop.close().await;
+    keychain.delete(&key).unwrap();
+}
+
+/// The server dies after the registration was stored and before the SSO sign-in window loads
+/// (killed at the RFC 7592 read that precedes it). The old shell left WebKit's "Could not
+/// connect" page in the window and the main window on "Waiting for you to sign in…" for good;
+/// now the step ends as `unreachable`, with the retry screen, and the retry signs in by SSO.
+#[tokio::test(flavor = "multi_thread")]
+async fn fi1_server_dead_at_the_sign_in_window_shows_unreachable_and_the_retry_reaches_home() {
+    let _one = ONE_WINDOW_AT_A_TIME.lock().await;
+    let mut idp = Idp::start_persistent(IdpOptions::default()).await;
+    let key = engine::store_key(&idp, Form::Full);
+    let keychain = KeychainStore::new();
+    keychain.delete(&key).unwrap();
+    let desktop = launch(&write_config(&idp, serde_json::json!({}))).await;
+    let main = desktop.main_window().await;
+
+    idp.arm(Fault::new("GET", "/reg/", 1, Action::KillBefore))
+        .await;
+    open_registration_window(&desktop, &main).await;
+    type_password(&desktop, DEMO_USER.0, DEMO_USER.1).await;
+    desktop.back_to_main(&main).await;
+    let title = desktop.text_of("#error-title").await;
+    desktop.find("#retry").await;
+    desktop.screenshot("faults-03-server-dead-at-sign-in").await;
+    assert!(title.contains("unreachable"), "{title}");
+    idp.wait_killed().await;
+    let state = current_state(&desktop).await;
+    assert_eq!(state["state"], "registered", "{state}");
+    let client_id = state["registration"]["clientId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let stored = keychain
+        .load(&key)
+        .unwrap()
+        .expect("the registration is stored");
+    assert_eq!(stored.registration.client_id, client_id);
+
+    idp.restart().await;
+    desktop.click("#retry").await;
+    desktop.wait_for_text("#user-name", "Demo User").await;
+    let state = current_state(&desktop).await;
+    assert_eq!(state["registration"]["clientId"], client_id.as_str());
+    let clients: Vec<String> = idp
+        .admin_list_clients()
+        .await
+        .into_iter()
+        .map(|c| c.client_id)
+        .collect();
+    assert_eq!(clients, [client_id]);
     desktop.close().await;
     keychain.delete(&key).unwrap();
 }

@@ -168,7 +168,7 @@ async fn fi1_first_run_survives_the_server_killed_at_each_step() {
         ("POST", "/token", 1, Some("unreachable")), // the DCR token (static client)
         ("POST", "/reg", 1, Some("unreachable")),   // RFC 7591
         // The read fails, the sign-in carries on, and the window cannot load the dead server.
-        ("GET", "/reg/", 1, Some("userAgent")),
+        ("GET", "/reg/", 1, Some("unreachable")),
         ("POST", "/token", 2, Some("unreachable")), // the per-install client's code exchange
         ("GET", "/jwks", 1, Some("keysUnavailable")),
         ("GET", "/me", 1, None), // best effort
