@@ -174,6 +174,7 @@ impl EmbeddedBrowser {
             }
         });
         watch_page_close(&window, reply.clone());
+        watch_load_failure(&window, reply.clone());
         Ok((window, gone))
     }
 }
@@ -235,6 +236,32 @@ fn watch_page_close(window: &tauri::WebviewWindow, reply: Reply) {
 
 #[cfg(not(target_os = "linux"))]
 fn watch_page_close(_window: &tauri::WebviewWindow, _reply: Reply) {}
+
+/// Issue 11 (docs/faults.md): a sign-in page that cannot be loaded (the identity server died or
+/// is unreachable) used to leave WebKit's bare "Could not connect" page in the window and the
+/// main window waiting for a sign-in that could never happen. Now the step ends as
+/// `unreachable`, with the app's retry screen. Cancelled loads (our own refusal of the redirect
+/// or of a page off the allowed origins) and policy errors are not failures of the server.
+#[cfg(target_os = "linux")]
+fn watch_load_failure(window: &tauri::WebviewWindow, reply: Reply) {
+    let _ = window.with_webview(move |webview| {
+        use webkit2gtk::{NetworkError, PolicyError, WebViewExt};
+        webview
+            .inner()
+            .connect_load_failed(move |_, _event, _uri, error| {
+                let ours = error.kind::<NetworkError>() == Some(NetworkError::Cancelled)
+                    || error.kind::<PolicyError>().is_some();
+                if !ours {
+                    tracing::warn!("sign-in window: the page could not be loaded");
+                    deliver(&reply, Err(UserAgentError::Unreachable));
+                }
+                false
+            });
+    });
+}
+
+#[cfg(not(target_os = "linux"))]
+fn watch_load_failure(_window: &tauri::WebviewWindow, _reply: Reply) {}
 
 /// The first outcome wins: the redirect, or the user closing the window.
 fn deliver(reply: &Reply, outcome: Outcome) {

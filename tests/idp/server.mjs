@@ -8,6 +8,7 @@ import { adminHandler } from './lib/admin.mjs';
 import { REGISTRATION_CLIENT_ID, TEMPLATE_CLIENT_ID } from './lib/clients.mjs';
 import { createProvider, providerState, rotatedKeys } from './lib/config.mjs';
 import { readEnv } from './lib/env.mjs';
+import { Faults } from './lib/faults.mjs';
 import { sendHtml, sendJson } from './lib/http.mjs';
 import { interactionHandler } from './lib/interactions.mjs';
 import { IssuedSecrets } from './lib/secrets.mjs';
@@ -40,7 +41,8 @@ server.on('error', (err) => {
 async function start() {
   const { port } = server.address();
   const issuer = `http://${HOST}:${port}${ISSUER_PATH}`;
-  const state = providerState();
+  const state = providerState(env.storeDir);
+  const faults = env.adminToken ? new Faults(log) : undefined;
   // Test-only ground truth for the leak tests; recorded only when the admin API can read it.
   const secrets = env.adminToken ? new IssuedSecrets() : undefined;
 
@@ -61,14 +63,18 @@ async function start() {
 
   async function rotateSigningKey() {
     state.keys = rotatedKeys(state.keys);
+    state.saveKeys();
     await mount();
     return state.keys[0].kid;
   }
-  const admin = adminHandler(state.store, { adminToken: env.adminToken, log, secrets, rotateSigningKey });
+  const admin = adminHandler(state.store, {
+    adminToken: env.adminToken, log, secrets, rotateSigningKey, faults,
+  });
 
   handler = async (req, res) => {
     try {
       const { pathname } = new URL(req.url, issuer);
+      if (faults?.intercept(req, res, pathname)) return;
       if (under(pathname, INTERACTIONS_PATH)) {
         await interactions(req, res, pathname.slice(INTERACTIONS_PATH.length));
       } else if (under(pathname, '/admin')) {

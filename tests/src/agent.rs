@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use dcr_core::{BrowserStep, UserAgent, UserAgentError};
 use url::Url;
 
-use crate::{ScriptedBrowser, DEMO_USER};
+use crate::{BrowserError, ScriptedBrowser, DEMO_USER};
 
 /// What the scripted user does when the engine opens a URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,6 +103,13 @@ impl UserAgent for ScriptedAgent {
             Ok(location) => {
                 lock(&self.returned).push(location.clone());
                 Ok(location)
+            }
+            // Like the app's window (src-tauri/src/browser.rs): a page the server does not
+            // answer (refused, reset, timed out) ends the step as unreachable (issue 11).
+            Err(BrowserError::Http(error))
+                if error.is_connect() || error.is_request() || error.is_timeout() =>
+            {
+                Err(UserAgentError::Unreachable)
             }
             // BrowserError never holds a query string, so this text has no code in it.
             Err(error) => Err(UserAgentError::Failed(error.to_string())),

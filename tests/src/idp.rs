@@ -70,9 +70,12 @@ pub struct Idp {
     pub issuer: Url,
     /// Bearer token for the admin API (random per server).
     pub admin_token: String,
-    child: Child,
-    logs: Arc<Mutex<Vec<String>>>,
-    http: reqwest::Client,
+    pub(crate) child: Child,
+    pub(crate) logs: Arc<Mutex<Vec<String>>>,
+    pub(crate) http: reqwest::Client,
+    pub(crate) options: IdpOptions,
+    /// `IDP_STORE`: where a persistent server keeps its state (see `crate::faults`).
+    pub(crate) store_dir: Option<PathBuf>,
 }
 
 /// The repository root (the parent of the `tests` crate).
@@ -92,85 +95,16 @@ impl Idp {
     /// Starts a server with the given lifetimes. Panics, saying what to do, when Node or the
     /// server's packages are missing or the server does not become ready within 30 s.
     pub async fn start_with(options: IdpOptions) -> Idp {
-        let idp_dir = repo_root().join("tests/idp");
-        assert!(
-            idp_dir.join("node_modules/oidc-provider").is_dir(),
-            "the identity server's packages are not installed: run `npm ci --prefix tests/idp` \
-             in {}",
-            repo_root().display()
-        );
         let admin_token = crate::pkce::random_token(24);
-        let mut command = Command::new("node");
-        command
-            .arg(idp_dir.join("server.mjs"))
-            .env("IDP_PORT", "0")
-            .env("IDP_ADMIN_TOKEN", &admin_token)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true);
-        let settings = [
-            ("IDP_DCR_TOKEN_TTL", options.dcr_token_ttl),
-            ("IDP_ACCESS_TOKEN_TTL", options.access_token_ttl),
-            ("IDP_REFRESH_TOKEN_TTL", options.refresh_token_ttl),
-            ("IDP_CLIENT_SECRET_TTL", options.client_secret_ttl),
-        ];
-        for (name, value) in settings {
-            match value {
-                Some(seconds) => command.env(name, seconds.to_string()),
-                None => command.env_remove(name),
-            };
-        }
-        match options.profile {
-            Some(profile) => command.env("IDP_PROFILE", profile),
-            None => command.env_remove("IDP_PROFILE"),
-        };
-        command.env("IDP_DPOP_NONCE", if options.dpop_nonce { "1" } else { "0" });
-        let mut child = command
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot run `node` (Node.js 20 or later is required): {e}"));
-
-        let logs = Arc::new(Mutex::new(Vec::new()));
-        let stderr = child.stderr.take().expect("stderr is piped");
-        tokio::spawn(keep_logs(stderr, logs.clone()));
-
-        let stdout = child.stdout.take().expect("stdout is piped");
-        let mut lines = BufReader::new(stdout).lines();
-        let ready = tokio::time::timeout(READY_TIMEOUT, lines.next_line()).await;
-        let issuer = match ready {
-            Ok(Ok(Some(line))) if line.starts_with("ready ") => {
-                Url::parse(line["ready ".len()..].trim()).expect("the ready line holds a URL")
-            }
-            other => {
-                // Give the stderr reader a moment to collect the reason.
-                tokio::time::sleep(Duration::from_millis(200)).await;
-                let _ = child.start_kill();
-                panic!(
-                    "the identity server did not become ready ({}). If its packages are missing, \
-                     run `npm ci --prefix tests/idp`. Its log:\n{}",
-                    match other {
-                        Ok(Ok(Some(line))) => format!("unexpected first line {line:?}"),
-                        Ok(Ok(None)) => "it exited".to_string(),
-                        Ok(Err(e)) => format!("reading its output failed: {e}"),
-                        Err(_) => format!("no `ready` line within {READY_TIMEOUT:?}"),
-                    },
-                    snapshot(&logs).join("\n")
-                );
-            }
-        };
-        // Keep draining stdout so the server never blocks on a full pipe.
-        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("reqwest client");
+        let (child, logs, issuer) = spawn(options, &admin_token, 0, None).await;
         Idp {
             issuer,
             admin_token,
             child,
             logs,
-            http,
+            http: admin_client(),
+            options,
+            store_dir: None,
         }
     }
 
@@ -287,4 +221,94 @@ async fn keep_logs(stderr: tokio::process::ChildStderr, logs: Arc<Mutex<Vec<Stri
 
 fn snapshot(logs: &Mutex<Vec<String>>) -> Vec<String> {
     logs.lock().unwrap_or_else(PoisonError::into_inner).clone()
+}
+
+/// Starts `node tests/idp/server.mjs` on `port` (0: a free one), with `IDP_STORE=store_dir` when
+/// given, and waits for its `ready` line.
+pub(crate) async fn spawn(
+    options: IdpOptions,
+    admin_token: &str,
+    port: u16,
+    store_dir: Option<&std::path::Path>,
+) -> (Child, Arc<Mutex<Vec<String>>>, Url) {
+    let idp_dir = repo_root().join("tests/idp");
+    assert!(
+        idp_dir.join("node_modules/oidc-provider").is_dir(),
+        "the identity server's packages are not installed: run `npm ci --prefix tests/idp` \
+         in {}",
+        repo_root().display()
+    );
+    let mut command = Command::new("node");
+    command
+        .arg(idp_dir.join("server.mjs"))
+        .env("IDP_PORT", port.to_string())
+        .env("IDP_ADMIN_TOKEN", admin_token)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    let settings = [
+        ("IDP_DCR_TOKEN_TTL", options.dcr_token_ttl),
+        ("IDP_ACCESS_TOKEN_TTL", options.access_token_ttl),
+        ("IDP_REFRESH_TOKEN_TTL", options.refresh_token_ttl),
+        ("IDP_CLIENT_SECRET_TTL", options.client_secret_ttl),
+    ];
+    for (name, value) in settings {
+        match value {
+            Some(seconds) => command.env(name, seconds.to_string()),
+            None => command.env_remove(name),
+        };
+    }
+    match options.profile {
+        Some(profile) => command.env("IDP_PROFILE", profile),
+        None => command.env_remove("IDP_PROFILE"),
+    };
+    command.env("IDP_DPOP_NONCE", if options.dpop_nonce { "1" } else { "0" });
+    match store_dir {
+        Some(dir) => command.env("IDP_STORE", dir),
+        None => command.env_remove("IDP_STORE"),
+    };
+    let mut child = command
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run `node` (Node.js 20 or later is required): {e}"));
+
+    let logs = Arc::new(Mutex::new(Vec::new()));
+    let stderr = child.stderr.take().expect("stderr is piped");
+    tokio::spawn(keep_logs(stderr, logs.clone()));
+
+    let stdout = child.stdout.take().expect("stdout is piped");
+    let mut lines = BufReader::new(stdout).lines();
+    let ready = tokio::time::timeout(READY_TIMEOUT, lines.next_line()).await;
+    let issuer = match ready {
+        Ok(Ok(Some(line))) if line.starts_with("ready ") => {
+            Url::parse(line["ready ".len()..].trim()).expect("the ready line holds a URL")
+        }
+        other => {
+            // Give the stderr reader a moment to collect the reason.
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            let _ = child.start_kill();
+            panic!(
+                "the identity server did not become ready ({}). If its packages are missing, \
+                 run `npm ci --prefix tests/idp`. Its log:\n{}",
+                match other {
+                    Ok(Ok(Some(line))) => format!("unexpected first line {line:?}"),
+                    Ok(Ok(None)) => "it exited".to_string(),
+                    Ok(Err(e)) => format!("reading its output failed: {e}"),
+                    Err(_) => format!("no `ready` line within {READY_TIMEOUT:?}"),
+                },
+                snapshot(&logs).join("\n")
+            );
+        }
+    };
+    // Keep draining stdout so the server never blocks on a full pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+
+    (child, logs, issuer)
+}
+
+pub(crate) fn admin_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("reqwest client")
 }

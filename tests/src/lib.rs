@@ -32,6 +32,7 @@ pub mod agent;
 pub mod browser;
 pub mod cli;
 pub mod engine;
+pub mod faults;
 pub mod flows;
 mod html;
 pub mod idp;

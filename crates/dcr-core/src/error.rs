@@ -198,6 +198,7 @@ impl Error {
             Error::Registration(e) => e.kind(),
             Error::Store(e) => e.kind(),
             Error::UserAgent(UserAgentError::Cancelled) => K::Cancelled,
+            Error::UserAgent(UserAgentError::Unreachable) => K::Unreachable,
             Error::UserAgent(_) => K::UserAgent,
             Error::ClientRevoked => K::InvalidClient,
             Error::SecretExpired => K::SecretExpired,
@@ -299,6 +300,11 @@ mod tests {
         assert_eq!(Error::ClientRevoked.kind(), "invalidClient");
         assert_eq!(Error::from(CallbackError::Cancelled).kind(), "cancelled");
         assert_eq!(Error::from(UserAgentError::Cancelled).kind(), "cancelled");
+        // Issue 11: a sign-in page the server does not answer is the retryable "unreachable".
+        assert_eq!(
+            Error::from(UserAgentError::Unreachable).kind(),
+            "unreachable"
+        );
         assert_eq!(
             Error::from(CallbackError::StateMismatch).kind(),
             "stateMismatch"

@@ -374,7 +374,8 @@ impl Session {
         let Some(stored) = self.inner.lock().await.registration.clone() else {
             return Ok(self.view().await);
         };
-        let server_deleted = self.delete_on_server(&stored).await;
+        let outcome = self.delete_outcome(&stored).await;
+        let server_deleted = outcome == register::DeleteOutcome::Confirmed;
         let remaining = self
             .wipe_entry_if_ours(&stored.registration.client_id)
             .await?;
@@ -387,7 +388,7 @@ impl Session {
         } else {
             Event::ForgottenLocally
         });
-        inner.pending = PendingCleanup::after_forget(stored, server_deleted);
+        inner.pending = PendingCleanup::after_forget(stored, outcome);
         info!(server_deleted, "registration forgotten");
         drop(inner);
         Ok(self.view().await)

@@ -1,10 +1,17 @@
 // In-memory storage for oidc-provider models (the adapter interface is documented in
-// oidc-provider's example adapter). Nothing is persisted: a restart forgets every client, grant and
-// token, which is what a test server wants.
+// oidc-provider's example adapter). By default nothing is persisted: a restart forgets every
+// client, grant and token, which is what a test server wants. With IDP_STORE (the fault-injection
+// tests, docs/faults.md) every change is also written to a file before oidc-provider answers, so a
+// server killed at any point and started again over the same folder knows exactly what it had
+// processed: the clients it registered, the codes it consumed, the refresh tokens it rotated.
 //
 // One extra twist: the `InitialAccessToken` model is backed by live access tokens. RFC 7591 §3
 // lets the authorization server decide what an "initial access token" is; Curity's Mobile DCR
 // setup accepts an ordinary access token that carries the `dcr` scope, so we do the same.
+
+import {
+  existsSync, readFileSync, renameSync, writeFileSync,
+} from 'node:fs';
 
 export const DCR_SCOPE = 'dcr';
 
@@ -23,11 +30,36 @@ const key = (model, id) => `${model}:${id}`;
 export class MemoryStore {
   #records = new Map(); // "Model:id" -> { payload, expiresAt (ms) | undefined }
 
+  #file; // IDP_STORE: the JSON file written on every change (see persistTo)
+
   #grants = new Map(); // grantId -> Set of "Model:id"
 
   #sessionUids = new Map(); // session uid -> session id
 
   #userCodes = new Map(); // device flow user code -> device code id
+
+  // Loads `file` if it exists and writes every later change to it. Each write replaces the file
+  // atomically (write a temporary file, then rename) and synchronously, before the request that
+  // made the change is answered: a SIGKILL right after leaves either the old or the new state,
+  // never half a file, and the kernel keeps the written data for the next process.
+  persistTo(file) {
+    this.#file = file;
+    if (!existsSync(file)) return;
+    const saved = JSON.parse(readFileSync(file, 'utf8'));
+    for (const [k, { payload, expiresAt }] of saved) {
+      const [model, ...rest] = k.split(':');
+      this.set(model, rest.join(':'), payload, undefined, { write: false });
+      if (expiresAt !== undefined) this.#records.get(k).expiresAt = expiresAt;
+    }
+  }
+
+  // Also after `consume`, which marks a payload in place (a used code, a rotated refresh token).
+  changed() {
+    if (!this.#file) return;
+    const tmp = `${this.#file}.tmp`;
+    writeFileSync(tmp, JSON.stringify([...this.#records]), { mode: 0o600 });
+    renameSync(tmp, this.#file);
+  }
 
   get(model, id) {
     const k = key(model, id);
@@ -40,7 +72,7 @@ export class MemoryStore {
     return record.payload;
   }
 
-  set(model, id, payload, expiresIn) {
+  set(model, id, payload, expiresIn, { write = true } = {}) {
     const expiresAt = typeof expiresIn === 'number' ? Date.now() + expiresIn * 1000 : undefined;
     this.#records.set(key(model, id), { payload, expiresAt });
     if (GRANTABLE.has(model) && payload.grantId) {
@@ -49,10 +81,12 @@ export class MemoryStore {
     }
     if (model === 'Session' && payload.uid) this.#sessionUids.set(payload.uid, id);
     if (payload.userCode) this.#userCodes.set(payload.userCode, id);
+    if (write) this.changed();
   }
 
   delete(model, id) {
     this.#records.delete(key(model, id));
+    this.changed();
   }
 
   idForSessionUid(uid) {
@@ -66,6 +100,7 @@ export class MemoryStore {
   revokeGrant(grantId) {
     for (const k of this.#grants.get(grantId) ?? []) this.#records.delete(k);
     this.#grants.delete(grantId);
+    this.changed();
   }
 
   // Live records of one model, as [id, payload] pairs (used by the admin API).
@@ -108,6 +143,7 @@ class ModelAdapter {
   async consume(id) {
     const payload = this.store.get(this.model, id);
     if (payload) payload.consumed = Math.floor(Date.now() / 1000);
+    this.store.changed();
   }
 
   async destroy(id) {

@@ -4,6 +4,7 @@
 //   DELETE /admin/clients/<id>   delete the client and revoke its grants, tokens and sessions
 //   GET    /admin/issued-secrets every secret value issued so far (see secrets.mjs)
 //   POST   /admin/rotate-signing-key  a new ID-token signing key (old ones stay published)
+//   POST   /admin/faults?method=&path=&nth=&action=  fault injection (faults.mjs)
 import { createHash, timingSafeEqual } from 'node:crypto';
 
 import { sendJson } from './http.mjs';
@@ -56,7 +57,9 @@ function revokeClient(store, clientId) {
   store.delete('Client', clientId);
 }
 
-export function adminHandler(store, { adminToken, log, secrets, rotateSigningKey }) {
+export function adminHandler(store, {
+  adminToken, log, secrets, rotateSigningKey, faults,
+}) {
   return async function handle(req, res, subpath) {
     if (!adminToken) {
       sendJson(res, 404, { error: 'not_found' });
@@ -83,6 +86,24 @@ export function adminHandler(store, { adminToken, log, secrets, rotateSigningKey
       const kid = await rotateSigningKey();
       log(`admin: rotated the signing key; ID tokens now name ${kid}`);
       sendJson(res, 200, { kid });
+      return;
+    }
+
+    if (subpath === '/faults' && req.method === 'POST' && faults) {
+      const query = new URL(req.url, 'http://localhost').searchParams;
+      const fault = {
+        method: query.get('method'),
+        path: query.get('path'),
+        nth: Number(query.get('nth') ?? '1'),
+        action: query.get('action'),
+      };
+      if (!faults.arm(fault)) {
+        sendJson(res, 400, { error: 'invalid_request' });
+        return;
+      }
+      log(`admin: armed fault ${fault.action} at ${fault.method || '*'} …${fault.path} #${fault.nth}`);
+      res.writeHead(204, { 'cache-control': 'no-store' });
+      res.end();
       return;
     }
 

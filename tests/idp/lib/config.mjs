@@ -1,5 +1,9 @@
 // oidc-provider configuration reproducing Curity's Mobile DCR setup (see ../README.md).
 import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
+import {
+  existsSync, mkdirSync, readFileSync, renameSync, writeFileSync,
+} from 'node:fs';
+import { join } from 'node:path';
 
 import Provider, { interactionPolicy } from 'oidc-provider';
 
@@ -14,7 +18,7 @@ import { errorPage, logoutPage, loggedOutPage } from './views.mjs';
 export const ACR_PASSWORD = 'urn:se:curity:authentication:html-form:Username-Password';
 
 // Fresh signing keys on every start, held in memory only: nothing sensitive is ever written to the
-// repository or to disk.
+// repository or to disk, unless IDP_STORE names a folder (see providerState).
 const signingKey = (type, options, alg) => ({
   ...generateKeyPairSync(type, options).privateKey.export({ format: 'jwk' }),
   kid: `${alg.toLowerCase()}-${randomBytes(6).toString('hex')}`,
@@ -35,12 +39,33 @@ export function rotatedKeys(keys) {
 
 // Everything a provider instance holds that must outlive a key rotation, which builds a new
 // instance over the same state: the adapter's records, the signing keys, the cookie keys.
-export function providerState() {
-  return {
-    store: new MemoryStore(),
-    keys: signingKeys(),
-    cookieKeys: [randomBytes(32).toString('base64url')],
+//
+// With `storeDir` (IDP_STORE, for the fault-injection tests) all three survive a restart: the
+// records in `store.json` (see MemoryStore.persistTo), the keys in `keys.json` (mode 0600, a
+// throwaway folder the test made). A restarted server then validates its own earlier tokens,
+// cookies and registration access tokens, as a real server restarted from its database would.
+export function providerState(storeDir) {
+  const store = new MemoryStore();
+  if (!storeDir) {
+    return {
+      store, keys: signingKeys(), cookieKeys: [randomBytes(32).toString('base64url')], saveKeys() {},
+    };
+  }
+  mkdirSync(storeDir, { recursive: true, mode: 0o700 });
+  const keysFile = join(storeDir, 'keys.json');
+  const saved = existsSync(keysFile) ? JSON.parse(readFileSync(keysFile, 'utf8')) : undefined;
+  const state = {
+    store,
+    keys: saved?.keys ?? signingKeys(),
+    cookieKeys: saved?.cookieKeys ?? [randomBytes(32).toString('base64url')],
+    saveKeys() {
+      writeFileSync(`${keysFile}.tmp`, JSON.stringify({ keys: this.keys, cookieKeys: this.cookieKeys }), { mode: 0o600 });
+      renameSync(`${keysFile}.tmp`, keysFile);
+    },
   };
+  state.saveKeys();
+  store.persistTo(join(storeDir, 'store.json'));
+  return state;
 }
 
 // Native clients normally get a consent prompt on every authorization request

@@ -41,5 +41,7 @@ export function readEnv() {
     profile: oneOf('IDP_PROFILE', PROFILES, 'curity'),
     // RFC 9449 §8: when 1, every DPoP proof must carry a server-provided nonce.
     dpopNonce: integer('IDP_DPOP_NONCE', 0, { max: 1 }) === 1,
+    // A folder that keeps clients, grants, tokens and keys across a restart (fault injection).
+    storeDir: process.env.IDP_STORE || undefined,
   };
 }

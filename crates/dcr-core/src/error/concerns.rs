@@ -215,4 +215,9 @@ pub enum UserAgentError {
     /// The window could not be opened, or similar. The text must contain no URL.
     #[error("the browser step failed: {0}")]
     Failed(String),
+    /// The sign-in page could not be loaded because the identity server did not answer
+    /// (issue 11: the server died before the window's step). Kind `unreachable`, not
+    /// `userAgent`: the window works, the server does not, and trying again later helps.
+    #[error("the sign-in page could not be loaded: the identity server did not answer")]
+    Unreachable,
 }

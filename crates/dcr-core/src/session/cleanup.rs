@@ -17,6 +17,7 @@
 use tracing::{info, warn};
 
 use super::device::Credentials;
+use super::register::DeleteOutcome;
 use super::{now, Event, ServerCleanup, Session, StateView, Tokens};
 use crate::discovery::ProviderMetadata;
 use crate::error::{Error, TokenError};
@@ -38,8 +39,15 @@ pub(super) enum ServerLogout {
 
 /// A server part still to do.
 pub(super) enum PendingCleanup {
-    SignOut { tokens: Tokens, client_id: String },
-    Forget { stored: StoredRegistration },
+    SignOut {
+        tokens: Tokens,
+        client_id: String,
+    },
+    /// `unanswered`: the last delete got no answer, so the server may have done it.
+    Forget {
+        stored: StoredRegistration,
+        unanswered: bool,
+    },
 }
 
 impl PendingCleanup {
@@ -51,9 +59,13 @@ impl PendingCleanup {
     }
 
     /// After forget: worth keeping only when the delete failed and can be sent again.
-    pub(super) fn after_forget(stored: StoredRegistration, deleted: bool) -> Option<Self> {
-        let retryable = !deleted && prepare_delete(&stored.registration).is_some();
-        retryable.then_some(Self::Forget { stored })
+    pub(super) fn after_forget(stored: StoredRegistration, outcome: DeleteOutcome) -> Option<Self> {
+        let retryable =
+            outcome != DeleteOutcome::Confirmed && prepare_delete(&stored.registration).is_some();
+        retryable.then_some(Self::Forget {
+            stored,
+            unanswered: outcome == DeleteOutcome::Unanswered,
+        })
     }
 }
 
@@ -92,17 +104,27 @@ impl Session {
                 info!("trying the server half of the sign-out again");
                 self.finish_sign_out(tokens, client_id, ua).await;
             }
-            Some(PendingCleanup::Forget { stored }) => {
+            Some(PendingCleanup::Forget { stored, unanswered }) => {
                 self.report(Progress::Forgetting);
                 info!("trying the RFC 7592 delete of the forgotten registration again");
-                let deleted = self.delete_on_server(&stored).await;
+                let mut outcome = self.delete_outcome(&stored).await;
+                // Issue 11 (docs/faults.md): the server deleted the client but its answer was
+                // lost. RFC 7592 §2.3: a delete invalidates the registration access token, and a
+                // client that does not exist is answered 401; so after an unanswered delete a
+                // 401 is our own delete having gone through. Counting it as failed kept
+                // "forgotten here only" and its retry button forever, since every retry is 401.
+                if unanswered && outcome == DeleteOutcome::Unauthorized {
+                    info!("the earlier, unanswered delete went through: the server no longer accepts the registration access token");
+                    outcome = DeleteOutcome::Confirmed;
+                }
+                let deleted = outcome == DeleteOutcome::Confirmed;
                 let mut inner = self.inner.lock().await;
                 inner.last_event = Some(if deleted {
                     Event::Forgotten
                 } else {
                     Event::ForgottenLocally
                 });
-                inner.pending = PendingCleanup::after_forget(stored, deleted);
+                inner.pending = PendingCleanup::after_forget(stored, outcome);
             }
         }
         Ok(self.view().await)

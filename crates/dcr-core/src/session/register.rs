@@ -144,30 +144,60 @@ impl Session {
 
     /// RFC 7592 §2.3 delete, best effort. True when the server confirmed.
     pub(super) async fn delete_on_server(&self, stored: &StoredRegistration) -> bool {
+        self.delete_outcome(stored).await == DeleteOutcome::Confirmed
+    }
+
+    /// RFC 7592 §2.3 delete, best effort, saying how it failed.
+    pub(super) async fn delete_outcome(&self, stored: &StoredRegistration) -> DeleteOutcome {
         let Some(request) = prepare_delete(&stored.registration) else {
             warn!(
                 "the registration has no management endpoint; it cannot be deleted on the server"
             );
-            return false;
+            return DeleteOutcome::Failed;
         };
-        self.send_delete(request).await
+        self.send_delete_outcome(request).await
     }
 
     /// Sends an RFC 7592 §2.3 delete. True only when the server confirmed it.
     pub(super) async fn send_delete(&self, request: OutgoingRequest) -> bool {
+        self.send_delete_outcome(request).await == DeleteOutcome::Confirmed
+    }
+
+    async fn send_delete_outcome(&self, request: OutgoingRequest) -> DeleteOutcome {
         let result = match self.send(request).await {
             Ok(response) => delete_response(response).map_err(Error::from),
             Err(error) => Err(RegistrationError::Transport(error).into()),
         };
         match result {
-            Ok(()) => true,
+            Ok(()) => DeleteOutcome::Confirmed,
             Err(error) => {
                 warn!(
                     kind = %error.kind(),
                     "deleting the registration on the server failed"
                 );
-                false
+                match error {
+                    Error::Registration(RegistrationError::DeleteUnauthorized) => {
+                        DeleteOutcome::Unauthorized
+                    }
+                    Error::Registration(RegistrationError::Transport(_)) => {
+                        DeleteOutcome::Unanswered
+                    }
+                    _ => DeleteOutcome::Failed,
+                }
             }
         }
     }
+}
+
+/// How an RFC 7592 §2.3 delete went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum DeleteOutcome {
+    /// 200, 204 or 404.
+    Confirmed,
+    /// 401: the registration access token was not accepted.
+    Unauthorized,
+    /// No answer (unreachable, reset, timed out): the server may or may not have deleted it.
+    Unanswered,
+    /// Any other answer, or no management endpoint.
+    Failed,
 }

@@ -100,6 +100,48 @@ async fn a_failed_server_delete_at_forget_is_pending_and_can_be_finished() {
     );
 }
 
+/// Issue 11 (docs/faults.md, FI2): the server deleted the client but the answer was lost. The
+/// retry's delete is answered 401 (RFC 7592 §2.3: no such client), which here is our own delete
+/// having gone through: `forgotten`, nothing pending. The old code kept `forgottenLocally` and the
+/// retry button forever.
+#[tokio::test]
+async fn fi2_a_delete_whose_answer_was_lost_is_forgotten_on_the_retry() {
+    let rig = rig();
+    rig.session.register(&rig.browser).await.unwrap();
+    rig.idp.with(|s| s.delete_answer_lost = true);
+    let view = rig.session.forget().await.unwrap();
+    assert_eq!(view.last_event, Some(Event::ForgottenLocally));
+    assert_eq!(view.pending_server_cleanup, Some(ServerCleanup::Forget));
+    assert_eq!(rig.idp.with(|s| s.deleted.clone()), vec!["client-1"]);
+
+    let view = rig
+        .session
+        .finish_server_cleanup(&rig.browser)
+        .await
+        .unwrap();
+    assert_eq!(view.last_event, Some(Event::Forgotten));
+    assert_eq!(view.pending_server_cleanup, None);
+    assert_eq!(rig.idp.with(|s| s.delete_requests.len()), 2);
+}
+
+/// The other side of the one above: a delete that was *answered* 401 proves nothing was
+/// deleted (R7), and a retry answered 401 again does not change that.
+#[tokio::test]
+async fn fi2_a_delete_answered_401_stays_not_deleted_on_the_retry() {
+    let rig = rig();
+    rig.session.register(&rig.browser).await.unwrap();
+    rig.idp.with(|s| s.delete_status = Some(401));
+    let view = rig.session.forget().await.unwrap();
+    assert_eq!(view.pending_server_cleanup, Some(ServerCleanup::Forget));
+    let view = rig
+        .session
+        .finish_server_cleanup(&rig.browser)
+        .await
+        .unwrap();
+    assert_eq!(view.last_event, Some(Event::ForgottenLocally));
+    assert_eq!(view.pending_server_cleanup, Some(ServerCleanup::Forget));
+}
+
 /// Nothing to retry without a management endpoint; and a pending cleanup never survives a
 /// restart (memory only), and is dropped by a new registration.
 #[tokio::test]

@@ -89,6 +89,9 @@ pub(super) struct FakeState {
     pub rotate_token_on_read: bool,
     /// Answer RFC 7592 deletes with this status and delete nothing (a server having trouble).
     pub delete_status: Option<u16>,
+    /// Process the next RFC 7592 delete, then drop its answer (issue 11: the server killed
+    /// after processing it).
+    pub delete_answer_lost: bool,
     /// The token endpoint answers a bare 401 (no OAuth error body), like a proxy in the way.
     pub token_bare_401: bool,
     /// Every RFC 7592 delete: (path, bearer token), answered or not.
@@ -462,6 +465,13 @@ impl Transport for FakeIdp {
             if outage {
                 return Err(dropped());
             }
+        }
+        if request.method == Method::Delete
+            && path.starts_with("/register/")
+            && self.with(|s| std::mem::take(&mut s.delete_answer_lost))
+        {
+            self.manage(&request, &path["/register/".len()..]);
+            return Err(dropped());
         }
         Ok(match (request.method, path.as_str()) {
             (Method::Get, "/oauth/v2/oauth-anonymous/.well-known/openid-configuration") => {
