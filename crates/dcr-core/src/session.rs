@@ -12,13 +12,14 @@ mod device;
 mod entry;
 mod keys;
 mod register;
+mod remember;
 mod revocation;
 mod rotation;
 mod shared;
 mod steps;
 mod view;
 
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use tokio::sync::Mutex;
@@ -56,6 +57,9 @@ pub struct Session {
     key_refetch_secs: AtomicI64,
     /// Where each step is reported (issue 8); nowhere unless a shell sets one.
     progress: Arc<dyn ProgressSink>,
+    /// How many refreshes have ended: a call that sees it change while it waits for `op`
+    /// shares that refresh's outcome instead of sending a second token request.
+    refreshes: AtomicU64,
 }
 
 #[derive(Default)]
@@ -75,6 +79,11 @@ struct Inner {
     pending: Option<PendingCleanup>,
     /// The identity server's latest `DPoP-Nonce` (RFC 9449 §8), for the next proof.
     dpop_nonce: Option<String>,
+    /// Whether [`Session::resume`] has done its one try (`remember.rs`).
+    resumed: bool,
+    /// How the last refresh ended, for the calls that waited for it (single flight): `Err`
+    /// holds its kind and message, which is all a shell sees of an error.
+    last_refresh: Option<Result<(), (ErrorKind, String)>>,
 }
 
 /// Tokens of the signed-in user. Never leaves the engine.
@@ -147,6 +156,7 @@ impl Session {
             inner: Mutex::new(Inner::default()),
             key_refetch_secs: AtomicI64::new(crate::id_token::JWKS_MIN_REFETCH_SECS),
             progress: Arc::new(NoProgress),
+            refreshes: AtomicU64::new(0),
         }
     }
 
@@ -248,6 +258,7 @@ impl Session {
             }
             other => other?,
         };
+        let refresh_token = tokens.refresh_token.clone();
         let mut inner = self.inner.lock().await;
         inner.tokens = Some(tokens);
         inner.reason = None;
@@ -255,12 +266,37 @@ impl Session {
         inner.pending = None;
         info!(client_id = %stored.registration.client_id, "signed in");
         drop(inner);
+        if self.config.remember_sign_in {
+            self.keep_refresh_token(refresh_token).await;
+        }
         Ok(self.view().await)
     }
 
-    /// One refresh (RFC 6749 §6), serialized with every other operation (F3).
+    /// One refresh (RFC 6749 §6), serialized with every other operation (F3), and single
+    /// flight: a call made while another refresh is running (the background refresh and a
+    /// click, say) waits for it and shares its outcome, without a token request of its own.
     pub async fn refresh(&self) -> Result<StateView, Error> {
+        let asked = self.refreshes.load(Ordering::SeqCst);
         let _op = self.op.lock().await;
+        if self.refreshes.load(Ordering::SeqCst) != asked {
+            let shared = self.inner.lock().await.last_refresh.clone();
+            return match shared {
+                Some(Err((kind, message))) => Err(Error::Joined { kind, message }),
+                _ => Ok(self.view().await),
+            };
+        }
+        let outcome = self.refresh_once().await;
+        self.inner.lock().await.last_refresh = Some(match &outcome {
+            Ok(_) => Ok(()),
+            Err(error) => Err((error.kind(), error.message())),
+        });
+        // Still under `op`: a call that read the old count waits for this one.
+        self.refreshes.fetch_add(1, Ordering::SeqCst);
+        outcome
+    }
+
+    /// The refresh itself; the caller holds `op`.
+    async fn refresh_once(&self) -> Result<StateView, Error> {
         self.report(Progress::Refreshing);
         self.ensure_loaded().await?;
         // The cross-process lock covers reading the entry and the refresh itself, and is let go
@@ -283,6 +319,20 @@ impl Session {
                 return Err(Error::SecretExpired);
             }
             let outcome = self.refresh_with(&stored, tokens).await;
+            // rememberSignIn: the rotated token replaces the stored one before another process
+            // can read it; a refused one is deleted (remember.rs).
+            if self.config.remember_sign_in {
+                match &outcome {
+                    Ok(refreshed) => {
+                        let token = refreshed.tokens.refresh_token.clone();
+                        self.keep_refresh_token_locked(token).await;
+                    }
+                    Err(error) if remember::refresh_refused(error) => {
+                        self.keep_refresh_token_locked(None).await;
+                    }
+                    Err(_) => {}
+                }
+            }
             (stored, outcome)
         };
         match outcome {
@@ -354,6 +404,10 @@ impl Session {
                 .map(|s| s.registration.client_id.clone());
             (tokens, client_id)
         };
+        // Whatever `rememberSignIn` says now: a token remembered earlier goes too.
+        if client_id.is_some() {
+            self.keep_refresh_token(None).await;
+        }
         if let (Some(tokens), Some(client_id)) = (tokens, client_id) {
             info!("signed out locally; ending the server session");
             self.finish_sign_out(tokens, client_id, ua).await;

@@ -99,6 +99,9 @@ pub(super) struct FakeState {
     pub userinfo_requests: Vec<(String, u16)>,
     /// RFC 7592 §2.2 updates (device key rotation).
     pub updates: update::Updates,
+    /// ID tokens carry only `sub` and `preferred_username`; `name` comes from UserInfo
+    /// (OIDC Core §5.4), as on some servers (issue 9).
+    pub profile_in_userinfo_only: bool,
 }
 
 pub(super) struct FakeIdp {
@@ -179,6 +182,10 @@ impl FakeIdp {
 
     fn id_token(&self, state: &FakeState, client_id: &str, nonce: Option<&str>) -> String {
         let mut claims = json!({"iss": ISSUER, "sub": "demouser", "aud": client_id, "exp": now() + 300, "iat": now(), "name": "Demo User"});
+        if state.profile_in_userinfo_only {
+            claims["preferred_username"] = json!("demouser");
+            claims.as_object_mut().unwrap().remove("name");
+        }
         if let Some(nonce) = nonce {
             claims["nonce"] = json!(nonce);
         }
