@@ -102,6 +102,10 @@ pub(super) struct FakeState {
     /// ID tokens carry only `sub` and `preferred_username`; `name` comes from UserInfo
     /// (OIDC Core §5.4), as on some servers (issue 9).
     pub profile_in_userinfo_only: bool,
+    /// When set, each token request waits for a permit here (and counts in `gate_waiting`), so
+    /// a test can start other calls while one is in flight.
+    pub token_gate: Option<Arc<tokio::sync::Notify>>,
+    pub gate_waiting: usize,
 }
 
 pub(super) struct FakeIdp {
@@ -468,6 +472,12 @@ impl Transport for FakeIdp {
             });
             if outage {
                 return Err(dropped());
+            }
+        }
+        if (request.method, path.as_str()) == (Method::Post, "/token") {
+            if let Some(gate) = self.with(|s| s.token_gate.clone()) {
+                self.with(|s| s.gate_waiting += 1);
+                gate.notified().await;
             }
         }
         Ok(match (request.method, path.as_str()) {

@@ -21,6 +21,24 @@ fn stored_refresh_token(rig: &Rig) -> Option<String> {
     stored.refresh_token.map(|token| token.expose().to_owned())
 }
 
+/// Token requests wait at a gate: the first refresh stays in flight while the others start
+/// (`join!` polls every call once before the gate can open).
+fn hold_token_requests(rig: &Rig) -> Arc<tokio::sync::Notify> {
+    let gate = Arc::new(tokio::sync::Notify::new());
+    rig.idp.with(|s| s.token_gate = Some(gate.clone()));
+    gate
+}
+
+/// Opens the gate for the one token request waiting there, once it is there; later requests
+/// (a second flight, which the tests count) pass freely.
+async fn release_when_waiting(rig: &Rig, gate: Arc<tokio::sync::Notify>) {
+    while rig.idp.with(|s| s.gate_waiting) == 0 {
+        tokio::task::yield_now().await;
+    }
+    rig.idp.with(|s| s.token_gate = None);
+    gate.notify_one();
+}
+
 /// Issue 9: concurrent refresh calls (the background timer and a click) share one token
 /// request; the old code sent one per call.
 #[tokio::test]
@@ -31,10 +49,12 @@ async fn concurrent_refreshes_share_one_token_request() {
         .await
         .unwrap();
     let before = token_requests(&rig);
-    let (first, second, third) = tokio::join!(
+    let gate = hold_token_requests(&rig);
+    let (first, second, third, ()) = tokio::join!(
         rig.session.refresh(),
         rig.session.refresh(),
-        rig.session.refresh()
+        rig.session.refresh(),
+        release_when_waiting(&rig, gate)
     );
     let (first, second, third) = (first.unwrap(), second.unwrap(), third.unwrap());
     assert_eq!(
@@ -60,7 +80,12 @@ async fn a_failed_shared_refresh_fails_every_caller_with_its_kind() {
     rig.idp
         .with(|s| s.refresh_error = Some((503, json!({"error": "temporarily_unavailable"}))));
     let before = token_requests(&rig);
-    let (first, second) = tokio::join!(rig.session.refresh(), rig.session.refresh());
+    let gate = hold_token_requests(&rig);
+    let (first, second, ()) = tokio::join!(
+        rig.session.refresh(),
+        rig.session.refresh(),
+        release_when_waiting(&rig, gate)
+    );
     assert_eq!(token_requests(&rig) - before, 1);
     assert_eq!(first.unwrap_err().kind(), ErrorKind::ServerError);
     assert_eq!(second.unwrap_err().kind(), ErrorKind::ServerError);
