@@ -32,6 +32,9 @@ pub struct IdpOptions {
     pub profile: Option<&'static str>,
     /// `IDP_DPOP_NONCE=1`: DPoP proofs must carry a server nonce.
     pub dpop_nonce: bool,
+    /// `IDP_ID_TOKEN_CLAIMS=minimal`: ID tokens carry only `sub` and `preferred_username`; the
+    /// other profile claims come from UserInfo.
+    pub minimal_id_token: bool,
 }
 
 /// A dynamic client as listed by `GET /admin/clients` (never includes secrets).
@@ -126,6 +129,14 @@ impl Idp {
             None => command.env_remove("IDP_PROFILE"),
         };
         command.env("IDP_DPOP_NONCE", if options.dpop_nonce { "1" } else { "0" });
+        command.env(
+            "IDP_ID_TOKEN_CLAIMS",
+            if options.minimal_id_token {
+                "minimal"
+            } else {
+                "full"
+            },
+        );
         let mut child = command
             .spawn()
             .unwrap_or_else(|e| panic!("cannot run `node` (Node.js 20 or later is required): {e}"));

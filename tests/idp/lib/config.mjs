@@ -3,7 +3,7 @@ import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 
 import Provider, { interactionPolicy } from 'oidc-provider';
 
-import { findAccount } from './accounts.mjs';
+import { findAccount, minimalIdTokenClaims } from './accounts.mjs';
 import { createAdapterFactory, DCR_SCOPE, MemoryStore } from './adapter.mjs';
 import {
   DCR_POLICY, REGISTRATION_CLIENT_ID, registrationPolicy, staticClients,
@@ -152,7 +152,7 @@ export function createProvider(issuer, env, { interactionsPath, log, state = pro
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     rotateRefreshToken: true,
     loadExistingGrant,
-    findAccount,
+    findAccount: env.idTokenClaims === 'minimal' ? minimalIdTokenClaims(findAccount) : findAccount,
     renderError,
 
     ttl: {

@@ -41,5 +41,8 @@ export function readEnv() {
     profile: oneOf('IDP_PROFILE', PROFILES, 'curity'),
     // RFC 9449 §8: when 1, every DPoP proof must carry a server-provided nonce.
     dpopNonce: integer('IDP_DPOP_NONCE', 0, { max: 1 }) === 1,
+    // `full`: profile claims in the ID token too. `minimal`: the ID token carries only `sub` and
+    // `preferred_username`; the other profile claims come from UserInfo (OIDC Core §5.4).
+    idTokenClaims: oneOf('IDP_ID_TOKEN_CLAIMS', ['full', 'minimal'], 'full'),
   };
 }
