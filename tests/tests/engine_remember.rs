@@ -182,7 +182,7 @@ async fn two_sessions_racing_a_rotated_refresh_both_stay_signed_in() {
         assert_eq!(b.unwrap().state, StateName::SignedIn);
     }
     let issued = idp.admin_issued_secrets_by_kind().await;
-    let newest = issued.iter().filter(|s| s.kind == "refresh_token").last();
+    let newest = issued.iter().rfind(|s| s.kind == "refresh_token");
     assert_eq!(remembered(&key), newest.map(|s| s.value.clone()));
     app.forget().await.unwrap();
 }
