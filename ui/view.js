@@ -77,7 +77,11 @@ export function render(model) {
   }
   const previous = drawn;
   const app = $("app");
+  // The same screen drawn again with new facts (a background refresh on Home): keyboard focus
+  // stays on the control that had it.
+  const focused = previous && previous.screen === screen && app.contains(document.activeElement) ? document.activeElement.id : null;
   app.replaceChildren(SCREENS[screen](model, { doc: document, now: nowSeconds() }));
+  if (focused && $(focused)) $(focused).focus();
   document.body.setAttribute("data-screen", screen);
   drawn = { screen, key };
   markRefreshing(model);
