@@ -1,14 +1,36 @@
 // Bootstrap: wire the view to the state machine and the Tauri commands, then load the state.
 import * as api from "./api.js";
 import { copyText } from "./clipboard.js";
-import { chosenMode, configFileProblem, initialModel, transition } from "./state.js";
+import { chosenMode, configFileProblem, initialModel, screenOf, transition } from "./state.js";
 import { bind, render } from "./view.js";
+import { createRefresher } from "./refresher.js";
 
 let model = initialModel();
+
+const refresher = createRefresher(
+  { now: () => Date.now() / 1000, setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (t) => clearTimeout(t) },
+  (expiresAt) => backgroundRefresh(expiresAt),
+);
 
 function dispatch(event) {
   model = transition(model, event);
   render(model);
+  refresher.sync(model, screenOf(model));
+}
+
+// Issue 9: the access token is refreshed shortly before it expires while Home is open. Not a
+// command the user started: Home stays, and its countdown says "refreshing…".
+async function backgroundRefresh(expiresAt) {
+  if (model.busy || model.refreshing) return;
+  dispatch({ type: "backgroundRefresh" });
+  try {
+    dispatch({ type: "backgroundRefreshed", view: await api.perform("refresh") });
+  } catch (error) {
+    refresher.failed(expiresAt);
+    dispatch({ type: "backgroundFailed", error });
+    // A refused refresh ends the sign-in (the engine's state moved): show where it is now.
+    resync();
+  }
 }
 
 async function run(action, args) {

@@ -9,7 +9,7 @@ import { errorScreenFor } from "./errors.js";
 
 /** What the model looks like before `get_state` has answered. */
 export function initialModel() {
-  return { view: null, busy: false, action: null, step: null, error: null, notice: null, setup: null, refused: null, about: null };
+  return { view: null, busy: false, action: null, step: null, error: null, notice: null, setup: null, refused: null, about: null, refreshing: false };
 }
 
 /**
@@ -196,6 +196,8 @@ export function transition(model, event) {
         refused: null,
       };
     case "progress":
+      // The background refresh's own progress: Home stays, its countdown says "refreshing…".
+      if (model.refreshing && !model.busy && event.step === "refreshing") return model;
       // `phase` is the engine's last step: a shell step (waiting in the browser) keeps it, so
       // the onboarding indicator still knows whether this is the registration or the sign-in.
       return { ...model, busy: true, step: event.step, phase: SHELL_STEPS.includes(event.step) ? model.phase : event.step };
@@ -226,6 +228,16 @@ export function transition(model, event) {
       return { ...model, notice: event.text ? String(event.text) : null };
     case "dismissNotice":
       return { ...model, notice: null };
+    // Background refresh (issue 9): not a command the user started, so no progress screen.
+    case "backgroundRefresh":
+      return { ...model, refreshing: true };
+    case "backgroundRefreshed":
+      return { ...model, refreshing: false, view: normalizeView(event.view) };
+    case "backgroundFailed": {
+      const { message } = normalizeError(event.error);
+      const text = `The access token could not be refreshed in the background${message ? `: ${message}` : "."}`;
+      return { ...model, refreshing: false, notice: text };
+    }
     case "back":
       return { ...model, error: null };
     case "aboutOpened":
@@ -414,6 +426,9 @@ export function shortThumbprint(thumbprint) {
   if (!clean) return null;
   return clean.length > 16 ? `${clean.slice(0, 6)}…${clean.slice(-6)}` : clean;
 }
+
+/** What Home's countdown says while a background refresh is in flight (issue 9). */
+export const REFRESHING_TEXT = "refreshing…";
 
 /** "in 4 min 05 s", "in 2 h 05 min", "in 3 days 4 h", or "expired". Times are unix seconds. */
 export function formatCountdown(expiresAt, now) {

@@ -1,6 +1,6 @@
 // The view: `render(model)` draws the screen the model implies, `bind(name, handler)` routes user
 // actions (todomvc-style). It knows the DOM, not Tauri and not the state machine's rules.
-import { controlsFor, formatCountdown, onboardingStep, screenOf, stepText } from "./state.js";
+import { REFRESHING_TEXT, controlsFor, formatCountdown, onboardingStep, screenOf, stepText } from "./state.js";
 import { steps } from "./dom.js";
 import { registerScreen } from "./screens/register.js";
 import { signInScreen } from "./screens/sign-in.js";
@@ -92,16 +92,19 @@ export function render(model) {
   const key = JSON.stringify(busy ? [screen, model.action] : [screen, model.view, model.error, model.setup, model.mode]);
   if (drawn && drawn.key === key) {
     if (busy) updateProgress(model);
+    markRefreshing(model);
     return;
   }
   const previous = drawn;
   const app = $("app");
-  // Redrawn in place (a new choice of mode): keep the keyboard focus where it was.
-  const focused = document.activeElement && app.contains(document.activeElement) ? document.activeElement.id : null;
+  // The same screen drawn again with new facts (a background refresh on Home): keyboard focus
+  // stays on the control that had it.
+  const focused = previous && previous.screen === screen && app.contains(document.activeElement) ? document.activeElement.id : null;
   app.replaceChildren(SCREENS[screen](model, { doc: document, now: nowSeconds() }));
-  if (previous && previous.screen === screen && focused) document.getElementById(focused)?.focus();
+  if (focused && $(focused)) $(focused).focus();
   document.body.setAttribute("data-screen", screen);
   drawn = { screen, key };
+  markRefreshing(model);
   startTicker(screen === "home");
   // Move focus to the new screen's heading (or the progress status) so keyboard and
   // screen-reader users land on what changed; before any click, the page keeps its focus.
@@ -167,19 +170,33 @@ function renderNotice(model) {
   $("notice-dismiss").hidden = !text;
 }
 
+// A background refresh in flight (issue 9): the countdown says so until the new time arrives.
+function markRefreshing(model) {
+  const el = $("token-expiry");
+  if (!el) return;
+  if (model.refreshing) el.setAttribute("data-refreshing", "");
+  else el.removeAttribute("data-refreshing");
+  if (ticker) tick();
+}
+
 // The countdown changes every second; only its text node is touched, never the screen.
+function tick() {
+  const el = $("token-expiry");
+  if (!el) return;
+  const at = Number(el.getAttribute("data-expires-at"));
+  const text = el.hasAttribute("data-refreshing")
+    ? REFRESHING_TEXT
+    : el.hasAttribute("data-expires-at")
+      ? formatCountdown(at, nowSeconds())
+      : "unknown";
+  if (el.textContent !== text) el.textContent = text;
+  el.classList.toggle("expired", text === "expired");
+}
+
 function startTicker(on) {
   if (ticker) clearInterval(ticker);
   ticker = null;
   if (!on) return;
-  const tick = () => {
-    const el = $("token-expiry");
-    if (!el) return;
-    const at = Number(el.getAttribute("data-expires-at"));
-    const text = el.hasAttribute("data-expires-at") ? formatCountdown(at, nowSeconds()) : "unknown";
-    if (el.textContent !== text) el.textContent = text;
-    el.classList.toggle("expired", text === "expired");
-  };
   tick();
   ticker = setInterval(tick, 1000);
 }

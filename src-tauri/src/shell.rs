@@ -242,9 +242,12 @@ impl Shell {
         open_folder(folder).map_err(UiError::folder_not_opened)
     }
 
+    /// The state; on the first call with `rememberSignIn`, after signing in again with the
+    /// remembered refresh token (one refresh, no window; issue 9). Later calls only read it.
     pub async fn get_state(&self) -> Result<StateView, UiError> {
         let session = self.registered_mode().await?;
-        Ok(session.state().await?)
+        // Not published: the UI asks for the state in answer to state-changed events.
+        Ok(session.resume().await?)
     }
 
     /// Registration login, DCR, keychain, then straight on into the SSO sign-in: one click.

@@ -105,6 +105,7 @@ async fn real_registration(idp: &Idp) -> StoredRegistration {
         registration,
         registered_at: now(),
         device_key: None,
+        refresh_token: None,
     }
 }
 

@@ -32,6 +32,9 @@ pub struct IdpOptions {
     pub profile: Option<&'static str>,
     /// `IDP_DPOP_NONCE=1`: DPoP proofs must carry a server nonce.
     pub dpop_nonce: bool,
+    /// `IDP_ID_TOKEN_CLAIMS=minimal`: ID tokens carry only `sub` and `preferred_username`; the
+    /// other profile claims come from UserInfo.
+    pub minimal_id_token: bool,
 }
 
 /// A dynamic client as listed by `GET /admin/clients` (never includes secrets).
@@ -264,6 +267,14 @@ pub(crate) async fn spawn(
         None => command.env_remove("IDP_PROFILE"),
     };
     command.env("IDP_DPOP_NONCE", if options.dpop_nonce { "1" } else { "0" });
+    command.env(
+        "IDP_ID_TOKEN_CLAIMS",
+        if options.minimal_id_token {
+            "minimal"
+        } else {
+            "full"
+        },
+    );
     match store_dir {
         Some(dir) => command.env("IDP_STORE", dir),
         None => command.env_remove("IDP_STORE"),

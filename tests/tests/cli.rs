@@ -409,3 +409,44 @@ async fn cli_two_processes_registering_at_once_create_one_client() {
     let status = dcr(config, &["status"], &browser, Answer::Browse).await;
     assert_eq!(status.json()["client_id"], client_ids[0].as_str());
 }
+
+/// Issue 9: `rememberSignIn: true` in the CLI. The first `login` uses the browser and remembers
+/// the refresh token in the keychain entry; the next one signs in with it (no browser step,
+/// `"remembered": true`); `--logout` removes it, so the login after that uses the browser again.
+#[tokio::test]
+async fn cli_login_with_remember_sign_in_needs_no_browser_the_second_time() {
+    require_test_keyring("cli_login_with_remember_sign_in_needs_no_browser_the_second_time");
+    let setup = Setup::new(Form::Full).await;
+    let mut json = engine::config_json(&setup.idp, Form::Full);
+    json["rememberSignIn"] = true.into();
+    std::fs::write(&setup.config, json.to_string()).unwrap();
+    let config = &setup.config;
+    let browser = ScriptedBrowser::new();
+
+    let run = dcr(config, &["register"], &browser, Answer::Browse).await;
+    assert_eq!(run.code, Some(0), "{}", run.everything());
+    let run = dcr(config, &["login"], &browser, Answer::Browse).await;
+    assert_eq!(run.code, Some(0), "{}", run.everything());
+    assert_eq!(run.opened.len(), 1);
+    assert!(run.json().get("remembered").is_none());
+
+    let run = dcr(config, &["login", "--refresh"], &browser, Answer::Browse).await;
+    assert_eq!(run.code, Some(0), "{}", run.everything());
+    assert!(run.opened.is_empty(), "no browser step: {:?}", run.opened);
+    assert_eq!(run.json()["remembered"], true);
+    assert_eq!(run.json()["sub"], "demouser");
+
+    let run = dcr(config, &["login", "--logout"], &browser, Answer::Browse).await;
+    assert_eq!(run.code, Some(0), "{}", run.everything());
+    assert_eq!(run.opened.len(), 1, "only the logout page");
+    let stored = KeychainStore::new()
+        .load(&engine::store_key(&setup.idp, Form::Full))
+        .unwrap()
+        .unwrap();
+    assert!(stored.refresh_token.is_none(), "logout removed it");
+    let run = dcr(config, &["login"], &browser, Answer::Browse).await;
+    assert_eq!(run.code, Some(0), "{}", run.everything());
+    assert_eq!(run.opened.len(), 1, "the browser again");
+    let run = dcr(config, &["forget"], &browser, Answer::Browse).await;
+    assert_eq!(run.code, Some(0), "{}", run.everything());
+}

@@ -9,7 +9,9 @@ pub const USAGE: &str =
        dcr login [--refresh] [--logout]
 
   register   sign in once to get a registration token, register this device, store it
-  login      sign in with this device's registration and print the user as JSON
+  login      sign in with this device's registration and print the user as JSON; with
+               rememberSignIn in the config, signs in with the remembered refresh token
+               (no browser step, `\"remembered\": true`) when there is one
                --refresh  also refresh the tokens once
                --logout   finish with a logout (one more browser step)
   status     print whether this device is registered (never a secret)

@@ -12,7 +12,7 @@ use std::process::ExitCode;
 use dcr_core::config::UserAgentKind;
 use dcr_core::http::back_channel_client;
 use dcr_core::loopback::{LoopbackAgent, SystemBrowser};
-use dcr_core::session::{Event, Session};
+use dcr_core::session::{Event, Session, StateName};
 use dcr_core::store::KeychainStore;
 use dcr_core::{Config, Error, UserAgent};
 use serde_json::{json, Value};
@@ -97,7 +97,15 @@ async fn run(args: Args) -> Result<Value, Error> {
             Ok(json!({ "client_id": client_id }))
         }
         Command::Login { refresh, logout } => {
-            let mut view = session.sign_in(ua).await?;
+            // rememberSignIn: one refresh with the token in the keychain entry (shared with the
+            // desktop app) instead of a browser step; otherwise, or when refused, the sign-in.
+            let resumed = session.resume().await?;
+            let remembered = resumed.state == StateName::SignedIn;
+            let mut view = if remembered {
+                resumed
+            } else {
+                session.sign_in(ua).await?
+            };
             if refresh {
                 view = session.refresh().await?;
             }
@@ -109,6 +117,9 @@ async fn run(args: Args) -> Result<Value, Error> {
             });
             if refresh {
                 out["refreshed"] = json!(true);
+            }
+            if remembered {
+                out["remembered"] = json!(true);
             }
             if logout {
                 let after = session.sign_out(ua).await?;

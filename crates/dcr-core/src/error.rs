@@ -152,6 +152,10 @@ pub enum Error {
     /// A device key could not be generated (the system's random number generator failed) or read.
     #[error(transparent)]
     DeviceKey(#[from] crate::device_key::DeviceKeyError),
+    /// The failure of a refresh this call waited for and shared (single flight, see
+    /// `Session::refresh`): its kind and its message, already sanitized.
+    #[error("{message}")]
+    Joined { kind: ErrorKind, message: String },
     /// Key rotation asked of a registration that authenticates with a client secret.
     #[error("this device proves itself with a client secret, not a device key; there is no key to rotate")]
     NoDeviceKey,
@@ -206,6 +210,7 @@ impl Error {
             Error::NotSignedIn => K::NotSignedIn,
             Error::NoDeviceKey => K::RotationUnavailable,
             Error::DeviceKey(_) => K::DeviceKeyUnavailable,
+            Error::Joined { kind, .. } => *kind,
         }
     }
 

@@ -11,18 +11,20 @@ mod cleanup;
 mod device;
 mod entry;
 mod keys;
+mod refresh;
 mod register;
+mod remember;
 mod revocation;
 mod rotation;
 mod shared;
 mod steps;
 mod view;
 
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use tokio::sync::Mutex;
-use tracing::{info, warn};
+use tracing::info;
 
 pub use view::{
     Credential, Event, Reason, RegistrationView, ServerCleanup, StateName, StateView, UserView,
@@ -56,6 +58,9 @@ pub struct Session {
     key_refetch_secs: AtomicI64,
     /// Where each step is reported (issue 8); nowhere unless a shell sets one.
     progress: Arc<dyn ProgressSink>,
+    /// How many refreshes have ended: a call that sees it change while it waits for `op`
+    /// shares that refresh's outcome instead of sending a second token request.
+    refreshes: AtomicU64,
 }
 
 #[derive(Default)]
@@ -75,6 +80,11 @@ struct Inner {
     pending: Option<PendingCleanup>,
     /// The identity server's latest `DPoP-Nonce` (RFC 9449 §8), for the next proof.
     dpop_nonce: Option<String>,
+    /// Whether [`Session::resume`] has done its one try (`remember.rs`).
+    resumed: bool,
+    /// How the last refresh ended, for the calls that waited for it (single flight): `Err`
+    /// holds its kind and message, which is all a shell sees of an error.
+    last_refresh: Option<Result<(), (ErrorKind, String)>>,
 }
 
 /// Tokens of the signed-in user. Never leaves the engine.
@@ -150,6 +160,7 @@ impl Session {
             inner: Mutex::new(Inner::default()),
             key_refetch_secs: AtomicI64::new(crate::id_token::JWKS_MIN_REFETCH_SECS),
             progress: Arc::new(NoProgress),
+            refreshes: AtomicU64::new(0),
         }
     }
 
@@ -251,6 +262,7 @@ impl Session {
             }
             other => other?,
         };
+        let refresh_token = tokens.refresh_token.clone();
         let mut inner = self.inner.lock().await;
         inner.tokens = Some(tokens);
         inner.reason = None;
@@ -258,85 +270,10 @@ impl Session {
         inner.pending = None;
         info!(client_id = %stored.registration.client_id, "signed in");
         drop(inner);
-        Ok(self.view().await)
-    }
-
-    /// One refresh (RFC 6749 §6), serialized with every other operation (F3).
-    pub async fn refresh(&self) -> Result<StateView, Error> {
-        let _op = self.op.lock().await;
-        self.report(Progress::Refreshing);
-        self.ensure_loaded().await?;
-        // The cross-process lock covers reading the entry and the refresh itself, and is let go
-        // before any recovery below: a wipe and an RFC 7592 update take it again themselves
-        // (flock is not reentrant, even within one process).
-        let (stored, outcome) = {
-            let _lock = self.lock.acquire().await;
-            self.reload_under_lock().await?;
-            let (stored, tokens) = {
-                let inner = self.inner.lock().await;
-                let stored = inner.registration.clone().ok_or(Error::NotRegistered)?;
-                let tokens = inner.tokens.clone().ok_or(Error::NotSignedIn)?;
-                (stored, tokens)
-            };
-            if stored.registration.secret_expired(now()) {
-                // R6: the secret may not be used; the next sign-in registers again.
-                let mut inner = self.inner.lock().await;
-                inner.tokens = None;
-                inner.reason = Some(Reason::SecretExpired);
-                return Err(Error::SecretExpired);
-            }
-            let outcome = self.refresh_with(&stored, tokens).await;
-            (stored, outcome)
-        };
-        match outcome {
-            Ok(steps::Refreshed {
-                tokens,
-                unchecked: None,
-            }) => {
-                let mut inner = self.inner.lock().await;
-                inner.tokens = Some(tokens);
-                inner.last_event = Some(Event::Refreshed);
-                info!("tokens refreshed");
-                drop(inner);
-                Ok(self.view().await)
-            }
-            // Issue 7 defect 8: the server rotated the refresh token, but the new ID token could
-            // not be checked (no key set). The old refresh token may be dead already, so the new
-            // tokens are kept (with the last verified ID token) and the error is retryable.
-            Ok(steps::Refreshed {
-                tokens,
-                unchecked: Some(error),
-            }) => {
-                warn!(
-                    kind = %error.kind(),
-                    "refreshed, but the new ID token could not be checked; tokens kept"
-                );
-                self.inner.lock().await.tokens = Some(tokens);
-                Err(error)
-            }
-            Err(error) if is_invalid_client(&error) => Err(self.revoked(&stored, false).await),
-            // A bare 401 (a proxy?) is not invalid_client: only an RFC 7592 read that says the
-            // client is gone wipes it. Otherwise tokens and registration stay, and the error
-            // (retryable) is reported.
-            Err(error) if is_bare_unauthorized(&error) && self.client_gone(&stored).await => {
-                Err(self.revoked(&stored, true).await)
-            }
-            Err(error) => {
-                warn!(kind = %error.kind(), "refresh failed");
-                // F1: invalid_grant drops the tokens and keeps the registration; so does an
-                // invalid ID token (the old refresh token may already be rotated away).
-                // Network and server errors keep the tokens for a later retry.
-                if matches!(
-                    error.kind(),
-                    ErrorKind::InvalidGrant | ErrorKind::IdTokenInvalid
-                ) {
-                    let mut inner = self.inner.lock().await;
-                    inner.tokens = None;
-                    inner.reason = Some(Reason::SessionExpired);
-                }
-                Err(error)
-            }
+        if self.config.remember_sign_in {
+            self.keep_refresh_token(refresh_token).await;
         }
+        Ok(self.view().await)
     }
 
     /// RP-initiated logout. Local tokens are wiped first and stay wiped whatever the server
@@ -357,6 +294,10 @@ impl Session {
                 .map(|s| s.registration.client_id.clone());
             (tokens, client_id)
         };
+        // Whatever `rememberSignIn` says now: a token remembered earlier goes too.
+        if client_id.is_some() {
+            self.keep_refresh_token(None).await;
+        }
         if let (Some(tokens), Some(client_id)) = (tokens, client_id) {
             info!("signed out locally; ending the server session");
             self.finish_sign_out(tokens, client_id, ua).await;

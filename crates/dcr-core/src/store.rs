@@ -16,6 +16,11 @@
 //!   existed simply have none. A `private_key_jwt` registration without its key is
 //!   [`StoreError::DeviceKeyMissing`]: a copy of the entry taken to another device without the
 //!   private half, which can prove nothing and is discarded like a corrupt one.
+//! - `refreshToken` (issue 9, `rememberSignIn: true`): the signed-in user's refresh token, and
+//!   no other token. It lives in the same entry as the registration it was issued to, so it is
+//!   bound to that client by construction: it is written and read under the same cross-process
+//!   lock, and every wipe of the registration (forget, revocation, a corrupt entry) takes it
+//!   along. Never a file. Entries without it (the default, `rememberSignIn: false`) have none.
 //! - S4: Windows Credential Manager holds at most 2560 bytes per entry. The limit is enforced on
 //!   every platform, so CI on Linux catches what would fail on Windows. A response that does not
 //!   fit is stored reduced to the fields the engine uses ([`ESSENTIAL_FIELDS`]); if even that
@@ -81,6 +86,9 @@ pub struct StoredRegistration {
     /// This install's key pair (issue 10): the `private_key_jwt` key, the DPoP key, or both.
     /// `Debug` shows its thumbprint only.
     pub device_key: Option<Arc<DeviceKey>>,
+    /// `rememberSignIn: true` only: the refresh token of the user signed in with this
+    /// registration (issue 9). `Debug` redacts it.
+    pub refresh_token: Option<Secret>,
 }
 
 /// Why the keychain could not be used. Messages hold no secret and say what to do.
@@ -257,7 +265,8 @@ pub(crate) fn encode(value: &StoredRegistration) -> Result<Secret, StoreError> {
         return Err(StoreError::Corrupt);
     };
     let key = value.device_key.as_deref().map(DeviceKey::pkcs8);
-    let whole = wrap(value.registered_at, key, response);
+    let refresh = value.refresh_token.as_ref();
+    let whole = wrap(value.registered_at, key, refresh, response);
     if whole.expose().len() <= MAX_ENTRY_BYTES {
         return Ok(whole);
     }
@@ -267,7 +276,7 @@ pub(crate) fn encode(value: &StoredRegistration) -> Result<Secret, StoreError> {
         .collect();
     let essentials = WipeOnDrop(Value::Object(essentials));
     let reduced = Secret::new(essentials.0.to_string());
-    let reduced = wrap(value.registered_at, key, reduced.expose());
+    let reduced = wrap(value.registered_at, key, refresh, reduced.expose());
     let bytes = reduced.expose().len();
     if bytes > MAX_ENTRY_BYTES {
         return Err(StoreError::TooLarge {
@@ -313,6 +322,11 @@ pub(crate) fn decode(key: &StoreKey, raw: &Secret) -> Result<StoredRegistration,
         )),
         Some(_) => return Err(corrupt("the device key is not a string")),
     };
+    let refresh_token = match map.get("refreshToken") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(token)) if !token.is_empty() => Some(Secret::new(token.as_str())),
+        Some(_) => return Err(corrupt("the refresh token is not a string")),
+    };
     let json = Secret::new(response.to_string());
     let registration = parse_registration(json, Some(key.redirect_uri()))
         .map_err(|_| corrupt("the registration does not pass the response checks"))?;
@@ -327,36 +341,47 @@ pub(crate) fn decode(key: &StoreKey, raw: &Secret) -> Result<StoredRegistration,
         registration,
         registered_at,
         device_key,
+        refresh_token,
     })
 }
 
-fn wrap(registered_at: i64, device_key: Option<&Secret>, response: &str) -> Secret {
+fn wrap(
+    registered_at: i64,
+    device_key: Option<&Secret>,
+    refresh_token: Option<&Secret>,
+    response: &str,
+) -> Secret {
     let head = format!("{{\"version\":{FORMAT_VERSION},\"registeredAt\":{registered_at},");
     // base64url needs no JSON escaping.
     let (key_head, key, key_tail) = match device_key {
         Some(key) => ("\"deviceKey\":\"", key.expose(), "\","),
         None => ("", "", ""),
     };
+    // A refresh token is an opaque string from the server: escaped as JSON (RFC 8259 §7).
+    let refresh = refresh_token.map(|token| {
+        let value = WipeOnDrop(Value::String(token.expose().to_owned()));
+        Secret::new(value.0.to_string())
+    });
+    let (refresh_head, refresh_value, refresh_tail) = match &refresh {
+        Some(token) => ("\"refreshToken\":", token.expose(), ","),
+        None => ("", "", ""),
+    };
     let registration_head = "\"registration\":";
-    // Built at its final size so no partial copy of a secret is left in a freed buffer.
-    let mut text = String::with_capacity(
-        head.len()
-            + key_head.len()
-            + key.len()
-            + key_tail.len()
-            + registration_head.len()
-            + response.len()
-            + 1,
-    );
-    for part in [
-        &head,
+    let parts = [
+        head.as_str(),
         key_head,
         key,
         key_tail,
+        refresh_head,
+        refresh_value,
+        refresh_tail,
         registration_head,
         response,
         "}",
-    ] {
+    ];
+    // Built at its final size so no partial copy of a secret is left in a freed buffer.
+    let mut text = String::with_capacity(parts.iter().map(|part| part.len()).sum());
+    for part in parts {
         text.push_str(part);
     }
     Secret::new(text)

@@ -28,6 +28,22 @@ export function authenticate(login, password) {
   return ok && account ? login : undefined;
 }
 
+// `IDP_ID_TOKEN_CLAIMS=minimal`: the ID token says who (sub, preferred_username) and UserInfo
+// says the rest, as some servers do.
+export function minimalIdTokenClaims(find) {
+  return async (ctx, sub, token) => {
+    const account = await find(ctx, sub, token);
+    if (!account) return undefined;
+    return {
+      ...account,
+      async claims(use, ...rest) {
+        const all = await account.claims(use, ...rest);
+        return use === 'id_token' ? { sub: all.sub, preferred_username: all.preferred_username } : all;
+      },
+    };
+  };
+}
+
 // oidc-provider's findAccount hook: claims are filtered afterwards by the requested scopes
 // (see `claims` in config.mjs).
 export async function findAccount(_ctx, sub) {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 
 import Provider, { interactionPolicy } from 'oidc-provider';
 
-import { findAccount } from './accounts.mjs';
+import { findAccount, minimalIdTokenClaims } from './accounts.mjs';
 import { createAdapterFactory, DCR_SCOPE, MemoryStore } from './adapter.mjs';
 import {
   DCR_POLICY, REGISTRATION_CLIENT_ID, registrationPolicy, staticClients,
@@ -177,7 +177,7 @@ export function createProvider(issuer, env, { interactionsPath, log, state = pro
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     rotateRefreshToken: true,
     loadExistingGrant,
-    findAccount,
+    findAccount: env.idTokenClaims === 'minimal' ? minimalIdTokenClaims(findAccount) : findAccount,
     renderError,
 
     ttl: {

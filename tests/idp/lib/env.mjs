@@ -43,5 +43,8 @@ export function readEnv() {
     dpopNonce: integer('IDP_DPOP_NONCE', 0, { max: 1 }) === 1,
     // A folder that keeps clients, grants, tokens and keys across a restart (fault injection).
     storeDir: process.env.IDP_STORE || undefined,
+    // `full`: profile claims in the ID token too. `minimal`: the ID token carries only `sub` and
+    // `preferred_username`; the other profile claims come from UserInfo (OIDC Core §5.4).
+    idTokenClaims: oneOf('IDP_ID_TOKEN_CLAIMS', ['full', 'minimal'], 'full'),
   };
 }

@@ -38,6 +38,17 @@ impl Session {
             Err(error) => return Err(error),
         }
         inner.loaded = true;
+        // `rememberSignIn: false`: a refresh token remembered while it was on is deleted.
+        let forget_token = !self.config.remember_sign_in
+            && inner
+                .registration
+                .as_ref()
+                .is_some_and(|stored| stored.refresh_token.is_some());
+        drop(inner);
+        if forget_token {
+            info!("rememberSignIn is off; deleting the remembered refresh token");
+            self.keep_refresh_token(None).await;
+        }
         Ok(())
     }
 

@@ -123,6 +123,8 @@ impl Session {
             registration,
             registered_at: now(),
             device_key,
+            // A new client: no user has signed in with it yet.
+            refresh_token: None,
         };
 
         let saved = stored.clone();

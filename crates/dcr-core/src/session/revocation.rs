@@ -77,18 +77,22 @@ impl Session {
         match status {
             Ok(ClientStatus::Active) => Ok(Liveness::Alive(Box::new(stored.clone()))),
             Ok(ClientStatus::Updated(registration)) => {
-                let updated = StoredRegistration {
+                let mut updated = StoredRegistration {
                     registration: *registration,
                     registered_at: stored.registered_at,
                     device_key: stored.device_key.clone(),
+                    refresh_token: stored.refresh_token.clone(),
                 };
                 // Saved under the cross-process lock, and only over our own entry: another
                 // process may have forgotten or replaced this client meanwhile.
                 let _lock = self.lock.acquire().await;
-                let ours = self.stored_now().await?.is_some_and(|current| {
+                let current = self.stored_now().await?.filter(|current| {
                     current.registration.client_id == updated.registration.client_id
                 });
-                if ours {
+                if let Some(current) = current {
+                    // The same client: its user's refresh token stays valid (RFC 7592 §2.2),
+                    // and the entry's is the newest (another process may have rotated it).
+                    updated.refresh_token = current.refresh_token;
                     let saved = updated.clone();
                     self.store_call(move |store, key| store.save(key, &saved))
                         .await?;

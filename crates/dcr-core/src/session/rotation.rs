@@ -66,6 +66,7 @@ impl Session {
             registration,
             registered_at: stored.registered_at,
             device_key: Some(new_key),
+            refresh_token: stored.refresh_token.clone(),
         };
         let saved = rotated.clone();
         if let Err(error) = self
@@ -127,6 +128,7 @@ impl Session {
                 registration,
                 registered_at: rotated.registered_at,
                 device_key: Some(old_key),
+                refresh_token: rotated.refresh_token.clone(),
             },
             Err(error) => {
                 warn!(kind = %error.kind(), "the server kept the new device key; keeping it");

@@ -63,6 +63,22 @@ impl Session {
         match (ours, current) {
             (None, _) => Ok(()),
             (Some(ours), Some(current)) if current.registration.client_id == ours => {
+                // rememberSignIn: a refresh token in the entry other than the one this session
+                // last saw there was stored by another process after a rotation; ours may be
+                // dead already, so the newest is used (remember.rs).
+                let seen = inner
+                    .registration
+                    .as_ref()
+                    .and_then(|stored| stored.refresh_token.clone());
+                if self.config.remember_sign_in
+                    && current.refresh_token.is_some()
+                    && current.refresh_token != seen
+                {
+                    if let Some(tokens) = inner.tokens.as_mut() {
+                        info!("using the refresh token another process stored");
+                        tokens.refresh_token = current.refresh_token.clone();
+                    }
+                }
                 inner.registration = Some(current);
                 Ok(())
             }

@@ -179,7 +179,7 @@ impl Session {
 
     /// UserInfo is for display only: any failure, including a different `sub` (I12), just
     /// means no UserInfo claims.
-    async fn userinfo(
+    pub(super) async fn userinfo(
         &self,
         metadata: &ProviderMetadata,
         access_token: &Secret,

@@ -9,6 +9,7 @@ mod keys;
 mod logs;
 mod management;
 mod recovery;
+mod remember;
 mod revocation;
 mod rotation;
 mod shared;

@@ -55,6 +55,8 @@ pub enum Event {
     Reregistered,
     SignedIn,
     Refreshed,
+    /// Signed in on start with the refresh token kept in the keychain (`rememberSignIn`).
+    Resumed,
     /// Tokens wiped and the identity server's session ended.
     SignedOut,
     /// Tokens wiped; the server part was skipped, failed or could not be confirmed (L1-L3).
@@ -162,11 +164,7 @@ impl Session {
                 (Some(_), Some(_)) => StateName::SignedIn,
             },
             reason: inner.reason,
-            user: tokens.map(|t| UserView {
-                sub: display_text(&t.id_token.claims.sub),
-                name: t.id_token.claims.name.as_deref().map(display_text),
-                claims: display_claims(&t.id_token.claims.all, t.userinfo.as_ref()),
-            }),
+            user: tokens.map(|t| user_view(&t.id_token.claims, t.userinfo.as_ref())),
             access_token_expires_at: tokens.and_then(|t| t.expires_at),
             token_fingerprint: tokens.map(|t| t.access_token.fingerprint()),
             last_event: inner.last_event,
@@ -190,6 +188,26 @@ impl Session {
                 .map(|mode| mode.as_str())
                 .collect(),
         }
+    }
+}
+
+/// Who is signed in. `name` comes from the merged claims (ID token, then UserInfo on top), so
+/// a server that keeps profile claims out of the ID token (OIDC Core §5.4: they may be returned
+/// from UserInfo only) still gives the heading the user's name (issue 9).
+fn user_view(
+    id_claims: &crate::id_token::IdTokenClaims,
+    userinfo: Option<&Map<String, Value>>,
+) -> UserView {
+    let claims = display_claims(&id_claims.all, userinfo);
+    let name = claims
+        .get("name")
+        .and_then(Value::as_str)
+        .filter(|name| !name.trim().is_empty())
+        .map(str::to_owned);
+    UserView {
+        sub: display_text(&id_claims.sub),
+        name,
+        claims,
     }
 }
 

@@ -33,6 +33,7 @@ pub(crate) fn stored_from(response: &str, registered_at: i64) -> StoredRegistrat
         registration,
         registered_at,
         device_key: None,
+        refresh_token: None,
     }
 }
 
@@ -306,6 +307,7 @@ fn key_stored(device: &std::sync::Arc<DeviceKey>) -> StoredRegistration {
         registration,
         registered_at: 7,
         device_key: Some(device.clone()),
+        refresh_token: None,
     }
 }
 

@@ -102,6 +102,13 @@ pub(super) struct FakeState {
     pub userinfo_requests: Vec<(String, u16)>,
     /// RFC 7592 §2.2 updates (device key rotation).
     pub updates: update::Updates,
+    /// ID tokens carry only `sub` and `preferred_username`; `name` comes from UserInfo
+    /// (OIDC Core §5.4), as on some servers (issue 9).
+    pub profile_in_userinfo_only: bool,
+    /// When set, each token request waits for a permit here (and counts in `gate_waiting`), so
+    /// a test can start other calls while one is in flight.
+    pub token_gate: Option<Arc<tokio::sync::Notify>>,
+    pub gate_waiting: usize,
 }
 
 pub(super) struct FakeIdp {
@@ -182,6 +189,10 @@ impl FakeIdp {
 
     fn id_token(&self, state: &FakeState, client_id: &str, nonce: Option<&str>) -> String {
         let mut claims = json!({"iss": ISSUER, "sub": "demouser", "aud": client_id, "exp": now() + 300, "iat": now(), "name": "Demo User"});
+        if state.profile_in_userinfo_only {
+            claims["preferred_username"] = json!("demouser");
+            claims.as_object_mut().unwrap().remove("name");
+        }
         if let Some(nonce) = nonce {
             claims["nonce"] = json!(nonce);
         }
@@ -472,6 +483,12 @@ impl Transport for FakeIdp {
         {
             self.manage(&request, &path["/register/".len()..]);
             return Err(dropped());
+        }
+        if (request.method, path.as_str()) == (Method::Post, "/token") {
+            if let Some(gate) = self.with(|s| s.token_gate.clone()) {
+                self.with(|s| s.gate_waiting += 1);
+                gate.notified().await;
+            }
         }
         Ok(match (request.method, path.as_str()) {
             (Method::Get, "/oauth/v2/oauth-anonymous/.well-known/openid-configuration") => {

@@ -49,6 +49,7 @@ fn device_rig(key: &Arc<DeviceKey>, management: bool) -> Rig {
                 registration,
                 registered_at: 1_700_000_000,
                 device_key: Some(key.clone()),
+                refresh_token: None,
             },
         )
         .unwrap();

@@ -10,7 +10,7 @@ use base64::Engine as _;
 use ring::signature::{UnparsedPublicKey, ECDSA_P256_SHA256_FIXED};
 use serde_json::{json, Value};
 
-use super::{respond, FakeIdp};
+use super::{respond, FakeIdp, FakeState};
 use crate::http::{CappedResponse, OutgoingRequest};
 use crate::test_support::ISSUER;
 
@@ -128,6 +128,14 @@ impl DeviceState {
     }
 }
 
+fn userinfo_claims(state: &FakeState) -> serde_json::Value {
+    let mut claims = json!({"sub": "demouser", "email": "demo@example.com"});
+    if state.profile_in_userinfo_only {
+        claims["name"] = json!("Demo User");
+    }
+    claims
+}
+
 impl FakeIdp {
     /// UserInfo: Bearer, or DPoP with a proof carrying `ath` (RFC 9449 §7.1).
     pub(super) fn userinfo(&self, request: &OutgoingRequest) -> CappedResponse {
@@ -138,13 +146,13 @@ impl FakeIdp {
             match state.device.check_proof(request, true) {
                 Ok(claims) => {
                     assert!(claims.get("ath").is_some(), "ath on a resource request");
-                    respond(200, json!({"sub": "demouser", "email": "demo@example.com"}))
+                    respond(200, userinfo_claims(&state))
                 }
                 Err(refused) => refused,
             }
         } else {
             assert!(request.dpop.is_none());
-            respond(200, json!({"sub": "demouser", "email": "demo@example.com"}))
+            respond(200, userinfo_claims(&state))
         };
         state
             .userinfo_requests
