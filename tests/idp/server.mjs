@@ -10,6 +10,7 @@ import { createProvider, providerState, rotatedKeys } from './lib/config.mjs';
 import { readEnv } from './lib/env.mjs';
 import { sendHtml, sendJson } from './lib/http.mjs';
 import { interactionHandler } from './lib/interactions.mjs';
+import { RequestLog } from './lib/requests.mjs';
 import { IssuedSecrets } from './lib/secrets.mjs';
 import { errorPage } from './lib/views.mjs';
 
@@ -43,6 +44,8 @@ async function start() {
   const state = providerState();
   // Test-only ground truth for the leak tests; recorded only when the admin API can read it.
   const secrets = env.adminToken ? new IssuedSecrets() : undefined;
+  // Test-only: which requests reached the issuer, to count back-channel calls (requests.mjs).
+  const requests = env.adminToken && env.requestLog ? new RequestLog() : undefined;
 
   // One provider instance over `state`; a key rotation builds the next one over the same state.
   let oidc;
@@ -64,11 +67,14 @@ async function start() {
     await mount();
     return state.keys[0].kid;
   }
-  const admin = adminHandler(state.store, { adminToken: env.adminToken, log, secrets, rotateSigningKey });
+  const admin = adminHandler(state.store, {
+    adminToken: env.adminToken, log, secrets, requests, rotateSigningKey,
+  });
 
   handler = async (req, res) => {
     try {
       const { pathname } = new URL(req.url, issuer);
+      if (requests && under(pathname, ISSUER_PATH)) requests.record(req.method, pathname.slice(ISSUER_PATH.length));
       if (under(pathname, INTERACTIONS_PATH)) {
         await interactions(req, res, pathname.slice(INTERACTIONS_PATH.length));
       } else if (under(pathname, '/admin')) {

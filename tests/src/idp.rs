@@ -32,6 +32,19 @@ pub struct IdpOptions {
     pub profile: Option<&'static str>,
     /// `IDP_DPOP_NONCE=1`: DPoP proofs must carry a server nonce.
     pub dpop_nonce: bool,
+    /// `IDP_REQUEST_LOG=1`: the server logs every request's method and path, for
+    /// [`Idp::admin_requests`] (counting back-channel requests from the server's side).
+    pub request_log: bool,
+}
+
+/// One request the server received under its issuer, as listed by `GET /admin/requests`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+pub struct LoggedRequest {
+    pub method: String,
+    /// Relative to the issuer path, without the query string, e.g. `/token` or `/reg/<id>`.
+    pub path: String,
+    /// False for the browser's requests (authorization endpoint, login pages, logout page).
+    pub back_channel: bool,
 }
 
 /// A dynamic client as listed by `GET /admin/clients` (never includes secrets).
@@ -126,6 +139,10 @@ impl Idp {
             None => command.env_remove("IDP_PROFILE"),
         };
         command.env("IDP_DPOP_NONCE", if options.dpop_nonce { "1" } else { "0" });
+        command.env(
+            "IDP_REQUEST_LOG",
+            if options.request_log { "1" } else { "0" },
+        );
         let mut child = command
             .spawn()
             .unwrap_or_else(|e| panic!("cannot run `node` (Node.js 20 or later is required): {e}"));
@@ -245,6 +262,36 @@ impl Idp {
         assert_eq!(response.status(), 200, "POST /admin/rotate-signing-key");
         let body: serde_json::Value = response.json().await.expect("the answer is JSON");
         body["kid"].as_str().expect("a kid").to_owned()
+    }
+
+    /// `GET /admin/requests`: every request under the issuer so far, in arrival order. Needs
+    /// [`IdpOptions::request_log`].
+    pub async fn admin_requests(&self) -> Vec<LoggedRequest> {
+        let response = self
+            .http
+            .get(self.admin_url("/admin/requests"))
+            .bearer_auth(&self.admin_token)
+            .send()
+            .await
+            .expect("admin API request failed");
+        assert_eq!(
+            response.status(),
+            200,
+            "GET /admin/requests (is IdpOptions::request_log set?)"
+        );
+        response.json().await.expect("the request log is JSON")
+    }
+
+    /// `DELETE /admin/requests`: empties the request log.
+    pub async fn admin_clear_requests(&self) {
+        let response = self
+            .http
+            .delete(self.admin_url("/admin/requests"))
+            .bearer_auth(&self.admin_token)
+            .send()
+            .await
+            .expect("admin API request failed");
+        assert_eq!(response.status(), 204, "DELETE /admin/requests");
     }
 
     /// `DELETE /admin/clients/<id>`: deletes a dynamic client and revokes its grants, tokens and

@@ -4,6 +4,8 @@
 //   DELETE /admin/clients/<id>   delete the client and revoke its grants, tokens and sessions
 //   GET    /admin/issued-secrets every secret value issued so far (see secrets.mjs)
 //   POST   /admin/rotate-signing-key  a new ID-token signing key (old ones stay published)
+//   GET    /admin/requests       requests under the issuer so far (IDP_REQUEST_LOG=1; requests.mjs)
+//   DELETE /admin/requests       empties that log
 import { createHash, timingSafeEqual } from 'node:crypto';
 
 import { sendJson } from './http.mjs';
@@ -56,7 +58,7 @@ function revokeClient(store, clientId) {
   store.delete('Client', clientId);
 }
 
-export function adminHandler(store, { adminToken, log, secrets, rotateSigningKey }) {
+export function adminHandler(store, { adminToken, log, secrets, requests, rotateSigningKey }) {
   return async function handle(req, res, subpath) {
     if (!adminToken) {
       sendJson(res, 404, { error: 'not_found' });
@@ -77,6 +79,19 @@ export function adminHandler(store, { adminToken, log, secrets, rotateSigningKey
     if (subpath === '/issued-secrets' && req.method === 'GET' && secrets) {
       sendJson(res, 200, secrets.list());
       return;
+    }
+
+    if (subpath === '/requests' && requests) {
+      if (req.method === 'GET') {
+        sendJson(res, 200, requests.list());
+        return;
+      }
+      if (req.method === 'DELETE') {
+        requests.clear();
+        res.writeHead(204, { 'cache-control': 'no-store' });
+        res.end();
+        return;
+      }
     }
 
     if (subpath === '/rotate-signing-key' && req.method === 'POST' && rotateSigningKey) {

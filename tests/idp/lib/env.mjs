@@ -41,5 +41,7 @@ export function readEnv() {
     profile: oneOf('IDP_PROFILE', PROFILES, 'curity'),
     // RFC 9449 §8: when 1, every DPoP proof must carry a server-provided nonce.
     dpopNonce: integer('IDP_DPOP_NONCE', 0, { max: 1 }) === 1,
+    // Test-only: keep a log of request paths for `GET /admin/requests` (needs IDP_ADMIN_TOKEN).
+    requestLog: integer('IDP_REQUEST_LOG', 0, { max: 1 }) === 1,
   };
 }
