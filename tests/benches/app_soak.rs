@@ -146,9 +146,9 @@ fn main() {
             "soak-app-rss",
             runs,
             &[
-                "dcr-desktop process RSS",
-                "process tree RSS (with WebKit)",
-                "process tree PSS",
+                "app process RSS",
+                "tree RSS (with WebKit)",
+                "tree PSS",
             ],
         );
         println!(

@@ -28,12 +28,17 @@ fn nice_max(max: f64) -> f64 {
 }
 
 fn number(value: f64) -> String {
-    if value >= 100.0 || value == value.round() {
+    let text = if value >= 100.0 {
         format!("{value:.0}")
     } else if value >= 10.0 {
         format!("{value:.1}")
     } else {
         format!("{value:.2}")
+    };
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        text
     }
 }
 
@@ -246,10 +251,15 @@ pub fn line_chart(
                 y(*py)
             );
         }
+        // Legend in a row above the plot, each entry as wide as its text (about 7 px a letter).
+        let offset: f64 = series[..i]
+            .iter()
+            .map(|l| 7.0 * l.name.chars().count() as f64 + 24.0)
+            .sum();
         let _ = write!(
             s,
             "<text x=\"{}\" y=\"{}\" fill=\"{colour}\">{}</text>\n",
-            left + 10.0 + 180.0 * i as f64,
+            left + 10.0 + offset,
             top - 8.0,
             escape(&line.name)
         );
