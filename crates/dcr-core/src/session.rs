@@ -203,9 +203,7 @@ impl Session {
         self.sign_in_reading(ua, true).await
     }
 
-    /// [`Session::sign_in`]; `read_first: false` skips the RFC 7592 read before the browser
-    /// step (only right after this session's own fresh registration, see
-    /// [`Session::register_and_sign_in`]).
+    /// `read_first: false` skips the RFC 7592 read (see [`Session::register_and_sign_in`]).
     async fn sign_in_reading(
         &self,
         ua: &dyn UserAgent,
@@ -404,11 +402,9 @@ impl Session {
     /// The first-run path: register, then the SSO sign-in (one password in total).
     pub async fn register_and_sign_in(&self, ua: &dyn UserAgent) -> Result<StateView, Error> {
         let view = self.register(ua).await?;
-        // RFC 7591 §3.2.1: the 201 a moment ago is the server's own word that the client exists,
-        // so an RFC 7592 §2.1 read before this sign-in could only repeat it (issue 11: at most
-        // six back-channel requests on first run). Should the client vanish in between anyway,
-        // the failed browser step still asks the server (`is_browser_step_failure` below). An
-        // existing or adopted registration (another process made it) is read as always.
+        // RFC 7591 §3.2.1: the 201 just now says the client exists; an RFC 7592 read could only
+        // repeat it (issue 11: six back-channel requests on first run). A failed browser step
+        // still asks the server; an existing or adopted registration is read as always.
         let fresh = matches!(
             view.last_event,
             Some(Event::Registered | Event::Reregistered)

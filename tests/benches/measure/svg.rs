@@ -63,21 +63,21 @@ pub fn bar_chart(title: &str, unit: &str, bars: &[Bar], goal: Option<(&str, f64)
     let plot = W - left - right;
     let x = |v: f64| left + plot * v / max;
     let mut s = String::new();
-    let _ = write!(
+    let _ = writeln!(
         s,
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{W}\" height=\"{height}\" viewBox=\"0 0 {W} {height}\" {FONT}>\n\
          <rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n\
-         <text x=\"{}\" y=\"20\" font-size=\"14\" font-weight=\"bold\">{}</text>\n",
+         <text x=\"{}\" y=\"20\" font-size=\"14\" font-weight=\"bold\">{}</text>",
         10,
         escape(title)
     );
     for (i, bar) in bars.iter().enumerate() {
         let y = top + row * i as f64;
         let colour = COLOURS[i % COLOURS.len()];
-        let _ = write!(
+        let _ = writeln!(
             s,
             "<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>\n\
-             <rect x=\"{left}\" y=\"{}\" width=\"{:.1}\" height=\"20\" fill=\"{colour}\"/>\n",
+             <rect x=\"{left}\" y=\"{}\" width=\"{:.1}\" height=\"20\" fill=\"{colour}\"/>",
             left - 8.0,
             y + 15.0,
             escape(&bar.label),
@@ -86,9 +86,9 @@ pub fn bar_chart(title: &str, unit: &str, bars: &[Bar], goal: Option<(&str, f64)
         );
         if let Some((lo, hi)) = bar.whisker {
             let mid = y + 12.0;
-            let _ = write!(
+            let _ = writeln!(
                 s,
-                "<path d=\"M{:.1} {mid} H{:.1} M{:.1} {} V{} M{:.1} {} V{}\" stroke=\"#222\" fill=\"none\"/>\n",
+                "<path d=\"M{:.1} {mid} H{:.1} M{:.1} {} V{} M{:.1} {} V{}\" stroke=\"#222\" fill=\"none\"/>",
                 x(lo),
                 x(hi),
                 x(lo),
@@ -100,9 +100,9 @@ pub fn bar_chart(title: &str, unit: &str, bars: &[Bar], goal: Option<(&str, f64)
             );
         }
         let end = bar.whisker.map_or(bar.value, |(_, hi)| hi.max(bar.value));
-        let _ = write!(
+        let _ = writeln!(
             s,
-            "<text x=\"{:.1}\" y=\"{}\">{} {}</text>\n",
+            "<text x=\"{:.1}\" y=\"{}\">{} {}</text>",
             x(end) + 5.0,
             y + 15.0,
             number(bar.value),
@@ -110,26 +110,26 @@ pub fn bar_chart(title: &str, unit: &str, bars: &[Bar], goal: Option<(&str, f64)
         );
     }
     let axis_y = top + row * bars.len() as f64;
-    let _ = write!(
+    let _ = writeln!(
         s,
-        "<line x1=\"{left}\" y1=\"{axis_y}\" x2=\"{}\" y2=\"{axis_y}\" stroke=\"#888\"/>\n",
+        "<line x1=\"{left}\" y1=\"{axis_y}\" x2=\"{}\" y2=\"{axis_y}\" stroke=\"#888\"/>",
         left + plot
     );
     for k in 0..=4 {
         let v = max * k as f64 / 4.0;
-        let _ = write!(
+        let _ = writeln!(
             s,
-            "<text x=\"{:.1}\" y=\"{}\" text-anchor=\"middle\" fill=\"#555\">{}</text>\n",
+            "<text x=\"{:.1}\" y=\"{}\" text-anchor=\"middle\" fill=\"#555\">{}</text>",
             x(v),
             axis_y + 16.0,
             number(v)
         );
     }
     if let Some((label, value)) = goal {
-        let _ = write!(
+        let _ = writeln!(
             s,
             "<line x1=\"{gx:.1}\" y1=\"{}\" x2=\"{gx:.1}\" y2=\"{axis_y}\" stroke=\"#c53030\" stroke-dasharray=\"5 4\"/>\n\
-             <text x=\"{gx:.1}\" y=\"{}\" text-anchor=\"middle\" fill=\"#c53030\">{}</text>\n",
+             <text x=\"{gx:.1}\" y=\"{}\" text-anchor=\"middle\" fill=\"#c53030\">{}</text>",
             top - 6.0,
             top - 9.0,
             escape(label),
@@ -168,19 +168,19 @@ pub fn line_chart(
     let x = |v: f64| left + pw * v / x_max;
     let y = |v: f64| top + ph * (1.0 - v / y_max);
     let mut s = String::new();
-    let _ = write!(
+    let _ = writeln!(
         s,
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{W}\" height=\"{height}\" viewBox=\"0 0 {W} {height}\" {FONT}>\n\
          <rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n\
-         <text x=\"10\" y=\"20\" font-size=\"14\" font-weight=\"bold\">{}</text>\n",
+         <text x=\"10\" y=\"20\" font-size=\"14\" font-weight=\"bold\">{}</text>",
         escape(title)
     );
     if let Some((reference, fraction)) = band {
         let (hi, lo) = (reference * (1.0 + fraction), reference * (1.0 - fraction));
-        let _ = write!(
+        let _ = writeln!(
             s,
             "<rect x=\"{left}\" y=\"{:.1}\" width=\"{pw}\" height=\"{:.1}\" fill=\"#c6f6d5\"/>\n\
-             <text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\" fill=\"#2f855a\">±{:.0} % of run 100</text>\n",
+             <text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\" fill=\"#2f855a\">±{:.0} % of run 100</text>",
             y(hi),
             y(lo) - y(hi),
             left + pw - 4.0,
@@ -190,10 +190,10 @@ pub fn line_chart(
     }
     for k in 0..=4 {
         let v = y_max * k as f64 / 4.0;
-        let _ = write!(
+        let _ = writeln!(
             s,
             "<line x1=\"{left}\" y1=\"{yy:.1}\" x2=\"{}\" y2=\"{yy:.1}\" stroke=\"#e2e2e2\"/>\n\
-             <text x=\"{}\" y=\"{:.1}\" text-anchor=\"end\" fill=\"#555\">{}</text>\n",
+             <text x=\"{}\" y=\"{:.1}\" text-anchor=\"end\" fill=\"#555\">{}</text>",
             left + pw,
             left - 6.0,
             y(v) + 4.0,
@@ -201,19 +201,19 @@ pub fn line_chart(
             yy = y(v)
         );
         let xv = x_max * k as f64 / 4.0;
-        let _ = write!(
+        let _ = writeln!(
             s,
-            "<text x=\"{:.1}\" y=\"{}\" text-anchor=\"middle\" fill=\"#555\">{}</text>\n",
+            "<text x=\"{:.1}\" y=\"{}\" text-anchor=\"middle\" fill=\"#555\">{}</text>",
             x(xv),
             top + ph + 16.0,
             number(xv)
         );
     }
-    let _ = write!(
+    let _ = writeln!(
         s,
         "<path d=\"M{left} {top} V{} H{}\" stroke=\"#888\" fill=\"none\"/>\n\
          <text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n\
-         <text x=\"14\" y=\"{}\" transform=\"rotate(-90 14 {})\" text-anchor=\"middle\">{}</text>\n",
+         <text x=\"14\" y=\"{}\" transform=\"rotate(-90 14 {})\" text-anchor=\"middle\">{}</text>",
         top + ph,
         left + pw,
         left + pw / 2.0,
@@ -238,15 +238,15 @@ pub fn line_chart(
                 )
             })
             .collect();
-        let _ = write!(
+        let _ = writeln!(
             s,
-            "<path d=\"{}\" stroke=\"{colour}\" stroke-width=\"2\" fill=\"none\"/>\n",
+            "<path d=\"{}\" stroke=\"{colour}\" stroke-width=\"2\" fill=\"none\"/>",
             path.join(" ")
         );
         for (px, py) in &line.points {
-            let _ = write!(
+            let _ = writeln!(
                 s,
-                "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"3\" fill=\"{colour}\"/>\n",
+                "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"3\" fill=\"{colour}\"/>",
                 x(*px),
                 y(*py)
             );
@@ -256,9 +256,9 @@ pub fn line_chart(
             .iter()
             .map(|l| 7.0 * l.name.chars().count() as f64 + 24.0)
             .sum();
-        let _ = write!(
+        let _ = writeln!(
             s,
-            "<text x=\"{}\" y=\"{}\" fill=\"{colour}\">{}</text>\n",
+            "<text x=\"{}\" y=\"{}\" fill=\"{colour}\">{}</text>",
             left + 10.0 + offset,
             top - 8.0,
             escape(&line.name)
