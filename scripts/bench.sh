@@ -13,9 +13,15 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 install_apt_packages "${RUN_PACKAGES[@]}" "${TEST_PACKAGES[@]}" time
 check_toolchains
 install_idp
+# Issue 11: the peer of the engine comparison (pinned in its package-lock.json), and tauri-driver
+# for the soak through the app's commands.
+npm ci --prefix "$REPO_ROOT/benches/openid-client" --no-audit --no-fund --silent
+install_tauri_driver
 
 cd "$REPO_ROOT"
 out="${DCR_BENCH_OUT:-$CARGO_TARGET_DIR/bench-results.md}"
+# The SVG charts the benches draw for docs/benchmarks.md.
+export DCR_BENCH_CHARTS="${DCR_BENCH_CHARTS:-$REPO_ROOT/docs/charts}"
 mkdir -p "$(dirname "$out")"
 
 log "building (output in $CARGO_TARGET_DIR)"

@@ -11,6 +11,7 @@ import { readEnv } from './lib/env.mjs';
 import { Faults } from './lib/faults.mjs';
 import { sendHtml, sendJson } from './lib/http.mjs';
 import { interactionHandler } from './lib/interactions.mjs';
+import { RequestLog } from './lib/requests.mjs';
 import { IssuedSecrets } from './lib/secrets.mjs';
 import { errorPage } from './lib/views.mjs';
 
@@ -45,6 +46,8 @@ async function start() {
   const faults = env.adminToken ? new Faults(log) : undefined;
   // Test-only ground truth for the leak tests; recorded only when the admin API can read it.
   const secrets = env.adminToken ? new IssuedSecrets() : undefined;
+  // Test-only: which requests reached the issuer, to count back-channel calls (requests.mjs).
+  const requests = env.adminToken && env.requestLog ? new RequestLog() : undefined;
 
   // One provider instance over `state`; a key rotation builds the next one over the same state.
   let oidc;
@@ -68,12 +71,13 @@ async function start() {
     return state.keys[0].kid;
   }
   const admin = adminHandler(state.store, {
-    adminToken: env.adminToken, log, secrets, rotateSigningKey, faults,
+    adminToken: env.adminToken, log, secrets, requests, rotateSigningKey, faults,
   });
 
   handler = async (req, res) => {
     try {
       const { pathname } = new URL(req.url, issuer);
+      if (requests && under(pathname, ISSUER_PATH)) requests.record(req.method, pathname.slice(ISSUER_PATH.length));
       if (faults?.intercept(req, res, pathname)) return;
       if (under(pathname, INTERACTIONS_PATH)) {
         await interactions(req, res, pathname.slice(INTERACTIONS_PATH.length));

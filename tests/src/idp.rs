@@ -35,6 +35,19 @@ pub struct IdpOptions {
     /// `IDP_ID_TOKEN_CLAIMS=minimal`: ID tokens carry only `sub` and `preferred_username`; the
     /// other profile claims come from UserInfo.
     pub minimal_id_token: bool,
+    /// `IDP_REQUEST_LOG=1`: the server logs every request's method and path, for
+    /// [`Idp::admin_requests`] (counting back-channel requests from the server's side).
+    pub request_log: bool,
+}
+
+/// One request the server received under its issuer, as listed by `GET /admin/requests`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+pub struct LoggedRequest {
+    pub method: String,
+    /// Relative to the issuer path, without the query string, e.g. `/token` or `/reg/<id>`.
+    pub path: String,
+    /// False for the browser's requests (authorization endpoint, login pages, logout page).
+    pub back_channel: bool,
 }
 
 /// A dynamic client as listed by `GET /admin/clients` (never includes secrets).
@@ -184,6 +197,36 @@ impl Idp {
         body["kid"].as_str().expect("a kid").to_owned()
     }
 
+    /// `GET /admin/requests`: every request under the issuer so far, in arrival order. Needs
+    /// [`IdpOptions::request_log`].
+    pub async fn admin_requests(&self) -> Vec<LoggedRequest> {
+        let response = self
+            .http
+            .get(self.admin_url("/admin/requests"))
+            .bearer_auth(&self.admin_token)
+            .send()
+            .await
+            .expect("admin API request failed");
+        assert_eq!(
+            response.status(),
+            200,
+            "GET /admin/requests (is IdpOptions::request_log set?)"
+        );
+        response.json().await.expect("the request log is JSON")
+    }
+
+    /// `DELETE /admin/requests`: empties the request log.
+    pub async fn admin_clear_requests(&self) {
+        let response = self
+            .http
+            .delete(self.admin_url("/admin/requests"))
+            .bearer_auth(&self.admin_token)
+            .send()
+            .await
+            .expect("admin API request failed");
+        assert_eq!(response.status(), 204, "DELETE /admin/requests");
+    }
+
     /// `DELETE /admin/clients/<id>`: deletes a dynamic client and revokes its grants, tokens and
     /// sessions. Returns false when no such dynamic client exists.
     pub async fn admin_delete_client(&self, client_id: &str) -> bool {
@@ -274,6 +317,10 @@ pub(crate) async fn spawn(
         } else {
             "full"
         },
+    );
+    command.env(
+        "IDP_REQUEST_LOG",
+        if options.request_log { "1" } else { "0" },
     );
     match store_dir {
         Some(dir) => command.env("IDP_STORE", dir),

@@ -43,7 +43,7 @@ pub mod ui;
 
 pub use agent::{Behaviour, ScriptedAgent};
 pub use browser::{BrowserError, ScriptedBrowser};
-pub use idp::{repo_root, AdminClient, Idp, IdpOptions, IssuedSecret};
+pub use idp::{repo_root, AdminClient, Idp, IdpOptions, IssuedSecret, LoggedRequest};
 pub use pkce::{jwt_claims, pkce_pair, random_token};
 
 /// The demo account of the bundled identity server (as in Curity's tutorial).

@@ -214,6 +214,15 @@ impl Session {
     /// secret has expired (R6). A client the server no longer knows is found out before the
     /// browser opens, and wiped (T2, `revocation.rs`).
     pub async fn sign_in(&self, ua: &dyn UserAgent) -> Result<StateView, Error> {
+        self.sign_in_reading(ua, true).await
+    }
+
+    /// `read_first: false` skips the RFC 7592 read (see [`Session::register_and_sign_in`]).
+    async fn sign_in_reading(
+        &self,
+        ua: &dyn UserAgent,
+        read_first: bool,
+    ) -> Result<StateView, Error> {
         let _op = self.op.lock().await;
         self.report(Progress::SigningIn);
         self.ensure_loaded().await?;
@@ -237,7 +246,7 @@ impl Session {
                     theirs
                 }
             };
-        } else {
+        } else if read_first {
             match self.check_client(&stored).await? {
                 // RFC 7592 §2.1: the browser step could never finish, so it is not opened.
                 Liveness::Gone => return Err(self.revoked(&stored, true).await),
@@ -337,8 +346,15 @@ impl Session {
 
     /// The first-run path: register, then the SSO sign-in (one password in total).
     pub async fn register_and_sign_in(&self, ua: &dyn UserAgent) -> Result<StateView, Error> {
-        self.register(ua).await?;
-        self.sign_in(ua).await
+        let view = self.register(ua).await?;
+        // RFC 7591 §3.2.1: the 201 just now says the client exists; an RFC 7592 read could only
+        // repeat it (issue 11: six back-channel requests on first run). A failed browser step
+        // still asks the server; an existing or adopted registration is read as always.
+        let fresh = matches!(
+            view.last_event,
+            Some(Event::Registered | Event::Reregistered)
+        );
+        self.sign_in_reading(ua, !fresh).await
     }
 }
 

@@ -5,6 +5,8 @@
 //   GET    /admin/issued-secrets every secret value issued so far (see secrets.mjs)
 //   POST   /admin/rotate-signing-key  a new ID-token signing key (old ones stay published)
 //   POST   /admin/faults?method=&path=&nth=&action=  fault injection (faults.mjs)
+//   GET    /admin/requests       requests under the issuer so far (IDP_REQUEST_LOG=1; requests.mjs)
+//   DELETE /admin/requests       empties that log
 import { createHash, timingSafeEqual } from 'node:crypto';
 
 import { sendJson } from './http.mjs';
@@ -58,7 +60,7 @@ function revokeClient(store, clientId) {
 }
 
 export function adminHandler(store, {
-  adminToken, log, secrets, rotateSigningKey, faults,
+  adminToken, log, secrets, requests, rotateSigningKey, faults,
 }) {
   return async function handle(req, res, subpath) {
     if (!adminToken) {
@@ -80,6 +82,19 @@ export function adminHandler(store, {
     if (subpath === '/issued-secrets' && req.method === 'GET' && secrets) {
       sendJson(res, 200, secrets.list());
       return;
+    }
+
+    if (subpath === '/requests' && requests) {
+      if (req.method === 'GET') {
+        sendJson(res, 200, requests.list());
+        return;
+      }
+      if (req.method === 'DELETE') {
+        requests.clear();
+        res.writeHead(204, { 'cache-control': 'no-store' });
+        res.end();
+        return;
+      }
     }
 
     if (subpath === '/rotate-signing-key' && req.method === 'POST' && rotateSigningKey) {

@@ -46,5 +46,7 @@ export function readEnv() {
     // `full`: profile claims in the ID token too. `minimal`: the ID token carries only `sub` and
     // `preferred_username`; the other profile claims come from UserInfo (OIDC Core §5.4).
     idTokenClaims: oneOf('IDP_ID_TOKEN_CLAIMS', ['full', 'minimal'], 'full'),
+    // Test-only: keep a log of request paths for `GET /admin/requests` (needs IDP_ADMIN_TOKEN).
+    requestLog: integer('IDP_REQUEST_LOG', 0, { max: 1 }) === 1,
   };
 }

@@ -221,3 +221,20 @@ async fn t2_a_wipe_for_invalid_client_deletes_the_client_on_the_server() {
     assert_eq!(rig.idp.with(|s| s.deleted.clone()), vec!["client-1"]);
     assert!(rig.idp.with(|s| s.clients.is_empty()));
 }
+
+/// Issue 11: the first run (`register_and_sign_in`) makes no RFC 7592 read: the registration's
+/// 201 a moment earlier already says the client exists (RFC 7591 §3.2.1). Discovery and the key
+/// set are fetched once per session. A later sign-in asks the server first, as before.
+#[tokio::test]
+async fn first_run_makes_no_read_right_after_the_fresh_registration() {
+    let rig = rig();
+    rig.session
+        .register_and_sign_in(&rig.browser)
+        .await
+        .unwrap();
+    let counts = |rig: &Rig| rig.idp.with(|s| (s.reads, s.discoveries, s.jwks_fetches));
+    assert_eq!(counts(&rig), (0, 1, 1), "(reads, discoveries, key sets)");
+    rig.session.sign_out(&rig.browser).await.unwrap();
+    rig.session.sign_in(&rig.browser).await.unwrap();
+    assert_eq!(counts(&rig), (1, 1, 1), "a later sign-in reads first");
+}

@@ -1,0 +1,145 @@
+//! What the comparison and soak benches (`peers.rs`, `soak.rs`, `app_soak.rs`) measure and draw:
+//! process CPU time, resident memory, and small hand-written SVG charts for docs/benchmarks.md.
+//! Kept apart from `support` (the shared timer) so the benches of other issues merge cleanly.
+
+// Each bench target compiles this module and uses only part of it.
+#![allow(dead_code)]
+
+pub mod soak;
+pub mod svg;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// This process's CPU time so far, user + system, all threads (`getrusage(RUSAGE_SELF)`): the
+/// same call Node's `process.cpuUsage()` makes (libuv's `uv_getrusage`), so both sides of the
+/// peer comparison are measured alike.
+pub fn process_cpu() -> Duration {
+    // SAFETY: getrusage only writes the struct it is given.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let rc = unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
+    assert_eq!(rc, 0, "getrusage failed");
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    tv(usage.ru_utime) + tv(usage.ru_stime)
+}
+
+/// A `Name:   123 kB` field of a /proc file, in KiB (0 when absent).
+pub fn kib_field(path: &str, field: &str) -> u64 {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .find_map(|line| line.strip_prefix(field))
+        .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Resident set of `pid` in KiB (`VmRSS`); `None` for this process.
+pub fn rss_kib(pid: Option<u32>) -> u64 {
+    let path = match pid {
+        Some(pid) => format!("/proc/{pid}/status"),
+        None => "/proc/self/status".to_owned(),
+    };
+    kib_field(&path, "VmRSS:")
+}
+
+/// Proportional set of `pid` in KiB (`/proc/<pid>/smaps_rollup`).
+pub fn pss_kib(pid: u32) -> u64 {
+    kib_field(&format!("/proc/{pid}/smaps_rollup"), "Pss:")
+}
+
+/// `root` and all its descendants.
+pub fn process_tree(root: u32) -> Vec<u32> {
+    let parents: Vec<(u32, u32)> = std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter_map(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            // The command name may hold spaces and parentheses: fields follow the last ')'.
+            let ppid = stat
+                .rsplit_once(')')?
+                .1
+                .split_whitespace()
+                .nth(1)?
+                .parse()
+                .ok()?;
+            Some((pid, ppid))
+        })
+        .collect();
+    let mut tree = vec![root];
+    let mut i = 0;
+    while i < tree.len() {
+        let parent = tree[i];
+        tree.extend(
+            parents
+                .iter()
+                .filter(|(_, pp)| *pp == parent)
+                .map(|(p, _)| *p),
+        );
+        i += 1;
+    }
+    tree
+}
+
+/// The process whose command line starts with `binary` (the app started by tauri-driver).
+pub fn find_process(binary: &std::path::Path) -> Option<u32> {
+    let wanted = binary.as_os_str().as_encoded_bytes();
+    std::fs::read_dir("/proc")
+        .ok()?
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .find(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .ok()
+                .and_then(|cmd| cmd.split(|b| *b == 0).next().map(|arg0| arg0 == wanted))
+                .unwrap_or(false)
+        })
+}
+
+/// Where the charts go: `$DCR_BENCH_CHARTS` (scripts/bench.sh sets docs/charts), else
+/// `$CARGO_TARGET_DIR`-independent `target/bench-charts` under the repository.
+pub fn chart_dir() -> PathBuf {
+    let dir = std::env::var_os("DCR_BENCH_CHARTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| dcr_tests::repo_root().join("target/bench-charts"));
+    std::fs::create_dir_all(&dir).expect("cannot create the chart folder");
+    dir
+}
+
+/// Writes `svg` as `<chart_dir>/<name>.svg` and says where.
+pub fn write_chart(name: &str, svg: &str) {
+    let path = chart_dir().join(format!("{name}.svg"));
+    std::fs::write(&path, svg).expect("cannot write the chart");
+    println!("\nChart: `{}`", path.display());
+}
+
+pub fn mib(kib: u64) -> f64 {
+    kib as f64 / 1024.0
+}
+
+/// Nearest-rank percentile of `values` (sorted here).
+pub fn percentile(values: &[f64], p: f64) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(|a, b| a.total_cmp(b));
+    let n = sorted.len();
+    sorted[((p * n as f64).ceil() as usize).clamp(1, n) - 1]
+}
+
+pub fn median(values: &[f64]) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(|a, b| a.total_cmp(b));
+    let n = sorted.len();
+    if n % 2 == 1 {
+        sorted[n / 2]
+    } else {
+        (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
+    }
+}
+
+/// The machine and its load, for each result block (the machine is shared).
+pub fn print_load(when: &str) {
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let load: Vec<&str> = load.split_whitespace().take(3).collect();
+    println!("Load average {when}: {}.", load.join(" "));
+}
