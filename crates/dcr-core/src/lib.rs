@@ -98,6 +98,9 @@ pub mod deep_link;
 pub mod device_key;
 pub mod discovery;
 pub mod error;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod http;
 pub mod id_token;
 pub mod lock;
