@@ -3,7 +3,8 @@
 # (nightly toolchain, AddressSanitizer). Every target in fuzz/fuzz_targets runs in turn for a fixed
 # budget, starting from the committed seeds in fuzz/corpus/<target>, with:
 #   -malloc_limit_mb=64   any single allocation over 64 MB is a finding (issue 11's goal),
-#   -rss_limit_mb         the whole process over DCR_FUZZ_RSS_MB (default 512) is a finding,
+#   -rss_limit_mb         the whole process over DCR_FUZZ_RSS_MB (default 2048; AddressSanitizer's
+#                         quarantine and shadow memory alone take a few hundred MB) is a finding,
 #   -timeout              one input taking over DCR_FUZZ_TIMEOUT seconds (default 10) is a hang.
 # The executions of every target are summed and a results table written to DCR_FUZZ_OUT
 # (default $DCR_FUZZ_TARGET_DIR/fuzz-results.md). A finding is saved under fuzz/artifacts/<target>/
@@ -12,6 +13,7 @@
 #   scripts/fuzz.sh                  every target for DCR_FUZZ_SECONDS (default 120) each
 #   scripts/fuzz.sh token config     only these targets
 #   DCR_FUZZ_RUNS=1000000 scripts/fuzz.sh   a number of executions per target instead of a time
+#   DCR_FUZZ_JOBS=2 scripts/fuzz.sh         two targets at a time (one core each)
 #   scripts/fuzz.sh --smoke          the `make test` check: DCR_FUZZ_RUNS (default 3000) runs per
 #                                    target, new inputs kept in a temporary folder; without the
 #                                    nightly toolchain it prints why and exits 0.
@@ -42,7 +44,7 @@ fi
 FUZZ_DIR="$REPO_ROOT/fuzz"
 export DCR_FUZZ_TARGET_DIR="${DCR_FUZZ_TARGET_DIR:-$HOME/.cache/dcr-desktop/fuzz-target}"
 out="${DCR_FUZZ_OUT:-$DCR_FUZZ_TARGET_DIR/fuzz-results.md}"
-rss_mb="${DCR_FUZZ_RSS_MB:-512}"
+rss_mb="${DCR_FUZZ_RSS_MB:-2048}"
 timeout_s="${DCR_FUZZ_TIMEOUT:-10}"
 if [ "$smoke" = 1 ]; then
   runs="${DCR_FUZZ_RUNS:-3000}"
@@ -82,45 +84,54 @@ mkdir -p "$(dirname "$out")"
   echo "|---|---:|---:|---:|---:|---:|---:|---|"
 } >"$out"
 
-total=0
-total_secs=0
-failed=()
-for target in "$@"; do
-  seeds="$FUZZ_DIR/corpus/$target"
-  mkdir -p "$seeds" "$FUZZ_DIR/artifacts/$target"
-  if [ "$smoke" = 1 ]; then
-    work="$scratch/$target"
-  else
-    work="$DCR_FUZZ_TARGET_DIR/corpus-run/$target"
-  fi
-  mkdir -p "$work"
-  args=(-malloc_limit_mb=64 "-rss_limit_mb=$rss_mb" "-timeout=$timeout_s" "-max_total_time=$seconds"
+# One target: libFuzzer's run, then its row of the table in $scratch/$target.row.
+fuzz_target() {
+  local target="$1" seeds="$FUZZ_DIR/corpus/$1" work status=0 start secs execs rss result
+  if [ "$smoke" = 1 ]; then work="$scratch/$target"; else work="$DCR_FUZZ_TARGET_DIR/corpus-run/$target"; fi
+  mkdir -p "$seeds" "$work" "$FUZZ_DIR/artifacts/$target"
+  local args=(-malloc_limit_mb=64 "-rss_limit_mb=$rss_mb" "-timeout=$timeout_s" "-max_total_time=$seconds"
     -print_final_stats=1 "-artifact_prefix=$FUZZ_DIR/artifacts/$target/")
   [ -n "$runs" ] && args+=("-runs=$runs")
   [ -f "$FUZZ_DIR/dict/$target.dict" ] && args+=("-dict=$FUZZ_DIR/dict/$target.dict")
-  # New inputs go to the first folder; the committed seeds are only read.
   log "fuzzing $target"
   start=$SECONDS
-  status=0
+  # New inputs go to the first folder; the committed seeds are only read.
   nice -n 10 "$bin_dir/$target" "${args[@]}" "$work" "$seeds" >"$scratch/$target.log" 2>&1 || status=$?
   secs=$((SECONDS - start))
   execs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$scratch/$target.log" | tail -n1)"
   rss="$(sed -n 's/^stat::peak_rss_mb: *//p' "$scratch/$target.log" | tail -n1)"
-  execs="${execs:-0}"
   if [ "$status" -eq 0 ]; then
     result=ok
   else
     # libFuzzer names the finding: deadly signal, timeout, out-of-memory (malloc(...)), ...
     result="$(grep -o -m1 'ERROR: libFuzzer: [a-z-]*\|ERROR: AddressSanitizer: [a-z-]*' "$scratch/$target.log" || echo "exit $status")"
-    failed+=("$target")
     cp "$scratch/$target.log" "$FUZZ_DIR/artifacts/$target/last-run.log"
     tail -n 40 "$scratch/$target.log" >&2
   fi
+  echo "$target ${execs:-0} $secs $status | $target | $(find "$seeds" -type f | wc -l) | ${execs:-0} | $secs | $((${execs:-0} / (secs > 0 ? secs : 1))) | ${rss:-?} | $(find "$work" -type f | wc -l) | $result |" >"$scratch/$target.row"
+}
+
+# DCR_FUZZ_JOBS targets at a time (default 1): each libFuzzer process uses one core.
+jobs_max="${DCR_FUZZ_JOBS:-1}"
+run_start=$SECONDS
+for target in "$@"; do
+  while [ "$(jobs -rp | wc -l)" -ge "$jobs_max" ]; do wait -n || true; done
+  fuzz_target "$target" &
+done
+wait
+wall=$((SECONDS - run_start))
+
+total=0
+total_secs=0
+failed=()
+for target in "$@"; do
+  read -r _ execs secs status row <"$scratch/$target.row"
+  echo "$row" >>"$out"
   total=$((total + execs))
   total_secs=$((total_secs + secs))
-  echo "| $target | $(find "$seeds" -type f | wc -l) | $execs | $secs | $((execs / (secs > 0 ? secs : 1))) | ${rss:-?} | $(find "$work" -type f | wc -l) | $result |" >>"$out"
+  [ "$status" -eq 0 ] || failed+=("$target")
 done
-echo "| **total** | | **$total** | $total_secs | | | | ${#failed[@]} finding(s) |" >>"$out"
+echo "| **total** | | **$total** | $total_secs (wall: $wall, $jobs_max at a time) | | | | ${#failed[@]} finding(s) |" >>"$out"
 
 cat "$out"
 [ "$smoke" = 1 ] || log "results in $out"
