@@ -6,9 +6,9 @@
 #   -rss_limit_mb         the whole process over DCR_FUZZ_RSS_MB (default 2048; AddressSanitizer's
 #                         quarantine and shadow memory alone take a few hundred MB) is a finding,
 #   -timeout              one input taking over DCR_FUZZ_TIMEOUT seconds (default 10) is a hang.
-# The executions of every target are summed and a results table written to DCR_FUZZ_OUT
-# (default $DCR_FUZZ_TARGET_DIR/fuzz-results.md). A finding is saved under fuzz/artifacts/<target>/
-# and makes the script exit non-zero.
+# The executions of every target are summed and a results table written to DCR_FUZZ_OUT (default
+# $DCR_FUZZ_TARGET_DIR/fuzz-results.md; a smoke run's: fuzz-results-smoke.md). A finding is saved
+# under fuzz/artifacts/<target>/ and makes the script exit non-zero.
 #
 #   scripts/fuzz.sh                  every target for DCR_FUZZ_SECONDS (default 120) each
 #   scripts/fuzz.sh token config     only these targets
@@ -43,7 +43,8 @@ fi
 
 FUZZ_DIR="$REPO_ROOT/fuzz"
 export DCR_FUZZ_TARGET_DIR="${DCR_FUZZ_TARGET_DIR:-$HOME/.cache/dcr-desktop/fuzz-target}"
-out="${DCR_FUZZ_OUT:-$DCR_FUZZ_TARGET_DIR/fuzz-results.md}"
+# A smoke run keeps its table apart, so it never replaces the last full run's.
+out="${DCR_FUZZ_OUT:-$DCR_FUZZ_TARGET_DIR/fuzz-results$([ "$smoke" = 1 ] && echo -smoke).md}"
 rss_mb="${DCR_FUZZ_RSS_MB:-2048}"
 timeout_s="${DCR_FUZZ_TIMEOUT:-10}"
 if [ "$smoke" = 1 ]; then
