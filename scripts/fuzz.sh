@@ -36,6 +36,8 @@ if ! rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
   [ "$smoke" = 1 ] && { log "fuzz smoke run skipped: $reason"; exit 0; }
   die "$reason"
 fi
+# libfuzzer-sys compiles libFuzzer (C++), and ring its C and assembly, with the system compiler.
+install_apt_packages build-essential
 if ! command -v cargo-fuzz >/dev/null; then
   log "installing cargo-fuzz"
   cargo install cargo-fuzz --locked --quiet
