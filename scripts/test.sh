@@ -18,6 +18,14 @@ cargo build --workspace --bins --quiet
 export DCR_APP_BINARY="$CARGO_TARGET_DIR/debug/dcr-desktop"
 export DCR_CLI_BINARY="$CARGO_TARGET_DIR/debug/dcr"
 
+# Fuzz smoke run (issue 11, docs/fuzzing.md): every fuzz target over its seeds and a few thousand
+# inputs. It skips itself, saying why, without the nightly toolchain; a filtered run skips it too.
+if [ $# -eq 0 ] || [ "${DCR_FUZZ_SMOKE:-0}" = 1 ]; then
+  "$REPO_ROOT/scripts/fuzz.sh" --smoke
+else
+  log "fuzz smoke run skipped: test.sh was given a filter ($*); DCR_FUZZ_SMOKE=1 runs it anyway"
+fi
+
 export DCR_ARTIFACTS="${DCR_ARTIFACTS:-$REPO_ROOT/artifacts}"
 mkdir -p "$DCR_ARTIFACTS"
 start_scratch_desktop

@@ -104,24 +104,33 @@ pub fn verify_id_token(
     let signing_input = &raw.expose()[..header_b64.len() + 1 + payload_b64.len()];
     jwks.verify(kid, alg, signing_input.as_bytes(), &signature)?;
 
+    Ok(IdToken {
+        raw: raw.clone(),
+        claims: verified_claims(payload_b64, expect)?,
+    })
+}
+
+/// The payload of a token whose signature has been checked: decoded, then the claims checks.
+/// Split out so the fuzz target can reach the claims with payloads it cannot sign.
+pub(crate) fn verified_claims(
+    payload_b64: &str,
+    expect: &IdTokenExpectations<'_>,
+) -> Result<IdTokenClaims, IdTokenError> {
     let payload: Value = serde_json::from_slice(&decode_part(payload_b64, "payload")?)
         .map_err(|_| IdTokenError::Malformed("payload"))?;
     let Value::Object(claims) = payload else {
         return Err(IdTokenError::Malformed("the payload is not an object"));
     };
     check_claims(&claims, expect)?;
-    Ok(IdToken {
-        raw: raw.clone(),
-        claims: IdTokenClaims {
-            sub: claims["sub"].as_str().unwrap_or_default().to_owned(),
-            exp: numeric_date(&claims, "exp")?,
-            iat: numeric_date(&claims, "iat")?,
-            name: claims
-                .get("name")
-                .and_then(Value::as_str)
-                .map(str::to_owned),
-            all: claims,
-        },
+    Ok(IdTokenClaims {
+        sub: claims["sub"].as_str().unwrap_or_default().to_owned(),
+        exp: numeric_date(&claims, "exp")?,
+        iat: numeric_date(&claims, "iat")?,
+        name: claims
+            .get("name")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        all: claims,
     })
 }
 

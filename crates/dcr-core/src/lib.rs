@@ -99,6 +99,9 @@ pub mod device_key;
 pub mod diagnostics;
 pub mod discovery;
 pub mod error;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod http;
 pub mod id_token;
 pub mod lock;

@@ -1,0 +1,5 @@
+#![no_main]
+//! See `dcr_core::fuzzing::registration_read` for the input layout.
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| dcr_core::fuzzing::registration_read(data));
