@@ -72,8 +72,8 @@ async fn fi1_server_killed_after_registration_shows_retry_and_the_retry_reaches_
     keychain.delete(&key).unwrap();
 }
 
-/// The server dies after the registration was stored and before the SSO sign-in window loads
-/// (killed at the RFC 7592 read that precedes it). The old shell left WebKit's "Could not
+/// The server dies after the registration was stored, as the SSO sign-in window loads (killed
+/// at the second authorization request, the first is the registration login's). The old shell left WebKit's "Could not
 /// connect" page in the window and the main window on "Waiting for you to sign in…" for good;
 /// now the step ends as `unreachable`, with the retry screen, and the retry signs in by SSO.
 #[tokio::test(flavor = "multi_thread")]
@@ -86,7 +86,7 @@ async fn fi1_server_dead_at_the_sign_in_window_shows_unreachable_and_the_retry_r
     let desktop = launch(&write_config(&idp, serde_json::json!({}))).await;
     let main = desktop.main_window().await;
 
-    idp.arm(Fault::new("GET", "/reg/", 1, Action::KillBefore))
+    idp.arm(Fault::new("GET", "/auth", 2, Action::KillBefore))
         .await;
     open_registration_window(&desktop, &main).await;
     type_password(&desktop, DEMO_USER.0, DEMO_USER.1).await;

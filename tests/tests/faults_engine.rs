@@ -151,8 +151,9 @@ async fn first_run_fault(
 }
 
 /// Issue 11: the server killed at every back-channel step of the first run (discovery, the DCR
-/// token, RFC 7591 registration, the RFC 7592 read before the sign-in, the per-install code
-/// exchange, the key set, UserInfo), before and after it processed the request.
+/// token, RFC 7591 registration, the SSO sign-in's authorization request, the per-install code
+/// exchange, the key set, UserInfo), before and after it processed the request. (A fresh
+/// registration is not read back with RFC 7592 before the sign-in: `back_channel.rs`.)
 #[tokio::test]
 async fn fi1_first_run_survives_the_server_killed_at_each_step() {
     require_test_keyring("fi1_first_run_survives_the_server_killed_at_each_step");
@@ -167,8 +168,8 @@ async fn fi1_first_run_survives_the_server_killed_at_each_step() {
         ),
         ("POST", "/token", 1, Some("unreachable")), // the DCR token (static client)
         ("POST", "/reg", 1, Some("unreachable")),   // RFC 7591
-        // The read fails, the sign-in carries on, and the window cannot load the dead server.
-        ("GET", "/reg/", 1, Some("unreachable")),
+        // The SSO sign-in's authorization request: the browser cannot load the dead server.
+        ("GET", "/auth", 2, Some("unreachable")),
         ("POST", "/token", 2, Some("unreachable")), // the per-install client's code exchange
         ("GET", "/jwks", 1, Some("keysUnavailable")),
         ("GET", "/me", 1, None), // best effort
