@@ -250,7 +250,7 @@ struct Report {
     wd_first: Vec<u64>,
     wd_home: Vec<u64>,
     home_names: Vec<String>,
-    phases: Vec<[Duration; 5]>,
+    phases: Vec<[Duration; 6]>,
 }
 
 fn report(r: Report) {
@@ -380,8 +380,9 @@ fn report(r: Report) {
             "password leg (WebKit + server redirects), code exchange, RFC 7591 registration, keychain save",
             "registered → SSO request sent to the window",
             "SSO leg in the sign-in window, code exchange, key set, UserInfo, ID-token checks",
-            "signed in → the command's reply in the page (window closed, state published, IPC)",
-            "reply → Home painted (render, next animation frame)",
+            "signed in → the signed-in state event in the page (sign-in window closed, state published over IPC)",
+            "state event → Home in the DOM (the UI renders it when the command's reply arrives)",
+            "Home in the DOM → painted (the next animation frame)",
         ];
         for (i, name) in names.iter().enumerate() {
             let s = stats(&r.phases.iter().map(|p| p[i]).collect::<Vec<_>>());

@@ -17,21 +17,21 @@ use super::procs;
 use crate::desktop::Desktop;
 
 /// Records, in the main window, when Home's user name is first painted.
-/// Also stamps when the `register` command's reply reaches the page.
+/// Also stamps when the shell's `state-changed` event with the signed-in state reaches the page.
 const WATCH_HOME: &str = r#"
     window.__homeAt = null;
+    window.__domAt = null;
     window.__replyAt = null;
-    const internals = window.__TAURI_INTERNALS__;
-    const invoke = internals.invoke.bind(internals);
-    internals.invoke = (cmd, args, options) => {
-        const reply = invoke(cmd, args, options);
-        if (cmd === 'register') reply.then(() => { window.__replyAt = Date.now(); }, () => {});
-        return reply;
-    };
+    window.__TAURI__.event.listen('state-changed', (event) => {
+        if (!window.__replyAt && JSON.stringify(event.payload).includes('signedIn')) {
+            window.__replyAt = Date.now();
+        }
+    });
     const seen = () => {
         const name = document.querySelector('#user-name');
         if (name && name.textContent.includes('Demo User')) {
             observer.disconnect();
+            window.__domAt = window.__domAt || Date.now();
             requestAnimationFrame(() => { window.__homeAt = window.__homeAt || Date.now(); });
         }
     };
@@ -57,7 +57,7 @@ const HOME_AT: &str = r#"
 pub struct Run {
     pub submit_to_home: Duration,
     /// Where the time went, from the app's own log (info level) and the page's stamps.
-    pub phases: Option<[Duration; 5]>,
+    pub phases: Option<[Duration; 6]>,
     /// Tree PSS in KiB on the first screen and on Home (under WebDriver).
     pub pss_first: u64,
     pub pss_home: u64,
@@ -96,10 +96,14 @@ pub async fn first_run(app: &std::path::Path, config: &std::path::Path, settle: 
         .await
         .as_f64()
         .expect("a time stamp");
+    let reply = desktop.eval("return window.__replyAt;").await.as_f64();
+    let dom = desktop.eval("return window.__domAt;").await.as_f64();
     tokio::time::sleep(settle).await;
     let (pss_home, names) = procs::tree_pss(pid);
     desktop.close().await;
-    let phases = reply.and_then(|reply| phases(submitted, reply, home));
+    let phases = reply
+        .zip(dom)
+        .and_then(|(reply, dom)| phases(submitted, reply, dom, home));
     Run {
         submit_to_home: ms(home - submitted),
         phases,
@@ -122,9 +126,9 @@ fn ms(millis: f64) -> Duration {
 /// points into its scratch folder), read from this launch's first line on: the engine's
 /// "registered", "sign-in: waiting for the user agent" and "signed in" lines, with the page's
 /// stamps, split submit → Home into: password leg + code exchange + registration + keychain
-/// save; to the SSO request; SSO leg + code exchange + key set + UserInfo; the shell's reply
-/// reaching the page; the page painting Home.
-fn phases(submitted: f64, reply: f64, home: f64) -> Option<[Duration; 5]> {
+/// save; to the SSO request; SSO leg + code exchange + key set + UserInfo; the shell's state
+/// event reaching the page; Home in the DOM; the animation frame that paints it.
+fn phases(submitted: f64, reply: f64, dom: f64, home: f64) -> Option<[Duration; 6]> {
     let dir = std::env::var_os("XDG_DATA_HOME")?;
     let log = std::path::Path::new(&dir).join("io.curity.dcrclient/logs/dcr-client.log");
     let text = std::fs::read_to_string(&log).ok()?;
@@ -141,7 +145,8 @@ fn phases(submitted: f64, reply: f64, home: f64) -> Option<[Duration; 5]> {
         ms(sso - registered),
         ms(signed_in - sso),
         ms(reply - signed_in),
-        ms(home - reply),
+        ms(dom - reply),
+        ms(home - dom),
     ])
 }
 
