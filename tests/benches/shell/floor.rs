@@ -13,7 +13,7 @@ use reqwest::redirect::Policy;
 use serde_json::json;
 use url::Url;
 
-use crate::flows;
+use crate::support::flows;
 
 pub struct Floor {
     /// The two browser legs: password POST to the registration callback, and the SSO request
