@@ -8,6 +8,7 @@
 # Everything started here is stopped by PID on exit.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/bench-shell.sh"
 
 # `time` provides /usr/bin/time, which reports the CLI's peak RSS.
 install_apt_packages "${RUN_PACKAGES[@]}" "${TEST_PACKAGES[@]}" time
@@ -32,6 +33,8 @@ if [ "${DCR_BENCH_SKIP_DESKTOP:-0}" != 1 ]; then
   cargo build --quiet -p dcr-desktop
   export DCR_APP_BINARY="${DCR_APP_BINARY:-$CARGO_TARGET_DIR/debug/dcr-desktop}"
 fi
+# The shell bench's release app and bare Tauri baseline (scripts/bench-shell.sh).
+build_shell_bench
 cargo bench -p dcr-tests --no-run --quiet
 
 start_scratch_desktop

@@ -14,7 +14,8 @@ install_tauri_driver
 
 cd "$REPO_ROOT"
 log "building (output in $CARGO_TARGET_DIR)"
-cargo build --workspace --bins --quiet
+# benches/bare-tauri is the shell benchmark's baseline (scripts/bench.sh), not part of the tests.
+cargo build --workspace --exclude bare-tauri --bins --quiet
 export DCR_APP_BINARY="$CARGO_TARGET_DIR/debug/dcr-desktop"
 export DCR_CLI_BINARY="$CARGO_TARGET_DIR/debug/dcr"
 
@@ -33,4 +34,4 @@ export DCR_TEST_KEYRING=1
 
 log "running every test on $DISPLAY with a fresh unlocked gnome-keyring"
 dbus-run-session -- "$REPO_ROOT/scripts/with-keyring.sh" \
-  cargo test --workspace --no-fail-fast "$@" -- --test-threads="${DCR_TEST_THREADS:-2}"
+  cargo test --workspace --exclude bare-tauri --no-fail-fast "$@" -- --test-threads="${DCR_TEST_THREADS:-2}"
