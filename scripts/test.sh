@@ -11,12 +11,25 @@ install_apt_packages "${RUN_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
 check_toolchains
 install_idp
 install_tauri_driver
+install_tauri_cli
 
 cd "$REPO_ROOT"
 log "building (output in $CARGO_TARGET_DIR)"
 cargo build --workspace --bins --quiet
 export DCR_APP_BINARY="$CARGO_TARGET_DIR/debug/dcr-desktop"
 export DCR_CLI_BINARY="$CARGO_TARGET_DIR/debug/dcr"
+
+# The .deb and .rpm, for tests/tests/e2e_package.rs. Skipped only when the arguments pick other
+# tests (`--test NAME` without e2e_package, or `--lib`). `cargo tauri build` is a release cargo build
+# (incremental: seconds when nothing changed, one LTO link when a source did) plus packaging.
+if wants_packages "$@"; then
+  log "building the .deb and .rpm (release, output in $CARGO_TARGET_DIR/release/bundle)"
+  build_packages
+  # The test installs the .deb with dpkg: as root (CI), or with `sudo -n` after one prompt here.
+  if [ "$(id -u)" -ne 0 ]; then
+    sudo -v || die "the package test installs the .deb with dpkg: it needs root or sudo"
+  fi
+fi
 
 export DCR_ARTIFACTS="${DCR_ARTIFACTS:-$REPO_ROOT/artifacts}"
 mkdir -p "$DCR_ARTIFACTS"
