@@ -51,6 +51,12 @@ impl Home {
 
     /// Starts the installed app (not `DCR_APP_BINARY`) with these folders, and no `DCR_CONFIG`.
     async fn launch(&self, args: &[&str]) -> Desktop {
+        self.launch_with_system_override(args, None).await
+    }
+
+    /// [`launch`](Self::launch), with `DCR_SYSTEM_CONFIG` set: a debug build would read the
+    /// system-wide config from there, an installed (release) build must not.
+    async fn launch_with_system_override(&self, args: &[&str], system: Option<&Path>) -> Desktop {
         let config = self.root.join("config");
         let data = self.root.join("data");
         let cache = self.root.join("cache");
@@ -59,7 +65,7 @@ impl Home {
             ("XDG_DATA_HOME", Some(data.as_os_str())),
             ("XDG_CACHE_HOME", Some(cache.as_os_str())),
             ("DCR_CONFIG", None::<&OsStr>),
-            ("DCR_SYSTEM_CONFIG", None),
+            ("DCR_SYSTEM_CONFIG", system.map(Path::as_os_str)),
         ];
         Desktop::launch_binary(Path::new(INSTALLED_APP), args, &env).await
     }
@@ -146,9 +152,11 @@ async fn the_deb_installs_registers_the_scheme_runs_first_run_and_restart_and_re
 
     let idp = Idp::start().await;
     let home = Home::new();
+    let deployed = write_config(&idp, json!({}));
 
-    // No config anywhere: the installed (release) build has no development fallback; it asks.
-    let desktop = home.launch(&[]).await;
+    // No config anywhere: the installed (release) build has no development fallback, and does not
+    // take the system-wide file from the environment (a valid one is offered there); it asks.
+    let desktop = home.launch_with_system_override(&[], Some(&deployed)).await;
     desktop
         .wait_for_text("#setup-searched", SYSTEM_CONFIG)
         .await;
@@ -156,7 +164,6 @@ async fn the_deb_installs_registers_the_scheme_runs_first_run_and_restart_and_re
     close(desktop).await;
 
     // The administrator deploys the config; the user starts the app with no arguments: first run.
-    let deployed = write_config(&idp, json!({}));
     let deployed_text = std::fs::read_to_string(&deployed).expect("the config");
     package.deploy_system_config(&deployed_text);
     let desktop = home.launch(&[]).await;
