@@ -78,10 +78,12 @@ impl Drop for Home {
 }
 
 /// Ends the session and waits until no installed app runs any more (a start without arguments
-/// cannot be told apart by its command line, so [`Desktop::close`] does not wait for it).
+/// cannot be told apart by its command line, so [`Desktop::close`] does not wait for it). As
+/// `Desktop::close` does for the debug app: one that lingers after 10 s gets SIGTERM, and fails the
+/// test if it is still there 10 s later.
 async fn close(desktop: Desktop) {
     desktop.close().await;
-    let running = || {
+    let running = || -> Vec<String> {
         std::fs::read_dir("/proc")
             .into_iter()
             .flatten()
@@ -90,13 +92,22 @@ async fn close(desktop: Desktop) {
                 std::fs::read_link(entry.path().join("exe"))
                     .is_ok_and(|exe| exe == Path::new(INSTALLED_APP))
             })
-            .count()
+            .map(|entry| entry.file_name().to_string_lossy().into_owned())
+            .collect()
     };
-    for _ in 0..100 {
-        if running() == 0 {
-            return;
+    for round in 0..2 {
+        for _ in 0..100 {
+            if running().is_empty() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        if round == 0 {
+            eprintln!("the installed app lingered 10 s after its session: SIGTERM");
+            for pid in running() {
+                let _ = Command::new("kill").args(["-TERM", &pid]).status();
+            }
+        }
     }
     panic!("the installed app did not exit after its session");
 }
