@@ -13,6 +13,11 @@ die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 # The Debian/Ubuntu packages each mode needs. Tauri's default features need only WebKitGTK 4.1.
 RUN_PACKAGES=(build-essential pkg-config libwebkit2gtk-4.1-dev)
 TEST_PACKAGES=(xvfb xauth x11-utils dbus-daemon dbus-bin webkit2gtk-driver gnome-keyring libsecret-tools)
+# The package test (tests/tests/e2e_package.rs): xdg-utils is the .deb's dependency and answers
+# `xdg-mime query default`; desktop-file-utils validates the desktop entry and, through its dpkg
+# trigger, builds the MIME cache an install registers the scheme handler in; rpm and cpio read the
+# .rpm on this Debian machine.
+TEST_PACKAGES+=(xdg-utils desktop-file-utils rpm cpio)
 
 install_apt_packages() {
   local missing=() pkg
@@ -45,6 +50,52 @@ install_idp() {
     log "installing the identity server's npm packages"
     (cd "$idp" && npm ci --no-audit --no-fund --loglevel=error)
   fi
+}
+
+# `cargo tauri build` makes the .deb and .rpm. Only when missing: a cold install compiles for minutes.
+install_tauri_cli() {
+  cargo tauri --version >/dev/null 2>&1 && return 0
+  log "installing tauri-cli"
+  cargo install tauri-cli --locked --version '^2' --quiet
+}
+
+# Whether `scripts/test.sh "$@"` runs the package test: every run does, except one narrowed to
+# other tests (`--test NAME` without e2e_package, or `--lib`).
+wants_packages() {
+  local previous="" arg narrowed=0
+  for arg in "$@"; do
+    case "$arg" in
+      --test=e2e_package) return 0 ;;
+      --test=* | --lib) narrowed=1 ;;
+    esac
+    if [ "$previous" = --test ]; then
+      [ "$arg" = e2e_package ] && return 0
+      narrowed=1
+    fi
+    previous="$arg"
+  done
+  [ "$narrowed" -eq 0 ]
+}
+
+# Builds the .deb and .rpm with `cargo tauri build` and exports their paths as DCR_PACKAGE_DEB and
+# DCR_PACKAGE_RPM. The version comes from the workspace Cargo.toml (tauri.conf.json has none).
+build_packages() {
+  (cd "$REPO_ROOT/src-tauri" && cargo tauri build --ci --bundles deb,rpm) ||
+    die "cargo tauri build failed"
+  local version bundle
+  version="$(cd "$REPO_ROOT" && cargo pkgid -p dcr-desktop)"
+  version="${version##*[#@]}"
+  bundle="$CARGO_TARGET_DIR/release/bundle"
+  DCR_PACKAGE_DEB="$(only_file "$bundle/deb/"*"_${version}_$(dpkg --print-architecture).deb")"
+  DCR_PACKAGE_RPM="$(only_file "$bundle/rpm/"*"-${version}-1.$(uname -m).rpm")"
+  export DCR_PACKAGE_DEB DCR_PACKAGE_RPM
+  log "packages: $DCR_PACKAGE_DEB, $DCR_PACKAGE_RPM"
+}
+
+# The one existing file a glob matched, or die.
+only_file() {
+  [ "$#" -eq 1 ] && [ -f "$1" ] || die "expected one package file, found: $*"
+  printf '%s' "$1"
 }
 
 install_tauri_driver() {

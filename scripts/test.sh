@@ -11,6 +11,7 @@ install_apt_packages "${RUN_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
 check_toolchains
 install_idp
 install_tauri_driver
+install_tauri_cli
 
 cd "$REPO_ROOT"
 log "building (output in $CARGO_TARGET_DIR)"
@@ -18,6 +19,18 @@ log "building (output in $CARGO_TARGET_DIR)"
 cargo build --workspace --exclude bare-tauri --bins --quiet
 export DCR_APP_BINARY="$CARGO_TARGET_DIR/debug/dcr-desktop"
 export DCR_CLI_BINARY="$CARGO_TARGET_DIR/debug/dcr"
+
+# The .deb and .rpm, for tests/tests/e2e_package.rs. Skipped only when the arguments pick other
+# tests (`--test NAME` without e2e_package, or `--lib`). `cargo tauri build` is a release cargo build
+# (incremental: seconds when nothing changed, one LTO link when a source did) plus packaging.
+if wants_packages "$@"; then
+  log "building the .deb and .rpm (release, output in $CARGO_TARGET_DIR/release/bundle)"
+  build_packages
+  # The test installs the .deb with dpkg: as root (CI), or with `sudo -n` after one prompt here.
+  if [ "$(id -u)" -ne 0 ]; then
+    sudo -v || die "the package test installs the .deb with dpkg: it needs root or sudo"
+  fi
+fi
 
 # Fuzz smoke run (issue 11, docs/fuzzing.md): every fuzz target over its seeds and a few thousand
 # inputs. It skips itself, saying why, without the nightly toolchain; a filtered run skips it too.

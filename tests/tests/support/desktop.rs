@@ -67,6 +67,16 @@ impl Desktop {
         args: &[&str],
         env: &[(&str, Option<&std::ffi::OsStr>)],
     ) -> Desktop {
+        Self::launch_binary(&app_binary(), args, env).await
+    }
+
+    /// [`launch_with_env`](Self::launch_with_env) with another binary than `DCR_APP_BINARY` (the
+    /// package test runs the installed `/usr/bin/dcr-desktop`).
+    pub async fn launch_binary(
+        binary: &std::path::Path,
+        args: &[&str],
+        env: &[(&str, Option<&std::ffi::OsStr>)],
+    ) -> Desktop {
         // Both rustls crypto backends end up in the dependency graph; pick one for the process.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let port = free_port();
@@ -93,7 +103,7 @@ impl Desktop {
             .spawn()
             .expect("tauri-driver is not installed: `cargo install tauri-driver --locked`");
         let capabilities = json!({
-            "tauri:options": { "application": app_binary(), "args": args }
+            "tauri:options": { "application": binary, "args": args }
         });
         let capabilities = capabilities.as_object().cloned().unwrap_or_default();
         let url = format!("http://127.0.0.1:{port}");
@@ -126,7 +136,7 @@ impl Desktop {
                         .update_timeouts(timeouts)
                         .await
                         .expect("cannot set WebDriver timeouts");
-                    let command_line = std::iter::once(app_binary().display().to_string())
+                    let command_line = std::iter::once(binary.display().to_string())
                         .chain(args.iter().map(|arg| arg.to_string()))
                         .collect();
                     return Desktop {

@@ -4,3 +4,4 @@
 pub mod app;
 pub mod browser_shim;
 pub mod desktop;
+pub mod package;
