@@ -13,5 +13,5 @@ build_shell_bench() {
   export DCR_SHELL_APP="$CARGO_TARGET_DIR/release/dcr-desktop"
   export DCR_SHELL_BARE="$CARGO_TARGET_DIR/release/bare-tauri"
   # The charts go next to docs/benchmarks.md, which links them.
-  export DCR_BENCH_CHARTS="${DCR_BENCH_CHARTS:-$REPO_ROOT/docs/benchmarks}"
+  export DCR_BENCH_CHARTS="${DCR_BENCH_CHARTS:-$REPO_ROOT/docs/charts}"
 }

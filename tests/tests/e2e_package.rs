@@ -163,7 +163,8 @@ async fn the_deb_installs_registers_the_scheme_runs_first_run_and_restart_and_re
 
     let idp = Idp::start().await;
     let home = Home::new();
-    let deployed = write_config(&idp, json!({}));
+    // The administrator's config keeps users signed in across restarts (issue 9).
+    let deployed = write_config(&idp, json!({ "rememberSignIn": true }));
 
     // No config anywhere: the installed (release) build has no development fallback, and does not
     // take the system-wide file from the environment (a valid one is offered there); it asks.
@@ -187,11 +188,9 @@ async fn the_deb_installs_registers_the_scheme_runs_first_run_and_restart_and_re
     assert_eq!(clients.len(), 1, "one registration");
     close(desktop).await;
 
-    // A restart that remembers the sign-in.
-    let remembered = write_config(&idp, json!({ "rememberSignIn": true }));
-    let remembered = remembered.to_str().expect("utf-8 path");
-    let desktop = home.launch(&["--config", remembered]).await;
-    // With rememberSignIn the installed app goes straight to Home (one refresh, no window).
+    // A restart: with rememberSignIn the installed app goes straight to Home (one refresh, no
+    // window).
+    let desktop = home.launch(&[]).await;
     desktop.wait_for_text("#user-name", "Demo User").await;
     desktop.screenshot("package-04-restarted").await;
     close(desktop).await;

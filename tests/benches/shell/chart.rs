@@ -1,6 +1,6 @@
 //! A small self-contained SVG chart for the shell bench: one horizontal bar per ratio
 //! (subject ÷ baseline), a mark at 1× (the baseline) and one at each row's goal. Written to
-//! `DCR_BENCH_CHARTS` (default docs/benchmarks/), which docs/benchmarks.md links.
+//! `DCR_BENCH_CHARTS` (default docs/charts/), which docs/benchmarks.md links.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -10,7 +10,7 @@ use dcr_tests::repo_root;
 pub fn dir() -> PathBuf {
     std::env::var_os("DCR_BENCH_CHARTS")
         .map(PathBuf::from)
-        .unwrap_or_else(|| repo_root().join("docs/benchmarks"))
+        .unwrap_or_else(|| repo_root().join("docs/charts"))
 }
 
 /// `rows`: (label, ratio, goal).

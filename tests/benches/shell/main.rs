@@ -13,7 +13,7 @@
 //!
 //! Binaries: `DCR_SHELL_APP` (default `$CARGO_TARGET_DIR/release/dcr-desktop`) and
 //! `DCR_SHELL_BARE` (default `$CARGO_TARGET_DIR/release/bare-tauri`); scripts/bench.sh builds
-//! both. Charts go to `DCR_BENCH_CHARTS` (default docs/benchmarks/).
+//! both. Charts go to `DCR_BENCH_CHARTS` (default docs/charts/).
 
 #[allow(dead_code)]
 #[path = "../../tests/support/desktop.rs"]
