@@ -11,7 +11,10 @@ use dcr_core::store::{KeychainStore, RegistrationStore};
 use dcr_tests::engine::{self, Form};
 use dcr_tests::faults::{Action, Fault};
 use dcr_tests::{Idp, IdpOptions, DEMO_USER};
-use support::app::{current_state, launch, open_registration_window, type_password, write_config};
+use support::app::{
+    current_state, launch, open_registration_window, register_through_ui, type_password,
+    write_config,
+};
 use support::desktop::ONE_WINDOW_AT_A_TIME;
 
 #[tokio::test(flavor = "multi_thread")]
@@ -120,6 +123,61 @@ async fn fi1_server_dead_at_the_sign_in_window_shows_unreachable_and_the_retry_r
         .map(|c| c.client_id)
         .collect();
     assert_eq!(clients, [client_id]);
+    desktop.close().await;
+    keychain.delete(&key).unwrap();
+}
+
+/// FI4 in the real window: the app SIGKILLed while the server holds the answer to the
+/// registration it already processed (the client exists; the app never heard of it), then
+/// started again. The restart shows the Register screen with nothing half-stored, the dead
+/// process's cross-process lock is gone with it, and registering again reaches Home. The one
+/// client the app cannot find again is the documented window (docs/faults.md).
+#[tokio::test(flavor = "multi_thread")]
+async fn fi4_app_killed_during_registration_restarts_on_register_and_registers_again() {
+    let _one = ONE_WINDOW_AT_A_TIME.lock().await;
+    let idp = Idp::start_persistent(IdpOptions::default()).await;
+    let key = engine::store_key(&idp, Form::Full);
+    let keychain = KeychainStore::new();
+    keychain.delete(&key).unwrap();
+    let config = write_config(&idp, serde_json::json!({}));
+    let desktop = launch(&config).await;
+    let main = desktop.main_window().await;
+
+    idp.arm(Fault::new("POST", "/reg", 1, Action::HangAfter))
+        .await;
+    open_registration_window(&desktop, &main).await;
+    type_password(&desktop, DEMO_USER.0, DEMO_USER.1).await;
+    idp.wait_for_log("fault: holding the response to POST")
+        .await;
+    desktop.kill_app();
+    desktop.close().await;
+    assert!(
+        keychain.load(&key).unwrap().is_none(),
+        "nothing half-stored"
+    );
+    let orphans = idp.admin_list_clients().await;
+    assert_eq!(orphans.len(), 1, "the documented window (docs/faults.md)");
+
+    let desktop = launch(&config).await;
+    let main = desktop.main_window().await;
+    assert_eq!(desktop.text_of("h1").await, "Register this device");
+    desktop.screenshot("faults-04-restarted-after-a-kill").await;
+    register_through_ui(&desktop, &main).await;
+    desktop.wait_for_text("#user-name", "Demo User").await;
+    let state = current_state(&desktop).await;
+    let client_id = state["registration"]["clientId"]
+        .as_str()
+        .unwrap_or_else(|| panic!("a registration: {state}"))
+        .to_owned();
+    let stored = keychain.load(&key).unwrap().expect("stored");
+    assert_eq!(stored.registration.client_id, client_id);
+    let clients: Vec<String> = idp
+        .admin_list_clients()
+        .await
+        .into_iter()
+        .map(|c| c.client_id)
+        .collect();
+    assert_eq!(clients, [orphans[0].client_id.clone(), client_id]);
     desktop.close().await;
     keychain.delete(&key).unwrap();
 }

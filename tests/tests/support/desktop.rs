@@ -379,28 +379,50 @@ impl Desktop {
     }
 }
 
+impl Desktop {
+    /// SIGKILLs this session's app (a crash, or the user killing it mid-step): no cleanup of its
+    /// own runs. Matched by its exact command line, so it needs arguments (a config path).
+    /// [`close`](Self::close) afterwards only tidies up the driver.
+    pub fn kill_app(&self) {
+        assert!(
+            self.command_line.len() > 1,
+            "only an app with arguments can be told apart"
+        );
+        let pids = processes_running(&self.command_line);
+        assert!(!pids.is_empty(), "the app is not running");
+        for pid in pids {
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", &pid])
+                .status();
+        }
+    }
+}
+
+/// The PIDs of the processes running with exactly `command_line`.
+fn processes_running(command_line: &[String]) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|entry| {
+            let pid = entry.file_name().to_string_lossy().into_owned();
+            pid.parse::<u32>().ok()?;
+            let raw = std::fs::read(entry.path().join("cmdline")).ok()?;
+            let parts: Vec<String> = raw
+                .split(|byte| *byte == 0)
+                .filter(|part| !part.is_empty())
+                .map(|part| String::from_utf8_lossy(part).into_owned())
+                .collect();
+            (parts == command_line).then_some(pid)
+        })
+        .collect()
+}
+
 /// Waits until no process runs with exactly `command_line`; after 10 s sends SIGTERM, and fails
 /// if it is still there 10 s later.
 async fn wait_for_exit(command_line: &[String]) {
-    let running = || -> Vec<String> {
-        let Ok(entries) = std::fs::read_dir("/proc") else {
-            return Vec::new();
-        };
-        entries
-            .flatten()
-            .filter_map(|entry| {
-                let pid = entry.file_name().to_string_lossy().into_owned();
-                pid.parse::<u32>().ok()?;
-                let raw = std::fs::read(entry.path().join("cmdline")).ok()?;
-                let parts: Vec<String> = raw
-                    .split(|byte| *byte == 0)
-                    .filter(|part| !part.is_empty())
-                    .map(|part| String::from_utf8_lossy(part).into_owned())
-                    .collect();
-                (parts == command_line).then_some(pid)
-            })
-            .collect()
-    };
+    let running = || processes_running(command_line);
     for round in 0..2 {
         for _ in 0..100 {
             if running().is_empty() {
