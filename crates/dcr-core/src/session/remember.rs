@@ -15,9 +15,9 @@
 use tracing::{info, warn};
 
 use super::revocation::{is_bare_unauthorized, is_invalid_client};
+use super::steps::Identity;
 use super::{now, Event, Reason, Session, StateView, Tokens};
 use crate::error::{Error, ErrorKind, TokenError};
-use crate::id_token::IdTokenExpectations;
 use crate::progress::Progress;
 use crate::store::StoredRegistration;
 use crate::token::{prepare_refresh, token_response_for};
@@ -206,27 +206,12 @@ impl Session {
         let tokens = token_response_for(response, false, dpop.is_some())?;
         let refresh_token = tokens.refresh_token.clone().or(Some(refresh_token));
         self.keep_refresh_token_locked(refresh_token.clone()).await;
-        let raw = tokens
-            .id_token
-            .ok_or(TokenError::MissingField("id_token"))?;
-        let expect = IdTokenExpectations {
-            issuer: &metadata.issuer,
+        let identity = Identity {
+            metadata: &metadata,
             client_id: &registration.client_id,
             nonce: None,
-            previous_sub: None,
-            now: now(),
+            dpop,
         };
-        let id_token = self.verify(&raw, &metadata, &expect).await?;
-        let userinfo = self
-            .userinfo(&metadata, &tokens.access_token, &id_token.claims.sub, dpop)
-            .await;
-        Ok(Tokens {
-            expires_at: tokens.expires_in.map(|s| now() + s as i64),
-            access_token: tokens.access_token,
-            refresh_token,
-            id_token,
-            userinfo,
-            bound: dpop.is_some(),
-        })
+        self.with_identity(tokens, refresh_token, identity).await
     }
 }

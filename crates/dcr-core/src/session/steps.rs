@@ -19,7 +19,9 @@ use crate::id_token::IdTokenExpectations;
 use crate::logout::{check_logout_callback, end_session_url};
 use crate::progress::Progress;
 use crate::store::StoredRegistration;
-use crate::token::{prepare_code_grant, prepare_refresh, token_response_for, CodeGrant};
+use crate::token::{
+    prepare_code_grant, prepare_refresh, token_response_for, CodeGrant, TokenResponse,
+};
 use crate::user_agent::{BrowserPurpose, BrowserStep, UserAgent};
 use crate::userinfo::userinfo_response;
 use crate::Secret;
@@ -94,25 +96,50 @@ impl Session {
                 prepare_code_grant(&metadata.token_endpoint, &grant, &auth)
             })
             .await?;
-        let tokens = token_response_for(response, true, dpop.is_some())?;
+        let mut tokens = token_response_for(response, true, dpop.is_some())?;
+        let refresh_token = tokens.refresh_token.take();
+        let identity = Identity {
+            metadata: &metadata,
+            client_id: &registration.client_id,
+            nonce: Some(nonce.expose()),
+            dpop,
+        };
+        self.with_identity(tokens, refresh_token, identity).await
+    }
+
+    /// How every sign-in ends, with the browser or with a remembered refresh token: the ID
+    /// token checked (OIDC Core §3.1.3.7; the nonce only where the request carried one, §12.2),
+    /// then UserInfo, best effort (§5.3).
+    pub(super) async fn with_identity(
+        &self,
+        tokens: TokenResponse,
+        refresh_token: Option<Secret>,
+        identity: Identity<'_>,
+    ) -> Result<Tokens, Error> {
+        let Identity {
+            metadata,
+            client_id,
+            nonce,
+            dpop,
+        } = identity;
         let raw = tokens
             .id_token
             .ok_or(TokenError::MissingField("id_token"))?;
         let expect = IdTokenExpectations {
             issuer: &metadata.issuer,
-            client_id: &registration.client_id,
-            nonce: Some(nonce.expose()),
+            client_id,
+            nonce,
             previous_sub: None,
             now: now(),
         };
-        let id_token = self.verify(&raw, &metadata, &expect).await?;
+        let id_token = self.verify(&raw, metadata, &expect).await?;
         let userinfo = self
-            .userinfo(&metadata, &tokens.access_token, &id_token.claims.sub, dpop)
+            .userinfo(metadata, &tokens.access_token, &id_token.claims.sub, dpop)
             .await;
         Ok(Tokens {
             expires_at: tokens.expires_in.map(|s| now() + s as i64),
             access_token: tokens.access_token,
-            refresh_token: tokens.refresh_token,
+            refresh_token,
             id_token,
             userinfo,
             bound: dpop.is_some(),
@@ -277,4 +304,13 @@ impl Session {
 pub(super) struct Refreshed {
     pub tokens: Tokens,
     pub unchecked: Option<Error>,
+}
+
+/// Whose sign-in a token response ends: what [`Session::with_identity`] checks the ID token
+/// against.
+pub(super) struct Identity<'a> {
+    pub metadata: &'a ProviderMetadata,
+    pub client_id: &'a str,
+    pub nonce: Option<&'a str>,
+    pub dpop: Option<&'a DeviceKey>,
 }
