@@ -7,7 +7,7 @@
 
 mod support;
 
-use dcr_core::store::{KeychainStore, RegistrationStore};
+use dcr_core::store::{KeychainStore, RegistrationStore, StoreKey};
 use dcr_tests::engine::{self, Form};
 use dcr_tests::faults::{Action, Fault};
 use dcr_tests::{Idp, IdpOptions, DEMO_USER};
@@ -20,11 +20,8 @@ use support::desktop::ONE_WINDOW_AT_A_TIME;
 #[tokio::test(flavor = "multi_thread")]
 async fn fi1_server_killed_after_registration_shows_retry_and_the_retry_reaches_home() {
     let _one = ONE_WINDOW_AT_A_TIME.lock().await;
-    let mut idp = Idp::start_persistent(IdpOptions::default()).await;
-    let key = engine::store_key(&idp, Form::Full);
-    let keychain = KeychainStore::new();
-    keychain.delete(&key).unwrap();
-    let desktop = launch(&write_config(&idp, serde_json::json!({}))).await;
+    let (mut idp, key, keychain, config) = fresh_install().await;
+    let desktop = launch(&config).await;
     let main = desktop.main_window().await;
 
     idp.arm(Fault::new("POST", "/reg", 1, Action::KillAfter))
@@ -57,20 +54,7 @@ async fn fi1_server_killed_after_registration_shows_retry_and_the_retry_reaches_
     desktop.back_to_main(&main).await;
     desktop.wait_for_text("#user-name", "Demo User").await;
     desktop.screenshot("faults-02-retry-reached-home").await;
-    let state = current_state(&desktop).await;
-    let client_id = state["registration"]["clientId"]
-        .as_str()
-        .unwrap_or_else(|| panic!("a registration: {state}"))
-        .to_owned();
-    let stored = keychain.load(&key).unwrap().expect("stored");
-    assert_eq!(stored.registration.client_id, client_id);
-    let clients: Vec<String> = idp
-        .admin_list_clients()
-        .await
-        .into_iter()
-        .map(|c| c.client_id)
-        .collect();
-    assert_eq!(clients, [orphans[0].client_id.clone(), client_id]);
+    registered_beside_the_orphan(&idp, &desktop, &keychain, &key, &orphans[0].client_id).await;
     desktop.close().await;
     keychain.delete(&key).unwrap();
 }
@@ -82,11 +66,8 @@ async fn fi1_server_killed_after_registration_shows_retry_and_the_retry_reaches_
 #[tokio::test(flavor = "multi_thread")]
 async fn fi1_server_dead_at_the_sign_in_window_shows_unreachable_and_the_retry_reaches_home() {
     let _one = ONE_WINDOW_AT_A_TIME.lock().await;
-    let mut idp = Idp::start_persistent(IdpOptions::default()).await;
-    let key = engine::store_key(&idp, Form::Full);
-    let keychain = KeychainStore::new();
-    keychain.delete(&key).unwrap();
-    let desktop = launch(&write_config(&idp, serde_json::json!({}))).await;
+    let (mut idp, key, keychain, config) = fresh_install().await;
+    let desktop = launch(&config).await;
     let main = desktop.main_window().await;
 
     idp.arm(Fault::new("GET", "/auth", 2, Action::KillBefore))
@@ -135,11 +116,7 @@ async fn fi1_server_dead_at_the_sign_in_window_shows_unreachable_and_the_retry_r
 #[tokio::test(flavor = "multi_thread")]
 async fn fi4_app_killed_during_registration_restarts_on_register_and_registers_again() {
     let _one = ONE_WINDOW_AT_A_TIME.lock().await;
-    let idp = Idp::start_persistent(IdpOptions::default()).await;
-    let key = engine::store_key(&idp, Form::Full);
-    let keychain = KeychainStore::new();
-    keychain.delete(&key).unwrap();
-    let config = write_config(&idp, serde_json::json!({}));
+    let (idp, key, keychain, config) = fresh_install().await;
     let desktop = launch(&config).await;
     let main = desktop.main_window().await;
 
@@ -164,12 +141,36 @@ async fn fi4_app_killed_during_registration_restarts_on_register_and_registers_a
     desktop.screenshot("faults-04-restarted-after-a-kill").await;
     register_through_ui(&desktop, &main).await;
     desktop.wait_for_text("#user-name", "Demo User").await;
-    let state = current_state(&desktop).await;
+    registered_beside_the_orphan(&idp, &desktop, &keychain, &key, &orphans[0].client_id).await;
+    desktop.close().await;
+    keychain.delete(&key).unwrap();
+}
+
+/// A persistent identity server and a config for it, with no registration in the keychain.
+async fn fresh_install() -> (Idp, StoreKey, KeychainStore, std::path::PathBuf) {
+    let idp = Idp::start_persistent(IdpOptions::default()).await;
+    let key = engine::store_key(&idp, Form::Full);
+    let keychain = KeychainStore::new();
+    keychain.delete(&key).unwrap();
+    let config = write_config(&idp, serde_json::json!({}));
+    (idp, key, keychain, config)
+}
+
+/// After a retry past the documented window: the app shows a registration, the keychain holds
+/// the same client, and the server has exactly the orphan and that client.
+async fn registered_beside_the_orphan(
+    idp: &Idp,
+    desktop: &support::desktop::Desktop,
+    keychain: &KeychainStore,
+    key: &StoreKey,
+    orphan: &str,
+) {
+    let state = current_state(desktop).await;
     let client_id = state["registration"]["clientId"]
         .as_str()
         .unwrap_or_else(|| panic!("a registration: {state}"))
         .to_owned();
-    let stored = keychain.load(&key).unwrap().expect("stored");
+    let stored = keychain.load(key).unwrap().expect("stored");
     assert_eq!(stored.registration.client_id, client_id);
     let clients: Vec<String> = idp
         .admin_list_clients()
@@ -177,7 +178,5 @@ async fn fi4_app_killed_during_registration_restarts_on_register_and_registers_a
         .into_iter()
         .map(|c| c.client_id)
         .collect();
-    assert_eq!(clients, [orphans[0].client_id.clone(), client_id]);
-    desktop.close().await;
-    keychain.delete(&key).unwrap();
+    assert_eq!(clients, [orphan.to_owned(), client_id]);
 }
