@@ -21,7 +21,7 @@ export DCR_APP_BINARY="$CARGO_TARGET_DIR/debug/dcr-desktop"
 export DCR_CLI_BINARY="$CARGO_TARGET_DIR/debug/dcr"
 
 # The .deb and .rpm, for tests/tests/e2e_package.rs. Skipped only when the arguments pick other
-# tests (`--test NAME` without e2e_package, or `--lib`). `cargo tauri build` is a release cargo build
+# tests (`--test NAME` without e2e_package, or `--lib`). `tauri build` is a release cargo build
 # (incremental: seconds when nothing changed, one LTO link when a source did) plus packaging.
 if wants_packages "$@"; then
   log "building the .deb and .rpm (release, output in $CARGO_TARGET_DIR/release/bundle)"

@@ -1,4 +1,4 @@
-//! The `.deb` and `.rpm` that `cargo tauri build` makes (scripts/test.sh builds them and exports
+//! The `.deb` and `.rpm` that `tauri build` makes (scripts/test.sh builds them and exports
 //! their paths), and installing the `.deb` into this machine for the package test.
 //!
 //! The test machine may be reused between runs (CI, a developer's laptop), so installing is
@@ -24,7 +24,7 @@ pub fn built_package(variable: &str) -> PathBuf {
     let path = std::env::var_os(variable).map(PathBuf::from).unwrap_or_else(|| {
         panic!(
             "{variable} is unset: run the package test through `make test` or \
-             `scripts/test.sh --test e2e_package`, which build the packages with `cargo tauri build`"
+             `scripts/test.sh --test e2e_package`, which build the packages with `tauri build`"
         )
     });
     assert!(path.is_file(), "{} does not exist", path.display());
