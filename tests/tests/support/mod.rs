@@ -4,4 +4,5 @@
 #![allow(dead_code, unused_imports)]
 
 pub use dcr_tests::{app, browser_shim, desktop};
+pub mod in_browser;
 pub mod package;
