@@ -15,18 +15,16 @@
 //!
 //! A benchmark, not a test: scripts/bench.sh runs it (display, D-Bus, keyring, DCR_APP_BINARY).
 
-#[path = "../tests/support/mod.rs"]
-mod e2e;
 mod measure;
 mod support;
 
 use std::sync::Arc;
 
+use dcr_tests::app::{launch_with_browser, write_config};
+use dcr_tests::browser_shim::BrowserShim;
+use dcr_tests::desktop::{app_binary, Desktop};
 use dcr_tests::loopback::LoopbackBrowser;
-use dcr_tests::{Idp, ScriptedBrowser};
-use e2e::app::write_config;
-use e2e::browser_shim::BrowserShim;
-use e2e::desktop::{app_binary, Desktop};
+use dcr_tests::{procs, Idp, ScriptedBrowser};
 use measure::soak::{Soak, EVERY};
 use serde_json::{json, Value};
 
@@ -91,12 +89,8 @@ async fn play(shim: &BrowserShim, browser: &Arc<ScriptedBrowser>, n: usize) -> R
 }
 
 fn sample(app: u32) -> Vec<u64> {
-    let tree = measure::process_tree(app);
-    vec![
-        measure::rss_kib(Some(app)),
-        tree.iter().map(|pid| measure::rss_kib(Some(*pid))).sum(),
-        tree.iter().map(|pid| measure::pss_kib(*pid)).sum(),
-    ]
+    let tree = procs::tree_memory(app);
+    vec![procs::rss_kib(Some(app)), tree.rss, tree.pss]
 }
 
 fn main() {
@@ -113,14 +107,9 @@ fn main() {
         let idp = Idp::start().await;
         let config = write_config(&idp, json!({ "userAgent": "loopback" }));
         let shim = BrowserShim::new("app-soak", &idp);
-        let script = shim.script();
-        let desktop = Desktop::launch_with_env(
-            &["--config", config.to_str().expect("utf-8 path")],
-            &[("BROWSER", Some(script.as_os_str()))],
-        )
-        .await;
+        let desktop = launch_with_browser(&config, &shim).await;
         desktop.find("#register").await;
-        let app = measure::find_process(&app_binary()).expect("the app's process");
+        let app = procs::running_binary(&app_binary()).expect("the app's process");
         let mut soak = Soak::default();
         soak.sample(0, sample(app));
         let started = std::time::Instant::now();

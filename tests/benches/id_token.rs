@@ -16,10 +16,10 @@ use base64::Engine as _;
 use dcr_core::http::{back_channel_client, CappedResponse, Transport};
 use dcr_core::id_token::{jwks_response, prepare_jwks, verify_id_token, IdTokenExpectations, Jwks};
 use dcr_core::Secret;
+use dcr_tests::flows::{self, Client};
 use dcr_tests::{jwt_claims, Idp, ScriptedBrowser};
 use serde_json::{json, Value};
-use support::flows::{self, Client};
-use support::{paired, Table};
+use support::{http, paired, Table};
 
 /// Calls per timed sample; a sample is the mean of these.
 const BATCH: usize = 20;
@@ -35,17 +35,10 @@ struct Minted {
 }
 
 async fn mint(idp: &Idp, browser: &ScriptedBrowser, dcr: &str, extra: Value) -> Minted {
-    let registration = flows::register(idp, dcr, &flows::registration_body(extra)).await;
+    let registration = flows::register(http(), idp, dcr, &flows::registration_body(extra)).await;
     let client: Client = flows::client_of(&registration);
-    let signed_in = flows::sign_in(
-        idp,
-        browser,
-        &client.id,
-        Some(&client),
-        "openid profile",
-        false,
-    )
-    .await;
+    let signed_in =
+        flows::sign_in(http(), idp, browser, Some(&client), "openid profile", false).await;
     let raw = signed_in.get("id_token").to_owned();
     let iat = jwt_claims(&raw)["iat"].as_i64().expect("iat");
     Minted {
@@ -123,7 +116,7 @@ fn main() {
         support::print_header("ID-token validation");
         let idp = Idp::start().await;
         let browser = ScriptedBrowser::new();
-        let dcr = flows::dcr_token(&idp, &browser).await;
+        let dcr = flows::dcr_token(http(), &idp, &browser).await;
         let rs = mint(&idp, &browser, &dcr, json!({})).await;
         let es = mint(
             &idp,

@@ -18,9 +18,10 @@ use dcr_core::store::{
     KeychainStore, MemoryStore, RegistrationStore, StoreKey, StoredRegistration,
 };
 use dcr_tests::engine::{POST_LOGOUT_URI, REDIRECT_URI, REGISTRATION_CLIENT};
+use dcr_tests::flows;
 use dcr_tests::{Idp, ScriptedBrowser};
 use serde_json::json;
-use support::{flows, Table};
+use support::{http, Table};
 
 const WARMUP: usize = 10;
 const ROUNDS: usize = 200;
@@ -77,8 +78,9 @@ impl Series {
 
 async fn real_registration(idp: &Idp) -> StoredRegistration {
     let browser = ScriptedBrowser::new();
-    let dcr = flows::dcr_token(idp, &browser).await;
-    let response = flows::register(idp, &dcr, &flows::registration_body(json!({}))).await;
+    let dcr = flows::dcr_token(http(), idp, &browser).await;
+    let body = flows::registration_body(json!({}));
+    let response = flows::register(http(), idp, &dcr, &body).await;
     let body = response.to_string().into_bytes();
     println!(
         "Entry: a real registration response of {} bytes.",

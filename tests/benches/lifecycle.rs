@@ -3,7 +3,7 @@
 //! → SSO sign-in with the new client → refresh → sign-out (RP-initiated logout).
 //!
 //! Three variants, interleaved round by round in one run:
-//! - baseline: the same protocol by hand (`support::flows`, as idp_smoke does it): only the
+//! - baseline: the same protocol by hand (`dcr_tests::flows`, as idp_smoke does it): only the
 //!   HTTP round trips, no discovery, key set, ID-token checks, UserInfo, RFC 7592 read,
 //!   revocation or store;
 //! - the engine with `MemoryStore`;
@@ -26,9 +26,10 @@ use dcr_core::session::{Event, StateName};
 use dcr_core::store::{KeychainStore, MemoryStore, RegistrationStore};
 use dcr_core::{BrowserStep, Session, UserAgent, UserAgentError};
 use dcr_tests::engine::{engine_config, Form};
+use dcr_tests::flows;
 use dcr_tests::{Idp, ScriptedAgent, ScriptedBrowser};
 use serde_json::json;
-use support::{flows, fmt, Stats};
+use support::{fmt, http, Stats};
 use url::Url;
 
 const WARMUP: usize = 2;
@@ -155,16 +156,17 @@ async fn engine_lifecycle(idp: &Idp, store: Box<dyn RegistrationStore>) -> [Phas
 async fn raw_lifecycle(idp: &Idp) -> [Phase; 4] {
     let browser = ScriptedBrowser::new();
     let (client, register) = phase(None, async {
-        let dcr = flows::dcr_token(idp, &browser).await;
-        flows::client_of(&flows::register(idp, &dcr, &flows::registration_body(json!({}))).await)
+        let dcr = flows::dcr_token(http(), idp, &browser).await;
+        let body = flows::registration_body(json!({}));
+        flows::client_of(&flows::register(http(), idp, &dcr, &body).await)
     })
     .await;
     let (signed_in, sign_in) = phase(
         None,
         flows::sign_in(
+            http(),
             idp,
             &browser,
-            &client.id,
             Some(&client),
             "openid profile",
             false,
@@ -173,7 +175,7 @@ async fn raw_lifecycle(idp: &Idp) -> [Phase; 4] {
     .await;
     let (_, refresh) = phase(
         None,
-        flows::refresh(idp, &client, signed_in.get("refresh_token")),
+        flows::refresh(http(), idp, &client, signed_in.get("refresh_token")),
     )
     .await;
     let (_, sign_out) = phase(

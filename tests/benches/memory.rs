@@ -18,6 +18,7 @@ use std::time::Duration;
 
 use dcr_core::store::{KeychainStore, RegistrationStore};
 use dcr_tests::engine::{self, Form};
+use dcr_tests::procs::{self, mib};
 use dcr_tests::{repo_root, Idp, ScriptedBrowser, DEMO_USER};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::Command;
@@ -100,10 +101,6 @@ async fn peak_rss(program: &Path, args: &[&str], browser: &ScriptedBrowser) -> u
         .expect("a max RSS figure")
 }
 
-fn mib(kib: u64) -> String {
-    format!("{:.1} MiB", kib as f64 / 1024.0)
-}
-
 fn median_max(values: &mut [u64]) -> (u64, u64) {
     values.sort_unstable();
     (values[values.len() / 2], values[values.len() - 1])
@@ -168,57 +165,6 @@ async fn cli(idp: &Idp, config: &Path) {
     }
 }
 
-/// `pid` and all its descendants.
-fn process_tree(root: u32) -> Vec<u32> {
-    let parents: Vec<(u32, u32)> = std::fs::read_dir("/proc")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
-        .filter_map(|pid| {
-            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-            // The command name may hold spaces and parentheses: fields follow the last ')'.
-            let ppid = stat
-                .rsplit_once(')')?
-                .1
-                .split_whitespace()
-                .nth(1)?
-                .parse()
-                .ok()?;
-            Some((pid, ppid))
-        })
-        .collect();
-    let mut tree = vec![root];
-    let mut i = 0;
-    while i < tree.len() {
-        let parent = tree[i];
-        tree.extend(
-            parents
-                .iter()
-                .filter(|(_, pp)| *pp == parent)
-                .map(|(p, _)| *p),
-        );
-        i += 1;
-    }
-    tree
-}
-
-/// A `Name:   123 kB` field of a /proc file, in KiB.
-fn kib_field(path: &str, field: &str) -> u64 {
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| {
-            l.strip_prefix(field)?
-                .trim()
-                .strip_suffix("kB")?
-                .trim()
-                .parse()
-                .ok()
-        })
-        .unwrap_or(0)
-}
-
 /// Resident KiB of the mappings of the process's own executable file (/proc/<pid>/smaps).
 fn exe_pages(pid: u32) -> u64 {
     let Ok(exe) = std::fs::read_link(format!("/proc/{pid}/exe")) else {
@@ -269,36 +215,16 @@ async fn window_memory(program: &Path, args: &[&str]) -> TreeMemory {
         "{} exited early",
         program.display()
     );
-    let tree = process_tree(root);
-    let mut memory = TreeMemory {
-        rss: 0,
-        pss: 0,
-        root_rss: 0,
-        exe_rss: 0,
-        names: Vec::new(),
+    let tree = procs::tree_memory(root);
+    let memory = TreeMemory {
+        rss: tree.rss,
+        pss: tree.pss,
+        root_rss: procs::rss_kib(Some(root)),
+        exe_rss: exe_pages(root),
+        names: tree.names,
     };
-    for pid in &tree {
-        let rss = kib_field(&format!("/proc/{pid}/status"), "VmRSS:");
-        if *pid == root {
-            memory.root_rss = rss;
-            memory.exe_rss = exe_pages(*pid);
-        }
-        memory.rss += rss;
-        memory.pss += kib_field(&format!("/proc/{pid}/smaps_rollup"), "Pss:");
-        // argv[0]'s file name: `comm` is cut at 15 characters.
-        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-        let argv0 = cmdline.split(|b| *b == 0).next().unwrap_or_default();
-        let argv0 = String::from_utf8_lossy(argv0);
-        memory
-            .names
-            .push(argv0.rsplit('/').next().unwrap_or_default().to_owned());
-    }
     // Stop the tree this bench started, children first, by PID.
-    for pid in tree.iter().rev() {
-        let _ = std::process::Command::new("kill")
-            .arg(pid.to_string())
-            .status();
-    }
+    procs::terminate_tree(root);
     if tokio::time::timeout(Duration::from_secs(5), child.wait())
         .await
         .is_err()

@@ -17,7 +17,7 @@ use dcr_core::session::{Event, StateName};
 use dcr_core::store::KeychainStore;
 use dcr_core::Session;
 use dcr_tests::engine::{engine_config, Form};
-use dcr_tests::{Idp, ScriptedAgent, ScriptedBrowser};
+use dcr_tests::{procs, Idp, ScriptedAgent, ScriptedBrowser};
 use measure::soak::{Soak, EVERY};
 
 const RUNS: usize = 1000;
@@ -64,7 +64,7 @@ fn main() {
             Box::new(KeychainStore::new()),
         );
         let mut soak = Soak::default();
-        soak.sample(0, vec![measure::rss_kib(None)]);
+        soak.sample(0, vec![procs::rss_kib(None)]);
         let started = std::time::Instant::now();
         for run in 1..=runs {
             if let Err(what) = lifecycle(&session).await {
@@ -73,7 +73,7 @@ fn main() {
                 let _ = session.forget().await;
             }
             if run % EVERY == 0 {
-                soak.sample(run, vec![measure::rss_kib(None)]);
+                soak.sample(run, vec![procs::rss_kib(None)]);
             }
         }
         println!(

@@ -1,7 +1,13 @@
-//! The `dcr` binary under test.
+//! The `dcr` binary under test: where it is, how a test starts it, and a fresh setup for it.
 
 use std::path::{Path, PathBuf};
+use std::process::Stdio;
 use std::sync::OnceLock;
+
+use dcr_core::store::{KeychainStore, RegistrationStore};
+
+use crate::engine::{self, Form};
+use crate::Idp;
 
 /// `DCR_CLI_BINARY` (scripts/test.sh sets it), else the debug build in the target directory,
 /// built first with `cargo build -p dcr-cli` so it is never stale.
@@ -31,4 +37,52 @@ pub fn cli_binary() -> &'static Path {
             .join("debug")
             .join(format!("dcr{}", std::env::consts::EXE_SUFFIX))
     })
+}
+
+/// Starts `dcr --config <config> <args…>` with all three pipes (the manual mode's protocol:
+/// `open: <url>` lines on stderr, the final URL on stdin), killed if the test drops it.
+pub fn spawn(config: &Path, args: &[&str]) -> tokio::process::Child {
+    tokio::process::Command::new(cli_binary())
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("dcr starts")
+}
+
+/// A fresh identity server, no keychain entry for it (an earlier run may have used the same
+/// port), and a `config.json` pointing at it, in a folder removed on drop.
+pub struct Setup {
+    pub idp: Idp,
+    pub dir: PathBuf,
+    pub config: PathBuf,
+}
+
+impl Setup {
+    pub async fn new(form: Form) -> Setup {
+        let idp = Idp::start().await;
+        KeychainStore::new()
+            .delete(&engine::store_key(&idp, form))
+            .expect("the Secret Service answers");
+        let dir = std::env::temp_dir().join(format!(
+            "dcr-cli-test-{}-{}",
+            std::process::id(),
+            crate::random_token(8)
+        ));
+        std::fs::create_dir_all(&dir).expect("a scratch folder");
+        let config = dir.join("config.json");
+        std::fs::write(&config, engine::config_json(&idp, form).to_string())
+            .expect("the config is written");
+        Setup { idp, dir, config }
+    }
+}
+
+impl Drop for Setup {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
 }

@@ -21,7 +21,18 @@ pub const TEMPLATE_CLIENT: &str = "mobile-dcr-template-client";
 pub const REDIRECT_URI: &str = "io.curity.dcrclient:/callback";
 pub const POST_LOGOUT_URI: &str = "io.curity.dcrclient:/logoutcallback";
 
-/// The two registration forms of the issue.
+/// Every kind of secret the bundled server reports issuing over a whole lifecycle (the `kind`
+/// of its admin API's issued secrets): the leak checks look for each of them.
+pub const SECRET_KINDS: [&str; 6] = [
+    "client_secret",
+    "registration_access_token",
+    "code",
+    "access_token",
+    "refresh_token",
+    "id_token",
+];
+
+/// The two registration forms.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Form {
     /// The seed's full RFC 7591 metadata.
@@ -96,12 +107,27 @@ impl Rig {
     }
 
     pub async fn start_with(options: IdpOptions, form: Form, transport: RecordingTransport) -> Rig {
+        Rig::start_configured(options, form, transport, serde_json::json!({})).await
+    }
+
+    /// [`start_with`](Self::start_with), with `extra` keys over the tutorial's config (say
+    /// `tokenEndpointAuthMethod` and `dpop` for a device-bound client).
+    pub async fn start_configured(
+        options: IdpOptions,
+        form: Form,
+        transport: RecordingTransport,
+        extra: serde_json::Value,
+    ) -> Rig {
         let idp = Idp::start_with(options).await;
+        let mut config = config_json(&idp, form);
+        if let (Some(base), Some(extra)) = (config.as_object_mut(), extra.as_object()) {
+            base.extend(extra.clone());
+        }
+        let config = Config::from_json(&config.to_string()).expect("the test config is valid");
         let transport = Arc::new(transport);
         let store = Arc::new(MemoryStore::new());
-        let session = session(
-            &idp,
-            form,
+        let session = Session::with_transport(
+            config,
             transport.clone(),
             Box::new(SharedStore(store.clone())),
         );

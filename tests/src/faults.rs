@@ -190,3 +190,13 @@ impl Drop for Idp {
         }
     }
 }
+
+/// The ids of the clients the server has, in the order it made them: after a fault, the orphan
+/// it may have left and the client registered since.
+pub async fn client_ids(idp: &Idp) -> Vec<String> {
+    idp.admin_list_clients()
+        .await
+        .into_iter()
+        .map(|c| c.client_id)
+        .collect()
+}

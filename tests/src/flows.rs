@@ -1,18 +1,21 @@
 //! The identity server's protocol driven by hand (no engine): the authorization request through
-//! the scripted browser, and the DCR token. Tests that check the server itself (`idp_smoke.rs`,
-//! `idp_device_bound.rs`) build on these, and do their own token requests.
+//! the scripted browser, the code exchange, RFC 7591 registration, refresh and logout, with none
+//! of the engine's checks, discovery, keychain or RFC 7592 read. Tests that check the server
+//! itself (`idp_smoke.rs`, `idp_device_bound.rs`) build on these; the benches use them for real
+//! tokens and registrations and as the "bare round trips" baseline.
 
 use std::collections::HashMap;
 
-use serde_json::Value;
+use serde_json::{json, Value};
+use url::Url;
 
 use crate::{pkce_pair, random_token, BrowserError, Idp, ScriptedBrowser, DEMO_USER};
 
-pub const REGISTRATION_CLIENT: &str = "mobile-dcr-client";
-pub const REDIRECT_URI: &str = "io.curity.dcrclient:/callback";
-pub const POST_LOGOUT_URI: &str = "io.curity.dcrclient:/logoutcallback";
+pub use crate::engine::{POST_LOGOUT_URI, REDIRECT_URI, REGISTRATION_CLIENT};
 
-/// A back-channel client that, like the engine's, never follows redirects.
+/// A back-channel client that, like the engine's, never follows redirects. A new one per call:
+/// its pooled connections belong to the runtime that opened them, and each test has its own.
+/// The benches, on one runtime, keep one for every call and pass it in.
 pub fn http() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -30,20 +33,17 @@ pub struct AuthorizeRequest<'a> {
     pub extra: &'a [(&'a str, &'a str)],
 }
 
-/// What came back: the code, and what the token request and ID-token check need.
-pub struct Authorized {
-    pub code: String,
+/// An authorization request's URL (RFC 6749 §4.1.1 with PKCE S256, RFC 7636 §4.3), and the
+/// values its callback and code exchange are checked with.
+pub struct RequestUrl {
+    pub url: Url,
+    pub state: String,
     pub verifier: String,
     pub nonce: String,
 }
 
-/// Runs the authorization request through the scripted browser and checks the callback: our
-/// redirect URI, the echoed `state` (RFC 6749 §4.1.2) and the issuer (RFC 9207 §2).
-pub async fn authorize(
-    idp: &Idp,
-    browser: &ScriptedBrowser,
-    request: AuthorizeRequest<'_>,
-) -> Result<Authorized, BrowserError> {
+/// Builds the authorization request's URL (no browser step yet).
+pub fn request_url(idp: &Idp, request: &AuthorizeRequest<'_>) -> RequestUrl {
     let (verifier, challenge) = pkce_pair();
     let state = random_token(16);
     let nonce = random_token(16);
@@ -58,14 +58,51 @@ pub async fn authorize(
         ("code_challenge_method", "S256"),
     ]);
     if request.scope.split(' ').any(|s| s == "openid") {
-        // `nonce` is OpenID Connect only; oidc-provider rejects it on a plain OAuth request.
+        // OIDC Core §3.1.2.1: `nonce` is OpenID Connect only; oidc-provider rejects it on a
+        // plain OAuth request (the registration login's scope is `dcr`).
         url.query_pairs_mut().append_pair("nonce", &nonce);
     }
     if request.prompt_login {
         url.query_pairs_mut().append_pair("prompt", "login");
     }
     url.query_pairs_mut().extend_pairs(request.extra);
+    RequestUrl {
+        url,
+        state,
+        verifier,
+        nonce,
+    }
+}
 
+/// The `code` of an authorization response (RFC 6749 §4.1.2).
+pub fn code_of(callback: &Url) -> String {
+    callback
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .map(|(_, v)| v.into_owned())
+        .expect("the callback carries a code")
+}
+
+/// What came back: the code, and what the token request and ID-token check need.
+pub struct Authorized {
+    pub code: String,
+    pub verifier: String,
+    pub nonce: String,
+}
+
+/// Runs the authorization request through the scripted browser and checks the callback: our
+/// redirect URI, the echoed `state` (RFC 6749 §4.1.2) and the issuer (RFC 9207 §2).
+pub async fn authorize(
+    idp: &Idp,
+    browser: &ScriptedBrowser,
+    request: AuthorizeRequest<'_>,
+) -> Result<Authorized, BrowserError> {
+    let RequestUrl {
+        url,
+        state,
+        verifier,
+        nonce,
+    } = request_url(idp, &request);
     let callback = browser.open(url, request.credentials).await?;
     assert_eq!(
         callback.scheme(),
@@ -79,42 +116,185 @@ pub async fn authorize(
         params.get("iss").map(String::as_str),
         Some(idp.issuer.as_str())
     );
-    let code = params.get("code").expect("the callback carries a code");
     Ok(Authorized {
-        code: code.clone(),
+        code: code_of(&callback),
         verifier,
         nonce,
     })
 }
 
+/// A dynamic client's credentials.
+pub struct Client {
+    pub id: String,
+    pub secret: String,
+}
+
+/// The code exchange (RFC 6749 §4.1.3, with the PKCE verifier): as `client` with
+/// `client_secret_basic`, or as the public registration client when `None`.
+pub async fn exchange(
+    http: &reqwest::Client,
+    idp: &Idp,
+    code: &str,
+    verifier: &str,
+    client: Option<&Client>,
+) -> Value {
+    let mut form = vec![
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("redirect_uri", REDIRECT_URI),
+        ("code_verifier", verifier),
+    ];
+    let mut request = http.post(idp.endpoint("token"));
+    match client {
+        Some(c) => request = request.basic_auth(&c.id, Some(&c.secret)),
+        None => form.push(("client_id", REGISTRATION_CLIENT)),
+    }
+    let response = request
+        .form(&form)
+        .send()
+        .await
+        .expect("the token endpoint answers");
+    let client_id = client.map_or(REGISTRATION_CLIENT, |c| c.id.as_str());
+    assert_eq!(response.status(), 200, "code exchange for {client_id}");
+    response.json().await.expect("a JSON token response")
+}
+
 /// Logs in with the static client (scope `dcr`, prompt=login) and returns the token response
 /// that carries the DCR access token.
 pub async fn dcr_token_response(idp: &Idp, browser: &ScriptedBrowser) -> Value {
+    sign_in(&http(), idp, browser, None, "dcr", true)
+        .await
+        .tokens
+}
+
+/// The registration login's DCR access token.
+pub async fn dcr_token(http: &reqwest::Client, idp: &Idp, browser: &ScriptedBrowser) -> String {
+    sign_in(http, idp, browser, None, "dcr", true)
+        .await
+        .get("access_token")
+        .to_owned()
+}
+
+/// The token response of a sign-in, and the nonce it was requested with.
+pub struct SignedIn {
+    pub tokens: Value,
+    pub nonce: String,
+}
+
+impl SignedIn {
+    pub fn get(&self, name: &str) -> &str {
+        self.tokens[name]
+            .as_str()
+            .unwrap_or_else(|| panic!("the token response has no {name}"))
+    }
+}
+
+/// Authorization code flow with PKCE S256 (RFC 7636) as the demo user, then the code exchange.
+/// `client` is `None` for the public registration client.
+pub async fn sign_in(
+    http: &reqwest::Client,
+    idp: &Idp,
+    browser: &ScriptedBrowser,
+    client: Option<&Client>,
+    scope: &str,
+    prompt_login: bool,
+) -> SignedIn {
     let authorized = authorize(
         idp,
         browser,
         AuthorizeRequest {
-            client_id: REGISTRATION_CLIENT,
-            scope: "dcr",
-            prompt_login: true,
+            client_id: client.map_or(REGISTRATION_CLIENT, |c| c.id.as_str()),
+            scope,
+            prompt_login,
             credentials: Some(DEMO_USER),
             extra: &[],
         },
     )
     .await
-    .expect("login with the registration client");
-    let response = http()
+    .expect("the browser step reaches the app's redirect URI");
+    SignedIn {
+        tokens: exchange(http, idp, &authorized.code, &authorized.verifier, client).await,
+        nonce: authorized.nonce,
+    }
+}
+
+/// The seed's registration request (Curity's tutorial), plus `extra` metadata.
+pub fn registration_body(extra: Value) -> Value {
+    let mut body = json!({
+        "redirect_uris": [REDIRECT_URI],
+        "post_logout_redirect_uris": [POST_LOGOUT_URI],
+        "application_type": "native",
+        "grant_types": ["authorization_code"],
+        "scope": "openid profile",
+        "token_endpoint_auth_method": "client_secret_basic"
+    });
+    if let (Some(base), Some(extra)) = (body.as_object_mut(), extra.as_object()) {
+        base.extend(extra.clone());
+    }
+    body
+}
+
+/// RFC 7591 §3.1 with the DCR token as Bearer. Returns the whole response.
+pub async fn register(http: &reqwest::Client, idp: &Idp, dcr_token: &str, body: &Value) -> Value {
+    let response = http
+        .post(idp.endpoint("reg"))
+        .bearer_auth(dcr_token)
+        .json(body)
+        .send()
+        .await
+        .expect("registration request");
+    assert_eq!(response.status(), 201, "registration");
+    response
+        .json()
+        .await
+        .expect("registration response is JSON")
+}
+
+/// The client id and secret of a registration response (RFC 7591 §3.2.1).
+pub fn client_of(registration: &Value) -> Client {
+    let text = |name: &str| {
+        registration[name]
+            .as_str()
+            .unwrap_or_else(|| panic!("the registration has no {name}"))
+            .to_owned()
+    };
+    Client {
+        id: text("client_id"),
+        secret: text("client_secret"),
+    }
+}
+
+/// RFC 6749 §6 with `client_secret_basic`.
+pub async fn refresh(
+    http: &reqwest::Client,
+    idp: &Idp,
+    client: &Client,
+    refresh_token: &str,
+) -> Value {
+    let response = http
         .post(idp.endpoint("token"))
+        .basic_auth(&client.id, Some(&client.secret))
         .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", authorized.code.as_str()),
-            ("redirect_uri", REDIRECT_URI),
-            ("code_verifier", authorized.verifier.as_str()),
-            ("client_id", REGISTRATION_CLIENT),
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
         ])
         .send()
         .await
-        .expect("the token endpoint answers");
-    assert_eq!(response.status(), 200, "DCR token exchange");
-    response.json().await.expect("a JSON token response")
+        .expect("refresh request");
+    assert_eq!(response.status(), 200, "refresh");
+    response.json().await.expect("refresh response is JSON")
+}
+
+/// RP-Initiated Logout 1.0 §2: the end-session page, confirmed, back to the app.
+pub async fn logout(idp: &Idp, browser: &ScriptedBrowser, id_token: &str) -> Url {
+    let mut url = idp.endpoint("session/end");
+    url.query_pairs_mut().extend_pairs([
+        ("id_token_hint", id_token),
+        ("post_logout_redirect_uri", POST_LOGOUT_URI),
+        ("state", &random_token(8)),
+    ]);
+    browser
+        .open(url, None)
+        .await
+        .expect("logout returns to the app")
 }

@@ -6,6 +6,10 @@
 //! - [`engine`]: a config, a recording back channel, a shared store, and the [`engine::Rig`]
 //!   that puts them together for an engine session.
 //! - [`keyring`]: the real Secret Service in tests, including a private, lockable one.
+//! - [`desktop`], [`app`], [`browser_shim`]: the built desktop app in a real window through
+//!   WebDriver, the onboarding steps a user clicks, and the user's browser in loopback and system
+//!   mode; the end-to-end tests and the app benches share them.
+//! - [`procs`]: process trees and their memory, from /proc.
 //!
 //! ```no_run
 //! use dcr_tests::{pkce_pair, Idp, ScriptedBrowser};
@@ -29,8 +33,11 @@
 //! ```
 
 pub mod agent;
+pub mod app;
 pub mod browser;
+pub mod browser_shim;
 pub mod cli;
+pub mod desktop;
 pub mod engine;
 pub mod faults;
 pub mod flows;
@@ -39,6 +46,7 @@ pub mod idp;
 pub mod keyring;
 pub mod loopback;
 pub mod pkce;
+pub mod procs;
 pub mod ui;
 
 pub use agent::{Behaviour, ScriptedAgent};

@@ -135,20 +135,7 @@ impl LoopbackBrowser {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("an HTTP client");
-        let mut forged = callback.clone();
-        let pairs: Vec<(String, String)> = callback
-            .query_pairs()
-            .map(|(name, value)| {
-                let value = if name == "state" {
-                    "forged-state".to_owned()
-                } else {
-                    value.into_owned()
-                };
-                (name.into_owned(), value)
-            })
-            .collect();
-        forged.query_pairs_mut().clear().extend_pairs(pairs);
-        match client.get(forged).send().await {
+        match client.get(forged_state(&callback)).send().await {
             Ok(response) => delivery.forged_status = Some(response.status().as_u16()),
             Err(error) => delivery.error = Some(format!("forged request: {error}")),
         }
@@ -178,4 +165,23 @@ impl dcr_core::loopback::BrowserOpener for LoopbackBrowser {
         });
         Ok(())
     }
+}
+
+/// The same callback URL with another `state`: what an attacker who cannot know the request's
+/// `state` would send (RFC 6749 §10.12); the app must ignore it.
+pub fn forged_state(link: &Url) -> Url {
+    let mut forged = link.clone();
+    let pairs: Vec<(String, String)> = link
+        .query_pairs()
+        .map(|(name, value)| {
+            let value = if name == "state" {
+                "forged-state".to_owned()
+            } else {
+                value.into_owned()
+            };
+            (name.into_owned(), value)
+        })
+        .collect();
+    forged.query_pairs_mut().clear().extend_pairs(pairs);
+    forged
 }

@@ -6,17 +6,15 @@
 //! The binary is `DCR_CLI_BINARY` (scripts/test.sh sets it), else the debug build in the target
 //! directory, built first with `cargo build -p dcr-cli` so it is never stale.
 
-use std::path::{Path, PathBuf};
-use std::process::Stdio;
+use std::path::Path;
 
 use dcr_core::store::{KeychainStore, RegistrationStore};
-use dcr_tests::cli::cli_binary;
+use dcr_tests::cli::{spawn, Setup};
 use dcr_tests::engine::{self, query, Form};
 use dcr_tests::keyring::require_test_keyring;
-use dcr_tests::{Idp, ScriptedBrowser, DEMO_USER};
+use dcr_tests::{ScriptedBrowser, DEMO_USER};
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::process::Command;
 use url::Url;
 
 /// How the scripted user answers the CLI's browser steps.
@@ -76,16 +74,7 @@ impl Run {
 }
 
 async fn dcr(config: &Path, args: &[&str], browser: &ScriptedBrowser, answer: Answer) -> Run {
-    let mut child = Command::new(cli_binary())
-        .arg("--config")
-        .arg(config)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("dcr starts");
+    let mut child = spawn(config, args);
     let mut stdin = Some(child.stdin.take().unwrap());
     let mut stdout = child.stdout.take().unwrap();
     let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
@@ -291,38 +280,6 @@ async fn cli_reports_config_and_usage_errors() {
     );
 }
 
-/// A fresh identity server, no keychain entry for it (an earlier run may have used the same
-/// port), and a `config.json` pointing at it, in a folder removed on drop.
-struct Setup {
-    idp: Idp,
-    dir: PathBuf,
-    config: PathBuf,
-}
-
-impl Setup {
-    async fn new(form: Form) -> Setup {
-        let idp = Idp::start().await;
-        KeychainStore::new()
-            .delete(&engine::store_key(&idp, form))
-            .unwrap();
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos();
-        let dir = std::env::temp_dir().join(format!("dcr-cli-test-{}-{nanos}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let config = dir.join("config.json");
-        std::fs::write(&config, engine::config_json(&idp, form).to_string()).unwrap();
-        Setup { idp, dir, config }
-    }
-}
-
-impl Drop for Setup {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
 /// Issue 7, defect 9: two real `dcr register` processes on one keychain entry. Both finish their
 /// registration login first (the test holds back both redirects, then hands them over at the
 /// same moment), so both race into the registration request. The cross-process lock and the
@@ -337,16 +294,7 @@ async fn cli_two_processes_registering_at_once_create_one_client() {
 
     let mut processes = Vec::new();
     for _ in 0..2 {
-        let mut child = Command::new(cli_binary())
-            .arg("--config")
-            .arg(config)
-            .arg("register")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("dcr starts");
+        let mut child = spawn(config, &["register"]);
         let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
         let line = tokio::time::timeout(std::time::Duration::from_secs(30), lines.next_line())
             .await

@@ -14,6 +14,7 @@ use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use dcr_tests::engine::SECRET_KINDS;
 use dcr_tests::Idp;
 use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::key::Key;
@@ -294,14 +295,7 @@ async fn copied_diagnostics_hold_no_secret_the_server_issued() {
         .map(|secret| (secret.kind, secret.value))
         .collect();
     let kinds: Vec<&str> = issued.iter().map(|(kind, _)| kind.as_str()).collect();
-    for kind in [
-        "client_secret",
-        "registration_access_token",
-        "code",
-        "access_token",
-        "refresh_token",
-        "id_token",
-    ] {
+    for kind in SECRET_KINDS {
         assert!(kinds.contains(&kind), "the server reported no {kind}");
     }
     assert_no_secret_in("the copied diagnostics", &pasted, &issued, Jwts::IdTokens);

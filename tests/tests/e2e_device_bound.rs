@@ -9,8 +9,8 @@ use dcr_tests::{Idp, IdpOptions, DEMO_USER};
 use fantoccini::wd::WindowHandle;
 use serde_json::{json, Value};
 use support::app::{
-    current_state, launch, register_through_ui, sign_out_through_ui, type_password, write_config,
-    RECORD_IPC,
+    assert_no_secret_recorded, current_state, launch, register_through_ui, sign_out_through_ui,
+    type_password, write_config, RECORD_IPC,
 };
 use support::desktop::{Desktop, ONE_WINDOW_AT_A_TIME};
 
@@ -125,17 +125,7 @@ async fn device_key_and_dpop_through_the_whole_lifecycle_with_key_rotation() {
         .await;
 
     // No command response or event payload carried a secret the server issued.
-    let seen = desktop
-        .eval("return window.__dcrSeen || [];")
-        .await
-        .to_string();
-    assert!(seen.contains("deviceKey"), "the recorder saw the traffic");
-    for secret in idp.admin_issued_secrets().await {
-        assert!(
-            !seen.contains(&secret),
-            "a secret the server issued reached the webview"
-        );
-    }
+    assert_no_secret_recorded(&desktop, &idp, "deviceKey").await;
     desktop.close().await;
 
     // Restart: the registration and the rotated key come back from the keychain.

@@ -9,8 +9,9 @@ use std::time::Duration;
 use dcr_tests::{Idp, DEMO_USER};
 use serde_json::json;
 use support::app::{
-    current_state, fresh_app, launch, open_registration_window, register_through_ui,
-    sign_out_through_ui, type_password, write_config, Fresh, RECORD_IPC,
+    assert_no_secret_recorded, current_state, finish_sign_in, fresh_app, launch,
+    open_registration_window, registered_app, sign_out_through_ui, type_password, write_config,
+    RECORD_IPC,
 };
 use support::desktop::ONE_WINDOW_AT_A_TIME;
 
@@ -49,9 +50,7 @@ async fn first_run_refresh_sign_out_sign_in_and_restart() {
     desktop.switch_to_other_window(&main).await;
     desktop.find("#password").await;
     desktop.screenshot("02-sign-in-window").await;
-    type_password(&desktop, DEMO_USER.0, DEMO_USER.1).await;
-    desktop.back_to_main(&main).await;
-    desktop.wait_for_text("#user-name", "Demo User").await;
+    finish_sign_in(&desktop, &main).await;
     desktop.screenshot("03-home").await;
 
     let clients = idp.admin_list_clients().await;
@@ -88,23 +87,10 @@ async fn first_run_refresh_sign_out_sign_in_and_restart() {
     desktop.click("#sign-in").await;
     desktop.switch_to_other_window(&main).await;
     desktop.find("#password").await;
-    type_password(&desktop, DEMO_USER.0, DEMO_USER.1).await;
-    desktop.back_to_main(&main).await;
-    desktop.wait_for_text("#user-name", "Demo User").await;
+    finish_sign_in(&desktop, &main).await;
 
     // 10. No command response or event payload carried a secret the server issued.
-    let seen = desktop.eval("return window.__dcrSeen || [];").await;
-    let seen = seen.to_string();
-    assert!(
-        seen.contains("signedIn"),
-        "the recorder saw the traffic: {seen}"
-    );
-    for secret in idp.admin_issued_secrets().await {
-        assert!(
-            !seen.contains(&secret),
-            "a secret the server issued reached the webview"
-        );
-    }
+    assert_no_secret_recorded(&desktop, &idp, "signedIn").await;
     desktop.close().await;
 
     // 4. Restart: the registration comes back from the keychain; the Sign-in screen, not Registration.
@@ -123,13 +109,7 @@ async fn first_run_refresh_sign_out_sign_in_and_restart() {
 /// 5: an administrator deletes this device's client; the next refresh leads back to Registration.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_revoked_client_leads_back_to_registration() {
-    let Fresh {
-        _one,
-        idp,
-        desktop,
-        main,
-    } = fresh_app().await;
-    register_through_ui(&desktop, &main).await;
+    let (_one, idp, desktop, _) = registered_app().await.parts();
 
     let client = idp.admin_list_clients().await.remove(0);
     assert!(idp.admin_delete_client(&client.client_id).await);
@@ -145,13 +125,7 @@ async fn a_revoked_client_leads_back_to_registration() {
 /// 6: Forget this device deletes the client on the server and returns to Registration.
 #[tokio::test(flavor = "multi_thread")]
 async fn forget_this_device_deletes_the_client() {
-    let Fresh {
-        _one,
-        idp,
-        desktop,
-        main,
-    } = fresh_app().await;
-    register_through_ui(&desktop, &main).await;
+    let (_one, idp, desktop, _) = registered_app().await.parts();
     assert_eq!(idp.admin_list_clients().await.len(), 1);
 
     desktop.click("#forget").await;
@@ -172,13 +146,7 @@ async fn forget_this_device_deletes_the_client() {
 /// window may call).
 #[tokio::test(flavor = "multi_thread")]
 async fn forget_that_the_server_did_not_confirm_says_so_and_offers_retry() {
-    let Fresh {
-        _one,
-        idp,
-        desktop,
-        main,
-    } = fresh_app().await;
-    register_through_ui(&desktop, &main).await;
+    let (_one, idp, desktop, _) = registered_app().await.parts();
     let client = idp.admin_list_clients().await.remove(0);
     assert!(idp.admin_delete_client(&client.client_id).await);
 
@@ -211,12 +179,7 @@ async fn forget_that_the_server_did_not_confirm_says_so_and_offers_retry() {
 /// 7: closing the sign-in window mid-login is neutral: "cancelled", state unchanged.
 #[tokio::test(flavor = "multi_thread")]
 async fn closing_the_sign_in_window_cancels_neutrally() {
-    let Fresh {
-        _one,
-        idp,
-        desktop,
-        main,
-    } = fresh_app().await;
+    let (_one, idp, desktop, main) = fresh_app().await.parts();
 
     open_registration_window(&desktop, &main).await;
     desktop.find("#password").await;
@@ -233,12 +196,8 @@ async fn closing_the_sign_in_window_cancels_neutrally() {
 /// 8: a wrong password shows the identity server's own error; the right one then succeeds.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_wrong_password_shows_the_server_error_then_succeeds() {
-    let Fresh {
-        _one,
-        idp: _idp, // kept alive: dropping it stops the identity server
-        desktop,
-        main,
-    } = fresh_app().await;
+    // `_idp` is kept alive: dropping it stops the identity server.
+    let (_one, _idp, desktop, main) = fresh_app().await.parts();
 
     open_registration_window(&desktop, &main).await;
     type_password(&desktop, DEMO_USER.0, "not-the-password").await;
@@ -246,9 +205,7 @@ async fn a_wrong_password_shows_the_server_error_then_succeeds() {
         .wait_for_text("#login-error", "Invalid username or password")
         .await;
     desktop.screenshot("10-wrong-password").await;
-    type_password(&desktop, DEMO_USER.0, DEMO_USER.1).await;
-    desktop.back_to_main(&main).await;
-    desktop.wait_for_text("#user-name", "Demo User").await;
+    finish_sign_in(&desktop, &main).await;
     desktop.close().await;
 }
 
@@ -261,12 +218,8 @@ async fn close_sign_in_window(desktop: &support::desktop::Desktop) {
 /// 9: script in the sign-in window cannot call any app command (X7).
 #[tokio::test(flavor = "multi_thread")]
 async fn the_sign_in_window_cannot_call_app_commands() {
-    let Fresh {
-        _one,
-        idp: _idp, // kept alive: dropping it stops the identity server
-        desktop,
-        main,
-    } = fresh_app().await;
+    // `_idp` is kept alive: dropping it stops the identity server.
+    let (_one, _idp, desktop, main) = fresh_app().await.parts();
 
     open_registration_window(&desktop, &main).await;
     desktop.find("#password").await;

@@ -13,12 +13,11 @@ mod support;
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::Duration;
 
 use dcr_core::config::Config;
 use dcr_core::store::{KeychainStore, RegistrationStore, StoreKey};
 use dcr_tests::keyring::require_test_keyring;
-use dcr_tests::Idp;
+use dcr_tests::{procs, Idp};
 use serde_json::json;
 use support::app::{register_through_ui, write_config};
 use support::desktop::{Desktop, ONE_WINDOW_AT_A_TIME};
@@ -83,33 +82,8 @@ impl Drop for Home {
 /// test if it is still there 10 s later.
 async fn close(desktop: Desktop) {
     desktop.close().await;
-    let running = || -> Vec<String> {
-        std::fs::read_dir("/proc")
-            .into_iter()
-            .flatten()
-            .flatten()
-            .filter(|entry| {
-                std::fs::read_link(entry.path().join("exe"))
-                    .is_ok_and(|exe| exe == Path::new(INSTALLED_APP))
-            })
-            .map(|entry| entry.file_name().to_string_lossy().into_owned())
-            .collect()
-    };
-    for round in 0..2 {
-        for _ in 0..100 {
-            if running().is_empty() {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        if round == 0 {
-            eprintln!("the installed app lingered 10 s after its session: SIGTERM");
-            for pid in running() {
-                let _ = Command::new("kill").args(["-TERM", &pid]).status();
-            }
-        }
-    }
-    panic!("the installed app did not exit after its session");
+    let installed = || procs::running_exe(Path::new(INSTALLED_APP));
+    procs::wait_until_gone(installed, "the installed app").await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

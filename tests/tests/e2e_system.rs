@@ -16,11 +16,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use dcr_tests::{Idp, ScriptedBrowser, DEMO_USER};
-use serde_json::json;
-use support::app::{current_state, launch_with_browser, wait_for_state, write_config, RECORD_IPC};
-use support::browser_shim::BrowserShim;
-use support::desktop::{app_binary, Desktop, ONE_WINDOW_AT_A_TIME};
+use dcr_tests::app::{assert_no_secret_recorded, current_state, wait_for_state};
+use dcr_tests::desktop::{app_binary, Desktop};
+use dcr_tests::loopback::forged_state as forged;
+use dcr_tests::{ScriptedBrowser, DEMO_USER};
+use support::in_browser::{first_run_in_browser, FINISH_SIGN_IN};
 use url::Url;
 
 /// What the OS does with a `io.curity.dcrclient:` URL: start the app with the URL as its only
@@ -74,24 +74,6 @@ async fn wait_for_ignored(count: usize, reason: &str) {
     );
 }
 
-/// The same URL with another `state`.
-fn forged(link: &Url) -> Url {
-    let mut forged = link.clone();
-    let pairs: Vec<(String, String)> = link
-        .query_pairs()
-        .map(|(name, value)| {
-            let value = if name == "state" {
-                "forged-state".to_owned()
-            } else {
-                value.into_owned()
-            };
-            (name.into_owned(), value)
-        })
-        .collect();
-    forged.query_pairs_mut().clear().extend_pairs(pairs);
-    forged
-}
-
 /// One browser step as the user's browser does it: the link it ends at.
 async fn sign_in_in_browser(browser: &Arc<ScriptedBrowser>, url: Url) -> Url {
     let link = browser
@@ -104,23 +86,11 @@ async fn sign_in_in_browser(browser: &Arc<ScriptedBrowser>, url: Url) -> Url {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn system_first_run_forged_and_duplicate_links_and_sign_out() {
-    let _one = ONE_WINDOW_AT_A_TIME.lock().await;
-    let idp = Idp::start().await;
-    let config = write_config(&idp, json!({ "userAgent": "system" }));
-    let shim = BrowserShim::new("system", &idp);
-    let browser = Arc::new(ScriptedBrowser::new());
-
-    let script = shim.script();
-    let desktop = launch_with_browser(&config, &shim).await;
-    desktop.find("#register").await;
-    desktop.eval(RECORD_IPC).await;
-
     // First run: the registration login opens in the user's browser; the app waits.
-    desktop.click("#register").await;
-    desktop
-        .wait_for_text("#progress", "Finish signing in in your browser")
-        .await;
-    desktop.find("#cancel-browser").await;
+    let run = first_run_in_browser("system").await;
+    let (idp, config, shim, browser) = (&run.idp, &run.config, &run.shim, &run.browser);
+    let desktop = &run.desktop;
+    let script = shim.script();
     // System mode's own text: the answer comes back through the OS, there is no loopback
     // "You can close this tab" page to wait for.
     let hint = desktop
@@ -140,23 +110,21 @@ async fn system_first_run_forged_and_duplicate_links_and_sign_out() {
     // "Open the browser again" opens the same request (same state).
     desktop.click("#open-browser-again").await;
     assert_eq!(shim.wait_for(2).await, login);
-    let link = sign_in_in_browser(&browser, login).await;
+    let link = sign_in_in_browser(browser, login).await;
 
     // A forged link (another state) first: ignored, the step still waits.
     let before = ignored_links().len();
-    deliver_as_the_os(&config, &forged(&link)).await;
+    deliver_as_the_os(config, &forged(&link)).await;
     wait_for_ignored(before + 1, "reason=WrongState").await;
-    assert_eq!(current_state(&desktop).await["state"], "unregistered");
-    desktop
-        .wait_for_text("#progress", "Finish signing in in your browser")
-        .await;
+    assert_eq!(current_state(desktop).await["state"], "unregistered");
+    desktop.wait_for_text("#progress", FINISH_SIGN_IN).await;
     // The real one ends the registration login; the SSO sign-in follows in the browser.
-    deliver_as_the_os(&config, &link).await;
-    let sign_in = sign_in_in_browser(&browser, shim.wait_for(3).await).await;
+    deliver_as_the_os(config, &link).await;
+    let sign_in = sign_in_in_browser(browser, shim.wait_for(3).await).await;
     // The first link again, now for a step that has ended: ignored.
-    deliver_as_the_os(&config, &link).await;
+    deliver_as_the_os(config, &link).await;
     wait_for_ignored(before + 2, "reason=WrongState").await;
-    deliver_as_the_os(&config, &sign_in).await;
+    deliver_as_the_os(config, &sign_in).await;
     desktop.wait_for_text("#user-name", "Demo User").await;
     desktop.screenshot("system-02-home").await;
     assert_eq!(
@@ -169,9 +137,9 @@ async fn system_first_run_forged_and_duplicate_links_and_sign_out() {
     assert_eq!(clients[0].redirect_uris, ["io.curity.dcrclient:/callback"]);
 
     // A duplicate of the sign-in's link, with nothing waiting: ignored, still signed in.
-    deliver_as_the_os(&config, &sign_in).await;
+    deliver_as_the_os(config, &sign_in).await;
     wait_for_ignored(before + 3, "reason=NoStepWaiting").await;
-    let state = current_state(&desktop).await;
+    let state = current_state(desktop).await;
     assert_eq!(state["state"], "signedIn", "{state}");
 
     // Sign out: the end-session page in the browser, back through the OS.
@@ -184,35 +152,22 @@ async fn system_first_run_forged_and_duplicate_links_and_sign_out() {
         .await;
     assert!(!hint.contains("close the tab"), "{hint}");
     desktop.screenshot("system-03-finish-sign-out").await;
-    let signed_out = sign_in_in_browser(&browser, shim.wait_for(4).await).await;
-    deliver_as_the_os(&config, &signed_out).await;
+    let signed_out = sign_in_in_browser(browser, shim.wait_for(4).await).await;
+    deliver_as_the_os(config, &signed_out).await;
     desktop.find("#sign-in").await;
-    wait_for_state(&desktop, "lastEvent", "signedOut").await;
+    wait_for_state(desktop, "lastEvent", "signedOut").await;
     desktop.screenshot("system-04-signed-out").await;
 
     // Cancel while the browser has the page; its link, arriving later, finds nothing waiting.
-    desktop.click("#sign-in").await;
-    desktop
-        .wait_for_text("#progress", "Finish signing in in your browser")
-        .await;
-    let abandoned = shim.wait_for(5).await;
-    desktop.click("#cancel-browser").await;
-    desktop.find("#sign-in").await;
-    let late = sign_in_in_browser(&browser, abandoned).await;
-    deliver_as_the_os(&config, &late).await;
+    let abandoned = run.sign_in_then_cancel(5).await;
+    let late = sign_in_in_browser(browser, abandoned).await;
+    deliver_as_the_os(config, &late).await;
     wait_for_ignored(before + 4, "reason=NoStepWaiting").await;
-    assert_eq!(current_state(&desktop).await["state"], "registered");
+    assert_eq!(current_state(desktop).await["state"], "registered");
 
     // No secret the server issued reached the webview.
-    let seen = desktop
-        .eval("return window.__dcrSeen || [];")
-        .await
-        .to_string();
-    assert!(seen.contains("waitingInSystemBrowser"), "{seen}");
-    for secret in idp.admin_issued_secrets().await {
-        assert!(!seen.contains(&secret), "a secret reached the webview");
-    }
-    desktop.close().await;
+    assert_no_secret_recorded(desktop, idp, "waitingInSystemBrowser").await;
+    run.desktop.close().await;
 
     // A cold start with a callback URL (the OS started the app for a link, nothing running):
     // nothing waits, so the link is ignored and the normal screen shows.
@@ -232,10 +187,9 @@ async fn system_first_run_forged_and_duplicate_links_and_sign_out() {
     // A later sign-in after the restart, with the stored registration: the browser again (the
     // server's session ended at sign-out, so the password too), back through the OS.
     cold.click("#sign-in").await;
-    cold.wait_for_text("#progress", "Finish signing in in your browser")
-        .await;
-    let later = sign_in_in_browser(&browser, shim.wait_for(6).await).await;
-    deliver_as_the_os(&config, &later).await;
+    cold.wait_for_text("#progress", FINISH_SIGN_IN).await;
+    let later = sign_in_in_browser(browser, shim.wait_for(6).await).await;
+    deliver_as_the_os(config, &later).await;
     cold.wait_for_text("#user-name", "Demo User").await;
     assert_eq!(
         idp.admin_list_clients().await.len(),
@@ -253,8 +207,8 @@ async fn system_first_run_forged_and_duplicate_links_and_sign_out() {
 
     // And sign out once more.
     cold.click("#sign-out").await;
-    let out = sign_in_in_browser(&browser, shim.wait_for(7).await).await;
-    deliver_as_the_os(&config, &out).await;
+    let out = sign_in_in_browser(browser, shim.wait_for(7).await).await;
+    deliver_as_the_os(config, &out).await;
     wait_for_state(&cold, "lastEvent", "signedOut").await;
     cold.find("#sign-in").await;
     cold.close().await;

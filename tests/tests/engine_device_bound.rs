@@ -11,47 +11,20 @@ use base64::Engine as _;
 use dcr_core::device_key::DeviceKey;
 use dcr_core::session::{Credential, Event, Reason, StateName};
 use dcr_core::store::{MemoryStore, RegistrationStore};
-use dcr_core::{Config, Session};
-use dcr_tests::engine::{self, query, Exchange, Form, RecordingTransport, SharedStore};
+use dcr_core::Session;
+use dcr_tests::engine::{self, query, Exchange, Form, RecordingTransport, Rig, SharedStore};
 use dcr_tests::flows::http;
-use dcr_tests::{jwt_claims, Idp, IdpOptions, ScriptedAgent, ScriptedBrowser};
+use dcr_tests::{jwt_claims, IdpOptions, ScriptedAgent};
 use reqwest::StatusCode;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
 /// One device: a session with a device-bound config over a recording back channel and a
 /// memory store the test can look into.
-struct Device {
-    idp: Idp,
-    browser: Arc<ScriptedBrowser>,
-    transport: Arc<RecordingTransport>,
-    store: Arc<MemoryStore>,
-    session: Session,
-    form: Form,
-}
-
-async fn device(options: IdpOptions, form: Form, method: &str, dpop: bool) -> Device {
-    let idp = Idp::start_with(options).await;
-    let mut config = engine::config_json(&idp, form);
-    config["tokenEndpointAuthMethod"] = method.into();
-    config["dpop"] = dpop.into();
-    let config = Config::from_json(&config.to_string()).expect("a valid config");
-    let transport = Arc::new(RecordingTransport::new());
-    let store = Arc::new(MemoryStore::new());
-    let session = Session::with_transport(
-        config,
-        transport.clone(),
-        Box::new(SharedStore(store.clone())),
-    );
-    Device {
-        idp,
-        browser: Arc::new(ScriptedBrowser::new()),
-        transport,
-        store,
-        session,
-        form,
-    }
+async fn device(options: IdpOptions, form: Form, method: &str, dpop: bool) -> Rig {
+    let extra = json!({ "tokenEndpointAuthMethod": method, "dpop": dpop });
+    Rig::start_configured(options, form, RecordingTransport::new(), extra).await
 }
 
 fn device_bound(dpop_nonce: bool) -> IdpOptions {
@@ -123,7 +96,7 @@ fn assert_proof(exchange: &Exchange, method: &str, thumbprint: &str, ath: bool) 
 }
 
 /// register → SSO sign-in → two refreshes → sign-out → forget, in a device-bound mode.
-async fn lifecycle(d: &Device, dpop: bool) -> (String, String) {
+async fn lifecycle(d: &Rig, dpop: bool) -> (String, String) {
     let agent = ScriptedAgent::login(d.browser.clone());
     let issuer = d.idp.issuer.as_str().to_owned();
 
@@ -236,7 +209,7 @@ async fn lifecycle(d: &Device, dpop: bool) -> (String, String) {
     (client_id, stolen_refresh_token)
 }
 
-async fn sign_out_and_forget(d: &Device, client_id: &str, issuer: &str) {
+async fn sign_out_and_forget(d: &Rig, client_id: &str, issuer: &str) {
     let agent = ScriptedAgent::login(d.browser.clone());
     let view = d.session.sign_out(&agent).await.unwrap();
     assert_eq!(view.last_event, Some(Event::SignedOut));

@@ -7,13 +7,13 @@ use std::sync::Arc;
 
 use dcr_core::device_key::DeviceKey;
 use dcr_core::session::{Credential, Event, StateName};
-use dcr_core::store::{MemoryStore, RegistrationStore};
+use dcr_core::store::MemoryStore;
 use dcr_core::{Config, Session};
-use dcr_tests::engine::{config_json, store_key, Form, RecordingTransport, SharedStore};
+use dcr_tests::engine::{config_json, Form, RecordingTransport, Rig};
 use dcr_tests::flows::http;
 use dcr_tests::{Idp, IdpOptions, ScriptedAgent, ScriptedBrowser};
 use reqwest::StatusCode;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 fn now() -> i64 {
     std::time::SystemTime::now()
@@ -85,26 +85,16 @@ fn assertion_kid(exchange: &dcr_tests::engine::Exchange) -> String {
 
 #[tokio::test]
 async fn kr4_rotation_registers_the_new_key_and_the_server_refuses_the_old_one() {
-    let idp = Idp::start_with(IdpOptions {
+    let options = IdpOptions {
         profile: Some("device-bound"),
         dpop_nonce: true,
         ..IdpOptions::default()
-    })
-    .await;
-    let mut config = config_json(&idp, Form::Full);
-    config["tokenEndpointAuthMethod"] = "private_key_jwt".into();
-    config["dpop"] = true.into();
-    let config = Config::from_json(&config.to_string()).expect("a valid device-bound config");
-    let transport = Arc::new(RecordingTransport::new());
-    let store = Arc::new(MemoryStore::new());
-    let session = Session::with_transport(
-        config,
-        transport.clone(),
-        Box::new(SharedStore(store.clone())),
-    );
-    let agent = ScriptedAgent::login(Arc::new(ScriptedBrowser::new()));
-    let key = store_key(&idp, Form::Full);
-    let stored = || store.load(&key).unwrap().expect("a stored registration");
+    };
+    let extra = json!({ "tokenEndpointAuthMethod": "private_key_jwt", "dpop": true });
+    let rig = Rig::start_configured(options, Form::Full, RecordingTransport::new(), extra).await;
+    let (idp, transport, session) = (&rig.idp, &rig.transport, &rig.session);
+    let agent = rig.agent();
+    let stored = || rig.stored().expect("a stored registration");
 
     let view = session.register_and_sign_in(&agent).await.unwrap();
     assert_eq!(view.state, StateName::SignedIn);
@@ -191,10 +181,10 @@ async fn kr4_rotation_registers_the_new_key_and_the_server_refuses_the_old_one()
     assert_eq!(assertion_kid(&refresh), new_key.thumbprint());
 
     // The point: the old key no longer authenticates this client; the new one does.
-    let (status, body) = token_request_signed_by(&idp, &old_key, &client_id).await;
+    let (status, body) = token_request_signed_by(idp, &old_key, &client_id).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
     assert_eq!(body["error"], "invalid_client");
-    let (status, body) = token_request_signed_by(&idp, &new_key, &client_id).await;
+    let (status, body) = token_request_signed_by(idp, &new_key, &client_id).await;
     assert_eq!(body["error"], "invalid_grant", "{status} {body}");
 
     // Sign out and in again (SSO): the RFC 7592 read before the sign-in uses the new token.

@@ -16,7 +16,7 @@ use dcr_core::diagnostics::{About, ShellFacts};
 use dcr_core::session::{Event, StateName};
 use dcr_core::store::{KeychainStore, RegistrationStore};
 use dcr_core::{Error, StateView};
-use dcr_tests::engine::{self, Form, RecordingTransport};
+use dcr_tests::engine::{self, Form, RecordingTransport, SECRET_KINDS};
 use dcr_tests::keyring::require_test_keyring;
 use dcr_tests::{Idp, ScriptedAgent, ScriptedBrowser};
 use leaks::{assert_no_secret_in, capture_logs, Jwts, PIECE};
@@ -134,14 +134,7 @@ async fn no_secret_appears_in_trace_logs_views_or_errors() {
     // The ground truth: what the server issued, checked against what the engine saw.
     let issued = idp.admin_issued_secrets_by_kind().await;
     let kinds: HashSet<&str> = issued.iter().map(|s| s.kind.as_str()).collect();
-    for kind in [
-        "client_secret",
-        "registration_access_token",
-        "code",
-        "access_token",
-        "refresh_token",
-        "id_token",
-    ] {
+    for kind in SECRET_KINDS {
         assert!(
             kinds.contains(kind),
             "the server reported no {kind}: {issued:?}"

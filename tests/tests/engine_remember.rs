@@ -39,6 +39,29 @@ fn remembered(key: &StoreKey) -> Option<String> {
     stored.refresh_token.map(|token| token.expose().to_owned())
 }
 
+/// The start the keychain tests share: the test keyring, the test's own identity server with no
+/// entry left for it, and a first session that registered and signed in with the sign-in
+/// remembered. Returns the server, the entry's key, the browser, the recorded back channel
+/// and that session.
+async fn signed_in_and_remembered(
+    test: &str,
+) -> (
+    Idp,
+    StoreKey,
+    ScriptedAgent,
+    Arc<RecordingTransport>,
+    Session,
+) {
+    require_test_keyring(test);
+    let idp = Idp::start().await;
+    let key = fresh_key(&idp);
+    let agent = ScriptedAgent::login(Arc::new(ScriptedBrowser::new()));
+    let transport = Arc::new(RecordingTransport::new());
+    let first = remembering(&idp, transport.clone());
+    first.register_and_sign_in(&agent).await.unwrap();
+    (idp, key, agent, transport, first)
+}
+
 fn refresh_grants(transport: &RecordingTransport) -> usize {
     transport
         .to("/token")
@@ -51,13 +74,8 @@ fn refresh_grants(transport: &RecordingTransport) -> usize {
 /// exactly one refresh and no browser step, and stores the rotated token.
 #[tokio::test]
 async fn remembered_restart_signs_in_with_one_refresh() {
-    require_test_keyring("remembered_restart_signs_in_with_one_refresh");
-    let idp = Idp::start().await;
-    let key = fresh_key(&idp);
-    let agent = ScriptedAgent::login(Arc::new(ScriptedBrowser::new()));
-    let transport = Arc::new(RecordingTransport::new());
-    let first = remembering(&idp, transport.clone());
-    first.register_and_sign_in(&agent).await.unwrap();
+    let (idp, key, agent, transport, first) =
+        signed_in_and_remembered("remembered_restart_signs_in_with_one_refresh").await;
     let token = remembered(&key).expect("the refresh token is in the keychain");
     let issued = idp.admin_issued_secrets_by_kind().await;
     let refresh_tokens: Vec<_> = issued
@@ -92,13 +110,8 @@ async fn remembered_restart_signs_in_with_one_refresh() {
 /// stays, and signing in again by SSO remembers a new one.
 #[tokio::test]
 async fn refused_remembered_refresh_falls_back_to_welcome_back() {
-    require_test_keyring("refused_remembered_refresh_falls_back_to_welcome_back");
-    let idp = Idp::start().await;
-    let key = fresh_key(&idp);
-    let agent = ScriptedAgent::login(Arc::new(ScriptedBrowser::new()));
-    let transport = Arc::new(RecordingTransport::new());
-    let first = remembering(&idp, transport.clone());
-    first.register_and_sign_in(&agent).await.unwrap();
+    let (idp, key, agent, transport, first) =
+        signed_in_and_remembered("refused_remembered_refresh_falls_back_to_welcome_back").await;
     drop(first);
     revoke_remembered_token(&idp, &key).await;
 
@@ -139,13 +152,8 @@ async fn revoke_remembered_token(idp: &Idp, key: &StoreKey) {
 /// removes the whole entry.
 #[tokio::test]
 async fn sign_out_and_forget_remove_the_remembered_token() {
-    require_test_keyring("sign_out_and_forget_remove_the_remembered_token");
-    let idp = Idp::start().await;
-    let key = fresh_key(&idp);
-    let agent = ScriptedAgent::login(Arc::new(ScriptedBrowser::new()));
-    let transport = Arc::new(RecordingTransport::new());
-    let session = remembering(&idp, transport.clone());
-    session.register_and_sign_in(&agent).await.unwrap();
+    let (idp, key, agent, transport, session) =
+        signed_in_and_remembered("sign_out_and_forget_remove_the_remembered_token").await;
     assert!(remembered(&key).is_some());
     session.sign_out(&agent).await.unwrap();
     assert!(remembered(&key).is_none(), "sign-out removes it");
@@ -167,12 +175,8 @@ async fn sign_out_and_forget_remove_the_remembered_token() {
 /// so neither presents a rotated-away one (which the server answers with invalid_grant).
 #[tokio::test]
 async fn two_sessions_racing_a_rotated_refresh_both_stay_signed_in() {
-    require_test_keyring("two_sessions_racing_a_rotated_refresh_both_stay_signed_in");
-    let idp = Idp::start().await;
-    let key = fresh_key(&idp);
-    let agent = ScriptedAgent::login(Arc::new(ScriptedBrowser::new()));
-    let app = remembering(&idp, Arc::new(RecordingTransport::new()));
-    app.register_and_sign_in(&agent).await.unwrap();
+    let (idp, key, _agent, _transport, app) =
+        signed_in_and_remembered("two_sessions_racing_a_rotated_refresh_both_stay_signed_in").await;
     let cli = remembering(&idp, Arc::new(RecordingTransport::new()));
     // The CLI's start rotates the token the app holds in memory.
     assert_eq!(cli.resume().await.unwrap().state, StateName::SignedIn);

@@ -4,32 +4,22 @@
 //! chosen point (before processing it, or after processing it with the 201 held back), the test
 //! kills the process there, and then checks the keychain, the server's clients and the next run.
 
-use std::path::{Path, PathBuf};
-use std::process::Stdio;
+use std::path::Path;
 
 use dcr_core::store::{KeychainStore, RegistrationStore};
-use dcr_tests::cli::cli_binary;
+use dcr_tests::cli::{spawn, Setup};
 use dcr_tests::engine::{self, Form};
-use dcr_tests::faults::{Action, Fault};
+use dcr_tests::faults::{client_ids, Action, Fault};
 use dcr_tests::keyring::require_test_keyring;
 use dcr_tests::{Idp, ScriptedBrowser, DEMO_USER};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::process::{Child, Command};
+use tokio::process::Child;
 use url::Url;
 
 /// Starts `dcr --config <config> register` and plays its one browser step (the registration
 /// login) by its manual-mode protocol; returns the still running process.
 async fn start_register(config: &Path, browser: &ScriptedBrowser) -> Child {
-    let mut child = Command::new(cli_binary())
-        .arg("--config")
-        .arg(config)
-        .arg("register")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("dcr starts");
+    let mut child = spawn(config, &["register"]);
     let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
     let url = loop {
         let line = lines
@@ -63,11 +53,6 @@ fn stored_client(idp: &Idp) -> Option<String> {
         .map(|stored| stored.registration.client_id)
 }
 
-async fn client_ids(idp: &Idp) -> Vec<String> {
-    let clients = idp.admin_list_clients().await;
-    clients.into_iter().map(|c| c.client_id).collect()
-}
-
 /// Kills `dcr register` while the server holds its registration request, `action` saying
 /// whether the server processed it first.
 async fn kill_during_registration(idp: &Idp, config: &Path, action: Action, needle: &str) {
@@ -88,28 +73,23 @@ async fn kill_during_registration(idp: &Idp, config: &Path, action: Action, need
 #[tokio::test]
 async fn fi4_cli_killed_during_registration_leaves_a_clear_state() {
     require_test_keyring("fi4_cli_killed_during_registration_leaves_a_clear_state");
-    let idp = Idp::start().await;
+    let setup = Setup::new(Form::Full).await;
+    let (idp, config) = (&setup.idp, &setup.config);
     let keychain = KeychainStore::new();
-    keychain
-        .delete(&engine::store_key(&idp, Form::Full))
-        .unwrap();
-    let dir = scratch();
-    let config = dir.join("config.json");
-    std::fs::write(&config, engine::config_json(&idp, Form::Full).to_string()).unwrap();
 
     // Killed before the server processed the request: nothing anywhere.
-    kill_during_registration(&idp, &config, Action::HangBefore, "unprocessed").await;
-    assert_eq!(stored_client(&idp), None, "nothing half-stored");
-    assert!(client_ids(&idp).await.is_empty(), "no client was created");
+    kill_during_registration(idp, config, Action::HangBefore, "unprocessed").await;
+    assert_eq!(stored_client(idp), None, "nothing half-stored");
+    assert!(client_ids(idp).await.is_empty(), "no client was created");
 
     // Killed after the server created the client, before its answer reached the process.
-    kill_during_registration(&idp, &config, Action::HangAfter, "holding the response").await;
-    assert_eq!(stored_client(&idp), None, "nothing half-stored");
-    let orphans = client_ids(&idp).await;
+    kill_during_registration(idp, config, Action::HangAfter, "holding the response").await;
+    assert_eq!(stored_client(idp), None, "nothing half-stored");
+    let orphans = client_ids(idp).await;
     assert_eq!(orphans.len(), 1, "the documented window: {orphans:?}");
 
     // The next run registers and stores its own client; the earlier one stays the only orphan.
-    let mut child = start_register(&config, &ScriptedBrowser::new()).await;
+    let mut child = start_register(config, &ScriptedBrowser::new()).await;
     let mut stdout = String::new();
     child
         .stdout
@@ -121,22 +101,11 @@ async fn fi4_cli_killed_during_registration_leaves_a_clear_state() {
     assert!(child.wait().await.unwrap().success(), "{stdout}");
     let out: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
     let client_id = out["client_id"].as_str().unwrap().to_owned();
-    assert_eq!(stored_client(&idp).as_deref(), Some(client_id.as_str()));
-    let clients = client_ids(&idp).await;
+    assert_eq!(stored_client(idp).as_deref(), Some(client_id.as_str()));
+    let clients = client_ids(idp).await;
     assert_eq!(clients, [orphans[0].clone(), client_id.clone()]);
 
     keychain
-        .delete(&engine::store_key(&idp, Form::Full))
+        .delete(&engine::store_key(idp, Form::Full))
         .unwrap();
-    let _ = std::fs::remove_dir_all(&dir);
-}
-
-fn scratch() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "dcr-faults-cli-{}-{}",
-        std::process::id(),
-        dcr_tests::random_token(8)
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }

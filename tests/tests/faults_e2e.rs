@@ -7,27 +7,23 @@
 
 mod support;
 
+use std::path::PathBuf;
+
 use dcr_core::store::{KeychainStore, RegistrationStore, StoreKey};
 use dcr_tests::engine::{self, Form};
-use dcr_tests::faults::{Action, Fault};
+use dcr_tests::faults::{client_ids, Action, Fault};
 use dcr_tests::{Idp, IdpOptions, DEMO_USER};
+use fantoccini::wd::WindowHandle;
 use support::app::{
-    current_state, launch, open_registration_window, register_through_ui, type_password,
-    write_config,
+    current_state, finish_sign_in, launch, open_registration_window, register_through_ui,
+    type_password, write_config,
 };
-use support::desktop::ONE_WINDOW_AT_A_TIME;
+use support::desktop::{Desktop, ONE_WINDOW_AT_A_TIME};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn fi1_server_killed_after_registration_shows_retry_and_the_retry_reaches_home() {
-    let _one = ONE_WINDOW_AT_A_TIME.lock().await;
-    let (mut idp, key, keychain, config) = fresh_install().await;
-    let desktop = launch(&config).await;
-    let main = desktop.main_window().await;
-
-    idp.arm(Fault::new("POST", "/reg", 1, Action::KillAfter))
-        .await;
-    open_registration_window(&desktop, &main).await;
-    type_password(&desktop, DEMO_USER.0, DEMO_USER.1).await;
+    let (_one, mut idp, key, keychain, _config, desktop, main) =
+        password_typed_with(Fault::new("POST", "/reg", 1, Action::KillAfter)).await;
     desktop.back_to_main(&main).await;
     let title = desktop.text_of("#error-title").await;
     desktop.find("#retry").await;
@@ -50,9 +46,7 @@ async fn fi1_server_killed_after_registration_shows_retry_and_the_retry_reaches_
     // Retry: the registration login again (a new DCR token needs the password), then Home.
     desktop.click("#retry").await;
     desktop.switch_to_other_window(&main).await;
-    type_password(&desktop, DEMO_USER.0, DEMO_USER.1).await;
-    desktop.back_to_main(&main).await;
-    desktop.wait_for_text("#user-name", "Demo User").await;
+    finish_sign_in(&desktop, &main).await;
     desktop.screenshot("faults-02-retry-reached-home").await;
     registered_beside_the_orphan(&idp, &desktop, &keychain, &key, &orphans[0].client_id).await;
     desktop.close().await;
@@ -65,15 +59,8 @@ async fn fi1_server_killed_after_registration_shows_retry_and_the_retry_reaches_
 /// now the step ends as `unreachable`, with the retry screen, and the retry signs in by SSO.
 #[tokio::test(flavor = "multi_thread")]
 async fn fi1_server_dead_at_the_sign_in_window_shows_unreachable_and_the_retry_reaches_home() {
-    let _one = ONE_WINDOW_AT_A_TIME.lock().await;
-    let (mut idp, key, keychain, config) = fresh_install().await;
-    let desktop = launch(&config).await;
-    let main = desktop.main_window().await;
-
-    idp.arm(Fault::new("GET", "/auth", 2, Action::KillBefore))
-        .await;
-    open_registration_window(&desktop, &main).await;
-    type_password(&desktop, DEMO_USER.0, DEMO_USER.1).await;
+    let (_one, mut idp, key, keychain, _config, desktop, main) =
+        password_typed_with(Fault::new("GET", "/auth", 2, Action::KillBefore)).await;
     desktop.back_to_main(&main).await;
     let title = desktop.text_of("#error-title").await;
     desktop.find("#retry").await;
@@ -97,13 +84,7 @@ async fn fi1_server_dead_at_the_sign_in_window_shows_unreachable_and_the_retry_r
     desktop.wait_for_text("#user-name", "Demo User").await;
     let state = current_state(&desktop).await;
     assert_eq!(state["registration"]["clientId"], client_id.as_str());
-    let clients: Vec<String> = idp
-        .admin_list_clients()
-        .await
-        .into_iter()
-        .map(|c| c.client_id)
-        .collect();
-    assert_eq!(clients, [client_id]);
+    assert_eq!(client_ids(&idp).await, [client_id]);
     desktop.close().await;
     keychain.delete(&key).unwrap();
 }
@@ -115,15 +96,8 @@ async fn fi1_server_dead_at_the_sign_in_window_shows_unreachable_and_the_retry_r
 /// client the app cannot find again is the documented window (docs/faults.md).
 #[tokio::test(flavor = "multi_thread")]
 async fn fi4_app_killed_during_registration_restarts_on_register_and_registers_again() {
-    let _one = ONE_WINDOW_AT_A_TIME.lock().await;
-    let (idp, key, keychain, config) = fresh_install().await;
-    let desktop = launch(&config).await;
-    let main = desktop.main_window().await;
-
-    idp.arm(Fault::new("POST", "/reg", 1, Action::HangAfter))
-        .await;
-    open_registration_window(&desktop, &main).await;
-    type_password(&desktop, DEMO_USER.0, DEMO_USER.1).await;
+    let (_one, idp, key, keychain, config, desktop, _) =
+        password_typed_with(Fault::new("POST", "/reg", 1, Action::HangAfter)).await;
     idp.wait_for_log("fault: holding the response to POST")
         .await;
     desktop.kill_app();
@@ -146,21 +120,41 @@ async fn fi4_app_killed_during_registration_restarts_on_register_and_registers_a
     keychain.delete(&key).unwrap();
 }
 
-/// A persistent identity server and a config for it, with no registration in the keychain.
-async fn fresh_install() -> (Idp, StoreKey, KeychainStore, std::path::PathBuf) {
+/// A fresh install on first run, alone on the display: a persistent identity server with
+/// `fault` armed, a config for it with no registration in the keychain, and the app on it
+/// after Register, with the password typed into the sign-in window. Returns the display's
+/// guard, the server, the entry's key, the keychain, the config, the app and its main window.
+async fn password_typed_with(
+    fault: Fault,
+) -> (
+    tokio::sync::MutexGuard<'static, ()>,
+    Idp,
+    StoreKey,
+    KeychainStore,
+    PathBuf,
+    Desktop,
+    WindowHandle,
+) {
+    let one = ONE_WINDOW_AT_A_TIME.lock().await;
     let idp = Idp::start_persistent(IdpOptions::default()).await;
     let key = engine::store_key(&idp, Form::Full);
     let keychain = KeychainStore::new();
     keychain.delete(&key).unwrap();
     let config = write_config(&idp, serde_json::json!({}));
-    (idp, key, keychain, config)
+    let desktop = launch(&config).await;
+    let main = desktop.main_window().await;
+
+    idp.arm(fault).await;
+    open_registration_window(&desktop, &main).await;
+    type_password(&desktop, DEMO_USER.0, DEMO_USER.1).await;
+    (one, idp, key, keychain, config, desktop, main)
 }
 
 /// After a retry past the documented window: the app shows a registration, the keychain holds
 /// the same client, and the server has exactly the orphan and that client.
 async fn registered_beside_the_orphan(
     idp: &Idp,
-    desktop: &support::desktop::Desktop,
+    desktop: &Desktop,
     keychain: &KeychainStore,
     key: &StoreKey,
     orphan: &str,
@@ -172,11 +166,5 @@ async fn registered_beside_the_orphan(
         .to_owned();
     let stored = keychain.load(key).unwrap().expect("stored");
     assert_eq!(stored.registration.client_id, client_id);
-    let clients: Vec<String> = idp
-        .admin_list_clients()
-        .await
-        .into_iter()
-        .map(|c| c.client_id)
-        .collect();
-    assert_eq!(clients, [orphan.to_owned(), client_id]);
+    assert_eq!(client_ids(idp).await, [orphan.to_owned(), client_id]);
 }

@@ -1,5 +1,6 @@
 //! What the comparison and soak benches (`peers.rs`, `soak.rs`, `app_soak.rs`) measure and draw:
-//! process CPU time, resident memory, and small hand-written SVG charts for docs/benchmarks.md.
+//! process CPU time and small hand-written SVG charts for docs/benchmarks.md (memory is read
+//! by the harness's `dcr_tests::procs`).
 //! Kept apart from `support` (the shared timer) so the benches of other issues merge cleanly.
 
 // Each bench target compiles this module and uses only part of it.
@@ -21,80 +22,6 @@ pub fn process_cpu() -> Duration {
     assert_eq!(rc, 0, "getrusage failed");
     let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
     tv(usage.ru_utime) + tv(usage.ru_stime)
-}
-
-/// A `Name:   123 kB` field of a /proc file, in KiB (0 when absent).
-pub fn kib_field(path: &str, field: &str) -> u64 {
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
-        .find_map(|line| line.strip_prefix(field))
-        .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
-        .unwrap_or(0)
-}
-
-/// Resident set of `pid` in KiB (`VmRSS`); `None` for this process.
-pub fn rss_kib(pid: Option<u32>) -> u64 {
-    let path = match pid {
-        Some(pid) => format!("/proc/{pid}/status"),
-        None => "/proc/self/status".to_owned(),
-    };
-    kib_field(&path, "VmRSS:")
-}
-
-/// Proportional set of `pid` in KiB (`/proc/<pid>/smaps_rollup`).
-pub fn pss_kib(pid: u32) -> u64 {
-    kib_field(&format!("/proc/{pid}/smaps_rollup"), "Pss:")
-}
-
-/// `root` and all its descendants.
-pub fn process_tree(root: u32) -> Vec<u32> {
-    let parents: Vec<(u32, u32)> = std::fs::read_dir("/proc")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
-        .filter_map(|pid| {
-            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-            // The command name may hold spaces and parentheses: fields follow the last ')'.
-            let ppid = stat
-                .rsplit_once(')')?
-                .1
-                .split_whitespace()
-                .nth(1)?
-                .parse()
-                .ok()?;
-            Some((pid, ppid))
-        })
-        .collect();
-    let mut tree = vec![root];
-    let mut i = 0;
-    while i < tree.len() {
-        let parent = tree[i];
-        tree.extend(
-            parents
-                .iter()
-                .filter(|(_, pp)| *pp == parent)
-                .map(|(p, _)| *p),
-        );
-        i += 1;
-    }
-    tree
-}
-
-/// The process whose command line starts with `binary` (the app started by tauri-driver).
-pub fn find_process(binary: &std::path::Path) -> Option<u32> {
-    let wanted = binary.as_os_str().as_encoded_bytes();
-    std::fs::read_dir("/proc")
-        .ok()?
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
-        .find(|pid| {
-            std::fs::read(format!("/proc/{pid}/cmdline"))
-                .ok()
-                .and_then(|cmd| cmd.split(|b| *b == 0).next().map(|arg0| arg0 == wanted))
-                .unwrap_or(false)
-        })
 }
 
 /// Where the charts go: `$DCR_BENCH_CHARTS` (scripts/bench.sh sets docs/charts), else

@@ -7,13 +7,11 @@
 
 use std::time::{Duration, Instant};
 
-use dcr_tests::engine::{REDIRECT_URI, REGISTRATION_CLIENT};
-use dcr_tests::{pkce_pair, random_token, Idp, ScriptedBrowser, DEMO_USER};
+use dcr_tests::flows::{self, code_of, exchange, AuthorizeRequest, REGISTRATION_CLIENT};
+use dcr_tests::{Idp, ScriptedBrowser, DEMO_USER};
 use reqwest::redirect::Policy;
 use serde_json::json;
 use url::Url;
-
-use crate::support::flows;
 
 pub struct Floor {
     /// The two browser legs: password POST to the registration callback, and the SSO request
@@ -23,59 +21,19 @@ pub struct Floor {
     pub total: Duration,
 }
 
+/// The authorization request's URL and its PKCE verifier (no browser step yet).
 fn authorize_url(idp: &Idp, client_id: &str, scope: &str, prompt_login: bool) -> (Url, String) {
-    let (verifier, challenge) = pkce_pair();
-    let mut url = idp.endpoint("auth");
-    url.query_pairs_mut().extend_pairs([
-        ("response_type", "code"),
-        ("client_id", client_id),
-        ("redirect_uri", REDIRECT_URI),
-        ("scope", scope),
-        ("state", &random_token(16)),
-        ("code_challenge", &challenge),
-        ("code_challenge_method", "S256"),
-    ]);
-    // OIDC Core §3.1.2.1: a nonce goes with the openid scope only (the registration login's
-    // scope is `dcr`).
-    if scope.split(' ').any(|s| s == "openid") {
-        url.query_pairs_mut()
-            .append_pair("nonce", &random_token(16));
-    }
-    if prompt_login {
-        url.query_pairs_mut().append_pair("prompt", "login");
-    }
-    (url, verifier)
-}
-
-fn code_of(callback: &Url) -> String {
-    callback
-        .query_pairs()
-        .find(|(k, _)| k == "code")
-        .map(|(_, v)| v.into_owned())
-        .expect("the callback carries a code")
-}
-
-async fn exchange(
-    http: &reqwest::Client,
-    idp: &Idp,
-    code: &str,
-    verifier: &str,
-    client: Option<&flows::Client>,
-) -> serde_json::Value {
-    let mut form = vec![
-        ("grant_type", "authorization_code"),
-        ("code", code),
-        ("redirect_uri", REDIRECT_URI),
-        ("code_verifier", verifier),
-    ];
-    let mut request = http.post(idp.endpoint("token"));
-    match client {
-        Some(c) => request = request.basic_auth(&c.id, Some(&c.secret)),
-        None => form.push(("client_id", REGISTRATION_CLIENT)),
-    }
-    let response = request.form(&form).send().await.expect("token request");
-    assert_eq!(response.status(), 200, "code exchange");
-    response.json().await.expect("token JSON")
+    let request = flows::request_url(
+        idp,
+        &AuthorizeRequest {
+            client_id,
+            scope,
+            prompt_login,
+            credentials: None,
+            extra: &[],
+        },
+    );
+    (request.url, request.verifier)
 }
 
 /// One first run by hand; the clock starts at the password POST.
@@ -121,7 +79,8 @@ pub async fn first_run(idp: &Idp) -> Floor {
 
     let dcr = exchange(&http, idp, &code_of(&callback), &verifier, None).await;
     let token = dcr["access_token"].as_str().expect("a DCR token");
-    let registration = flows::register(idp, token, &flows::registration_body(json!({}))).await;
+    let body = flows::registration_body(json!({}));
+    let registration = flows::register(&http, idp, token, &body).await;
     let client = flows::client_of(&registration);
 
     let (authorize, verifier) = authorize_url(idp, &client.id, "openid profile", false);

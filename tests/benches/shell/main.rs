@@ -15,16 +15,12 @@
 //! `DCR_SHELL_BARE` (default `$CARGO_TARGET_DIR/release/bare-tauri`); scripts/bench.sh builds
 //! both. Charts go to `DCR_BENCH_CHARTS` (default docs/charts/).
 
-#[allow(dead_code)]
-#[path = "../../tests/support/desktop.rs"]
-mod desktop;
 #[path = "../support/mod.rs"]
 mod support;
 
 mod chart;
 mod floor;
 mod paint;
-mod procs;
 mod report;
 mod screen;
 mod signin;
@@ -88,7 +84,7 @@ fn main() {
     );
     let app = binary("DCR_SHELL_APP", "dcr-desktop");
     let bare = binary("DCR_SHELL_BARE", "bare-tauri");
-    // tests/tests/support/desktop.rs launches DCR_APP_BINARY; set before any thread exists.
+    // dcr_tests::desktop launches DCR_APP_BINARY; set before any thread exists.
     std::env::set_var("DCR_APP_BINARY", &app);
     let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
     runtime.block_on(run(&app, &bare));

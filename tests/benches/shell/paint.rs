@@ -11,8 +11,8 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::procs;
 use super::screen::{Probe, Rgb, Screen};
+use dcr_tests::procs;
 
 /// The app's `--primary` (ui/styles.css, light scheme).
 pub const APP_PRIMARY: Rgb = 0x2f5bd8;
@@ -96,7 +96,8 @@ impl Launch<'_> {
         }
         let (pss, names) = if painted.is_some() {
             std::thread::sleep(SETTLE);
-            procs::tree_pss(child.id())
+            let tree = procs::tree_memory(child.id());
+            (tree.pss, tree.names)
         } else {
             (0, Vec::new())
         };

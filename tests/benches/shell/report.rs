@@ -3,7 +3,8 @@
 use std::time::Duration;
 
 use crate::support::{fmt, Stats};
-use crate::{chart, paint, procs};
+use crate::{chart, paint};
+use dcr_tests::procs;
 
 fn stats(samples: &[Duration]) -> Stats {
     Stats::of(samples)

@@ -1,6 +1,6 @@
 //! Password submit to Home in the real window: the release app in its default (embedded) mode
 //! on the bundled identity server on loopback, driven through tauri-driver as the e2e tests
-//! drive it (tests/tests/support/desktop.rs). First run: Register, the password typed into the
+//! drive it (`dcr_tests::desktop`). First run: Register, the password typed into the
 //! identity server's own form in the sign-in window, then the app registers, signs in by SSO
 //! and shows Home by itself.
 //!
@@ -11,10 +11,9 @@
 
 use std::time::Duration;
 
-use dcr_tests::{Idp, DEMO_USER};
-
-use super::procs;
-use crate::desktop::Desktop;
+use dcr_tests::app::open_registration_window;
+use dcr_tests::desktop::Desktop;
+use dcr_tests::{procs, Idp, DEMO_USER};
 
 /// Records, in the main window, when Home's user name is first painted.
 /// Also stamps when the shell's `state-changed` event with the signed-in state reaches the page.
@@ -76,12 +75,13 @@ pub async fn first_run(app: &std::path::Path, config: &std::path::Path, settle: 
     let main = desktop.main_window().await;
     desktop.find("#register").await;
     tokio::time::sleep(settle).await;
-    let pid = procs::find(&command_line).expect("the app's process");
-    let (pss_first, _) = procs::tree_pss(pid);
+    let pid = *procs::running(&command_line)
+        .first()
+        .expect("the app's process");
+    let pss_first = procs::tree_memory(pid).pss;
 
     desktop.eval(WATCH_HOME).await;
-    desktop.click("#register").await;
-    desktop.switch_to_other_window(&main).await;
+    open_registration_window(&desktop, &main).await;
     desktop.type_into("#login", DEMO_USER.0).await;
     desktop.type_into("#password", DEMO_USER.1).await;
     let submitted = desktop.eval(SUBMIT).await.as_f64().expect("a time stamp");
@@ -99,7 +99,7 @@ pub async fn first_run(app: &std::path::Path, config: &std::path::Path, settle: 
     let reply = desktop.eval("return window.__replyAt;").await.as_f64();
     let dom = desktop.eval("return window.__domAt;").await.as_f64();
     tokio::time::sleep(settle).await;
-    let (pss_home, names) = procs::tree_pss(pid);
+    let home_memory = procs::tree_memory(pid);
     desktop.close().await;
     let phases = reply
         .zip(dom)
@@ -108,8 +108,8 @@ pub async fn first_run(app: &std::path::Path, config: &std::path::Path, settle: 
         submit_to_home: ms(home - submitted),
         phases,
         pss_first,
-        pss_home,
-        names,
+        pss_home: home_memory.pss,
+        names: home_memory.names,
     }
 }
 

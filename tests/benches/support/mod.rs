@@ -13,9 +13,17 @@
 // Each bench target compiles this module and uses only part of it.
 #![allow(dead_code)]
 
-pub mod flows;
-
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
+
+/// One HTTP client for every call of `dcr_tests::flows` in a bench, as a real app keeps one:
+/// building a client loads the OS trust store, which would otherwise be timed as part of every
+/// round trip of the baseline. (A bench runs on one runtime, which the pooled connections
+/// belong to.)
+pub fn http() -> &'static reqwest::Client {
+    static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
+    CLIENT.get_or_init(dcr_tests::flows::http)
+}
 
 /// Whether this binary was started by `cargo bench` (or directly with `--bench`). Prints why
 /// nothing is measured otherwise.

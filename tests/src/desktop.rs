@@ -12,6 +12,8 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 use tokio::process::{Child, Command};
 
+use crate::procs;
+
 /// End-to-end tests share one display and one keychain; they run one at a time.
 pub static ONE_WINDOW_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
@@ -374,7 +376,8 @@ impl Desktop {
         // Only an app with arguments (a test's own config path or URL) can be told apart from
         // the apps of tests running at the same time.
         if self.command_line.len() > 1 {
-            wait_for_exit(&self.command_line).await;
+            let what = format!("the app ({})", self.command_line.join(" "));
+            procs::wait_until_gone(|| procs::running(&self.command_line), &what).await;
         }
     }
 }
@@ -388,58 +391,14 @@ impl Desktop {
             self.command_line.len() > 1,
             "only an app with arguments can be told apart"
         );
-        let pids = processes_running(&self.command_line);
+        let pids = procs::running(&self.command_line);
         assert!(!pids.is_empty(), "the app is not running");
         for pid in pids {
             let _ = std::process::Command::new("kill")
-                .args(["-KILL", &pid])
+                .args(["-KILL", &pid.to_string()])
                 .status();
         }
     }
-}
-
-/// The PIDs of the processes running with exactly `command_line`.
-fn processes_running(command_line: &[String]) -> Vec<String> {
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    entries
-        .flatten()
-        .filter_map(|entry| {
-            let pid = entry.file_name().to_string_lossy().into_owned();
-            pid.parse::<u32>().ok()?;
-            let raw = std::fs::read(entry.path().join("cmdline")).ok()?;
-            let parts: Vec<String> = raw
-                .split(|byte| *byte == 0)
-                .filter(|part| !part.is_empty())
-                .map(|part| String::from_utf8_lossy(part).into_owned())
-                .collect();
-            (parts == command_line).then_some(pid)
-        })
-        .collect()
-}
-
-/// Waits until no process runs with exactly `command_line`; after 10 s sends SIGTERM, and fails
-/// if it is still there 10 s later.
-async fn wait_for_exit(command_line: &[String]) {
-    let running = || processes_running(command_line);
-    for round in 0..2 {
-        for _ in 0..100 {
-            if running().is_empty() {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        if round == 0 {
-            for pid in running() {
-                let _ = Command::new("kill").args(["-TERM", &pid]).status().await;
-            }
-        }
-    }
-    panic!(
-        "the app ({}) did not exit after its session",
-        command_line.join(" ")
-    );
 }
 
 /// A test that panics never reaches [`Desktop::close`]: stop tauri-driver with SIGTERM here too,

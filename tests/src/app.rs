@@ -2,10 +2,10 @@
 
 use std::path::PathBuf;
 
-use dcr_tests::{Idp, DEMO_USER};
+use crate::{Idp, DEMO_USER};
 use fantoccini::wd::WindowHandle;
 
-use super::desktop::{Desktop, ONE_WINDOW_AT_A_TIME};
+use crate::desktop::{Desktop, ONE_WINDOW_AT_A_TIME};
 
 /// Writes a `config.json` (Curity's keys) for this identity server into a fresh folder.
 pub fn write_config(idp: &Idp, extra: serde_json::Value) -> PathBuf {
@@ -44,6 +44,21 @@ pub struct Fresh {
     pub main: WindowHandle,
 }
 
+impl Fresh {
+    /// The parts, for a test that takes them apart in one line:
+    /// `let (_one, idp, desktop, main) = fresh_app().await.parts();`.
+    pub fn parts(
+        self,
+    ) -> (
+        tokio::sync::MutexGuard<'static, ()>,
+        Idp,
+        Desktop,
+        WindowHandle,
+    ) {
+        (self._one, self.idp, self.desktop, self.main)
+    }
+}
+
 pub async fn fresh_app() -> Fresh {
     let _one = ONE_WINDOW_AT_A_TIME.lock().await;
     let idp = Idp::start().await;
@@ -70,12 +85,25 @@ pub async fn type_password(desktop: &Desktop, user: &str, password: &str) {
     desktop.click_and_let_go("#login-submit").await;
 }
 
-/// First run: one click, one password, and the app lands on Home by itself.
-pub async fn register_through_ui(desktop: &Desktop, main: &WindowHandle) {
-    open_registration_window(desktop, main).await;
+/// In the sign-in window: the demo user's password; then back in the main window, which lands
+/// on Home by itself.
+pub async fn finish_sign_in(desktop: &Desktop, main: &WindowHandle) {
     type_password(desktop, DEMO_USER.0, DEMO_USER.1).await;
     desktop.back_to_main(main).await;
     desktop.wait_for_text("#user-name", "Demo User").await;
+}
+
+/// First run: one click, one password, and the app lands on Home by itself.
+pub async fn register_through_ui(desktop: &Desktop, main: &WindowHandle) {
+    open_registration_window(desktop, main).await;
+    finish_sign_in(desktop, main).await;
+}
+
+/// A fresh app (see [`fresh_app`]) registered through its UI, on Home.
+pub async fn registered_app() -> Fresh {
+    let fresh = fresh_app().await;
+    register_through_ui(&fresh.desktop, &fresh.main).await;
+    fresh
 }
 
 /// Sign out from Home. The identity server asks for confirmation in the sign-in window when it
@@ -154,6 +182,26 @@ pub const RECORD_IPC: &str = r#"
     return window.__TAURI__.core.invoke.dcrRecording === true;
 "#;
 
+/// What [`RECORD_IPC`] saw in the current window: it must hold `expected` (so the recorder saw
+/// the traffic) and none of the secrets the server issued. Returns the record.
+pub async fn assert_no_secret_recorded(desktop: &Desktop, idp: &Idp, expected: &str) -> String {
+    let seen = desktop
+        .eval("return window.__dcrSeen || [];")
+        .await
+        .to_string();
+    assert!(
+        seen.contains(expected),
+        "the recorder saw the traffic: {seen}"
+    );
+    for secret in idp.admin_issued_secrets().await {
+        assert!(
+            !seen.contains(&secret),
+            "a secret the server issued reached the webview"
+        );
+    }
+    seen
+}
+
 /// The current state, read through the app's own command.
 pub async fn current_state(desktop: &Desktop) -> serde_json::Value {
     desktop
@@ -168,7 +216,7 @@ pub async fn current_state(desktop: &Desktop) -> serde_json::Value {
 /// (loopback and system mode).
 pub async fn launch_with_browser(
     config: &std::path::Path,
-    shim: &super::browser_shim::BrowserShim,
+    shim: &crate::browser_shim::BrowserShim,
 ) -> Desktop {
     let config = config.to_str().expect("utf-8 path");
     let script = shim.script();

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use dcr_tests::Idp;
+use crate::Idp;
 use url::Url;
 
 /// The user's "browser": a script that appends each URL it is asked to open to `opened`.
