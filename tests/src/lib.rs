@@ -6,6 +6,8 @@
 //! - [`engine`]: a config, a recording back channel, a shared store, and the [`engine::Rig`]
 //!   that puts them together for an engine session.
 //! - [`keyring`]: the real Secret Service in tests, including a private, lockable one.
+//! - [`loopback`], [`system`]: the user's browser in loopback and system mode, delivering the
+//!   redirect to the engine's own user agents.
 //!
 //! ```no_run
 //! use dcr_tests::{pkce_pair, Idp, ScriptedBrowser};
@@ -39,6 +41,7 @@ pub mod idp;
 pub mod keyring;
 pub mod loopback;
 pub mod pkce;
+pub mod system;
 pub mod ui;
 
 pub use agent::{Behaviour, ScriptedAgent};
