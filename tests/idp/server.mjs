@@ -11,6 +11,7 @@ import { readEnv } from './lib/env.mjs';
 import { Faults } from './lib/faults.mjs';
 import { sendHtml, sendJson } from './lib/http.mjs';
 import { interactionHandler } from './lib/interactions.mjs';
+import { rotateRegistrationTokenOnRead } from './lib/management.mjs';
 import { RequestLog } from './lib/requests.mjs';
 import { IssuedSecrets } from './lib/secrets.mjs';
 import { errorPage } from './lib/views.mjs';
@@ -57,8 +58,10 @@ async function start() {
     // Static clients are validated lazily by oidc-provider; fail at start-up instead.
     await provider.Client.find(REGISTRATION_CLIENT_ID);
     await provider.Client.find(TEMPLATE_CLIENT_ID);
-    // Added before callback(), which composes the middleware list once.
+    // Added before callback(), which composes the middleware list once. The rotation goes in
+    // after (inside) the secrets recorder, which then sees the token the client really gets.
     if (secrets) provider.use(secrets.middleware());
+    if (env.rotateRegistrationToken) provider.use(rotateRegistrationTokenOnRead());
     oidc = provider.callback();
     interactions = interactionHandler(provider, { interactionsPath: INTERACTIONS_PATH, log });
   }
@@ -104,6 +107,7 @@ async function start() {
   log(`issuer ${issuer}; lifetimes (s): dcr ${env.dcrTokenTtl}, access ${env.accessTokenTtl}, `
     + `refresh ${env.refreshTokenTtl}, client secret ${env.clientSecretTtl || 'never'}; `
     + `profile ${env.profile}${env.dpopNonce ? ' (DPoP nonces required)' : ''}; `
+    + `registration access token rotated on ${env.rotateRegistrationToken ? 'every read and update' : 'update'}; `
     + `admin API ${env.adminToken ? 'enabled' : 'disabled'}`);
   process.stdout.write(`ready ${issuer}\n`);
 }

@@ -38,6 +38,10 @@ pub struct IdpOptions {
     /// `IDP_REQUEST_LOG=1`: the server logs every request's method and path, for
     /// [`Idp::admin_requests`] (counting back-channel requests from the server's side).
     pub request_log: bool,
+    /// `IDP_ROTATE_REGISTRATION_TOKEN=1`: every RFC 7592 read answers with a new registration
+    /// access token and invalidates the old one, as Keycloak does (RFC 7592 §3). Updates rotate
+    /// it either way.
+    pub rotate_registration_token: bool,
 }
 
 /// One request the server received under its issuer, as listed by `GET /admin/requests`.
@@ -318,10 +322,16 @@ pub(crate) async fn spawn(
             "full"
         },
     );
-    command.env(
-        "IDP_REQUEST_LOG",
-        if options.request_log { "1" } else { "0" },
-    );
+    let flags = [
+        ("IDP_REQUEST_LOG", options.request_log),
+        (
+            "IDP_ROTATE_REGISTRATION_TOKEN",
+            options.rotate_registration_token,
+        ),
+    ];
+    for (name, on) in flags {
+        command.env(name, if on { "1" } else { "0" });
+    }
     match store_dir {
         Some(dir) => command.env("IDP_STORE", dir),
         None => command.env_remove("IDP_STORE"),

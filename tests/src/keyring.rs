@@ -91,6 +91,40 @@ pub fn assert_child_passed(output: &Output) {
     );
 }
 
+/// How many of this app's keychain entries name `issuer` (the Secret Service's readable
+/// `issuer` attribute, as `secret-tool` lists them), whatever their mode, client or form. Each
+/// test's identity server has its own port, so its issuer names only that test's entries.
+pub fn entries_for_issuer(issuer: &str) -> usize {
+    let output = secret_tool(&["search", "--all"], issuer);
+    // The listing holds the secrets too: only the attribute lines are looked at, never shown.
+    let wanted = format!("attribute.issuer = {issuer}");
+    let listing = String::from_utf8_lossy(&output.stdout).into_owned()
+        + &String::from_utf8_lossy(&output.stderr);
+    listing.lines().filter(|line| line.trim() == wanted).count()
+}
+
+/// Deletes this app's keychain entries that name `issuer`: what an earlier run on the same port
+/// may have left in the session's keyring.
+pub fn clear_entries_for_issuer(issuer: &str) {
+    // Its exit status says whether anything matched, which does not matter here; a missing
+    // tool does, and panics in `secret_tool`.
+    secret_tool(&["clear"], issuer);
+}
+
+fn secret_tool(command: &[&str], issuer: &str) -> Output {
+    Command::new("secret-tool")
+        .args(command)
+        .args([
+            "service",
+            dcr_core::store::KEYCHAIN_SERVICE,
+            "issuer",
+            issuer,
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .expect("secret-tool (libsecret-tools) is needed for the keychain tests")
+}
+
 fn nanos() -> u128 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

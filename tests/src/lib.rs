@@ -10,6 +10,8 @@
 //!   WebDriver, the onboarding steps a user clicks, and the user's browser in loopback and system
 //!   mode; the end-to-end tests and the app benches share them.
 //! - [`procs`]: process trees and their memory, from /proc.
+//! - [`loopback`], [`system`]: the user's browser in loopback and system mode, delivering the
+//!   redirect to the engine's own user agents.
 //!
 //! ```no_run
 //! use dcr_tests::{pkce_pair, Idp, ScriptedBrowser};
@@ -47,6 +49,7 @@ pub mod keyring;
 pub mod loopback;
 pub mod pkce;
 pub mod procs;
+pub mod system;
 pub mod ui;
 
 pub use agent::{Behaviour, ScriptedAgent};

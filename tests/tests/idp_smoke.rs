@@ -1,6 +1,7 @@
 //! Smoke tests of the bundled identity server, against the real server (no mocks): discovery,
 //! authenticated registration (RFC 7591) with a `dcr` access token, templatized registration,
-//! SSO sign-in with the new client, refresh-token rotation, logout and admin revocation.
+//! SSO sign-in with the new client, refresh-token rotation, logout and admin revocation, and the
+//! registration access token rotated on every RFC 7592 call (`IDP_ROTATE_REGISTRATION_TOKEN`).
 
 use std::time::Duration;
 
@@ -243,9 +244,12 @@ async fn register_sign_in_with_sso_refresh_and_revoke() {
         .await
         .unwrap();
     assert_eq!(read.status(), StatusCode::OK);
-    assert_eq!(
-        read.json::<Value>().await.unwrap()["client_id"],
-        client.id.as_str()
+    let read: Value = read.json().await.unwrap();
+    assert_eq!(read["client_id"], client.id.as_str());
+    // By default only an update rotates the registration access token, not a read.
+    assert!(
+        read["registration_access_token"] == seeded["registration_access_token"],
+        "a read kept the registration access token"
     );
 
     // Templatized DCR copies the template's metadata into a new client.
@@ -488,4 +492,109 @@ async fn client_secret_lifetime_is_reported() {
         (3599..=3601).contains(&(expires - issued)),
         "expires {expires}, issued {issued}"
     );
+}
+
+/// One RFC 7592 request to the client configuration endpoint with a registration access token:
+/// the status, the `error` of a refusal, and the JSON body (`Value::Null` when there is none).
+async fn manage(
+    method: reqwest::Method,
+    uri: &str,
+    token: &str,
+    body: Option<&Value>,
+) -> (StatusCode, Value) {
+    let mut request = http().request(method, uri).bearer_auth(token);
+    if let Some(body) = body {
+        request = request.json(body);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+fn registration_access_token(body: &Value) -> String {
+    body["registration_access_token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no registration_access_token in {body}"))
+        .to_owned()
+}
+
+/// `IDP_ROTATE_REGISTRATION_TOKEN=1`, as Keycloak behaves (RFC 7592 §3 allows a new token in any
+/// answer): every read and every update answers with a new registration access token, the one
+/// the request used then gets 401 `invalid_token` (RFC 6750 §3.1), and the new one works. The
+/// rotated tokens are in the server's record of issued secrets, for the leak tests.
+#[tokio::test]
+async fn registration_access_token_rotates_on_every_call() {
+    let idp = Idp::start_with(IdpOptions {
+        rotate_registration_token: true,
+        ..IdpOptions::default()
+    })
+    .await;
+    let browser = ScriptedBrowser::new();
+    let dcr = dcr_token(&idp, &browser).await;
+    let (status, registered) = register(&idp, Some(&dcr), &seed_registration_body()).await;
+    assert_eq!(status, StatusCode::CREATED, "{registered}");
+    let client = client_of(&registered);
+    let uri = registered["registration_client_uri"].as_str().unwrap();
+    let issued = registration_access_token(&registered);
+
+    // Two reads: each answers with the client and a new token, and retires the one it used.
+    let mut current = issued;
+    for read in 1..=2 {
+        let (status, body) = manage(reqwest::Method::GET, uri, &current, None).await;
+        assert_eq!(status, StatusCode::OK, "read {read}: {body}");
+        assert_eq!(body["client_id"], client.id.as_str(), "read {read}");
+        assert_eq!(body["registration_client_uri"], uri, "read {read}");
+        let rotated = registration_access_token(&body);
+        // assert! rather than assert_ne!: a failure must not print the tokens.
+        assert!(rotated != current, "read {read} rotated the token");
+        let (status, body) = manage(reqwest::Method::GET, uri, &current, None).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (StatusCode::UNAUTHORIZED, Some("invalid_token")),
+            "read {read}: the old token is dead"
+        );
+        current = rotated;
+    }
+
+    // An update (RFC 7592 §2.2: the whole metadata, without the fields the server sets) rotates
+    // it too.
+    let (_, mut metadata) = manage(reqwest::Method::GET, uri, &current, None).await;
+    let read_token = registration_access_token(&metadata);
+    let object = metadata.as_object_mut().unwrap();
+    for field in [
+        "registration_access_token",
+        "registration_client_uri",
+        "client_secret_expires_at",
+        "client_id_issued_at",
+    ] {
+        object.remove(field);
+    }
+    let (status, updated) = manage(reqwest::Method::PUT, uri, &read_token, Some(&metadata)).await;
+    assert_eq!(status, StatusCode::OK, "{updated}");
+    let after_update = registration_access_token(&updated);
+    assert!(after_update != read_token, "the update rotated the token");
+    let (status, _) = manage(reqwest::Method::GET, uri, &read_token, None).await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "the token the update used"
+    );
+
+    let recorded: Vec<String> = idp
+        .admin_issued_secrets_by_kind()
+        .await
+        .into_iter()
+        .filter(|secret| secret.kind == "registration_access_token")
+        .map(|secret| secret.value)
+        .collect();
+    assert_eq!(recorded.len(), 5, "issued, three reads, one update");
+    assert!(
+        recorded.last() == Some(&after_update),
+        "the last one recorded is the update's"
+    );
+
+    // The latest token still manages the client: it deletes it (RFC 7592 §2.3).
+    let (status, _) = manage(reqwest::Method::DELETE, uri, &after_update, None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert!(idp.admin_list_clients().await.is_empty());
 }

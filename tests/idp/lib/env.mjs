@@ -48,5 +48,9 @@ export function readEnv() {
     idTokenClaims: oneOf('IDP_ID_TOKEN_CLAIMS', ['full', 'minimal'], 'full'),
     // Test-only: keep a log of request paths for `GET /admin/requests` (needs IDP_ADMIN_TOKEN).
     requestLog: integer('IDP_REQUEST_LOG', 0, { max: 1 }) === 1,
+    // RFC 7592 §3: when 1, every read of a client's configuration (GET) answers with a new
+    // registration access token and invalidates the old one, as Keycloak does. Updates (PUT)
+    // rotate it in either case (oidc-provider's rotateRegistrationAccessToken).
+    rotateRegistrationToken: integer('IDP_ROTATE_REGISTRATION_TOKEN', 0, { max: 1 }) === 1,
   };
 }
