@@ -68,7 +68,7 @@ impl UiError {
             kind: ErrorKind::UserAgent,
             message: format!(
                 "\"{}\" is not a sign-in mode; choose embedded, system or loopback",
-                dcr_core::error::sanitize(mode, 40)
+                dcr_core::text::sanitize(mode, 40)
             ),
             setup: None,
         }

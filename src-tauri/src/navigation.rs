@@ -6,7 +6,8 @@
 //! ([`dcr_core::Config::allowed_sign_in_origins`]). Everything else is refused before any
 //! request is made, and the user is told which host was refused.
 
-use dcr_core::config::{is_loopback, RedirectUri};
+use dcr_core::config::RedirectUri;
+use dcr_core::text::is_loopback;
 use url::{Origin, Url};
 
 /// The decision for one navigation in the sign-in window.
@@ -73,7 +74,7 @@ pub fn place_of(url: &Url) -> String {
         }
         None => format!("{}:", url.scheme()),
     };
-    dcr_core::error::sanitize(&place, 80)
+    dcr_core::text::sanitize(&place, 80)
 }
 
 /// The sign-in window's title for the page it shows: who is asking for the password (the

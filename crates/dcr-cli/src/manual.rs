@@ -6,6 +6,7 @@ use std::io::{BufRead, Write};
 
 use dcr_core::callback::parse_callback_url;
 use dcr_core::error::CallbackError;
+use dcr_core::loopback::{BrowserOpener, SystemBrowser};
 use dcr_core::{BrowserStep, UserAgent, UserAgentError};
 use url::Url;
 
@@ -29,7 +30,7 @@ impl UserAgent for ManualUserAgent {
             stderr.flush()?;
             drop(stderr);
             if open_browser {
-                open_in_browser(url.as_str());
+                open_in_browser(&url);
             }
             let mut line = String::new();
             std::io::stdin().lock().read_line(&mut line)?;
@@ -50,21 +51,6 @@ impl UserAgent for ManualUserAgent {
 }
 
 /// Best effort: if it fails, the `open:` line is still there to copy.
-fn open_in_browser(url: &str) {
-    let mut command = if cfg!(target_os = "macos") {
-        std::process::Command::new("open")
-    } else if cfg!(windows) {
-        // `start` would split the URL at `&`; the URL handler takes it whole.
-        let mut c = std::process::Command::new("rundll32");
-        c.arg("url.dll,FileProtocolHandler");
-        c
-    } else {
-        std::process::Command::new("xdg-open")
-    };
-    let _ = command
-        .arg(url)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn();
+fn open_in_browser(url: &Url) {
+    let _ = SystemBrowser.open(url);
 }

@@ -11,6 +11,7 @@ use url::Url;
 
 use crate::config::{Config, RedirectUri};
 use crate::discovery::ProviderMetadata;
+pub(crate) use crate::text::random_token;
 use crate::Secret;
 
 /// Random bytes behind the verifier: 48 bytes give 64 base64url characters, above RFC 7636
@@ -18,15 +19,6 @@ use crate::Secret;
 const VERIFIER_BYTES: usize = 48;
 /// 256 bits for `state` and `nonce`.
 const STATE_BYTES: usize = 32;
-
-/// `n` bytes from the OS CSPRNG, base64url-encoded.
-pub(crate) fn random_token(n: usize) -> String {
-    let mut bytes = vec![0u8; n];
-    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes)
-        // The OS RNG failing is a broken system, not bad input; there is no safe fallback.
-        .expect("the operating system's random number generator failed");
-    URL_SAFE_NO_PAD.encode(bytes)
-}
 
 /// The PKCE `code_verifier` (RFC 7636 §4.1). Deliberately not `Clone`; `Debug` is redacted.
 pub struct PkceVerifier(pub(crate) Secret);

@@ -6,12 +6,11 @@
 //! trusted, error responses included), then the error branch (A3), then the code. Nothing here
 //! performs I/O, so a forged callback (X1) never causes a network call.
 
-use std::collections::HashMap;
-
 use url::Url;
 
 use crate::authorize::PendingAuthorization;
-use crate::error::{sanitize, CallbackError, OAuthError};
+use crate::error::{CallbackError, OAuthError};
+use crate::text::{constant_time_eq, sanitize, single_valued_query};
 use crate::Secret;
 
 /// Longest callback URL accepted (X3). Real ones are a few hundred bytes.
@@ -33,32 +32,6 @@ pub fn parse_callback_url(text: &str) -> Result<Url, CallbackError> {
     Url::parse(text).map_err(|_| CallbackError::Malformed("not a URL"))
 }
 
-/// Compares secrets without an early exit, so timing does not reveal a matching prefix.
-pub(crate) fn constant_time_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
-}
-
-/// Reads the query as a map, refusing repeated parameters (RFC 6749 §3.1) and NUL bytes (X3).
-pub(crate) fn single_valued_query(url: &Url) -> Result<HashMap<String, String>, CallbackError> {
-    let mut params = HashMap::new();
-    for (key, value) in url.query_pairs() {
-        if key.contains('\0') || value.contains('\0') {
-            return Err(CallbackError::Malformed("it contains a NUL byte"));
-        }
-        if params
-            .insert(key.into_owned(), value.into_owned())
-            .is_some()
-        {
-            return Err(CallbackError::Malformed("a parameter is repeated"));
-        }
-    }
-    Ok(params)
-}
-
 /// Checks the redirect against the pending request and returns the code.
 ///
 /// `pending` is only borrowed: a callback that fails `state` (someone else's, or forged) can be
@@ -77,7 +50,7 @@ pub fn check_callback(
     if !pending.redirect_uri.matches(url) {
         return Err(CallbackError::RedirectMismatch);
     }
-    let params = single_valued_query(url)?;
+    let params = single_valued_query(url).map_err(CallbackError::Malformed)?;
     // A5 (RFC 9700 §2.1.2): this client only uses response_type=code with the query response
     // mode, so parameters in the fragment are an implicit/hybrid response it never asked for.
     if url

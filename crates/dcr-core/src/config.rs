@@ -12,6 +12,7 @@ use serde_json::{Map, Value};
 use url::{Origin, Url};
 
 use crate::error::ConfigError;
+pub use crate::text::{check_secure_url, is_loopback};
 
 mod origins;
 mod redirects;
@@ -227,7 +228,7 @@ impl Config {
         let sign_in_origins = origins::sign_in_origins(&mut map)?;
         if let Some(key) = map.keys().next() {
             return Err(ConfigError::UnknownKey {
-                key: crate::error::sanitize(key, 60),
+                key: crate::text::sanitize(key, 60),
                 known: KNOWN_KEYS,
             });
         }
@@ -378,28 +379,6 @@ fn is_token_list(value: &str) -> bool {
                 && t.chars()
                     .all(|c| matches!(c, '\x21' | '\x23'..='\x5b' | '\x5d'..='\x7e'))
         })
-}
-
-/// `127.0.0.1`, `[::1]` and `localhost`: the only hosts where plain http is acceptable.
-pub fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        None => false,
-    }
-}
-
-/// D3, N1 (RFC 9700 §2.6): https everywhere, http only on loopback.
-pub fn check_secure_url(url: &Url) -> Result<(), String> {
-    match url.scheme() {
-        "https" if url.host().is_some() => Ok(()),
-        "http" if is_loopback(url) => Ok(()),
-        "http" => {
-            Err("http:// is only allowed for 127.0.0.1, [::1] or localhost; use https://".into())
-        }
-        _ => Err("use an https:// URL".into()),
-    }
 }
 
 #[cfg(test)]

@@ -18,7 +18,8 @@ use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
 use serde_json::{json, Value};
 use url::Url;
 
-use crate::authorize::random_token;
+pub use crate::error::DeviceKeyError;
+use crate::text::random_token;
 use crate::Secret;
 
 #[cfg(test)]
@@ -27,16 +28,6 @@ mod tests;
 /// How long a client assertion is valid. RFC 7523 §3 asks for a short `exp`; a minute covers a
 /// slow network and a small clock skew, and a replay window no longer than that.
 pub const ASSERTION_LIFETIME_SECS: i64 = 60;
-
-/// Why a stored key could not be used.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum DeviceKeyError {
-    #[error("the device key could not be generated")]
-    Generate,
-    #[error("the stored device key is unreadable")]
-    Unreadable,
-}
 
 /// This install's P-256 key pair. `Debug` shows the thumbprint only.
 pub struct DeviceKey {

@@ -6,9 +6,10 @@
 use serde_json::{Map, Value};
 use url::Url;
 
-use crate::config::{check_secure_url, Issuer};
+use crate::config::Issuer;
 use crate::error::DiscoveryError;
 use crate::http::{CappedResponse, Method, OutgoingRequest};
+use crate::text::check_secure_url;
 
 /// The metadata the engine uses, every endpoint already checked for https-or-loopback (D3).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,7 +78,7 @@ pub fn discovery_response(
     if actual != issuer.as_str() {
         return Err(DiscoveryError::IssuerMismatch {
             expected: issuer.as_str().to_owned(),
-            actual: crate::error::sanitize(actual, 120),
+            actual: crate::text::sanitize(actual, 120),
         });
     }
     Ok(ProviderMetadata {

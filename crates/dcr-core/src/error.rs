@@ -5,68 +5,38 @@
 //! a failed check), as in oauth2-rs. Decisions are made on the structured value or on
 //! [`Error::kind`], never on message text. No variant holds a secret: server text is sanitized
 //! on the way in ([`sanitize`]) and request URLs (which can carry a code) are never kept.
+//!
+//! # Where error enums live
+//!
+//! Every concern's error enum is defined here, under `error/`, next to the [`Error`] that wraps
+//! them all: `concerns.rs` for the protocol steps, the config and the user agents,
+//! `registration.rs` for RFC 7591/7592, `store.rs` for the keychain and the device key. The
+//! module that reports an error re-exports its enum (`registration::RegistrationError`), so
+//! callers may name either path. `error/` imports nothing from the modules that use it, only
+//! the leaf [`crate::text`] and the transport's [`SendError`] (from [`crate::http`], which
+//! imports nothing from the crate): the wrapper below everything can then never close an import
+//! cycle (`tests/module_cycles.rs`).
 
 use serde::ser::SerializeStruct;
 
 use crate::http::{ReadError, SendError};
-pub use crate::registration::RegistrationError;
-pub use crate::store::StoreError;
+pub use crate::text::{is_invisible, sanitize};
 
 mod concerns;
 mod kind;
+mod registration;
+mod store;
 
 pub use concerns::{
     CallbackError, ConfigError, DiscoveryError, IdTokenError, LogoutError, TokenError,
     UserAgentError, UserInfoError,
 };
 pub use kind::ErrorKind;
+pub use registration::RegistrationError;
+pub use store::{DeviceKeyError, StoreError};
 
 /// Longest message (in characters) the engine hands to a UI.
 pub const MAX_MESSAGE_CHARS: usize = 300;
-
-/// Makes untrusted text (a server's `error_description`, a claim, a URL fragment) safe to
-/// display: control characters are dropped (no terminal escapes, no fake log lines), and so are
-/// invisible formatting characters ([`is_invisible`]: bidi overrides and isolates, zero-width
-/// characters), which could reorder or hide what the user reads (the "Trojan Source" trick,
-/// CVE-2021-42574). The result is cut to `max` characters.
-pub fn sanitize(text: &str, max: usize) -> String {
-    let cleaned: String = text
-        .chars()
-        .map(|c| if c.is_whitespace() { ' ' } else { c })
-        .filter(|c| !c.is_control() && !is_invisible(*c))
-        .collect();
-    let cleaned = cleaned.trim();
-    if cleaned.chars().count() <= max {
-        return cleaned.to_owned();
-    }
-    let mut cut: String = cleaned.chars().take(max.saturating_sub(1)).collect();
-    cut.push('…');
-    cut
-}
-
-/// Unicode format characters (general category Cf) that change how text is ordered or that
-/// render as nothing. `char::is_control` covers only Cc, so these are listed here.
-pub fn is_invisible(c: char) -> bool {
-    matches!(
-        c,
-        '\u{00AD}'                    // soft hyphen
-        | '\u{034F}'                  // combining grapheme joiner
-        | '\u{061C}'                  // Arabic letter mark (bidi)
-        | '\u{115F}' | '\u{1160}'     // Hangul fillers
-        | '\u{17B4}' | '\u{17B5}'     // Khmer invisible vowels
-        | '\u{180B}'..='\u{180F}'     // Mongolian variation selectors, vowel separator
-        | '\u{200B}'..='\u{200F}'     // zero-width space/joiners, LRM, RLM
-        | '\u{202A}'..='\u{202E}'     // bidi embeddings and overrides
-        | '\u{2060}'..='\u{206F}'     // word joiner, invisible operators, bidi isolates
-        | '\u{3164}'                  // Hangul filler
-        | '\u{FE00}'..='\u{FE0F}'     // variation selectors
-        | '\u{FEFF}'                  // zero-width no-break space (BOM)
-        | '\u{FFA0}'                  // half-width Hangul filler
-        | '\u{FFF9}'..='\u{FFFB}'     // interlinear annotation
-        | '\u{1D173}'..='\u{1D17A}'   // musical formatting
-        | '\u{E0000}'..='\u{E0FFF}' // tags and variation selectors supplement
-    )
-}
 
 /// An OAuth 2.0 error response (RFC 6749 §5.2, §4.1.2.1; RFC 7591 §3.2.2), kept structured.
 ///
@@ -151,7 +121,7 @@ pub enum Error {
     NotSignedIn,
     /// A device key could not be generated (the system's random number generator failed) or read.
     #[error(transparent)]
-    DeviceKey(#[from] crate::device_key::DeviceKeyError),
+    DeviceKey(#[from] DeviceKeyError),
     /// The failure of a refresh this call waited for and shared (single flight, see
     /// `Session::refresh`): its kind and its message, already sanitized.
     #[error("{message}")]
@@ -260,28 +230,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn sanitize_strips_control_characters_and_truncates() {
-        let hostile = format!("bad\u{1b}[31m\nline\r\u{0}{}", "x".repeat(1000));
-        let clean = sanitize(&hostile, MAX_MESSAGE_CHARS);
-        assert!(!clean.chars().any(char::is_control));
-        assert_eq!(clean.chars().count(), MAX_MESSAGE_CHARS);
-        assert!(clean.starts_with("bad[31m line"));
-    }
-
-    #[test]
-    fn sanitize_strips_bidi_overrides_and_zero_width_characters() {
-        // "Trojan Source": RLO makes "evil.example/moc.knab" read as "bank.com/elpmaxe.live".
-        let hostile = "sign in at \u{202E}moc.knab\u{202C} now\u{200B}\u{2066}x\u{2069}\u{FEFF}\u{E0041}\u{061C}\u{00AD}!";
-        let clean = sanitize(hostile, MAX_MESSAGE_CHARS);
-        assert_eq!(clean, "sign in at moc.knab nowx!");
-        assert!(!clean.chars().any(is_invisible));
-        // Visible non-ASCII text is kept.
-        assert_eq!(sanitize("Grüße, 東京 — ok", 100), "Grüße, 東京 — ok");
-        let described = OAuthError::new("x", Some("a\u{202E}b\u{200D}c"));
-        assert_eq!(described.description.as_deref(), Some("abc"));
-    }
-
-    #[test]
     fn r1_oauth_error_body_is_structured_and_sanitized() {
         let body = br#"{"error":"invalid_client_metadata\n","error_description":"no\u0007 way"}"#;
         let parsed = OAuthError::from_json(body).unwrap();
@@ -289,6 +237,9 @@ mod tests {
         assert_eq!(parsed.description.as_deref(), Some("no way"));
         assert!(OAuthError::from_json(b"<html>").is_none());
         assert!(OAuthError::from_json(br#"{"error": 5}"#).is_none());
+        // Bidi overrides and zero-width characters go too (`text::sanitize`).
+        let described = OAuthError::new("x", Some("a\u{202E}b\u{200D}c"));
+        assert_eq!(described.description.as_deref(), Some("abc"));
     }
 
     #[test]

@@ -16,8 +16,8 @@ pub use jwks::{
     JWKS_MIN_REFETCH_SECS, JWKS_RETRY_BACKOFF,
 };
 
-use crate::callback::constant_time_eq;
 use crate::error::IdTokenError;
+use crate::text::constant_time_eq;
 use crate::Secret;
 
 /// Allowed clock difference for `exp` and a future `iat`.

@@ -112,6 +112,7 @@ pub mod registration;
 pub mod secret;
 pub mod session;
 pub mod store;
+pub mod text;
 pub mod token;
 pub mod user_agent;
 pub mod userinfo;

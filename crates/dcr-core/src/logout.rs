@@ -6,11 +6,10 @@
 
 use url::Url;
 
-use crate::authorize::random_token;
-use crate::callback::{constant_time_eq, single_valued_query};
 use crate::config::RedirectUri;
 use crate::discovery::ProviderMetadata;
 use crate::error::LogoutError;
+use crate::text::{constant_time_eq, random_token, single_valued_query};
 use crate::Secret;
 
 /// A logout in flight: the `state` the post-logout redirect must echo.

@@ -32,7 +32,7 @@ mod open;
 mod tests;
 
 pub use agent::{BrowserOpener, LoopbackAgent, LoopbackControl, SIGN_IN_TIMEOUT};
-pub use open::SystemBrowser;
+pub use open::{launch_detached, open_on_desktop, OpenTarget, SystemBrowser};
 
 /// A request line and headers larger than this are refused: a real callback is a few hundred
 /// bytes, and an authorization response carries a code and a state, not a document.

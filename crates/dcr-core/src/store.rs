@@ -33,6 +33,7 @@ use serde_json::{Map, Value};
 
 use crate::config::TokenEndpointAuthMethod;
 use crate::device_key::DeviceKey;
+pub use crate::error::StoreError;
 
 use crate::registration::{parse_registration, ClientRegistration, WipeOnDrop};
 use crate::Secret;
@@ -89,46 +90,6 @@ pub struct StoredRegistration {
     /// `rememberSignIn: true` only: the refresh token of the user signed in with this
     /// registration (issue 9). `Debug` redacts it.
     pub refresh_token: Option<Secret>,
-}
-
-/// Why the keychain could not be used. Messages hold no secret and say what to do.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum StoreError {
-    /// S2: not the same as no entry; never a reason to register again.
-    #[error("the keychain is locked or refused access; unlock your keyring (your desktop usually offers to when asked, or open its passwords app) and try again")]
-    Locked,
-    /// S1: no keychain service at all, or it failed. The text says how to fix it.
-    #[error("the keychain is unavailable: {0}")]
-    Unavailable(String),
-    /// S3: the entry is unreadable; discard it and register again.
-    #[error("the saved registration in the keychain is unreadable; it will be discarded and this device registered again")]
-    Corrupt,
-    /// S4.
-    #[error("the registration is {bytes} bytes, more than the {limit} bytes a keychain entry holds on every supported system")]
-    TooLarge { bytes: usize, limit: usize },
-    /// K5: the entry's registration authenticates with a device key that is not in it (a copy
-    /// of the entry from another device): unusable, so it is discarded like a corrupt one.
-    #[error("the saved registration signs in with a device key that is not in this keychain entry (was it copied from another device?); it will be discarded and this device registered again")]
-    DeviceKeyMissing,
-}
-
-impl StoreError {
-    /// The stable kind.
-    pub fn kind(&self) -> crate::error::ErrorKind {
-        use crate::error::ErrorKind;
-        match self {
-            Self::Locked => ErrorKind::KeychainLocked,
-            Self::Unavailable(_) => ErrorKind::KeychainUnavailable,
-            Self::Corrupt | Self::DeviceKeyMissing => ErrorKind::KeychainCorrupt,
-            Self::TooLarge { .. } => ErrorKind::KeychainEntryTooLarge,
-        }
-    }
-
-    /// S3, K5: the entry cannot be used and is to be discarded (never a reason to keep asking).
-    pub fn is_unusable_entry(&self) -> bool {
-        matches!(self, Self::Corrupt | Self::DeviceKeyMissing)
-    }
 }
 
 /// Which entry: everything that, if changed, must not reuse an old registration (S6).

@@ -280,7 +280,7 @@ pub fn token_response_for(
     // T5 (RFC 6749 §5.1: case-insensitive): Bearer only, or DPoP only when asked for (K4).
     let expected = if dpop { "DPoP" } else { "Bearer" };
     if !token_type.eq_ignore_ascii_case(expected) {
-        let got = crate::error::sanitize(&token_type, 40);
+        let got = crate::text::sanitize(&token_type, 40);
         return Err(if dpop {
             TokenError::NotBound(got)
         } else {

@@ -27,7 +27,7 @@ pub(super) fn sign_in_origins(map: &mut Map<String, Value>) -> Result<Vec<Origin
         let origin = parse_origin(&text).or_else(|reason| {
             invalid(
                 KEY,
-                format!("\"{}\": {reason}", crate::error::sanitize(&text, 80)),
+                format!("\"{}\": {reason}", crate::text::sanitize(&text, 80)),
             )
         })?;
         if !origins.contains(&origin) {

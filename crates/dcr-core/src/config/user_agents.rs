@@ -66,7 +66,7 @@ pub(super) fn user_agents(map: &mut Map<String, Value>) -> Result<Vec<UserAgentK
                 KEY,
                 format!(
                     "\"{}\" is not a mode; {FIX}",
-                    crate::error::sanitize(&name, 40)
+                    crate::text::sanitize(&name, 40)
                 ),
             );
         };

@@ -45,12 +45,12 @@ impl Algorithm {
             "EdDSA" => Self::EdDsa,
             _ if alg.eq_ignore_ascii_case("none") => return Err(IdTokenError::Unsigned),
             _ if alg.starts_with("HS") => {
-                return Err(IdTokenError::SymmetricAlgorithm(crate::error::sanitize(
+                return Err(IdTokenError::SymmetricAlgorithm(crate::text::sanitize(
                     alg, 20,
                 )))
             }
             _ => {
-                return Err(IdTokenError::UnsupportedAlgorithm(crate::error::sanitize(
+                return Err(IdTokenError::UnsupportedAlgorithm(crate::text::sanitize(
                     alg, 20,
                 )))
             }

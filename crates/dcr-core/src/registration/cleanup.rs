@@ -9,8 +9,8 @@ use url::Url;
 
 use super::parse::{secret_value, WipeOnDrop};
 use super::{management_request, RegistrationError};
-use crate::config::check_secure_url;
 use crate::http::{Method, OutgoingRequest};
+use crate::text::check_secure_url;
 use crate::Secret;
 
 /// What is needed to delete a client: its configuration endpoint and registration access token

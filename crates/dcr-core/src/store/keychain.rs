@@ -23,7 +23,7 @@ use keyring_core::{CredentialPersistence, CredentialStore, Entry, Error as Keyri
 use zeroize::{Zeroize, Zeroizing};
 
 use super::{decode, encode, RegistrationStore, StoreError, StoreKey, StoredRegistration};
-use crate::error::sanitize;
+use crate::text::sanitize;
 use crate::Secret;
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! old one, and a rotated registration access token replaces ours.
 
 use super::*;
+use crate::error::ErrorKind;
 use serde_json::json;
 
 const OLD_KID: &str = "old-kid-NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkx";
