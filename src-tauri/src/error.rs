@@ -74,22 +74,12 @@ impl UiError {
         }
     }
 
-    /// The registration screen named a mode the config's `userAgent` does not allow.
-    pub fn mode_not_allowed(error: dcr_core::error::ConfigError) -> Self {
+    /// The registration screen's mode was refused: the config does not allow it, or this
+    /// install is registered in another one (a registration is bound to its mode).
+    pub fn mode_refused(error: &dcr_core::session::ModeError) -> Self {
         Self {
-            kind: ErrorKind::UserAgent,
-            message: dcr_core::Error::from(error).message(),
-            setup: None,
-        }
-    }
-
-    /// Another mode was chosen while a registration exists: it is bound to its mode (issue 8).
-    pub fn mode_bound(registered: &str) -> Self {
-        Self {
-            kind: ErrorKind::UserAgent,
-            message: format!(
-                "This device is already registered for the {registered} mode; forget this device to register it for another mode"
-            ),
+            kind: error.kind(),
+            message: error.message(),
             setup: None,
         }
     }

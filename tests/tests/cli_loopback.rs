@@ -24,12 +24,26 @@ async fn dcr(
     args: &[&str],
     browser: &Arc<ScriptedBrowser>,
 ) -> (Value, usize) {
+    let flagged: Vec<&str> = ["--browser", "loopback"]
+        .iter()
+        .chain(args)
+        .copied()
+        .collect();
+    dcr_as_is(dir, config, &flagged, browser).await
+}
+
+/// Runs `dcr <args>` (no `--browser` added) the same way.
+async fn dcr_as_is(
+    dir: &Path,
+    config: &Path,
+    args: &[&str],
+    browser: &Arc<ScriptedBrowser>,
+) -> (Value, usize) {
     let opened = dir.join("opened");
     let _ = std::fs::remove_file(&opened);
     let mut child = tokio::process::Command::new(cli_binary())
         .arg("--config")
         .arg(config)
-        .args(["--browser", "loopback"])
         .args(args)
         .env("BROWSER", dir.join("browser"))
         .stdin(std::process::Stdio::null())
@@ -70,12 +84,11 @@ async fn dcr(
     }
 }
 
-#[tokio::test]
-async fn cli_loopback_register_login_refresh_logout_forget() {
-    require_test_keyring("cli_loopback_register_login_refresh_logout_forget");
-    let idp = Idp::start().await;
+/// A folder for one test with the `BROWSER` shim in it, and `config` (the tutorial's, pointed
+/// at `idp`, with `extra` keys) written there.
+fn setup(idp: &Idp, name: &str, extra: Value) -> (std::path::PathBuf, std::path::PathBuf) {
     let dir = std::env::temp_dir().join(format!(
-        "dcr-cli-loopback-{}-{}",
+        "dcr-cli-{name}-{}-{}",
         std::process::id(),
         idp.issuer.port().unwrap_or(0)
     ));
@@ -92,7 +105,19 @@ async fn cli_loopback_register_login_refresh_logout_forget() {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
     let config = dir.join("config.json");
-    std::fs::write(&config, engine::config_json(&idp, Form::Full).to_string()).unwrap();
+    let mut json = engine::config_json(idp, Form::Full);
+    if let (Some(json), Value::Object(extra)) = (json.as_object_mut(), extra) {
+        json.extend(extra);
+    }
+    std::fs::write(&config, json.to_string()).unwrap();
+    (dir, config)
+}
+
+#[tokio::test]
+async fn cli_loopback_register_login_refresh_logout_forget() {
+    require_test_keyring("cli_loopback_register_login_refresh_logout_forget");
+    let idp = Idp::start().await;
+    let (dir, config) = setup(&idp, "loopback", Value::Null);
     let browser = Arc::new(ScriptedBrowser::new());
 
     let (registered, steps) = dcr(&dir, &config, &["register"], &browser).await;
@@ -118,5 +143,37 @@ async fn cli_loopback_register_login_refresh_logout_forget() {
     assert_eq!(status["registered"], true);
     let (_, _) = dcr(&dir, &config, &["forget"], &browser).await;
     assert!(idp.admin_list_clients().await.is_empty());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `dcr status` and a plain `dcr login` find a registration made by `dcr --browser loopback
+/// register` under `userAgent: ["embedded", "loopback"]`: the engine looks over the allowed
+/// modes, as it does for the desktop app, so they agree.
+#[tokio::test]
+async fn cli_finds_the_loopback_registration_among_the_allowed_modes() {
+    require_test_keyring("cli_finds_the_loopback_registration_among_the_allowed_modes");
+    let idp = Idp::start().await;
+    let (dir, config) = setup(
+        &idp,
+        "modes",
+        serde_json::json!({ "userAgent": ["embedded", "loopback"] }),
+    );
+    let browser = Arc::new(ScriptedBrowser::new());
+
+    let (registered, _) = dcr(&dir, &config, &["register"], &browser).await;
+    let client_id = registered["client_id"].as_str().expect("a client ID");
+    let (status, steps) = dcr_as_is(&dir, &config, &["status"], &browser).await;
+    assert_eq!(steps, 0);
+    assert_eq!(status["registered"], true, "{status}");
+    assert_eq!(status["client_id"], client_id);
+    // The registration's mode, not the config's default: the sign-in comes back to loopback.
+    let (login, steps) = dcr_as_is(&dir, &config, &["login"], &browser).await;
+    assert_eq!(steps, 1);
+    assert_eq!(login["sub"], "demouser");
+
+    let (_, _) = dcr_as_is(&dir, &config, &["forget"], &browser).await;
+    assert!(idp.admin_list_clients().await.is_empty());
+    let (status, _) = dcr_as_is(&dir, &config, &["status"], &browser).await;
+    assert_eq!(status["registered"], false, "{status}");
     let _ = std::fs::remove_dir_all(&dir);
 }

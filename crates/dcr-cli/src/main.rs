@@ -8,11 +8,13 @@ mod args;
 mod manual;
 
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use dcr_core::config::UserAgentKind;
+use dcr_core::error::ErrorKind;
 use dcr_core::http::back_channel_client;
 use dcr_core::loopback::{LoopbackAgent, SystemBrowser};
-use dcr_core::session::{Event, Session, StateName};
+use dcr_core::session::{Event, ModeError, Session, StateName};
 use dcr_core::store::KeychainStore;
 use dcr_core::{Config, Error, UserAgent};
 use serde_json::{json, Value};
@@ -65,26 +67,65 @@ fn unix_now() -> i64 {
         .unwrap_or(0)
 }
 
-async fn run(args: Args) -> Result<Value, Error> {
+/// What `dcr` fails with: an engine error, or a `--browser loopback` the install's registration
+/// does not allow. Both carry a stable kind.
+enum Failure {
+    Engine(Error),
+    Mode(ModeError),
+}
+
+impl Failure {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Engine(error) => error.kind(),
+            Self::Mode(error) => error.kind(),
+        }
+    }
+
+    fn message(&self) -> String {
+        match self {
+            Self::Engine(error) => error.message(),
+            Self::Mode(error) => error.message(),
+        }
+    }
+}
+
+impl<E: Into<Error>> From<E> for Failure {
+    fn from(error: E) -> Self {
+        Self::Engine(error.into())
+    }
+}
+
+async fn run(args: Args) -> Result<Value, Failure> {
     let mut config = Config::load(&args.config)?;
-    // The engine registers and redirects the loopback way only in loopback mode, and keeps that
-    // registration apart from a custom-scheme one: `--browser loopback` selects it, and a config
-    // with `userAgent: "loopback"` makes loopback the default for browser steps.
-    let browser = match args.browser {
-        Browser::Manual if config.loopback_mode() => Browser::Loopback,
-        browser => browser,
-    };
-    if browser == Browser::Loopback {
-        config.user_agent = Some(UserAgentKind::Loopback);
+    // `--browser loopback` chooses loopback mode (RFC 8252 §7.3), whatever `userAgent` lists.
+    let loopback = args.browser == Browser::Loopback;
+    if loopback {
+        config = config.also_allowing(UserAgentKind::Loopback);
     }
     let issuer = config.issuer.as_str().to_owned();
-    let session = Session::new(
+    let session = Arc::new(Session::new(
         config,
         back_channel_client(),
         Box::new(KeychainStore::new()),
-    );
+    ));
+    // The engine says which registration is this install's, exactly as for the desktop app, so
+    // `dcr status` and the app agree; a chosen mode is refused while it is registered in another.
+    let session = if loopback {
+        session
+            .choose_mode(UserAgentKind::Loopback)
+            .await
+            .map_err(Failure::Mode)?
+    } else {
+        session.on_registered_mode().await?
+    };
+    // A loopback registration redirects the loopback way (the manual agent cannot).
+    let browser = match args.browser {
+        Browser::Manual if session.mode() == UserAgentKind::Loopback => Browser::Loopback,
+        browser => browser,
+    };
     let ua: Box<dyn UserAgent> = match browser {
-        Browser::Loopback => Box::new(LoopbackAgent::new(std::sync::Arc::new(SystemBrowser))),
+        Browser::Loopback => Box::new(LoopbackAgent::new(Arc::new(SystemBrowser))),
         browser => Box::new(ManualUserAgent {
             open_browser: browser == Browser::System,
         }),

@@ -95,6 +95,7 @@ pub mod authorize;
 pub mod callback;
 pub mod config;
 pub mod deep_link;
+pub mod device;
 pub mod device_key;
 pub mod diagnostics;
 pub mod discovery;

@@ -98,6 +98,15 @@ impl ProcessLock {
         }
     }
 
+    /// The same kind of lock (in the same folder, or none) for another entry: a session in
+    /// another user-agent mode uses another keychain entry.
+    pub fn for_entry(&self, key: &StoreKey) -> Self {
+        match self.path.as_deref().and_then(Path::parent) {
+            Some(dir) => Self::in_dir(dir, key),
+            None => Self::none(),
+        }
+    }
+
     pub fn path(&self) -> Option<&Path> {
         self.path.as_deref()
     }

@@ -11,6 +11,7 @@ mod cleanup;
 mod device;
 mod entry;
 mod keys;
+mod modes;
 mod refresh;
 mod register;
 mod remember;
@@ -26,18 +27,20 @@ use std::sync::Arc;
 use tokio::sync::Mutex;
 use tracing::info;
 
+pub use modes::ModeError;
 pub use view::{
     Credential, Event, Reason, RegistrationView, ServerCleanup, StateName, StateView, UserView,
 };
 
 use crate::config::Config;
+use crate::device::Binding;
 use crate::discovery::ProviderMetadata;
 use crate::error::{Error, ErrorKind};
 use crate::http::Transport;
 use crate::id_token::{IdToken, Jwks};
 use crate::lock::ProcessLock;
 use crate::progress::{NoProgress, Progress, ProgressSink};
-use crate::store::{RegistrationStore, StoreKey, StoredRegistration};
+use crate::store::{RegistrationStore, StoredRegistration};
 use crate::user_agent::UserAgent;
 use crate::Secret;
 use cleanup::PendingCleanup;
@@ -49,7 +52,8 @@ pub struct Session {
     config: Config,
     http: Arc<dyn Transport>,
     store: Arc<dyn RegistrationStore>,
-    key: StoreKey,
+    /// The mode this session registers and signs in with: its redirect URIs and keychain entry.
+    binding: Binding,
     /// Serializes registration, refresh and wipes with other processes using the same entry.
     lock: ProcessLock,
     op: Mutex<()>,
@@ -113,7 +117,7 @@ impl Session {
     /// ([`ProcessLock::for_user`]).
     pub fn new(config: Config, http: reqwest::Client, store: Box<dyn RegistrationStore>) -> Self {
         let session = Self::with_transport(config, Arc::new(http), store);
-        let lock = ProcessLock::for_user(&session.key);
+        let lock = ProcessLock::for_user(session.binding.key());
         session.with_process_lock(lock)
     }
 
@@ -139,22 +143,19 @@ impl Session {
         http: Arc<dyn Transport>,
         store: Box<dyn RegistrationStore>,
     ) -> Self {
-        // S6: the key binds the entry to this issuer, client, redirect and software id. The
-        // redirect is the registered one: a loopback-mode client (issue 8) is a different client.
-        let key = StoreKey::new(
-            config.issuer.as_str(),
-            &config.registration_client_id,
-            config.registered_redirect_uri().as_str(),
-            config.software_id.as_deref(),
-        )
-        // Issue 8: a system-mode registration is its own entry (it shares the redirect with
-        // embedded), so later sign-ins run in the mode the install registered with.
-        .for_mode(config.store_mode());
+        Self::on_store(config, http, Arc::from(store))
+    }
+
+    fn on_store(
+        config: Config,
+        http: Arc<dyn Transport>,
+        store: Arc<dyn RegistrationStore>,
+    ) -> Self {
         Self {
+            binding: Binding::of(&config),
             config,
             http,
-            store: Arc::from(store),
-            key,
+            store,
             lock: ProcessLock::none(),
             op: Mutex::new(()),
             inner: Mutex::new(Inner::default()),
@@ -250,9 +251,9 @@ impl Session {
             match self.check_client(&stored).await? {
                 // RFC 7592 §2.1: the browser step could never finish, so it is not opened.
                 Liveness::Gone => return Err(self.revoked(&stored, true).await),
-                // RFC 7592 §3: a rotated secret or token is used from now on.
-                Liveness::Alive(current) => stored = *current,
-                Liveness::Unknown => {}
+                // RFC 7592 §3: a rotated secret or token is used from now on, and so are the
+                // newest credentials in the keychain entry when the read could not tell.
+                Liveness::Alive(current) | Liveness::Unknown(current) => stored = *current,
             }
         }
         let tokens = match self.sign_in_with(&stored, ua).await {
@@ -324,11 +325,15 @@ impl Session {
         let Some(stored) = self.inner.lock().await.registration.clone() else {
             return Ok(self.view().await);
         };
+        // From reading the entry to wiping it, under the cross-process lock: the delete needs
+        // the newest registration access token (another process may have rotated it, RFC 7592
+        // §3), and the wipe must not take away a registration stored meanwhile.
+        let lock = self.lock.acquire().await;
+        let stored = self.newest(&stored).await?;
         let outcome = self.delete_outcome(&stored).await;
         let server_deleted = outcome == register::DeleteOutcome::Confirmed;
-        let remaining = self
-            .wipe_entry_if_ours(&stored.registration.client_id)
-            .await?;
+        let remaining = self.wipe_entry_if_ours(&stored).await?;
+        drop(lock);
         let mut inner = self.inner.lock().await;
         inner.registration = remaining;
         inner.tokens = None;

@@ -16,28 +16,39 @@ impl Config {
         self.user_agent == Some(UserAgentKind::Loopback)
     }
 
-    /// The redirect URI the client is registered with and the user agent prepares a step's
-    /// redirect from: the configured one, or its port-less loopback form in loopback mode.
+    /// The redirect URI the client is registered with in this config's own mode (see
+    /// [`Config::redirect_uri_in`]).
     pub fn registered_redirect_uri(&self) -> RedirectUri {
-        self.for_mode(&self.redirect_uri)
+        self.redirect_uri_in(self.active_user_agent())
     }
 
     /// The post-logout redirect URI, by the same rule.
     pub fn registered_post_logout_redirect_uri(&self) -> RedirectUri {
-        self.for_mode(&self.post_logout_redirect_uri)
+        self.post_logout_redirect_uri_in(self.active_user_agent())
     }
 
-    fn for_mode(&self, configured: &RedirectUri) -> RedirectUri {
-        if !self.loopback_mode() {
-            return configured.clone();
-        }
-        // A private-use scheme written without the slash (`app:callback`) has an opaque path.
-        let path = configured.url().path();
-        if path.starts_with('/') {
-            loopback(path)
-        } else {
-            loopback(&format!("/{path}"))
-        }
+    /// The redirect URI a registration made in `mode` lists, and a browser step prepares its
+    /// redirect from: the configured one, or its port-less loopback form in loopback mode.
+    pub fn redirect_uri_in(&self, mode: UserAgentKind) -> RedirectUri {
+        in_mode(&self.redirect_uri, mode)
+    }
+
+    /// The post-logout redirect URI a registration made in `mode` lists.
+    pub fn post_logout_redirect_uri_in(&self, mode: UserAgentKind) -> RedirectUri {
+        in_mode(&self.post_logout_redirect_uri, mode)
+    }
+}
+
+fn in_mode(configured: &RedirectUri, mode: UserAgentKind) -> RedirectUri {
+    if mode != UserAgentKind::Loopback {
+        return configured.clone();
+    }
+    // A private-use scheme written without the slash (`app:callback`) has an opaque path.
+    let path = configured.url().path();
+    if path.starts_with('/') {
+        loopback(path)
+    } else {
+        loopback(&format!("/{path}"))
     }
 }
 

@@ -28,6 +28,14 @@ impl UserAgentKind {
         }
     }
 
+    /// What a keychain entry's key adds for a registration made in this mode, beyond its
+    /// registered redirect: `system` shares the private-use redirect with `embedded`, so it is
+    /// named; the other two add nothing (their entries keep the keys they had before modes were
+    /// a choice).
+    pub fn store_tag(self) -> Option<&'static str> {
+        (self == Self::System).then_some("system")
+    }
+
     /// The config's (and the UI's) name of the mode.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -119,11 +127,20 @@ impl Config {
         Ok(config)
     }
 
-    /// What the keychain entry's key adds for the mode, beyond the registered redirect: `system`
-    /// shares the private-use redirect with `embedded`, so it is named; the other two add
-    /// nothing (their entries keep the keys they had before modes were a choice).
+    /// What the keychain entry's key adds for this config's own mode ([`UserAgentKind::store_tag`]).
     pub fn store_mode(&self) -> Option<&'static str> {
-        (self.active_user_agent() == UserAgentKind::System).then_some("system")
+        self.active_user_agent().store_tag()
+    }
+
+    /// This config with `mode` among its allowed modes (appended, so the default stays first):
+    /// the `dcr` CLI's `--browser loopback` offers loopback whatever `userAgent` lists.
+    pub fn also_allowing(mut self, mode: UserAgentKind) -> Config {
+        let mut allowed = self.allowed_user_agents();
+        if !allowed.contains(&mode) {
+            allowed.push(mode);
+        }
+        self.user_agents = allowed;
+        self
     }
 }
 

@@ -57,7 +57,7 @@ impl Session {
         &self,
         call: impl FnOnce(&dyn RegistrationStore, &StoreKey) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, Error> {
-        let (store, key) = (self.store.clone(), self.key.clone());
+        let (store, key) = (self.store.clone(), self.binding.key().clone());
         tokio::task::spawn_blocking(move || call(store.as_ref(), &key))
             .await
             .map_err(|_| StoreError::Unavailable("the keychain call did not finish".into()))?

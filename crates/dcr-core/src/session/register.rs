@@ -33,8 +33,8 @@ impl Session {
         let metadata = self.metadata().await?;
         // The request, the callback check and the exchange all use this step's redirect (in
         // loopback mode, this step's port: `UserAgent::prepare_redirect`).
-        let registered = config.registered_redirect_uri();
-        let redirect_uri = ua.prepare_redirect(&registered).await?;
+        let registered = self.binding.redirect_uri();
+        let redirect_uri = ua.prepare_redirect(registered).await?;
         let params = AuthorizationParams {
             redirect_uri: &redirect_uri,
             ..AuthorizationParams::registration(config)
@@ -66,7 +66,7 @@ impl Session {
             // Loopback mode registers the port-less loopback URIs (RFC 8252 §7.3).
             None => RegistrationBody::full(
                 registered.as_str(),
-                config.registered_post_logout_redirect_uri().as_str(),
+                self.binding.post_logout_redirect_uri().as_str(),
                 &config.scope,
                 config.token_endpoint_auth_method,
             ),

@@ -22,8 +22,9 @@ pub(super) enum Liveness {
     /// server rotated the secret or the registration access token, RFC 7592 §3).
     Alive(Box<StoredRegistration>),
     Gone,
-    /// No management endpoint, a transport failure, or an answer we do not accept.
-    Unknown,
+    /// No management endpoint, a transport failure, or an answer we do not accept. The
+    /// registration to carry on with: the newest in the keychain entry.
+    Unknown(Box<StoredRegistration>),
 }
 
 impl Session {
@@ -38,7 +39,7 @@ impl Session {
             Err(error) => {
                 warn!(
                     kind = %error.kind(),
-                    "could not store the registration the server rotated; carrying on"
+                    "could not read or store the registration for the RFC 7592 read; carrying on"
                 );
                 false
             }
@@ -47,27 +48,38 @@ impl Session {
 
     /// The RFC 7592 §2.1 read, with its §3 consequence: a new `client_secret` or
     /// `registration_access_token` in the answer is used from now on, so the whole updated
-    /// entry is saved to the keychain in one call before it is used. `Err` only when that save
-    /// failed: the old entry is then kept (in memory and in the keychain) and the store error
-    /// reported.
+    /// entry is saved to the keychain in one call before it is used. The read is sent with the
+    /// newest credentials: the keychain entry is read again first, under the cross-process
+    /// lock, and another process's newer ones for the same client are used. `Err` only when the
+    /// entry could not be read, or the save failed: the old entry is then kept (in memory and in
+    /// the keychain) and the store error reported.
     ///
     /// 401 counts as gone (see [`read_response`]). RFC 7592 §2.1 answers 401 both for a client
     /// that does not exist and for a registration access token the server no longer accepts, so
-    /// a 401 would be wrong only if the server expired or rotated the token while the client
-    /// lived on. oidc-provider (`tests/idp`) gives the token no lifetime, rotates it only on an
-    /// update (RFC 7592 §2.2, which this engine never sends), and deletes it together with the
-    /// client. A server that did expire it would cost one extra registration login, with the
-    /// old client left behind (which "forget this device" could not delete without the token
-    /// either); the other mistake, keeping a client that can never sign in, leaves the user
-    /// stuck. So 401 is taken at its word.
+    /// a 401 would be wrong only if the server expired the token while the client lived on, or
+    /// rotated it without this device hearing of it. Rotation is covered: a read that rotates it
+    /// is stored before the lock is let go, and every read starts from the entry (a server such
+    /// as Keycloak rotates it on every call, RFC 7592 §3). oidc-provider (`tests/idp`) gives the
+    /// token no lifetime. A server that did expire it would cost one extra registration login,
+    /// with the old client left behind (which "forget this device" could not delete without the
+    /// token either); the other mistake, keeping a client that can never sign in, leaves the
+    /// user stuck. So 401 is taken at its word.
     pub(super) async fn check_client(
         &self,
         stored: &StoredRegistration,
     ) -> Result<Liveness, Error> {
+        // From reading the entry to saving what the read rotated, under the cross-process lock:
+        // another process may have stored rotated credentials since this one read them (a server
+        // may rotate the registration access token on every RFC 7592 call, RFC 7592 §3, so ours
+        // may be dead), and none may rotate them again in between.
+        let _lock = self.lock.acquire().await;
+        let stored = self.newest(stored).await?;
         let Some(request) = prepare_read(&stored.registration) else {
-            return Ok(Liveness::Unknown);
+            return Ok(Liveness::Unknown(Box::new(stored)));
         };
-        let redirect = self.config.redirect_uri.as_str();
+        // The registration's own redirect (loopback mode registers the loopback one), never the
+        // configured one.
+        let redirect = self.binding.redirect_uri().as_str();
         let status = match self.send(request).await {
             Ok(response) => {
                 read_response(response, &stored.registration, redirect, now()).map_err(Error::from)
@@ -75,30 +87,17 @@ impl Session {
             Err(error) => Err(RegistrationError::Transport(error).into()),
         };
         match status {
-            Ok(ClientStatus::Active) => Ok(Liveness::Alive(Box::new(stored.clone()))),
+            Ok(ClientStatus::Active) => Ok(Liveness::Alive(Box::new(stored))),
             Ok(ClientStatus::Updated(registration)) => {
-                let mut updated = StoredRegistration {
+                let updated = StoredRegistration {
                     registration: *registration,
                     registered_at: stored.registered_at,
                     device_key: stored.device_key.clone(),
                     refresh_token: stored.refresh_token.clone(),
                 };
-                // Saved under the cross-process lock, and only over our own entry: another
-                // process may have forgotten or replaced this client meanwhile.
-                let _lock = self.lock.acquire().await;
-                let current = self.stored_now().await?.filter(|current| {
-                    current.registration.client_id == updated.registration.client_id
-                });
-                if let Some(current) = current {
-                    // The same client: its user's refresh token stays valid (RFC 7592 §2.2),
-                    // and the entry's is the newest (another process may have rotated it).
-                    updated.refresh_token = current.refresh_token;
-                    let saved = updated.clone();
-                    self.store_call(move |store, key| store.save(key, &saved))
-                        .await?;
-                }
+                self.replace_entry(&stored, &updated).await?;
                 info!(client_id = %updated.registration.client_id, "RFC 7592 read: the identity server rotated this client's credentials; stored them");
-                self.inner.lock().await.registration = Some(updated.clone());
+                self.adopt_credentials(&updated).await;
                 Ok(Liveness::Alive(Box::new(updated)))
             }
             Ok(ClientStatus::Gone) => {
@@ -110,7 +109,7 @@ impl Session {
                     kind = %error.kind(),
                     "could not check the registration (RFC 7592 read); carrying on"
                 );
-                Ok(Liveness::Unknown)
+                Ok(Liveness::Unknown(Box::new(stored)))
             }
         }
     }
@@ -128,9 +127,12 @@ impl Session {
         server_said_gone: bool,
     ) -> Error {
         warn!("the identity server rejected this device's client; wiping the registration");
+        // The newest credentials this session has seen for the client (an RFC 7592 read may have
+        // picked up rotated ones), to compare the entry with and to delete the client with.
+        let stored = self.newest_known(stored).await;
         // Only our own entry: another process may have stored a newer registration meanwhile.
         let remaining = self
-            .wipe_entry_if_ours(&stored.registration.client_id)
+            .wipe_entry_if_ours(&stored)
             .await
             .unwrap_or_else(|error| {
                 warn!(kind = %error.kind(), "could not delete the keychain entry");
@@ -146,7 +148,7 @@ impl Session {
             inner.pending = None;
         }
         if !server_said_gone {
-            self.delete_on_server(stored).await;
+            self.delete_on_server(&stored).await;
         }
         Error::ClientRevoked
     }

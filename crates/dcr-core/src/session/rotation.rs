@@ -106,7 +106,8 @@ impl Session {
             current,
             key.thumbprint(),
             old_kid,
-            self.config.redirect_uri.as_str(),
+            // The registration's own redirect (loopback mode registers the loopback one).
+            self.binding.redirect_uri().as_str(),
             now(),
         )?)
     }

@@ -3,16 +3,22 @@
 //!
 //! - before registering, look again: if another process registered meanwhile, adopt its
 //!   registration instead of creating a second client (which would be left orphaned);
-//! - before refreshing, look again: use a secret or registration access token another process
-//!   stored (RFC 7592 §3 rotation), and notice a device forgotten or registered anew elsewhere;
-//! - when wiping, delete the entry only if it still holds our client: never the registration
-//!   another process just wrote.
+//! - before refreshing, and before every RFC 7592 call, look again: use a secret or
+//!   registration access token another process stored (RFC 7592 §3 rotation; some servers
+//!   rotate the token on every call, so an old one is dead), and notice a device forgotten or
+//!   registered anew elsewhere;
+//! - every write and wipe of the credentials is a compare-and-swap on their
+//!   [`Generation`]: it goes ahead only while the entry holds the credentials this process last
+//!   read, never over (or away with) the newer ones another process just wrote.
+//!
+//! [`Generation`]: crate::device::Generation
 //!
 //! [`ProcessLock`]: crate::lock::ProcessLock
 
 use tracing::info;
 
 use super::{now, Event, Reason, Session};
+use crate::device::Generation;
 use crate::error::Error;
 use crate::store::StoredRegistration;
 
@@ -97,15 +103,95 @@ impl Session {
         }
     }
 
-    /// Deletes the entry only while it still holds `client_id`, under the lock. Returns what
-    /// the entry holds afterwards: another process's registration, or nothing.
+    /// Under the lock: the entry's registration when it holds `stored`'s client (another
+    /// process may have stored rotated credentials since this one read them), else `stored`.
+    /// The in-memory registration takes the newer credentials.
+    pub(super) async fn newest(
+        &self,
+        stored: &StoredRegistration,
+    ) -> Result<StoredRegistration, Error> {
+        let current = match self.stored_now().await {
+            Ok(current) => current,
+            // S3, K5: an unusable entry holds nothing newer; it is discarded when wiped.
+            Err(Error::Store(error)) if error.is_unusable_entry() => None,
+            Err(error) => return Err(error),
+        };
+        match current {
+            Some(current) if current.registration.client_id == stored.registration.client_id => {
+                if Generation::of(&current) != Generation::of(stored) {
+                    info!("using the credentials another process stored for this client");
+                    self.adopt_credentials(&current).await;
+                }
+                Ok(current)
+            }
+            _ => Ok(stored.clone()),
+        }
+    }
+
+    /// The newest credentials this session holds for `stored`'s client: its in-memory
+    /// registration when that is the same client, else `stored`.
+    pub(super) async fn newest_known(&self, stored: &StoredRegistration) -> StoredRegistration {
+        let inner = self.inner.lock().await;
+        match &inner.registration {
+            Some(ours) if ours.registration.client_id == stored.registration.client_id => {
+                ours.clone()
+            }
+            _ => stored.clone(),
+        }
+    }
+
+    /// The in-memory registration takes `current`'s credentials when it is the same client. It
+    /// keeps the refresh token it last saw in the entry: `reload_under_lock` compares with that
+    /// to notice a newer one another process stored.
+    pub(super) async fn adopt_credentials(&self, current: &StoredRegistration) {
+        let mut inner = self.inner.lock().await;
+        if let Some(ours) = inner
+            .registration
+            .as_mut()
+            .filter(|ours| ours.registration.client_id == current.registration.client_id)
+        {
+            let seen = ours.refresh_token.take();
+            *ours = StoredRegistration {
+                refresh_token: seen,
+                ..current.clone()
+            };
+        }
+    }
+
+    /// Saves `updated` (new credentials of the same client) in place of `read`, under the lock,
+    /// only while the entry still holds `read`'s generation. The entry's refresh token is kept:
+    /// it is the newest (another process may have rotated it), and the user's tokens stay valid
+    /// when the client's credentials change (RFC 7592 §2.2).
+    pub(super) async fn replace_entry(
+        &self,
+        read: &StoredRegistration,
+        updated: &StoredRegistration,
+    ) -> Result<(), Error> {
+        let _lock = self.lock.acquire().await;
+        let current = self
+            .stored_now()
+            .await?
+            .filter(|current| Generation::of(current) == Generation::of(read));
+        let Some(current) = current else {
+            info!("the keychain entry changed in another process; not writing over it");
+            return Ok(());
+        };
+        let mut saved = updated.clone();
+        saved.refresh_token = current.refresh_token;
+        self.store_call(move |store, key| store.save(key, &saved))
+            .await
+    }
+
+    /// Deletes the entry only while it still holds `stored`'s generation (the same client with
+    /// the same credentials), under the lock. Returns what the entry holds afterwards: another
+    /// process's registration or newer credentials, or nothing.
     pub(super) async fn wipe_entry_if_ours(
         &self,
-        client_id: &str,
+        stored: &StoredRegistration,
     ) -> Result<Option<StoredRegistration>, Error> {
         let _lock = self.lock.acquire().await;
         match self.stored_now().await {
-            Ok(Some(theirs)) if theirs.registration.client_id != client_id => {
+            Ok(Some(theirs)) if Generation::of(&theirs) != Generation::of(stored) => {
                 info!("the keychain entry holds another process's registration; keeping it");
                 Ok(Some(theirs))
             }

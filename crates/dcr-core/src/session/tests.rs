@@ -7,6 +7,7 @@ mod device;
 mod fake;
 mod keys;
 mod logs;
+mod loopback;
 mod management;
 mod recovery;
 mod remember;
@@ -21,7 +22,7 @@ use serde_json::json;
 
 use self::fake::{FakeBrowser, FakeIdp};
 use super::*;
-use crate::store::{MemoryStore, StoreError};
+use crate::store::{MemoryStore, StoreError, StoreKey};
 use crate::test_support::{config, config_json};
 
 /// Lets the test keep a handle on the store the session owns.
@@ -78,7 +79,7 @@ fn rig_with(config: Config, store: Arc<MemoryStore>) -> Rig {
 }
 
 fn locked(session: Session, dir: &std::path::Path) -> Session {
-    let lock = crate::lock::ProcessLock::in_dir(dir, &session.key);
+    let lock = crate::lock::ProcessLock::in_dir(dir, session.binding.key());
     session.with_process_lock(lock)
 }
 
@@ -87,6 +88,11 @@ fn rig() -> Rig {
 }
 
 impl Rig {
+    /// The keychain entry the rig's session uses.
+    fn key(&self) -> &StoreKey {
+        self.session.binding.key()
+    }
+
     /// A second session on the same store and server: an app restart, or another process.
     fn restart(&self) -> Session {
         locked(

@@ -148,11 +148,11 @@ async fn k5_an_entry_without_its_device_key_is_discarded_with_its_own_reason() {
         .register_and_sign_in(&rig.browser)
         .await
         .unwrap();
-    let raw = rig.store.raw(&rig.session.key).unwrap();
+    let raw = rig.store.raw(rig.key()).unwrap();
     let mut entry: serde_json::Value = serde_json::from_str(raw.expose()).unwrap();
     entry.as_object_mut().unwrap().remove("deviceKey");
     let copy = Arc::new(MemoryStore::new());
-    copy.put_raw(&rig.session.key, &entry.to_string());
+    copy.put_raw(rig.key(), &entry.to_string());
     let elsewhere = Session::with_transport(
         rig.session.config.clone(),
         rig.idp.clone(),

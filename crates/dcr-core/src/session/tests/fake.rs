@@ -87,6 +87,12 @@ pub(super) struct FakeState {
     /// Rotate the client secret / the registration access token on the next read (RFC 7592 §3).
     pub rotate_secret_on_read: bool,
     pub rotate_token_on_read: bool,
+    /// Rotate the registration access token on every read, as Keycloak does (RFC 7592 §3
+    /// allows it): a process holding the previous token gets 401 from then on.
+    pub rotate_token_on_every_read: bool,
+    /// Each client's registered redirect URIs, echoed in its registration and read answers (a
+    /// loopback-mode client registers `http://127.0.0.1/…`, RFC 8252 §7.3).
+    pub redirects: HashMap<String, Value>,
     /// Answer RFC 7592 deletes with this status and delete nothing (a server having trouble).
     pub delete_status: Option<u16>,
     /// Process the next RFC 7592 delete, then drop its answer (issue 11: the server killed
@@ -349,6 +355,11 @@ impl FakeIdp {
         let body: Value = serde_json::from_str(request.body.as_ref().unwrap().expose()).unwrap();
         let device_key = (body["token_endpoint_auth_method"] == "private_key_jwt")
             .then(|| body["jwks"]["keys"][0].clone());
+        // A templatized request names no redirect: the template's is used.
+        let redirects = match body.get("redirect_uris") {
+            Some(uris) => uris.clone(),
+            None => json!(["io.curity.dcrclient:/callback"]),
+        };
         state.last_registration_body = Some(body);
         state.registrations += 1;
         let client_id = format!("client-{}", state.registrations);
@@ -357,10 +368,11 @@ impl FakeIdp {
         state
             .clients
             .insert(client_id.clone(), (secret.clone(), rat.clone()));
+        state.redirects.insert(client_id.clone(), redirects.clone());
         let mut body = json!({
             "client_id": client_id, "client_secret": secret, "client_secret_expires_at": state.secret_expires_at,
             "registration_access_token": rat, "registration_client_uri": format!("{BASE}/register/{client_id}"),
-            "token_endpoint_auth_method": "client_secret_basic", "redirect_uris": ["io.curity.dcrclient:/callback"],
+            "token_endpoint_auth_method": "client_secret_basic", "redirect_uris": redirects,
         });
         if state.no_management {
             body.as_object_mut()
@@ -419,7 +431,7 @@ impl FakeIdp {
                 state.rotate_secret_on_read = false;
                 secret = Self::fresh(&mut state, "secret");
             }
-            if state.rotate_token_on_read {
+            if state.rotate_token_on_read || state.rotate_token_on_every_read {
                 state.rotate_token_on_read = false;
                 rat = Some(Self::fresh(&mut state, "rat"));
             }
@@ -427,11 +439,16 @@ impl FakeIdp {
             state
                 .clients
                 .insert(client_id.to_owned(), (secret.clone(), current));
+            let redirects = state
+                .redirects
+                .get(client_id)
+                .cloned()
+                .unwrap_or_else(|| json!(["io.curity.dcrclient:/callback"]));
             let mut body = json!({
                 "client_id": client_id, "client_secret": secret,
                 "client_secret_expires_at": state.secret_expires_at,
                 "token_endpoint_auth_method": "client_secret_basic",
-                "redirect_uris": ["io.curity.dcrclient:/callback"],
+                "redirect_uris": redirects,
             });
             if let Some(rat) = rat {
                 body["registration_access_token"] = json!(rat);

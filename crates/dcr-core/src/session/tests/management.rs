@@ -110,11 +110,11 @@ async fn r1_a_refused_201_whose_client_cannot_be_deleted_says_so() {
 async fn rfc7592_a_rotated_secret_from_the_read_is_stored_and_used() {
     let rig = rig();
     rig.session.register(&rig.browser).await.unwrap();
-    let old = rig.store.load(&rig.session.key).unwrap().unwrap();
+    let old = rig.store.load(rig.key()).unwrap().unwrap();
     rig.idp.with(|s| s.rotate_secret_on_read = true);
     let view = rig.session.sign_in(&rig.browser).await.unwrap();
     assert_eq!(view.state, StateName::SignedIn);
-    let stored = rig.store.load(&rig.session.key).unwrap().unwrap();
+    let stored = rig.store.load(rig.key()).unwrap().unwrap();
     let new_secret = rig.idp.with(|s| s.clients["client-1"].0.clone());
     assert_eq!(
         stored.registration.client_secret.unwrap().expose(),
@@ -135,7 +135,7 @@ async fn rfc7592_a_rotated_registration_access_token_is_stored_and_used() {
     rig.idp.with(|s| s.rotate_token_on_read = true);
     rig.session.sign_in(&rig.browser).await.unwrap();
     let new_token = rig.idp.with(|s| s.clients["client-1"].1.clone());
-    let stored = rig.store.load(&rig.session.key).unwrap().unwrap();
+    let stored = rig.store.load(rig.key()).unwrap().unwrap();
     assert_eq!(
         stored
             .registration
@@ -155,13 +155,13 @@ async fn rfc7592_a_rotated_registration_access_token_is_stored_and_used() {
 async fn rfc7592_a_rotation_that_cannot_be_saved_keeps_the_old_entry_and_reports() {
     let rig = rig();
     rig.session.register(&rig.browser).await.unwrap();
-    let before = rig.store.raw(&rig.session.key).unwrap();
+    let before = rig.store.raw(rig.key()).unwrap();
     rig.store
         .set_save_error(Some(StoreError::Unavailable("no Secret Service".into())));
     rig.idp.with(|s| s.rotate_secret_on_read = true);
     let error = rig.session.sign_in(&rig.browser).await.unwrap_err();
     assert_eq!(error.kind(), "keychainUnavailable");
-    assert_eq!(rig.store.raw(&rig.session.key).unwrap(), before);
+    assert_eq!(rig.store.raw(rig.key()).unwrap(), before);
     assert_eq!(
         rig.session.state().await.unwrap().state,
         StateName::Registered
@@ -184,12 +184,12 @@ async fn rfc7592_a_read_that_fails_the_checks_is_never_stored() {
     for (field, value) in cases {
         let rig = rig();
         rig.session.register(&rig.browser).await.unwrap();
-        let before = rig.store.raw(&rig.session.key).unwrap();
+        let before = rig.store.raw(rig.key()).unwrap();
         rig.idp
             .with(|s| s.read_patch = Some((field, value.clone())));
         let view = rig.session.sign_in(&rig.browser).await.unwrap();
         assert_eq!(view.state, StateName::SignedIn, "{field}");
-        assert_eq!(rig.store.raw(&rig.session.key).unwrap(), before, "{field}");
+        assert_eq!(rig.store.raw(rig.key()).unwrap(), before, "{field}");
         assert_eq!(rig.idp.with(|s| s.reads), 1);
     }
 }

@@ -82,7 +82,7 @@ async fn s2_locked_keychain_is_an_error_and_never_a_silent_registration() {
 #[tokio::test]
 async fn s3_corrupt_entry_is_discarded() {
     let rig = rig();
-    rig.store.put_raw(&rig.session.key, "{not json");
+    rig.store.put_raw(rig.key(), "{not json");
     let view = rig.session.state().await.unwrap();
     assert_eq!(view.state, StateName::Unregistered);
     assert_eq!(view.reason, Some(Reason::CorruptEntry));

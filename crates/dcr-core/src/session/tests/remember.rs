@@ -17,7 +17,7 @@ fn token_requests(rig: &Rig) -> usize {
 }
 
 fn stored_refresh_token(rig: &Rig) -> Option<String> {
-    let stored = rig.store.load(&rig.session.key).unwrap()?;
+    let stored = rig.store.load(rig.key()).unwrap()?;
     stored.refresh_token.map(|token| token.expose().to_owned())
 }
 
@@ -119,7 +119,7 @@ async fn remembered_restart_resumes_with_one_refresh() {
         .await
         .unwrap();
     let remembered = stored_refresh_token(&rig).expect("the refresh token is remembered");
-    let raw = rig.store.raw(&rig.session.key).unwrap();
+    let raw = rig.store.raw(rig.key()).unwrap();
     let issued = rig.idp.with(|s| s.issued.clone());
     for secret in issued.iter().filter(|s| s.starts_with("at-")) {
         assert!(
@@ -164,7 +164,7 @@ async fn refused_resume_falls_back_to_welcome_back_and_deletes_the_token() {
     assert_eq!(view.state, StateName::Registered);
     assert_eq!(view.reason, Some(Reason::SessionExpired));
     assert!(stored_refresh_token(&rig).is_none());
-    assert!(rig.store.load(&rig.session.key).unwrap().is_some());
+    assert!(rig.store.load(rig.key()).unwrap().is_some());
 }
 
 /// A network failure keeps the token: trying again resumes.
@@ -198,7 +198,7 @@ async fn sign_out_and_forget_remove_the_remembered_token() {
     assert!(stored_refresh_token(&rig).is_some());
     rig.session.sign_out(&rig.browser).await.unwrap();
     assert!(stored_refresh_token(&rig).is_none());
-    assert!(rig.store.load(&rig.session.key).unwrap().is_some());
+    assert!(rig.store.load(rig.key()).unwrap().is_some());
     let view = rig.restart().resume().await.unwrap();
     assert_eq!(view.state, StateName::Registered);
 

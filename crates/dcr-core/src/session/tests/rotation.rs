@@ -44,7 +44,7 @@ fn device_rig(key: &Arc<DeviceKey>, management: bool) -> Rig {
         parse_registration(Secret::new(response.to_string()), Some(REDIRECT)).unwrap();
     rig.store
         .save(
-            &rig.session.key,
+            rig.key(),
             &StoredRegistration {
                 registration,
                 registered_at: 1_700_000_000,
@@ -61,7 +61,7 @@ fn device_rig(key: &Arc<DeviceKey>, management: bool) -> Rig {
 }
 
 fn stored(rig: &Rig) -> StoredRegistration {
-    rig.store.load(&rig.session.key).unwrap().unwrap()
+    rig.store.load(rig.key()).unwrap().unwrap()
 }
 
 fn stored_thumbprint(rig: &Rig) -> String {

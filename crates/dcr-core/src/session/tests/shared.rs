@@ -76,3 +76,53 @@ async fn a_forget_elsewhere_ends_the_sign_in_here() {
         "no refresh with a deleted client"
     );
 }
+
+/// The app and the CLI both hold the registration; the server rotates the registration access
+/// token on every RFC 7592 read (Keycloak does, RFC 7592 §3 allows it).
+async fn two_processes_on_a_rotating_server() -> (Rig, Session) {
+    let rig = rig();
+    rig.session.register(&rig.browser).await.unwrap();
+    rig.idp.with(|s| s.rotate_token_on_every_read = true);
+    let cli = second_process(&rig);
+    assert_eq!(cli.state().await.unwrap().state, StateName::Registered);
+    // The CLI signs in: its read rotates the token, and it stores the new one.
+    cli.sign_in(&rig.browser).await.unwrap();
+    (rig, cli)
+}
+
+#[tokio::test]
+async fn a_sign_in_reads_the_entry_again_and_uses_the_newest_registration_access_token() {
+    let (rig, cli) = two_processes_on_a_rotating_server().await;
+    // The app signs in next, with the token the CLI stored (its own is dead).
+    let view = rig.session.sign_in(&rig.browser).await.unwrap();
+    assert_eq!(view.state, StateName::SignedIn);
+    assert_eq!(rig.store.len(), 1, "the entry is kept");
+    let stored = rig.store.load(rig.key()).unwrap().unwrap();
+    let server = rig.idp.with(|s| s.clients["client-1"].1.clone());
+    assert_eq!(
+        stored
+            .registration
+            .registration_access_token
+            .unwrap()
+            .expose(),
+        server
+    );
+    // And the CLI, now the stale one, does the same.
+    let view = cli.sign_in(&rig.browser).await.unwrap();
+    assert_eq!(view.state, StateName::SignedIn);
+    assert!(rig.idp.with(|s| s.deleted.is_empty()));
+}
+
+#[tokio::test]
+async fn forget_with_a_stale_entry_deletes_the_client_with_the_newest_token() {
+    let (rig, _cli) = two_processes_on_a_rotating_server().await;
+    let view = rig.session.forget().await.unwrap();
+    assert_eq!(
+        view.last_event,
+        Some(Event::Forgotten),
+        "the server confirmed"
+    );
+    assert_eq!(rig.idp.with(|s| s.deleted.clone()), ["client-1"]);
+    assert!(rig.idp.with(|s| s.clients.is_empty()), "no orphan left");
+    assert_eq!(rig.store.len(), 0);
+}
