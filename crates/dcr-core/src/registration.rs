@@ -106,6 +106,12 @@ pub enum RegistrationError {
     MissingField(&'static str),
     #[error("the registration response does not list this app's redirect URI")]
     RedirectUriMissing,
+    /// R4: the server registered a redirect URI this app did not ask for, where it would send
+    /// sign-ins for this device's client. The URI itself is the server's text and not shown.
+    #[error(
+        "the identity server registered this device with a redirect URI this app did not ask for"
+    )]
+    RedirectUriAdded,
     /// R6: a fresh secret that is already past `client_secret_expires_at`.
     #[error("the identity server issued a client secret that has already expired; check the server's clock and its client secret lifetime")]
     SecretAlreadyExpired,
@@ -244,6 +250,12 @@ fn check_created(
 ) -> Result<ClientRegistration, RegistrationError> {
     let json = parse::body_text(response)?;
     let registration = parse_registration(json, Some(expected_redirect_uri))?;
+    // R4: the redirect URIs decide where the server sends this client's authorization codes.
+    parse::check_registered_redirects(
+        &registration.response_json,
+        expected_redirect_uri,
+        body.accepted_redirect_uris(),
+    )?;
     // Full DCR names one method; the server must not silently pick another (templatized DCR
     // takes the template's, which parse_registration already limited to the supported ones,
     // unless it carries a device key, which names private_key_jwt).

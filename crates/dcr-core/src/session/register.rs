@@ -62,7 +62,13 @@ impl Session {
         let dcr_token = token_response(response, false)?.access_token;
 
         let mut body = match &config.software_id {
-            Some(software_id) => RegistrationBody::templatized(software_id),
+            // The template decides the redirect URIs: ours, and this app's in its other modes.
+            Some(software_id) => RegistrationBody::templatized(software_id).with_app_redirect_uris(
+                config
+                    .redirect_uris_of_every_mode()
+                    .iter()
+                    .map(|uri| uri.as_str()),
+            ),
             // Loopback mode registers the port-less loopback URIs (RFC 8252 §7.3).
             None => RegistrationBody::full(
                 registered.as_str(),
