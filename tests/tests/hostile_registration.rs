@@ -1,10 +1,9 @@
-//! Issue 7, defect 1, over real HTTP: a registration endpoint that answers 201 with a body the
-//! engine refuses has still created a client. The engine must delete it again (RFC 7592 §2.3)
-//! with the registration access token from that body, at the `registration_client_uri` it
-//! named, store nothing, and say so. The bundled identity server never sends such bodies, so a
-//! purpose-built one does: discovery, the token endpoint (for the DCR token), registration and
-//! client management, on loopback. The browser step is a fake user agent that returns the
-//! callback URL at once.
+//! Over real HTTP: a registration endpoint that answers 201 with a body the engine refuses has
+//! still created a client. The engine must delete it again (RFC 7592 §2.3) with the registration
+//! access token from that body, at the `registration_client_uri` it named, store nothing, and
+//! say so. The bundled identity server never sends such bodies, so a purpose-built one does:
+//! discovery, the token endpoint (for the DCR token), registration and client management, on
+//! loopback. The browser step is a fake user agent that returns the callback URL at once.
 
 use std::sync::{Arc, Mutex};
 
@@ -195,7 +194,7 @@ fn session(server: &RegistrationServer, store: Arc<MemoryStore>) -> Session {
 
 #[tokio::test]
 async fn r1_every_refused_201_is_deleted_on_the_server_and_nothing_is_stored() {
-    let cases: [(&str, Option<Value>); 7] = [
+    let cases: [(&str, Option<Value>); 9] = [
         ("client_secret", None),
         ("client_secret_expires_at", None),
         (
@@ -208,6 +207,13 @@ async fn r1_every_refused_201_is_deleted_on_the_server_and_nothing_is_stored() {
             Some(json!(["io.curity.dcrclient:/elsewhere"])),
         ),
         ("redirect_uris", Some(json!([]))),
+        // R4: our redirect URI kept, and a callback on another host added beside it.
+        (
+            "redirect_uris",
+            Some(json!([REDIRECT, "https://evil.example/callback"])),
+        ),
+        // R4: a full-metadata registration must say which redirect URIs it registered.
+        ("redirect_uris", None),
         ("client_secret_expires_at", Some(json!(1_000_000_000))),
     ];
     for (field, value) in cases {

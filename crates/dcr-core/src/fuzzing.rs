@@ -119,7 +119,9 @@ fn registration_bodies() -> [RegistrationBody; 3] {
             "openid profile",
             TokenEndpointAuthMethod::ClientSecretPost,
         ),
-        RegistrationBody::templatized("mobile-dcr-template-client"),
+        // The bundled server's template serves the app's scheme and its loopback form.
+        RegistrationBody::templatized("mobile-dcr-template-client")
+            .with_app_redirect_uris([REDIRECT_URI, "http://127.0.0.1/callback"]),
     ]
 }
 
@@ -153,13 +155,15 @@ pub fn registration_read(input: &[u8]) {
     let Some(([status, current], body)) = header::<2>(input) else {
         return;
     };
-    let created = CappedResponse {
-        status: 201,
-        body: current.as_bytes().to_vec(),
-        ..CappedResponse::default()
-    };
-    let [full, ..] = registration_bodies();
-    let Ok(current) = registration_response(created, &full, REDIRECT_URI, REGISTRATION_NOW) else {
+    // The stored registration is one a full or a templatized request could have made.
+    let Some(current) = registration_bodies().iter().find_map(|request| {
+        let created = CappedResponse {
+            status: 201,
+            body: current.as_bytes().to_vec(),
+            ..CappedResponse::default()
+        };
+        registration_response(created, request, REDIRECT_URI, REGISTRATION_NOW).ok()
+    }) else {
         return;
     };
     let Some(resp) = response(status, body) else {

@@ -10,6 +10,8 @@
 //!   missing or wrong `state` gets 400, and the listener keeps waiting for the real one;
 //! - each connection is served on its own task with a short deadline, so an idle or slow
 //!   connection cannot hold up the browser's real request;
+//! - a failed `accept()` (a peer that gave up, a passing shortage of file descriptors) is
+//!   logged and the wait goes on, pausing briefly after a shortage rather than spinning;
 //! - the page it answers with is fixed text: no script, nothing from the request reflected,
 //!   `Content-Security-Policy: default-src 'none'`, no caching, no referrer;
 //! - it stops listening as soon as the callback arrived (the value is dropped), or when the
@@ -24,6 +26,7 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
+use tracing::warn;
 use url::Url;
 
 mod agent;
@@ -41,6 +44,10 @@ const MAX_REQUEST_BYTES: usize = 8 * 1024;
 /// How long one connection may take to send its request. Browsers open idle pre-connections;
 /// they are served on their own task, so this only bounds how long each task lives.
 const CONNECTION_DEADLINE: Duration = Duration::from_secs(10);
+
+/// How long the wait pauses after an accept error other than a connection's own (such as no
+/// file descriptor or memory to spare): the shortage passes, and the wait does not spin on it.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
 /// What the browser shows once the app has the callback. Fixed text only (X6).
 const DONE_PAGE: &str = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
@@ -81,41 +88,98 @@ impl LoopbackListener {
 
     /// Serves connections until a `GET` on the callback path carries `state == expected`, then
     /// answers it with [`DONE_PAGE`] and returns the full callback URL. Consumes the listener,
-    /// so the port is closed when this returns. Never returns for anything else: the caller
-    /// bounds the wait (the sign-in's own timeout, or the user's Cancel).
-    pub async fn accept_callback(self, expected_state: &str) -> io::Result<Url> {
+    /// so the port is closed when this returns. Never returns for anything else, a failed
+    /// `accept()` included: the caller bounds the wait (the sign-in's own timeout, or the
+    /// user's Cancel).
+    pub async fn accept_callback(self, expected_state: &str) -> Url {
         let Self {
             listener,
             redirect_uri,
         } = self;
-        let (found, mut callbacks) = mpsc::channel::<(Url, TcpStream)>(1);
-        let (url, mut stream) = loop {
-            tokio::select! {
-                accepted = listener.accept() => {
-                    let (stream, peer) = accepted?;
-                    if !peer.ip().is_loopback() {
-                        // Cannot happen on a loopback-bound socket; refuse rather than trust it.
+        // The listener is moved in and dropped on return, so the port closes before the
+        // browser is answered: once the page says "you can close this tab", nothing listens
+        // there any more.
+        let (url, mut stream) = wait_for_callback(listener, &redirect_uri, expected_state).await;
+        let _ = write_response(&mut stream, 200, "OK", DONE_PAGE).await;
+        url
+    }
+}
+
+/// Where the wait gets its connections from: the bound listener, or in tests one that fails
+/// on demand.
+trait Acceptor {
+    async fn accept(&mut self) -> io::Result<(TcpStream, SocketAddr)>;
+}
+
+impl Acceptor for TcpListener {
+    async fn accept(&mut self) -> io::Result<(TcpStream, SocketAddr)> {
+        TcpListener::accept(self).await
+    }
+}
+
+/// Serves each connection on its own task until one hands over our callback. An accept error
+/// never ends the wait (the caller bounds it): it is about one connection that the peer gave
+/// up on, or a shortage of descriptors or memory that passes, after which the wait pauses for
+/// [`ACCEPT_BACKOFF`] rather than spin. Served connections can still deliver the callback
+/// during the pause.
+async fn wait_for_callback(
+    mut acceptor: impl Acceptor,
+    redirect_uri: &Url,
+    expected_state: &str,
+) -> (Url, TcpStream) {
+    let (found, mut callbacks) = mpsc::channel::<(Url, TcpStream)>(1);
+    let pause = tokio::time::sleep(Duration::ZERO);
+    tokio::pin!(pause);
+    let mut paused = false;
+    loop {
+        tokio::select! {
+            accepted = acceptor.accept(), if !paused => {
+                let (stream, peer) = match accepted {
+                    Ok(accepted) => accepted,
+                    Err(error) => {
+                        // The error's kind and OS code only: nothing from the request or URL.
+                        warn!(
+                            kind = %error.kind(),
+                            os_error = error.raw_os_error(),
+                            "accepting a connection on the loopback port failed; still waiting"
+                        );
+                        if !is_connection_error(&error) {
+                            pause.as_mut().reset(tokio::time::Instant::now() + ACCEPT_BACKOFF);
+                            paused = true;
+                        }
                         continue;
                     }
-                    let (found, base, expected) =
-                        (found.clone(), redirect_uri.clone(), expected_state.to_owned());
-                    tokio::spawn(async move {
-                        let served = tokio::time::timeout(
-                            CONNECTION_DEADLINE,
-                            serve(stream, &base, &expected, found),
-                        );
-                        let _ = served.await;
-                    });
+                };
+                if !peer.ip().is_loopback() {
+                    // Cannot happen on a loopback-bound socket; refuse rather than trust it.
+                    continue;
                 }
-                Some(callback) = callbacks.recv() => break callback,
+                let (found, base, expected) =
+                    (found.clone(), redirect_uri.clone(), expected_state.to_owned());
+                tokio::spawn(async move {
+                    let served = tokio::time::timeout(
+                        CONNECTION_DEADLINE,
+                        serve(stream, &base, &expected, found),
+                    );
+                    let _ = served.await;
+                });
             }
-        };
-        // The port closes before the browser is answered: once the page says "you can close
-        // this tab", nothing listens there any more.
-        drop(listener);
-        let _ = write_response(&mut stream, 200, "OK", DONE_PAGE).await;
-        Ok(url)
+            () = &mut pause, if paused => paused = false,
+            Some(callback) = callbacks.recv() => return callback,
+        }
     }
+}
+
+/// Errors about the one connection being accepted (its peer reset or abandoned it, or a signal
+/// interrupted the call): the next accept can go ahead at once.
+fn is_connection_error(error: &io::Error) -> bool {
+    matches!(
+        error.kind(),
+        io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::ConnectionReset
+            | io::ErrorKind::ConnectionRefused
+            | io::ErrorKind::Interrupted
+    )
 }
 
 fn redirect_uri_for(addr: SocketAddr, path: &str) -> io::Result<Url> {

@@ -148,6 +148,12 @@ fn check_created(
 ) -> Result<ClientRegistration, RegistrationError> {
     let json = parse::body_text(response)?;
     let registration = parse_registration(json, Some(expected_redirect_uri))?;
+    // R4: the redirect URIs decide where the server sends this client's authorization codes.
+    parse::check_registered_redirects(
+        &registration.response_json,
+        expected_redirect_uri,
+        body.accepted_redirect_uris(),
+    )?;
     // Full DCR names one method; the server must not silently pick another (templatized DCR
     // takes the template's, which parse_registration already limited to the supported ones,
     // unless it carries a device key, which names private_key_jwt).

@@ -82,8 +82,8 @@ struct Inner {
     /// The server half of a sign-out or forget that failed, kept to try again. Memory only:
     /// it never survives a restart (see `cleanup.rs`).
     pending: Option<PendingCleanup>,
-    /// The identity server's latest `DPoP-Nonce` (RFC 9449 §8), for the next proof.
-    dpop_nonce: Option<String>,
+    /// The token endpoint's and UserInfo's latest `DPoP-Nonce` (RFC 9449 §8, §9).
+    dpop_nonces: device::DpopNonces,
     /// Whether [`Session::resume`] has done its one try (`remember.rs`).
     resumed: bool,
     /// How the last refresh ended, for the calls that waited for it (single flight): `Err`

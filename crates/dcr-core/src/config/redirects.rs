@@ -37,12 +37,22 @@ impl Config {
     pub fn post_logout_redirect_uri_in(&self, mode: UserAgentKind) -> RedirectUri {
         in_mode(&self.post_logout_redirect_uri, mode)
     }
+
+    /// The redirect URI a registration asks for in each mode: the configured one and its
+    /// loopback form. A template client serving the app in every mode lists both.
+    pub fn redirect_uris_of_every_mode(&self) -> [RedirectUri; 2] {
+        [self.redirect_uri.clone(), loopback_form(&self.redirect_uri)]
+    }
 }
 
 fn in_mode(configured: &RedirectUri, mode: UserAgentKind) -> RedirectUri {
     if mode != UserAgentKind::Loopback {
         return configured.clone();
     }
+    loopback_form(configured)
+}
+
+fn loopback_form(configured: &RedirectUri) -> RedirectUri {
     // A private-use scheme written without the slash (`app:callback`) has an opaque path.
     let path = configured.url().path();
     if path.starts_with('/') {
@@ -92,6 +102,14 @@ mod tests {
             assert_eq!(
                 config.registered_post_logout_redirect_uri(),
                 config.post_logout_redirect_uri
+            );
+        }
+        for config in [loopback, config("")] {
+            assert_eq!(
+                config
+                    .redirect_uris_of_every_mode()
+                    .map(|uri| uri.as_str().to_owned()),
+                ["io.curity.dcrclient:/callback", "http://127.0.0.1/callback"]
             );
         }
     }

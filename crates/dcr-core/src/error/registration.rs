@@ -28,6 +28,12 @@ pub enum RegistrationError {
     MissingField(&'static str),
     #[error("the registration response does not list this app's redirect URI")]
     RedirectUriMissing,
+    /// R4: the server registered a redirect URI this app did not ask for, where it would send
+    /// sign-ins for this device's client. The URI itself is the server's text and not shown.
+    #[error(
+        "the identity server registered this device with a redirect URI this app did not ask for"
+    )]
+    RedirectUriAdded,
     /// R6: a fresh secret that is already past `client_secret_expires_at`.
     #[error("the identity server issued a client secret that has already expired; check the server's clock and its client secret lifetime")]
     SecretAlreadyExpired,

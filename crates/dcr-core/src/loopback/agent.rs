@@ -161,11 +161,7 @@ impl UserAgent for LoopbackAgent {
         tokio::pin!(callback, deadline);
         loop {
             tokio::select! {
-                received = &mut callback => {
-                    return received.map_err(|error| {
-                        UserAgentError::Failed(format!("the loopback listener failed: {error}"))
-                    });
-                }
+                received = &mut callback => return Ok(received),
                 () = &mut cancel => return Err(UserAgentError::Cancelled),
                 () = &mut reopen => {
                     if let Err(error) = self.opener.open(&step.url) {

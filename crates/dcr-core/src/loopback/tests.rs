@@ -126,7 +126,6 @@ async fn x5_x6_noise_is_refused_the_real_callback_ends_the_wait_and_the_port_clo
     let url = tokio::time::timeout(Duration::from_secs(5), waiting)
         .await
         .expect("the callback ended the wait")
-        .unwrap()
         .unwrap();
     assert_eq!(
         url.query_pairs().find(|(k, _)| k == "code").unwrap().1,
@@ -149,4 +148,62 @@ async fn x5_dropping_the_wait_closes_the_port() {
         .await
         .is_err());
     assert!(TcpStream::connect(addr).await.is_err());
+}
+
+/// EMFILE on Linux and macOS: the process is out of file descriptors for a moment.
+const EMFILE: i32 = 24;
+
+/// A listener whose first accepts fail with `errors`, in order, then accepts for real. Records
+/// when each accept was asked for.
+struct FailingFirst {
+    listener: TcpListener,
+    errors: Vec<io::Error>,
+    calls: std::sync::Arc<std::sync::Mutex<Vec<std::time::Instant>>>,
+}
+
+impl Acceptor for FailingFirst {
+    async fn accept(&mut self) -> io::Result<(TcpStream, SocketAddr)> {
+        self.calls.lock().unwrap().push(std::time::Instant::now());
+        if self.errors.is_empty() {
+            return self.listener.accept().await;
+        }
+        Err(self.errors.remove(0))
+    }
+}
+
+/// An accept error is about one connection (the peer gave up) or a passing shortage (no file
+/// descriptor free): the wait goes on, and after a shortage it pauses rather than spin.
+#[tokio::test]
+async fn x5_a_failed_accept_does_not_end_the_wait() {
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let base = redirect_uri_for(addr, "/callback").unwrap();
+    let calls = std::sync::Arc::default();
+    let acceptor = FailingFirst {
+        listener,
+        errors: vec![
+            io::Error::from(io::ErrorKind::ConnectionAborted),
+            io::Error::from_raw_os_error(EMFILE),
+            io::Error::from_raw_os_error(EMFILE),
+        ],
+        calls: std::sync::Arc::clone(&calls),
+    };
+    let waiting =
+        tokio::spawn(async move { wait_for_callback(acceptor, &base, "state-1").await.0 });
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let callback = head("GET /callback?code=c&state=state-1 HTTP/1.1");
+    stream.write_all(callback.as_bytes()).await.unwrap();
+    let url = tokio::time::timeout(Duration::from_secs(5), waiting)
+        .await
+        .expect("an accept error does not end the wait, the callback does")
+        .unwrap();
+    assert_eq!(url.path(), "/callback");
+    let calls = calls.lock().unwrap();
+    assert!(calls.len() >= 4, "three failures, then the callback");
+    for shortage in [1, 2] {
+        assert!(
+            calls[shortage + 1] - calls[shortage] >= ACCEPT_BACKOFF,
+            "a pause after the shortage, not a busy loop"
+        );
+    }
 }

@@ -1,5 +1,5 @@
 //! The RFC 7591 §2 registration request body, in the tutorial's two forms, with the device-key
-//! members of issue 10 when this install registers a key pair.
+//! members when this install registers a key pair.
 
 use serde::Serialize;
 use serde_json::Value;
@@ -13,7 +13,7 @@ use crate::device_key::DeviceKey;
 pub struct RegistrationBody(Body);
 
 // Field order is the seed's, so the serialized body matches the tutorial byte for byte; the
-// device-key members (issue 10) come after it and are left out when unused.
+// device-key members come after it and are left out when unused.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 enum Body {
@@ -37,6 +37,10 @@ enum Body {
         token_endpoint_auth_method: Option<TokenEndpointAuthMethod>,
         #[serde(skip_serializing_if = "Option::is_none")]
         jwks: Option<Value>,
+        /// Never sent: the redirect URIs of this app (in any of its modes) that the template
+        /// may register besides the one this registration uses.
+        #[serde(skip)]
+        app_redirect_uris: Vec<String>,
     },
 }
 
@@ -68,7 +72,37 @@ impl RegistrationBody {
             software_id: software_id.to_owned(),
             token_endpoint_auth_method: None,
             jwks: None,
+            app_redirect_uris: Vec::new(),
         })
+    }
+
+    /// R4: the redirect URIs of this app that a template may list besides ours (one template
+    /// can serve the app's private-use scheme and its loopback form). Nothing is sent: the
+    /// registration response is checked against them. Full DCR registers exactly the URI it
+    /// sends, so there this changes nothing.
+    pub fn with_app_redirect_uris<I>(mut self, uris: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: Into<String>,
+    {
+        if let Body::Templatized {
+            app_redirect_uris, ..
+        } = &mut self.0
+        {
+            app_redirect_uris.extend(uris.into_iter().map(Into::into));
+        }
+        self
+    }
+
+    /// The redirect URIs a registration made with this body may list besides the one it is
+    /// for: what a full body sent, or the app's own that a template may hold.
+    pub(super) fn accepted_redirect_uris(&self) -> &[String] {
+        match &self.0 {
+            Body::Full { redirect_uris, .. } => redirect_uris,
+            Body::Templatized {
+                app_redirect_uris, ..
+            } => app_redirect_uris,
+        }
     }
 
     /// `private_key_jwt` with this install's key (RFC 7591 §2, RFC 7523 §2.2): the public key as

@@ -130,14 +130,46 @@ pub(crate) fn parse_registration(
     })
 }
 
+/// R4: the redirect URIs a new registration lists (RFC 7591 §3.2.1 returns all registered
+/// metadata, so a missing list is refused rather than guessed at). Ours must be there, and
+/// every other one must be in `also_ours`: a redirect URI this app did not ask for is where the
+/// server would send authorization codes for this device's client, so adding one changes who
+/// can sign in with it.
+pub(super) fn check_registered_redirects(
+    response: &Secret,
+    ours: &str,
+    also_ours: &[String],
+) -> Result<(), RegistrationError> {
+    let document = document(response)?;
+    let uris = document
+        .0
+        .get("redirect_uris")
+        .filter(|v| !v.is_null())
+        .ok_or(RegistrationError::MissingField("redirect_uris"))?
+        .as_array()
+        .ok_or(RegistrationError::Parse("`redirect_uris` is not an array"))?;
+    let mut listed_ours = false;
+    for uri in uris {
+        let uri = uri.as_str().ok_or(RegistrationError::Parse(
+            "`redirect_uris` holds something other than a URI",
+        ))?;
+        listed_ours |= uri == ours;
+        if uri != ours && !also_ours.iter().any(|allowed| allowed == uri) {
+            return Err(RegistrationError::RedirectUriAdded);
+        }
+    }
+    if listed_ours {
+        Ok(())
+    } else {
+        Err(RegistrationError::RedirectUriMissing)
+    }
+}
+
 /// K3: when the registration response echoes `jwks` (RFC 7591 §3.2.1), the device key must be
 /// one of its keys: same `kid` and the same public point (a key swapped under our `kid` would
 /// make every assertion fail). A response without `jwks` is accepted: echoing is not required.
 pub(super) fn check_echoed_jwks(response: &Secret, ours: &Value) -> Result<(), RegistrationError> {
-    let document = WipeOnDrop(
-        serde_json::from_str::<Value>(response.expose())
-            .map_err(|_| RegistrationError::Parse("the body is not JSON"))?,
-    );
+    let document = document(response)?;
     let Some(jwks) = document.0.get("jwks").filter(|v| !v.is_null()) else {
         return Ok(());
     };
@@ -154,6 +186,14 @@ pub(super) fn check_echoed_jwks(response: &Secret, ours: &Value) -> Result<(), R
     } else {
         Err(RegistrationError::DeviceKeyNotRegistered)
     }
+}
+
+/// A response kept as text ([`ClientRegistration::response_json`]), parsed again for one more
+/// check.
+fn document(response: &Secret) -> Result<WipeOnDrop, RegistrationError> {
+    serde_json::from_str::<Value>(response.expose())
+        .map(WipeOnDrop)
+        .map_err(|_| RegistrationError::Parse("the body is not JSON"))
 }
 
 /// A parsed JSON document whose strings (secrets among them) are wiped when it is dropped.

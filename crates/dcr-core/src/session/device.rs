@@ -1,7 +1,7 @@
-//! The device key in the session (issue 10): how the per-install client proves itself at the
-//! token endpoint (its secret, or a `private_key_jwt` assertion signed with the device key,
-//! RFC 7523), and DPoP proofs (RFC 9449) on the token endpoint and UserInfo, with the server's
-//! nonce (§8) kept for the next request and `use_dpop_nonce` answered with exactly one retry.
+//! The device key in the session: how the per-install client proves itself at the token
+//! endpoint (its secret, or a `private_key_jwt` assertion signed with the device key, RFC 7523),
+//! and DPoP proofs (RFC 9449) on the token endpoint and UserInfo, with each server's nonce (§8,
+//! §9) kept for its next request and `use_dpop_nonce` answered with exactly one retry.
 
 use tracing::info;
 use url::Url;
@@ -80,6 +80,32 @@ impl<'a> Credentials<'a> {
     }
 }
 
+/// The server a DPoP nonce comes from and goes back to. RFC 9449 §8 (the authorization
+/// server, here its token endpoint) and §9 (a resource server, here UserInfo): each issues its
+/// own nonces, and a nonce is accepted only by the server that issued it, even when both share
+/// an origin. Proofs for one never carry the other's.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum NonceServer {
+    TokenEndpoint,
+    UserInfo,
+}
+
+/// The latest `DPoP-Nonce` of each [`NonceServer`], for its next proof.
+#[derive(Debug, Default)]
+pub(super) struct DpopNonces {
+    token_endpoint: Option<String>,
+    userinfo: Option<String>,
+}
+
+impl DpopNonces {
+    fn of(&mut self, server: NonceServer) -> &mut Option<String> {
+        match server {
+            NonceServer::TokenEndpoint => &mut self.token_endpoint,
+            NonceServer::UserInfo => &mut self.userinfo,
+        }
+    }
+}
+
 impl Session {
     /// The key that binds this sign-in's tokens: with `dpop` configured, the stored device key.
     /// A registration made before `dpop` was turned on has no key, and its tokens stay Bearer
@@ -91,20 +117,20 @@ impl Session {
             .flatten()
     }
 
-    /// Keeps the server's latest `DPoP-Nonce` (RFC 9449 §8.2: it may send a new one with any
+    /// Keeps `server`'s latest `DPoP-Nonce` (RFC 9449 §8.2: it may send a new one with any
     /// response). True when this response carried one.
-    async fn remember_nonce(&self, response: &CappedResponse) -> bool {
+    async fn remember_nonce(&self, server: NonceServer, response: &CappedResponse) -> bool {
         match &response.dpop_nonce {
             Some(nonce) => {
-                self.inner.lock().await.dpop_nonce = Some(nonce.clone());
+                *self.inner.lock().await.dpop_nonces.of(server) = Some(nonce.clone());
                 true
             }
             None => false,
         }
     }
 
-    async fn nonce(&self) -> Option<String> {
-        self.inner.lock().await.dpop_nonce.clone()
+    async fn nonce(&self, server: NonceServer) -> Option<String> {
+        self.inner.lock().await.dpop_nonces.of(server).clone()
     }
 
     /// Sends a token-endpoint request that `build` makes for a given time (a fresh client
@@ -121,12 +147,14 @@ impl Session {
             let now = now();
             let mut request = build(now);
             if let Some(key) = dpop {
-                let nonce = self.nonce().await;
+                let nonce = self.nonce(NonceServer::TokenEndpoint).await;
                 request.dpop =
                     Some(key.dpop_proof("POST", &request.url, now, None, nonce.as_deref()));
             }
             let response = self.send(request).await.map_err(TokenError::Transport)?;
-            let fresh_nonce = self.remember_nonce(&response).await;
+            let fresh_nonce = self
+                .remember_nonce(NonceServer::TokenEndpoint, &response)
+                .await;
             let wants_nonce = response.status == 400
                 && OAuthError::from_json(&response.body).is_some_and(|e| e.is("use_dpop_nonce"));
             if dpop.is_some() && wants_nonce && fresh_nonce && !retried {
@@ -151,13 +179,13 @@ impl Session {
         };
         let mut retried = false;
         loop {
-            let nonce = self.nonce().await;
+            let nonce = self.nonce(NonceServer::UserInfo).await;
             let proof =
                 key.dpop_proof("GET", endpoint, now(), Some(access_token), nonce.as_deref());
             let response = self
                 .send(prepare_userinfo_dpop(endpoint, access_token, proof))
                 .await?;
-            let fresh_nonce = self.remember_nonce(&response).await;
+            let fresh_nonce = self.remember_nonce(NonceServer::UserInfo, &response).await;
             if dpop_challenge(&response, "use_dpop_nonce") && fresh_nonce && !retried {
                 retried = true;
                 info!("UserInfo asked for a DPoP nonce; sending the request once more with it");

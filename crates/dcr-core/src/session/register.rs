@@ -12,7 +12,7 @@ use super::{now, Session};
 use crate::authorize::{prepare_authorization, AuthorizationParams};
 use crate::callback::check_callback;
 use crate::config::TokenEndpointAuthMethod;
-use crate::device_key::DeviceKey;
+use crate::device_key::{DeviceKey, DeviceKeyError};
 use crate::error::{Error, RegistrationError, TokenError};
 use crate::http::OutgoingRequest;
 use crate::progress::Progress;
@@ -62,7 +62,13 @@ impl Session {
         let dcr_token = token_response(response, false)?.access_token;
 
         let mut body = match &config.software_id {
-            Some(software_id) => RegistrationBody::templatized(software_id),
+            // The template decides the redirect URIs: ours, and this app's in its other modes.
+            Some(software_id) => RegistrationBody::templatized(software_id).with_app_redirect_uris(
+                config
+                    .redirect_uris_of_every_mode()
+                    .iter()
+                    .map(|uri| uri.as_str()),
+            ),
             // Loopback mode registers the port-less loopback URIs (RFC 8252 §7.3).
             None => RegistrationBody::full(
                 registered.as_str(),
@@ -71,16 +77,8 @@ impl Session {
                 config.token_endpoint_auth_method,
             ),
         };
-        // Issue 10: a fresh key pair for this registration, when it authenticates with it
-        // (private_key_jwt) or binds tokens with it (DPoP). Only its public half is sent.
         let key_based = config.token_endpoint_auth_method == TokenEndpointAuthMethod::PrivateKeyJwt;
-        let device_key = (key_based || config.dpop).then(|| {
-            // Like `random_token`: a broken OS RNG is a broken system, with no safe fallback.
-            Arc::new(
-                DeviceKey::generate()
-                    .expect("the operating system's random number generator failed"),
-            )
-        });
+        let device_key = new_device_key(key_based || config.dpop, DeviceKey::generate)?;
         if let (true, Some(key)) = (key_based, &device_key) {
             body = body.with_device_key(key);
         }
@@ -189,6 +187,20 @@ impl Session {
             }
         }
     }
+}
+
+/// A fresh key pair for this registration, when it authenticates with it (private_key_jwt) or
+/// binds tokens with it (DPoP). Only its public half is sent. A key that cannot be made (the
+/// system's random number generator failed) is an error, as in a key rotation: nothing has
+/// been registered yet, so there is nothing to clean up.
+pub(super) fn new_device_key(
+    needed: bool,
+    generate: impl FnOnce() -> Result<DeviceKey, DeviceKeyError>,
+) -> Result<Option<Arc<DeviceKey>>, Error> {
+    if !needed {
+        return Ok(None);
+    }
+    Ok(Some(Arc::new(generate()?)))
 }
 
 /// How an RFC 7592 §2.3 delete went.

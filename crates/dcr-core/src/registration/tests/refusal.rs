@@ -44,6 +44,22 @@ fn bad_bodies() -> Vec<(&'static str, RegistrationBody, String)> {
             seed_with("redirect_uris", Some(serde_json::json!([]))),
         ),
         (
+            "redirect URI on another host added",
+            full_basic(),
+            seed_with(
+                "redirect_uris",
+                Some(serde_json::json!([
+                    REDIRECT,
+                    "https://evil.example/callback"
+                ])),
+            ),
+        ),
+        (
+            "redirect URIs not listed",
+            full_basic(),
+            seed_with("redirect_uris", None),
+        ),
+        (
             "secret already expired",
             full_basic(),
             seed_with("client_secret_expires_at", Some((NOW - 1).into())),

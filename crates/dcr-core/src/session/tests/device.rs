@@ -1,4 +1,4 @@
-//! The device-bound modes (issue 10) through the whole state machine, against the fake
+//! The device-bound modes through the whole state machine, against the fake
 //! server's strict `private_key_jwt` and DPoP checks: nonces retried once and never twice,
 //! `invalid_dpop_proof` as its own kind, a Bearer token refused when DPoP was asked for, and a
 //! registration that substitutes a secret refused and deleted.
@@ -30,8 +30,9 @@ async fn k4_device_key_lifecycle_with_a_required_nonce_retries_once_then_reuses_
     let view = rig.session.sign_in(&rig.browser).await.unwrap();
     assert_eq!(view.state, StateName::SignedIn);
     assert!(view.tokens_bound);
-    // One use_dpop_nonce for the code exchange, answered by exactly one retry; UserInfo and
-    // the refresh then carry the nonce from the start.
+    // One use_dpop_nonce for the code exchange, answered by exactly one retry; the refresh
+    // then carries the nonce from the start. UserInfo, which asks for none, gets none: the
+    // token endpoint's nonce is not its own (RFC 9449 §9).
     assert_eq!(rig.idp.with(|s| s.device.nonce_asks), 1);
     let view = rig.session.refresh().await.unwrap();
     assert!(view.tokens_bound);
@@ -40,7 +41,10 @@ async fn k4_device_key_lifecycle_with_a_required_nonce_retries_once_then_reuses_
         let proofs = &s.device.proofs;
         assert_eq!(proofs.len(), 4, "exchange, its retry, UserInfo, refresh");
         assert!(proofs[0].get("nonce").is_none());
-        assert!(proofs[1..].iter().all(|p| p["nonce"] == "nonce-1"));
+        assert!(proofs[2].get("nonce").is_none());
+        assert!([&proofs[1], &proofs[3]]
+            .iter()
+            .all(|p| p["nonce"] == "nonce-1"));
         assert!(
             proofs[2].get("ath").is_some(),
             "UserInfo proof binds the token"
@@ -52,6 +56,47 @@ async fn k4_device_key_lifecycle_with_a_required_nonce_retries_once_then_reuses_
     assert_eq!(view.state, StateName::Registered);
     let view = rig.session.forget().await.unwrap();
     assert_eq!(view.last_event, Some(Event::Forgotten));
+}
+
+/// RFC 9449 §8 and §9: the authorization server (token endpoint) and a resource server
+/// (UserInfo) issue their own nonces, and a nonce is only accepted by the server that issued it.
+/// Each proof carries the nonce of the server it goes to: one `use_dpop_nonce` per server, its
+/// retry answered, and from then on neither server has to ask again.
+#[tokio::test]
+async fn k4_the_token_endpoint_and_userinfo_each_keep_their_own_nonce() {
+    let rig = device_rig(KEY_AND_DPOP);
+    rig.session.register(&rig.browser).await.unwrap();
+    rig.idp.with(|s| {
+        s.device.required_nonce = Some("token-endpoint".into());
+        s.device.userinfo_nonce = Some("userinfo".into());
+    });
+    let view = rig.session.sign_in(&rig.browser).await.unwrap();
+    // UserInfo's use_dpop_nonce was retried with its nonce, and its claims kept.
+    assert!(view.user.unwrap().claims.contains_key("email"));
+    rig.session.refresh().await.unwrap();
+    rig.session.sign_out(&rig.browser).await.unwrap();
+    let view = rig.session.sign_in(&rig.browser).await.unwrap();
+    assert!(view.user.unwrap().claims.contains_key("email"));
+    rig.idp.with(|s| {
+        let asked = |path: &str| -> Vec<Option<&str>> {
+            s.device
+                .proofs
+                .iter()
+                .filter(|p| p["htu"].as_str().unwrap().ends_with(path))
+                .map(|p| p["nonce"].as_str())
+                .collect()
+        };
+        // The exchange (asked, retried), the refresh, the second exchange.
+        assert_eq!(
+            asked("/token"),
+            [None, Some("nonce-1"), Some("nonce-1"), Some("nonce-1")]
+        );
+        // UserInfo (asked, retried), then UserInfo after the second sign-in.
+        assert_eq!(asked("/userinfo"), [None, Some("nonce-2"), Some("nonce-2")]);
+        assert_eq!(s.device.nonce_asks, 2, "once per server");
+        let dpop = |status| ("DPoP".to_owned(), status);
+        assert_eq!(s.userinfo_requests, [dpop(401), dpop(200), dpop(200)]);
+    });
 }
 
 #[tokio::test]
@@ -171,4 +216,18 @@ async fn k5_an_entry_without_its_device_key_is_discarded_with_its_own_reason() {
         rig.session.refresh().await.unwrap().state,
         StateName::SignedIn
     );
+}
+
+/// Making the device key can fail (the system's random number generator): registering then
+/// reports it with the kind a key rotation reports for the same failure, and never panics.
+#[test]
+fn a_device_key_that_cannot_be_made_is_an_error_not_a_panic() {
+    use crate::device_key::DeviceKeyError;
+    use crate::session::register::new_device_key;
+    let error = new_device_key(true, || Err(DeviceKeyError::Generate)).unwrap_err();
+    assert_eq!(error.kind(), Error::from(DeviceKeyError::Generate).kind());
+    assert_eq!(error.kind(), ErrorKind::DeviceKeyUnavailable);
+    assert!(new_device_key(false, || Err(DeviceKeyError::Generate))
+        .unwrap()
+        .is_none());
 }

@@ -1,7 +1,8 @@
-//! The fake's device-key side (issue 10), checked as oidc-provider checks it: `private_key_jwt`
+//! The fake's device-key side, checked as oidc-provider checks it: `private_key_jwt`
 //! assertions verified against the registered `jwks` (RFC 7523 §3), and DPoP proofs (RFC 9449
-//! §4.3) verified with their own key, with server nonces (§8) that can be required, rotated,
-//! or asked for every time (a server that never accepts a nonce).
+//! §4.3) verified with their own key, with server nonces that can be required, rotated, or asked
+//! for every time (a server that never accepts a nonce): the token endpoint's (§8) and
+//! UserInfo's (a resource server's, §9) apart.
 
 use std::collections::HashMap;
 
@@ -21,8 +22,11 @@ pub(crate) struct DeviceState {
     pub client_keys: HashMap<String, Value>,
     /// Every assertion `jti` seen (RFC 7523 §3: a replay is refused).
     pub jtis: Vec<String>,
-    /// Proofs must carry this nonce; a wrong or missing one gets `use_dpop_nonce` and it.
+    /// Token endpoint proofs must carry this nonce (the authorization server's, RFC 9449 §8);
+    /// a wrong or missing one gets `use_dpop_nonce` and a fresh one.
     pub required_nonce: Option<String>,
+    /// Likewise for UserInfo, a resource server with nonces of its own (RFC 9449 §9).
+    pub userinfo_nonce: Option<String>,
     /// Answer every proof with `use_dpop_nonce` and a fresh nonce (never satisfied).
     pub nonce_every_time: bool,
     /// How often `use_dpop_nonce` was answered, at the token endpoint and at UserInfo.
@@ -113,14 +117,18 @@ impl DeviceState {
         if self.refuse_proofs {
             return Err(refused("invalid_dpop_proof", None));
         }
-        let nonce_ok = self
-            .required_nonce
+        let required = if resource {
+            &mut self.userinfo_nonce
+        } else {
+            &mut self.required_nonce
+        };
+        let nonce_ok = required
             .as_ref()
             .is_none_or(|nonce| claims["nonce"].as_str() == Some(nonce));
         if self.nonce_every_time || !nonce_ok {
             self.counter += 1;
             let nonce = format!("nonce-{}", self.counter);
-            self.required_nonce = Some(nonce.clone());
+            *required = Some(nonce.clone());
             self.nonce_asks += 1;
             return Err(refused("use_dpop_nonce", Some(nonce)));
         }
