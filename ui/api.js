@@ -1,5 +1,6 @@
 // The only file that touches `window.__TAURI__` (withGlobalTauri). Every command returns a
-// StateView or rejects with `{kind, message}`; see the contract in issue 4.
+// StateView or rejects with `{kind, message}`, plus `state` (the engine's StateView after the
+// failure) when the shell could read it; see src-tauri/src/commands.rs and error.rs.
 
 // UI action → Tauri command.
 const COMMANDS = Object.freeze({

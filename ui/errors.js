@@ -4,7 +4,9 @@
 //
 // `actions` names what the screen offers: "retry" (try the same action again), "retryOrBack"
 // (both), "back" (return to the screen the state implies), "none" (nothing the app can do; the
-// help says what the user can).
+// help says what the user can), "state" (no error screen when the reply carries the engine's
+// state after the failure: that state's own screen explains it, by its `reason`; otherwise as
+// "back").
 
 /** Kinds that only the UI produces (outside the app, or an unrecognised rejection). */
 export const UI_ONLY_KINDS = Object.freeze(["unavailable", "unknown"]);
@@ -71,7 +73,7 @@ export const ERROR_SCREENS = Object.freeze({
   invalidClient: {
     title: "This device's registration is no longer valid",
     help: "Register this device again.",
-    actions: "back",
+    actions: "state",
   },
   invalidGrant: { title: "Your sign-in has expired", help: "Sign in again.", actions: "back" },
   invalidDpopProof: {

@@ -1,7 +1,7 @@
 // Bootstrap: wire the view to the state machine and the Tauri commands, then load the state.
 import * as api from "./api.js";
 import { copyText } from "./clipboard.js";
-import { chosenMode, configFileProblem, initialModel, screenOf, transition } from "./state.js";
+import { chosenMode, configFileProblem, initialModel, normalizeError, screenOf, transition } from "./state.js";
 import { bind, render } from "./view.js";
 import { createRefresher } from "./refresher.js";
 
@@ -9,7 +9,7 @@ let model = initialModel();
 
 const refresher = createRefresher(
   { now: () => Date.now() / 1000, setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (t) => clearTimeout(t) },
-  (expiresAt) => backgroundRefresh(expiresAt),
+  (refreshAt) => backgroundRefresh(refreshAt),
 );
 
 function dispatch(event) {
@@ -18,18 +18,17 @@ function dispatch(event) {
   refresher.sync(model, screenOf(model));
 }
 
-// Issue 9: the access token is refreshed shortly before it expires while Home is open. Not a
-// command the user started: Home stays, and its countdown says "refreshing…".
-async function backgroundRefresh(expiresAt) {
+// While Home is open the access token is refreshed at the instant the engine names
+// (`refreshAt`). Not a command the user started: Home stays, and its countdown says "refreshing…".
+async function backgroundRefresh(refreshAt) {
   if (model.busy || model.refreshing) return;
   dispatch({ type: "backgroundRefresh" });
   try {
     dispatch({ type: "backgroundRefreshed", view: await api.perform("refresh") });
   } catch (error) {
-    refresher.failed(expiresAt);
+    refresher.failed(refreshAt);
     dispatch({ type: "backgroundFailed", error });
-    // A refused refresh ends the sign-in (the engine's state moved): show where it is now.
-    resync();
+    if (!normalizeError(error).state) resync();
   }
 }
 
@@ -40,10 +39,13 @@ async function run(action, args) {
     dispatch({ type: "finished", action, view: await api.perform(action, args) });
   } catch (error) {
     dispatch({ type: "failed", error, retry: action });
-    // A failed command may still have moved the state (e.g. registered, then sign-in cancelled).
-    if (action !== "load") resync();
+    // A failed command may still have moved the engine's state (registered, then the sign-in
+    // was cancelled; a revoked client wiped). The reply says where it is now; one that cannot
+    // (the command failed before the engine was asked) leaves it to a fresh get_state.
+    if (action !== "load" && !normalizeError(error).state) resync();
   }
 }
+
 
 // state-changed events and command replies travel on different channels, so an event can land
 // after the reply it preceded. While idle, treat the event as a hint and ask for the truth.
@@ -56,7 +58,7 @@ async function resync() {
   }
 }
 
-// With several allowed modes the registration screen's choice goes along (issue 8).
+// With several allowed modes the registration screen's choice goes along.
 bind("register", () => run("register", chosenMode(model) ? { mode: chosenMode(model) } : undefined));
 bind("chooseMode", (input) => input && dispatch({ type: "chooseMode", mode: input.value }));
 bind("signIn", () => run("signIn"));

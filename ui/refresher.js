@@ -1,23 +1,10 @@
-// Background refresh (issue 9): while Home is open, the access token is refreshed shortly before
-// it expires. One timer at most: every render re-syncs it, and a timer already armed for the
-// same expiry is kept, never doubled. The engine shares concurrent refreshes too (single
-// flight), so a click on "Refresh access token" during a background refresh sends no second
-// token request.
+// Background refresh: while Home is open, the access token is refreshed at the instant the
+// engine names (`StateView.refreshAt`; when to refresh is the engine's rule, not the window's).
+// One timer at most: every render re-syncs it, and a timer already armed for the same instant
+// is kept, never doubled. The engine shares concurrent refreshes too (single flight), so a
+// click on "Refresh access token" during a background refresh sends no second token request.
 
-/** Refresh this many seconds before expiry at most, and at least MIN_LEAD_SECONDS. */
-export const MAX_LEAD_SECONDS = 60;
-export const MIN_LEAD_SECONDS = 5;
-
-/**
- * How long before expiry to refresh: a fifth of the token's lifetime as first seen, between
- * MIN_LEAD_SECONDS and MAX_LEAD_SECONDS (a 5-minute token is refreshed a minute early).
- */
-export function refreshLead(lifetime) {
-  if (!Number.isFinite(lifetime) || lifetime <= 0) return MIN_LEAD_SECONDS;
-  return Math.min(MAX_LEAD_SECONDS, Math.max(MIN_LEAD_SECONDS, Math.floor(lifetime / 5)));
-}
-
-/** Whether the model wants a background refresh armed: Home, idle, with a known expiry. */
+/** Whether the model wants a background refresh armed: Home, idle, with an instant to arm for. */
 export function wantsBackgroundRefresh(model, screen) {
   const view = model && model.view;
   return (
@@ -25,20 +12,20 @@ export function wantsBackgroundRefresh(model, screen) {
     !model.busy &&
     !model.refreshing &&
     Boolean(view) &&
-    typeof view.accessTokenExpiresAt === "number" &&
-    Number.isFinite(view.accessTokenExpiresAt)
+    typeof view.refreshAt === "number" &&
+    Number.isFinite(view.refreshAt)
   );
 }
 
 /**
  * `clock`: `{ now() (unix seconds), setTimeout(fn, ms), clearTimeout(handle) }`;
- * `refresh()`: starts the background refresh. Returns `{ sync(model, screen), armed() }`.
+ * `refresh(refreshAt)`: starts the background refresh. Returns `{ sync(model, screen), failed(refreshAt), armed() }`.
  */
 export function createRefresher(clock, refresh) {
   let timer = null;
   let armedFor = null;
-  // The expiry whose refresh failed: not retried by the timer (the user can click Refresh);
-  // a new expiry (after any refresh or sign-in) arms again.
+  // The instant whose refresh failed: not retried by the timer (the user can click Refresh);
+  // a new instant (after any refresh or sign-in) arms again.
   let failedFor = null;
   const disarm = () => {
     if (timer !== null) clock.clearTimeout(timer);
@@ -48,22 +35,20 @@ export function createRefresher(clock, refresh) {
   return {
     sync(model, screen) {
       if (!wantsBackgroundRefresh(model, screen)) return disarm();
-      const expiresAt = model.view.accessTokenExpiresAt;
-      if (expiresAt === failedFor) return disarm();
-      if (timer !== null && armedFor === expiresAt) return; // already armed: never a second timer
+      const refreshAt = model.view.refreshAt;
+      if (refreshAt === failedFor) return disarm();
+      if (timer !== null && armedFor === refreshAt) return; // already armed: never a second timer
       disarm();
-      const now = clock.now();
-      const due = expiresAt - refreshLead(expiresAt - now);
-      armedFor = expiresAt;
+      armedFor = refreshAt;
       timer = clock.setTimeout(() => {
         timer = null;
         armedFor = null;
-        refresh(expiresAt);
-      }, Math.max(0, (due - now) * 1000));
+        refresh(refreshAt);
+      }, Math.max(0, (refreshAt - clock.now()) * 1000));
     },
-    /** After a failed background refresh for `expiresAt`. */
-    failed(expiresAt) {
-      failedFor = expiresAt;
+    /** After a failed background refresh armed for `refreshAt`. */
+    failed(refreshAt) {
+      failedFor = refreshAt;
     },
     armed() {
       return timer === null ? null : armedFor;

@@ -1,6 +1,8 @@
 // The view: `render(model)` draws the screen the model implies, `bind(name, handler)` routes user
 // actions (todomvc-style). It knows the DOM, not Tauri and not the state machine's rules.
-import { REFRESHING_TEXT, controlsFor, formatCountdown, onboardingStep, screenOf, stepText } from "./state.js";
+import { controlsFor, onboardingStep, screenOf } from "./state.js";
+import { REFRESHING_TEXT, stepText } from "./copy.js";
+import { formatCountdown } from "./format.js";
 import { steps } from "./dom.js";
 import { registerScreen } from "./screens/register.js";
 import { signInScreen } from "./screens/sign-in.js";
@@ -170,7 +172,7 @@ function renderNotice(model) {
   $("notice-dismiss").hidden = !text;
 }
 
-// A background refresh in flight (issue 9): the countdown says so until the new time arrives.
+// A background refresh in flight: the countdown says so until the new time arrives.
 function markRefreshing(model) {
   const el = $("token-expiry");
   if (!el) return;

@@ -1,11 +1,14 @@
 //! The error that crosses to the UI: `{kind, message}`, where `kind` is the engine's stable
 //! camelCase kind and `message` is already safe to show (plain, truncated, no secrets). The
 //! shell's own kinds (`configMissing`, `configNotSaved`) are built here; `configMissing` also
-//! carries `setup`, what the setup screen lists.
+//! carries `setup`, what the setup screen lists. A failed engine operation also carries
+//! `state`, the engine's state after the failure, so the window shows that state rather than
+//! working out from the error what the engine did.
 
 use std::path::{Path, PathBuf};
 
 use dcr_core::error::ErrorKind;
+use dcr_core::session::StateView;
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize)]
@@ -14,6 +17,10 @@ pub struct UiError {
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub setup: Option<Setup>,
+    /// The engine's state after the failure (a failure can move it: a revoked client is
+    /// Unregistered now), when it could be read. A `StateView` holds no secret.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<Box<StateView>>,
 }
 
 /// Where the app looked for a config, and where a chosen one will be saved. Local paths, no
@@ -39,6 +46,7 @@ impl UiError {
                 searched,
                 save_to: save_to.map(|p| p.display().to_string()),
             }),
+            state: None,
         }
     }
 
@@ -48,6 +56,7 @@ impl UiError {
             kind: ErrorKind::ConfigNotSaved,
             message: format!("The configuration was not saved: {reason}"),
             setup: None,
+            state: None,
         }
     }
 }
@@ -59,6 +68,7 @@ impl UiError {
             kind: ErrorKind::FolderNotOpened,
             message: format!("The log folder could not be opened: {reason}"),
             setup: None,
+            state: None,
         }
     }
 
@@ -71,6 +81,7 @@ impl UiError {
                 dcr_core::text::sanitize(mode, 40)
             ),
             setup: None,
+            state: None,
         }
     }
 
@@ -81,6 +92,7 @@ impl UiError {
             kind: error.kind(),
             message: error.message(),
             setup: None,
+            state: None,
         }
     }
 }
@@ -97,6 +109,7 @@ impl From<dcr_core::Error> for UiError {
             kind: error.kind(),
             message: error.message(),
             setup: None,
+            state: None,
         }
     }
 }

@@ -6,7 +6,7 @@ use tauri::{AppHandle, Emitter};
 
 /// What the app is doing right now, for the progress screen: the engine's own report
 /// ([`dcr_core::Progress`], through [`ProgressEvents`]), or a step only the shell knows of.
-/// Serialized as the bare name (`"signingIn"`, `"waitingInBrowser"`); `ui/state.js` has a text
+/// Serialized as the bare name (`"signingIn"`, `"waitingInBrowser"`); `ui/copy.js` has a text
 /// for each (tests/tests/progress_steps.rs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
@@ -91,18 +91,18 @@ pub fn emit_refused(app: &AppHandle, host: String) {
 mod tests {
     use super::*;
 
-    /// The shell's own steps are exactly `SHELL_STEPS` in ui/state.js (whose STEP_TEXT
+    /// The shell's own steps are exactly `SHELL_STEPS` in ui/copy.js (whose STEP_TEXT
     /// tests/tests/progress_steps.rs checks), and serialize as bare names like the engine's.
     #[test]
     fn shell_steps_match_the_ui_list() {
-        let state = std::fs::read_to_string(
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/state.js"),
+        let copy = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/copy.js"),
         )
-        .expect("ui/state.js");
-        let line = state
+        .expect("ui/copy.js");
+        let line = copy
             .lines()
             .find(|line| line.starts_with("export const SHELL_STEPS"))
-            .expect("SHELL_STEPS in ui/state.js");
+            .expect("SHELL_STEPS in ui/copy.js");
         let listed: Vec<&str> = line.split('"').skip(1).step_by(2).collect();
         let ours: Vec<String> = ShellStep::ALL
             .iter()

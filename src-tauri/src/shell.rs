@@ -191,7 +191,8 @@ impl Shell {
     }
 
     /// Tells the UI the outcome. A failure can still change the state (a revoked client moves to
-    /// Unregistered), so the current state is published either way.
+    /// Unregistered), so the current state is published either way, and the error reply
+    /// carries it too: the window shows the engine's state, never one it works out itself.
     async fn publish(
         &self,
         session: &Session,
@@ -203,10 +204,12 @@ impl Shell {
                 Ok(view)
             }
             Err(error) => {
+                let mut failure = UiError::from(error);
                 if let Ok(view) = session.state().await {
                     emit_state(&self.app, &view);
+                    failure.state = Some(Box::new(view));
                 }
-                Err(UiError::from(error))
+                Err(failure)
             }
         }
     }
@@ -319,6 +322,7 @@ fn check_and_save(text: &str, save_to: Option<&Path>) -> Result<Config, UiError>
                 text.len()
             ),
             setup: None,
+            state: None,
         });
     }
     let config = Config::from_json(text).map_err(|e| UiError::from(dcr_core::Error::from(e)))?;

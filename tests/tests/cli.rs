@@ -159,6 +159,7 @@ async fn cli_register_login_refresh_logout_status_forget() {
     .await;
     let out = run.json();
     assert_eq!(out["sub"], "demouser");
+    assert_eq!(out["display_name"], "Demo User", "the app's Home greeting");
     assert_eq!(out["claims"]["name"], "Demo User");
     assert!(
         out["expires_in"]

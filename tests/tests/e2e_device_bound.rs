@@ -162,7 +162,7 @@ fn thumbprint(state: &Value) -> String {
     thumbprint
 }
 
-/// What Home shows of a thumbprint (ui/state.js `shortThumbprint`).
+/// What Home shows of a thumbprint (ui/format.js `shortThumbprint`).
 fn short(thumbprint: &str) -> String {
     format!(
         "{}…{}",

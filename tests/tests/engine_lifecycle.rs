@@ -82,7 +82,7 @@ async fn lifecycle(form: Form) {
     assert_eq!(view.last_event, Some(Event::SignedIn));
     let user = view.user.clone().unwrap();
     assert_eq!(user.sub, "demouser");
-    assert_eq!(user.name.as_deref(), Some("Demo User"));
+    assert_eq!(user.display_name.as_deref(), Some("Demo User"));
     assert_eq!(user.claims["preferred_username"], "demouser");
     assert_eq!(
         r.browser.password_posts(),

@@ -91,7 +91,10 @@ async fn remembered_restart_signs_in_with_one_refresh() {
     let view = second.resume().await.unwrap();
     assert_eq!(view.state, StateName::SignedIn);
     assert_eq!(view.last_event, Some(Event::Resumed));
-    assert_eq!(view.user.unwrap().name.as_deref(), Some("Demo User"));
+    assert_eq!(
+        view.user.unwrap().display_name.as_deref(),
+        Some("Demo User")
+    );
     assert_eq!(refresh_grants(&transport) - before, 1, "one refresh");
     assert_eq!(agent.opened().len(), windows, "no browser step");
     let rotated = remembered(&key).unwrap();
@@ -214,6 +217,6 @@ async fn name_comes_from_userinfo_when_the_id_token_has_none() {
         "the server keeps the name out"
     );
     let user = view.user.unwrap();
-    assert_eq!(user.name.as_deref(), Some("Demo User"));
+    assert_eq!(user.display_name.as_deref(), Some("Demo User"));
     assert_eq!(user.claims["name"], "Demo User");
 }

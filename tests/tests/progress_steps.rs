@@ -1,5 +1,5 @@
 //! Every step the engine can report has its words on the UI's progress screen, and the UI has
-//! text for no step that nobody reports (`ui/state.js` STEP_TEXT against `Progress::ALL`, the
+//! text for no step that nobody reports (`ui/copy.js` STEP_TEXT against `Progress::ALL`, the
 //! shell's own steps and the UI's own). The shell's list is checked against its Rust enum in
 //! src-tauri/src/events.rs.
 
@@ -10,7 +10,7 @@ use dcr_tests::ui::{node_json, string_set};
 
 #[test]
 fn the_ui_has_text_for_every_progress_step_and_no_other() {
-    let script = "import { STEP_TEXT, SHELL_STEPS, UI_ONLY_STEPS } from './ui/state.js';\
+    let script = "import { STEP_TEXT, SHELL_STEPS, UI_ONLY_STEPS } from './ui/copy.js';\
                   console.log(JSON.stringify({ text: Object.keys(STEP_TEXT), shell: SHELL_STEPS, ui: UI_ONLY_STEPS }));";
     let listed = node_json(script);
     let text = string_set(&listed["text"]);

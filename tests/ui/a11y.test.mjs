@@ -1,4 +1,4 @@
-// Keyboard and screen-reader guarantees (issue 9), checked on every screen the view can draw
+// Keyboard and screen-reader guarantees, checked on every screen the view can draw
 // and on the static page: every control has an accessible name and a bound action, every
 // status is a live region, every dialog is labelled, and keyboard focus is always visible.
 // The real window's Tab / Enter / Escape walk is tests/tests/e2e_about.rs.

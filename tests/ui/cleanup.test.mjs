@@ -1,8 +1,9 @@
-// Defect 5: a sign-out or forget whose server part failed is said as it is, not with the happy
+// A sign-out or forget whose server part failed is said as it is, not with the happy
 // sentence, and offers "Try again" (finish_server_cleanup) while the engine keeps it pending.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { initialModel, PARTIAL_TEXT, screenOf, transition } from "../../ui/state.js";
+import { initialModel, screenOf, transition } from "../../ui/state.js";
+import { PARTIAL_TEXT } from "../../ui/copy.js";
 import { registerScreen } from "../../ui/screens/register.js";
 import { signInScreen } from "../../ui/screens/sign-in.js";
 import { byId, byTag, fakeDocument as doc, text } from "./fake-dom.mjs";

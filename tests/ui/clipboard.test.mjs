@@ -1,4 +1,4 @@
-// "Copy diagnostics" (issue 9): the Clipboard API first, execCommand("copy") when the webview
+// "Copy diagnostics": the Clipboard API first, execCommand("copy") when the webview
 // refuses it, and an honest false when both fail (the dialog then says to copy by hand).
 import { test } from "node:test";
 import assert from "node:assert/strict";

@@ -10,11 +10,11 @@
     registered: { state: "registered", reason: null, issuerHost: host, registration, user: null, accessTokenExpiresAt: null, tokenFingerprint: null },
     signedIn: {
       state: "signedIn", reason: null, issuerHost: host, registration: { ...registration, clientSecretExpiresAt: now + 86400 * 30 },
-      user: { sub: "demouser", name: "Demo User", claims: { sub: "demouser", name: "Demo User", given_name: "Demo", family_name: "User", email: "demo.user@example.com", email_verified: true, nickname: "<img src=x onerror=alert(1)>" } },
-      accessTokenExpiresAt: now + 299, tokenFingerprint: "9f3a61c2", credential: "clientSecret", tokensBound: false, deviceKeyThumbprint: null,
+      user: { sub: "demouser", displayName: "Demo User", claims: { sub: "demouser", name: "Demo User", given_name: "Demo", family_name: "User", email: "demo.user@example.com", email_verified: true, nickname: "<img src=x onerror=alert(1)>" } },
+      accessTokenExpiresAt: now + 299, refreshAt: now + 239, tokenFingerprint: "9f3a61c2", credential: "clientSecret", tokensBound: false, deviceKeyThumbprint: null,
     },
   };
-  // private_key_jwt + DPoP (issue 10): no secret, tokens bound to the device key.
+  // private_key_jwt + DPoP: no secret, tokens bound to the device key.
   views.deviceKey = { ...views.signedIn, registration, credential: "deviceKey", tokensBound: true, deviceKeyThumbprint: "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs" };
   const errors = {
     unreachable: { kind: "unreachable", message: "Could not connect to http://127.0.0.1:8443/oauth/v2/oauth-anonymous: connection refused." },
@@ -92,7 +92,7 @@
     const steps = { register: ["waitingForSignIn", "registering", "signingIn"], sign_in: ["waitingForSignIn", "signingIn"], refresh: ["refreshing"], sign_out: ["signingOut"], forget_device: ["forgetting"], rotate_device_key: ["rotatingKey"] }[cmd];
     for (const step of steps) { emit("progress", { step }); await wait(900); }
     const t = Math.floor(Date.now() / 1000);
-    current = { register: { ...views.signedIn, accessTokenExpiresAt: t + 299 }, sign_in: { ...views.signedIn, accessTokenExpiresAt: t + 299 }, refresh: { ...views.signedIn, accessTokenExpiresAt: t + 300, tokenFingerprint: Math.random().toString(16).slice(2, 10) }, sign_out: { ...views.registered, reason: "signedOut" }, forget_device: { ...views.unregistered, reason: "forgotten" }, rotate_device_key: { ...current, deviceKeyThumbprint: Math.random().toString(36).slice(2).padEnd(43, "x") } }[cmd];
+    current = { register: { ...views.signedIn, accessTokenExpiresAt: t + 299, refreshAt: t + 239 }, sign_in: { ...views.signedIn, accessTokenExpiresAt: t + 299, refreshAt: t + 239 }, refresh: { ...views.signedIn, accessTokenExpiresAt: t + 300, refreshAt: t + 240, tokenFingerprint: Math.random().toString(16).slice(2, 10) }, sign_out: { ...views.registered, reason: "signedOut" }, forget_device: { ...views.unregistered, reason: "forgotten" }, rotate_device_key: { ...current, deviceKeyThumbprint: Math.random().toString(36).slice(2).padEnd(43, "x") } }[cmd];
     emit("state-changed", current);
     return current;
   }

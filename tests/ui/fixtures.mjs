@@ -2,7 +2,7 @@
 export const NOW = 1764133920; // 2025-11-26T05:12:00Z
 
 const registration = { clientId: "c-1234", registeredAt: NOW - 3600, clientSecretExpiresAt: null, templatized: false };
-const base = { reason: null, issuerHost: "127.0.0.1:8443", registration: null, user: null, accessTokenExpiresAt: null, tokenFingerprint: null, credential: "clientSecret", tokensBound: false, deviceKeyThumbprint: null };
+const base = { reason: null, issuerHost: "127.0.0.1:8443", registration: null, user: null, accessTokenExpiresAt: null, refreshAt: null, tokenFingerprint: null, credential: "clientSecret", tokensBound: false, deviceKeyThumbprint: null };
 // An RFC 7638 thumbprint: 43 base64url characters.
 export const THUMBPRINT = "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs";
 
@@ -15,13 +15,15 @@ export const views = {
     ...base,
     state: "signedIn",
     registration,
-    user: { sub: "demouser", name: "Demo User", claims: { sub: "demouser", email: "demo@example.com", email_verified: true, age: 42 } },
+    user: { sub: "demouser", displayName: "Demo User", claims: { sub: "demouser", email: "demo@example.com", email_verified: true, age: 42 } },
     accessTokenExpiresAt: NOW + 299,
+    // The engine's instant to refresh at: a minute early for a five-minute token.
+    refreshAt: NOW + 239,
     tokenFingerprint: "9f3a61c2",
   },
 };
 views.signedInSecret = { ...views.signedIn, credential: "clientSecret" };
-// private_key_jwt with DPoP (issue 10): no secret, so no secret expiry either.
+// private_key_jwt with DPoP: no secret, so no secret expiry either.
 views.signedInDeviceKey = {
   ...views.signedIn,
   registration: { ...registration, clientSecretExpiresAt: null },

@@ -1,7 +1,8 @@
 // Pure formatting helpers: the countdown, dates, "never", claim values.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { formatClaim, formatCountdown, formatSecretExpiry, formatTimestamp, stepText, STEP_TEXT } from "../../ui/state.js";
+import { formatClaim, formatCountdown, formatSecretExpiry, formatTimestamp } from "../../ui/format.js";
+import { claimLabel, stepText, STEP_TEXT } from "../../ui/copy.js";
 
 test("the countdown reads naturally at every scale", () => {
   const now = 1000;
@@ -61,8 +62,7 @@ test("every progress step of the contract has its text", () => {
   assert.equal(stepText("toString"), "Working…");
 });
 
-test("standard claims get readable labels; unknown ones keep their name", async () => {
-  const { claimLabel } = await import("../../ui/state.js");
+test("standard claims get readable labels; unknown ones keep their name", () => {
   assert.equal(claimLabel("family_name"), "Family name");
   assert.equal(claimLabel("preferred_username"), "Username");
   assert.equal(claimLabel("custom_claim"), "custom_claim");

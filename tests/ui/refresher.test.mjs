@@ -1,10 +1,12 @@
-// Background refresh (issue 9): when it is due, that the timer never stacks, that a failed one is
-// not retried in a loop, and that Home stays on screen with "refreshing…" while it runs.
+// Background refresh: the timer is armed for the engine's `refreshAt` and nothing else, never
+// stacks, a failed one is not retried in a loop, and Home stays on screen with "refreshing…"
+// while it runs.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createRefresher, refreshLead, MAX_LEAD_SECONDS, MIN_LEAD_SECONDS } from "../../ui/refresher.js";
-import { initialModel, REFRESHING_TEXT, screenOf, transition } from "../../ui/state.js";
-import { views } from "./fixtures.mjs";
+import { createRefresher, wantsBackgroundRefresh } from "../../ui/refresher.js";
+import { initialModel, screenOf, transition } from "../../ui/state.js";
+import { REFRESHING_TEXT } from "../../ui/copy.js";
+import { NOW, views } from "./fixtures.mjs";
 
 function fakeClock(start) {
   const clock = {
@@ -33,57 +35,72 @@ function fakeClock(start) {
   return clock;
 }
 
-const home = (expiresAt, extra = {}) => ({ ...initialModel(), view: { ...views.signedIn, accessTokenExpiresAt: expiresAt }, ...extra });
+// Home with the engine's instant to refresh at (`refreshAt`); the expiry itself is not the
+// window's business any more.
+const home = (refreshAt, extra = {}) => ({ ...initialModel(), view: { ...views.signedIn, refreshAt }, ...extra });
 
-test("the lead is a fifth of the lifetime, between the bounds", () => {
-  assert.equal(refreshLead(300), MAX_LEAD_SECONDS);
-  assert.equal(refreshLead(100), 20);
-  assert.equal(refreshLead(10), MIN_LEAD_SECONDS);
-  assert.equal(refreshLead(-3), MIN_LEAD_SECONDS);
-});
-
-test("one timer, due a minute before a five-minute token expires, never doubled by re-renders", () => {
+test("one timer, due at the instant the engine names, never doubled by re-renders", () => {
   const clock = fakeClock(1000);
   const calls = [];
   const refresher = createRefresher(clock, (at) => calls.push(at));
-  for (let i = 0; i < 5; i++) refresher.sync(home(1300), "home");
+  for (let i = 0; i < 5; i++) refresher.sync(home(1240), "home");
   assert.equal(clock.timers.size, 1, "re-rendering Home keeps the one timer");
   clock.advance(239);
   assert.deepEqual(calls, []);
   clock.advance(1);
-  assert.deepEqual(calls, [1300]);
-  // While it runs (refreshing) nothing is armed; the new expiry arms one new timer.
-  refresher.sync(home(1300, { refreshing: true }), "home");
+  assert.deepEqual(calls, [1240]);
+  // While it runs (refreshing) nothing is armed; the new instant arms one new timer.
+  refresher.sync(home(1240, { refreshing: true }), "home");
   assert.equal(clock.timers.size, 0);
-  refresher.sync(home(1540), "home");
+  refresher.sync(home(1480), "home");
   assert.equal(clock.timers.size, 1);
-  assert.equal(refresher.armed(), 1540);
+  assert.equal(refresher.armed(), 1480);
+});
+
+test("the window has no refresh rule of its own: only the engine's instant arms a timer", () => {
+  const clock = fakeClock(1000);
+  const refresher = createRefresher(clock, () => assert.fail("no refresh"));
+  // Signed in with an expiry but nothing to refresh at (no refresh token, say): no timer.
+  refresher.sync({ ...initialModel(), view: { ...views.signedIn, accessTokenExpiresAt: 1300, refreshAt: null } }, "home");
+  assert.equal(clock.timers.size, 0);
+  assert.equal(wantsBackgroundRefresh(home(1240), "home"), true);
+  assert.equal(wantsBackgroundRefresh(home(undefined), "home"), false);
+  // The instant passed already (a late render): due at once, still one timer.
+  refresher.sync(home(900), "home");
+  assert.equal([...clock.timers.values()][0].at, 1000);
+});
+
+test("the StateView's refreshAt reaches the model", () => {
+  const model = transition(initialModel(), { type: "loaded", view: { ...views.signedIn, refreshAt: NOW + 240 } });
+  assert.equal(model.view.refreshAt, NOW + 240);
+  assert.equal(transition(initialModel(), { type: "loaded", view: { ...views.signedIn, refreshAt: undefined } }).view.refreshAt, null);
+  assert.equal(transition(initialModel(), { type: "loaded", view: { ...views.signedIn, refreshAt: "soon" } }).view.refreshAt, null);
 });
 
 test("leaving Home or starting a command disarms it", () => {
   const clock = fakeClock(0);
   const refresher = createRefresher(clock, () => assert.fail("no refresh"));
-  refresher.sync(home(300), "home");
-  refresher.sync(home(300, { busy: true }), "progress");
+  refresher.sync(home(240), "home");
+  refresher.sync(home(240, { busy: true }), "progress");
   assert.equal(clock.timers.size, 0);
-  refresher.sync(home(300), "home");
+  refresher.sync(home(240), "home");
   refresher.sync({ ...initialModel(), view: views.registered }, "signIn");
   assert.equal(clock.timers.size, 0);
   clock.advance(1000);
 });
 
-test("a failed background refresh is not retried for the same expiry", () => {
+test("a failed background refresh is not retried for the same instant", () => {
   const clock = fakeClock(0);
   let calls = 0;
   const refresher = createRefresher(clock, () => calls++);
-  refresher.sync(home(100), "home");
+  refresher.sync(home(95), "home");
   clock.advance(100);
   assert.equal(calls, 1);
-  refresher.failed(100);
-  refresher.sync(home(100), "home");
+  refresher.failed(95);
+  refresher.sync(home(95), "home");
   assert.equal(clock.timers.size, 0, "no loop of immediate retries");
-  refresher.sync(home(400), "home");
-  assert.equal(clock.timers.size, 1, "a new expiry (a manual refresh) arms again");
+  refresher.sync(home(395), "home");
+  assert.equal(clock.timers.size, 1, "a new instant (a manual refresh) arms again");
 });
 
 test("a background refresh keeps Home on screen, its progress event included", () => {
@@ -100,4 +117,15 @@ test("a background refresh keeps Home on screen, its progress event included", (
   assert.equal(screenOf(failed), "home");
   assert.match(failed.notice, /could not be refreshed.*no route/);
   assert.equal(REFRESHING_TEXT, "refreshing…");
+});
+
+test("a refused background refresh shows the engine's state from the reply, not a guess", () => {
+  const onHome = transition(transition(initialModel(), { type: "loaded", view: views.signedIn }), { type: "backgroundRefresh" });
+  const revoked = transition(onHome, { type: "backgroundFailed", error: { kind: "invalidClient", message: "invalid_client", state: views.revoked } });
+  assert.equal(screenOf(revoked), "register");
+  assert.equal(revoked.view.reason, "revoked");
+  assert.equal(revoked.refreshing, false);
+  // Without a state in the reply, the model keeps what it knows until get_state answers.
+  const unknown = transition(onHome, { type: "backgroundFailed", error: { kind: "invalidClient", message: "invalid_client" } });
+  assert.equal(screenOf(unknown), "home");
 });

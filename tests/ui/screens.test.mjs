@@ -123,14 +123,24 @@ test("Home screen: user, claims, registration, countdown, fingerprint, actions, 
   assertButtonsSound(root);
 });
 
-test("Home screen falls back to the subject, and shows a secret's expiry date", () => {
-  const view = { ...views.signedIn, user: { sub: "demouser", name: null, claims: {} },
+test("Home without a display name greets neutrally: the opaque subject only in the claims table", () => {
+  const sub = "248289761001-a3f9c2";
+  const view = { ...views.signedIn, user: { sub, displayName: null, claims: { sub } },
     registration: { ...views.signedIn.registration, clientSecretExpiresAt: NOW + 86400 } };
   const root = homeScreen(modelWith(loaded(view)), ctx);
-  assert.equal(text(byId(root, "user-name")), "demouser");
+  assert.equal(text(byId(root, "user-name")), "Signed in");
   assert.equal(byId(root, "user-sub"), null);
+  assert.ok(!allElements(byTag(root, "header")[0]).some((el) => text(el).includes(sub)), "no subject in the greeting");
+  assert.deepEqual(byTag(byId(root, "claims"), "dd").map(text), [sub]);
   assert.notEqual(text(byId(root, "secret-expires")), "Never");
-  assert.match(text(byId(root, "claims")), /no profile claims/);
+});
+
+test("Home greets by the engine's display name (a username or email when there is no name)", () => {
+  const view = { ...views.signedIn, user: { sub: "demouser", displayName: "jdoe", claims: { sub: "demouser", preferred_username: "jdoe" } } };
+  const root = homeScreen(modelWith(loaded(view)), ctx);
+  assert.equal(text(byId(root, "user-name")), "jdoe");
+  const empty = { ...views.signedIn, user: { sub: "demouser", displayName: null, claims: {} } };
+  assert.match(text(byId(homeScreen(modelWith(loaded(empty)), ctx), "claims")), /no profile claims/);
   assert.equal(initials("Demo User"), "DU");
   assert.equal(initials("demouser"), "DE");
   assert.equal(initials(""), "?");
@@ -167,7 +177,7 @@ test("Home from a backend without the credential fields shows neither row nor ro
 });
 
 test("a hostile claim, name or error message is rendered as text, never as markup", () => {
-  const view = { ...views.signedIn, user: { sub: XSS, name: XSS, claims: { nickname: XSS, [XSS]: "key" } } };
+  const view = { ...views.signedIn, user: { sub: XSS, displayName: XSS, claims: { nickname: XSS, [XSS]: "key" } } };
   const home = homeScreen(modelWith(loaded(view)), ctx);
   assert.equal(byTag(home, "img").length, 0);
   assert.equal(text(byId(home, "user-name")), XSS);

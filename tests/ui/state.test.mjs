@@ -1,7 +1,9 @@
 // The pure state machine: every event, the cancellation and revocation paths, the error mapping.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { chosenMode, configFileProblem, controlsFor, describeError, deviceCredential, initialModel, MAX_CONFIG_BYTES, normalizeError, onboardingStep, screenOf, shortThumbprint, stepText, transition } from "../../ui/state.js";
+import { chosenMode, configFileProblem, controlsFor, describeError, initialModel, MAX_CONFIG_BYTES, normalizeError, onboardingStep, screenOf, transition } from "../../ui/state.js";
+import { refusedText, stepText } from "../../ui/copy.js";
+import { deviceCredential, shortThumbprint } from "../../ui/format.js";
 import { THUMBPRINT, views } from "./fixtures.mjs";
 
 // Runs events from the initial model, freezing every model on the way: transition must not mutate.
@@ -33,7 +35,7 @@ test("loaded keeps only the StateView's known fields", () => {
   const model = run(loaded({ ...views.signedIn, clientSecret: "s3cret", accessToken: "eyJ" }));
   assert.deepEqual(Object.keys(model.view).sort(), [
     "accessTokenExpiresAt", "credential", "deviceKeyThumbprint", "issuerHost", "lastEvent", "pendingServerCleanup", "reason",
-    "registration", "state", "tokenFingerprint", "tokensBound", "user", "userAgent", "userAgents",
+    "refreshAt", "registration", "state", "tokenFingerprint", "tokensBound", "user", "userAgent", "userAgents",
   ]);
   assert.equal(JSON.stringify(model).includes("s3cret"), false);
 });
@@ -115,11 +117,11 @@ test("cancelling sign-out says so", () => {
   assert.equal(screenOf(model), "home");
 });
 
-test("invalidClient leads to the Registration screen with the revoked reason", () => {
+test("invalidClient shows the engine's state from the reply: the Registration screen, revoked", () => {
   for (const action of ["refresh", "signIn"]) {
     const start = action === "refresh" ? views.signedIn : views.registered;
     const model = run(loaded(start), { type: "started", action },
-      { type: "failed", error: { kind: "invalidClient", message: "invalid_client" }, retry: action });
+      { type: "failed", error: { kind: "invalidClient", message: "invalid_client", state: views.revoked }, retry: action });
     assert.equal(screenOf(model), "register");
     assert.equal(model.view.reason, "revoked");
     assert.equal(model.view.registration, null);
@@ -128,6 +130,28 @@ test("invalidClient leads to the Registration screen with the revoked reason", (
     assert.equal(model.view.issuerHost, "127.0.0.1:8443");
     assert.equal(model.error, null);
   }
+});
+
+test("the window never infers the engine's state from an error kind", () => {
+  // No state in the reply: the error screen says what happened, over the last known state,
+  // until the state-changed event or get_state brings the engine's.
+  const model = run(loaded(views.signedIn), { type: "started", action: "refresh" },
+    { type: "failed", error: { kind: "invalidClient", message: "invalid_client" }, retry: "refresh" });
+  assert.equal(screenOf(model), "error");
+  assert.equal(model.error.title, "This device's registration is no longer valid");
+  assert.deepEqual(model.error.actions, ["back"]);
+  assert.equal(model.view.state, "signedIn", "not guessed");
+  const later = transition(model, loaded(views.revoked));
+  assert.equal(screenOf(transition(later, { type: "back" })), "register");
+  // Whatever the kind, the reply's state is the one shown: here the engine kept the sign-in.
+  const kept = run(loaded(views.signedIn), { type: "started", action: "refresh" },
+    { type: "failed", error: { kind: "unreachable", message: "no route", state: views.signedIn }, retry: "refresh" });
+  assert.equal(kept.view.state, "signedIn");
+  assert.equal(screenOf(kept), "error");
+  // A cancelled SSO sign-in after a registration: the reply says Registered.
+  const cancelled = run(loaded(views.unregistered), { type: "started", action: "register" },
+    { type: "failed", error: { kind: "cancelled", message: "", state: views.registered }, retry: "register" });
+  assert.equal(screenOf(cancelled), "signIn");
 });
 
 test("a StateView with reason revoked shows the Registration screen", () => {
@@ -200,7 +224,7 @@ test("errors of any shape become {kind, message}, clipped", () => {
   assert.equal(describeError({ kind: "unreachable", message: "" }, null, true).actions[0], "back");
 });
 
-// Issue 7, defect 4: no config anywhere is not an error screen and not a default config; it is
+// No config anywhere is not an error screen and not a default config; it is
 // the setup screen, which lists where the app looked.
 const SEARCHED = ["/home/u/.config/io.curity.dcrclient/config.json", "/etc/io.curity.dcrclient/config.json"];
 const missing = {
@@ -259,8 +283,7 @@ test("a picked file too large for a config is refused before it is read", () => 
   assert.match(problem.message, /huge\.json is too large/);
 });
 
-test("a page the sign-in window refused is named while waiting, and forgotten afterwards", async () => {
-  const { refusedText } = await import("../../ui/state.js");
+test("a page the sign-in window refused is named while waiting, and forgotten afterwards", () => {
   const waiting = run(loaded(views.unregistered), { type: "started", action: "register" });
   const refused = transition(waiting, { type: "refused", host: "evil.example" });
   assert.equal(refused.refused, "The sign-in window refused to open a page on evil.example.");

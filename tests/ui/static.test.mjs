@@ -12,10 +12,27 @@ const sources = Object.fromEntries(files(ui).map((f) => [relative(ui, f), readFi
 const js = Object.entries(sources).filter(([name]) => name.endsWith(".js"));
 
 test("ui/ has the expected modules", () => {
-  for (const name of ["index.html", "styles.css", "screens.css", "main.js", "api.js", "state.js", "view.js",
+  for (const name of ["index.html", "styles.css", "screens.css", "main.js", "api.js", "state.js", "copy.js", "format.js", "errors.js", "refresher.js", "view.js",
     "screens/register.js", "screens/sign-in.js", "screens/home.js", "screens/error.js", "screens/progress.js", "screens/setup.js", "screens/cleanup.js", "screens/about.js", "clipboard.js"]) {
     assert.ok(name in sources, name);
   }
+});
+
+test("the state machine, the copy tables and the formatters are pure: no DOM, clock, timer or Tauri", () => {
+  for (const name of ["state.js", "copy.js", "format.js", "errors.js"]) {
+    assert.doesNotMatch(sources[name], /\b(document|window|globalThis)\.\w|Date\.now|new Date\(\)|setTimeout|setInterval|__TAURI__/, name);
+    const imports = [...sources[name].matchAll(/from "([^"]+)"/g)].map((m) => m[1]);
+    for (const from of imports) assert.ok(["./state.js", "./copy.js", "./format.js", "./errors.js"].includes(from), `${name} imports ${from}`);
+  }
+});
+
+test("no session policy in ui/: the engine's state is shown, never made up", () => {
+  for (const [name, src] of js) {
+    // No StateView built by hand (the engine's revoked → unregistered rule, say).
+    assert.doesNotMatch(src, /\bstate:\s*"(unregistered|registered|signedIn)"|\breason:\s*"/, name);
+  }
+  // When to refresh is the engine's `refreshAt`: the timer never looks at the expiry.
+  assert.doesNotMatch(sources["refresher.js"], /accessTokenExpiresAt|lifetime|lead/i);
 });
 
 test("no HTML parsing of strings, no eval", () => {

@@ -1,8 +1,8 @@
-// About this device (issue 9): a modal <dialog> (showModal traps focus, Escape closes it) with
+// About this device: a modal <dialog> (showModal traps focus, Escape closes it) with
 // what a help desk asks for, "Copy diagnostics" and "Open log folder". Everything shown comes
 // from the `about` command, which holds no secret: the report it carries is redacted in Rust.
 import { h, button, facts } from "../dom.js";
-import { formatSecretExpiry, formatTimestamp } from "../state.js";
+import { formatSecretExpiry, formatTimestamp } from "../format.js";
 
 /** Which source chose the config file (`configOrigin`). */
 export const ORIGIN_TEXT = Object.freeze({

@@ -1,7 +1,7 @@
 // The callout for a sign-out or forget whose server part failed: it says what happened and offers
 // "Try again" (the engine keeps what the retry needs in memory; see StateView.pendingServerCleanup).
 import { h, button } from "../dom.js";
-import { pendingCleanup } from "../state.js";
+import { pendingCleanup } from "../copy.js";
 
 export function cleanupCallout(doc, view) {
   const pending = pendingCleanup(view);

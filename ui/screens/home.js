@@ -2,12 +2,15 @@
 // Token values never reach the webview; the backend sends only the expiry and a short fingerprint.
 import { h, button, facts, heading } from "../dom.js";
 import { aboutButton } from "./about.js";
-import { claimLabel, deviceCredential, formatClaim, formatCountdown, formatSecretExpiry, formatTimestamp } from "../state.js";
+import { NO_NAME_HEADING, claimLabel } from "../copy.js";
+import { deviceCredential, formatClaim, formatCountdown, formatSecretExpiry, formatTimestamp } from "../format.js";
 
 export function homeScreen(model, { doc, now, locale }) {
   const view = model.view;
-  const user = view.user || { sub: "", name: null, claims: {} };
-  const displayName = user.name || user.sub || "Signed in";
+  const user = view.user || { sub: "", displayName: null, claims: {} };
+  // Who to greet is the engine's choice (name, username or email; never the opaque subject,
+  // which stays in the claims table): without one, a neutral heading.
+  const named = typeof user.displayName === "string" && user.displayName !== "";
   const registration = view.registration;
   const claims = Object.entries(user.claims || {});
   const expiresAt = view.accessTokenExpiresAt;
@@ -21,14 +24,14 @@ export function homeScreen(model, { doc, now, locale }) {
       doc,
       "header",
       { class: "identity" },
-      h(doc, "span", { class: "avatar", "aria-hidden": "true" }, initials(displayName)),
+      named ? h(doc, "span", { class: "avatar", "aria-hidden": "true" }, initials(user.displayName)) : null,
       h(
         doc,
         "div",
         { class: "identity-text" },
-        h(doc, "p", { class: "eyebrow" }, "Signed in as"),
-        heading(doc, displayName, { id: "user-name" }),
-        user.name && user.sub ? h(doc, "p", { class: "muted mono", id: "user-sub" }, user.sub) : null,
+        named ? h(doc, "p", { class: "eyebrow" }, "Signed in as") : null,
+        heading(doc, named ? user.displayName : NO_NAME_HEADING, { id: "user-name" }),
+        named && user.sub ? h(doc, "p", { class: "muted mono", id: "user-sub" }, user.sub) : null,
       ),
     ),
     h(

@@ -1,7 +1,8 @@
 // The progress screen while a command runs. The view updates `#progress-text` in place between
 // steps, so the live region survives and each step is announced.
 import { button, h, steps } from "../dom.js";
-import { controlsFor, onboardingStep, stepText } from "../state.js";
+import { controlsFor, onboardingStep } from "../state.js";
+import { stepText } from "../copy.js";
 
 const HINTS = {
   waitingForSignIn: "Enter your credentials in the sign-in window. Closing that window cancels.",

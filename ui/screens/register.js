@@ -1,6 +1,7 @@
 // The Registration screen: first start, or after the registration was revoked or forgotten.
 import { h, button, steps, heading } from "../dom.js";
-import { MODE_TEXT, chosenMode } from "../state.js";
+import { chosenMode } from "../state.js";
+import { MODE_TEXT } from "../copy.js";
 import { cleanupCallout } from "./cleanup.js";
 import { aboutButton } from "./about.js";
 

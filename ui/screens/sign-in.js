@@ -1,6 +1,6 @@
 // The Sign-in screen: a registration came back from the keychain, but nobody is signed in.
 import { h, button, steps, heading } from "../dom.js";
-import { formatTimestamp } from "../state.js";
+import { formatTimestamp } from "../format.js";
 import { cleanupCallout } from "./cleanup.js";
 import { aboutButton } from "./about.js";
 

@@ -153,6 +153,8 @@ async fn run(args: Args) -> Result<Value, Failure> {
             let user = view.user.ok_or(Error::NotSignedIn)?;
             let mut out = json!({
                 "sub": user.sub,
+                // Who the desktop app's Home greets (the engine's choice; null: "Signed in").
+                "display_name": user.display_name,
                 "claims": user.claims,
                 "expires_in": view.access_token_expires_at.map(|at| (at - unix_now()).max(0)),
             });

@@ -98,7 +98,7 @@ struct Tokens {
     refresh_token: Option<Secret>,
     /// The last valid ID token: a refresh may not return one, and logout needs the hint.
     id_token: IdToken,
-    expires_at: Option<i64>,
+    expiry: Option<refresh::Expiry>,
     userinfo: Option<serde_json::Map<String, serde_json::Value>>,
     /// `token_type: DPoP`: the access token only works with a proof from the device key.
     bound: bool,

@@ -30,6 +30,7 @@ fn signed_in(credential: Credential, thumbprint: Option<&str>) -> StateView {
         }),
         user: None,
         access_token_expires_at: Some(NOW + 300),
+        refresh_at: Some(NOW + 240),
         token_fingerprint: Some("12345678".into()),
         last_event: None,
         pending_server_cleanup: None,

@@ -1,15 +1,54 @@
 //! Refresh (RFC 6749 §6): serialized with every other operation (F3), single flight within the
 //! process (F8), and under the cross-process lock with the entry read again (F7, `shared.rs`,
-//! `remember.rs`).
+//! `remember.rs`); and when to refresh next ([`Expiry`]), which the shells only arm a timer for.
 
 use std::sync::atomic::Ordering;
 
 use tracing::{info, warn};
 
 use super::revocation::{is_bare_unauthorized, is_invalid_client};
-use super::{now, remember, steps, Event, Reason, Session, StateView};
+use super::{now, remember, steps, Event, Reason, Session, StateView, Tokens};
 use crate::error::{Error, ErrorKind};
 use crate::progress::Progress;
+
+/// Refresh at most this many seconds before the access token expires…
+const MAX_LEAD_SECS: i64 = 60;
+/// …and at least this many, so a refresh is not raced by the expiry itself.
+const MIN_LEAD_SECS: i64 = 5;
+
+/// When an access token expires and when to refresh it, fixed when the token is received: the
+/// lifetime as first seen (`expires_in`, RFC 6749 §5.1), not what is left of it later.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Expiry {
+    /// Seconds since the Unix epoch.
+    pub(super) at: i64,
+    /// A fifth of the lifetime before `at`, between [`MIN_LEAD_SECS`] and [`MAX_LEAD_SECS`]
+    /// (a 5-minute token is refreshed a minute early, a 20-second one 5 s early).
+    pub(super) refresh_at: i64,
+}
+
+impl Expiry {
+    /// For a token received at `now` with `expires_in`; `None` when the server did not say.
+    pub(super) fn after(expires_in: Option<u64>, now: i64) -> Option<Self> {
+        // token.rs clamps `expires_in` far below i64::MAX; saturate all the same.
+        let lifetime = i64::try_from(expires_in?).unwrap_or(i64::MAX);
+        let at = now.saturating_add(lifetime);
+        let lead = (lifetime / 5).clamp(MIN_LEAD_SECS, MAX_LEAD_SECS);
+        Some(Self {
+            at,
+            refresh_at: at - lead,
+        })
+    }
+}
+
+impl Tokens {
+    /// When the shells should refresh next: `None` without a refresh token (nothing to
+    /// refresh with, RFC 6749 §6) or without a known expiry.
+    pub(super) fn refresh_at(&self) -> Option<i64> {
+        self.refresh_token.as_ref()?;
+        self.expiry.map(|expiry| expiry.refresh_at)
+    }
+}
 
 impl Session {
     /// One refresh (RFC 6749 §6), serialized with every other operation (F3), and single

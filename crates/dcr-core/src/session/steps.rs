@@ -8,6 +8,7 @@ use tracing::{debug, info, warn};
 
 use super::cleanup::ServerLogout;
 use super::device::Credentials;
+use super::refresh::Expiry;
 use super::{now, Session, Tokens};
 use crate::authorize::{prepare_authorization, AuthorizationParams};
 use crate::callback::check_callback;
@@ -135,7 +136,7 @@ impl Session {
             .userinfo(metadata, &tokens.access_token, &id_token.claims.sub, dpop)
             .await;
         Ok(Tokens {
-            expires_at: tokens.expires_in.map(|s| now() + s as i64),
+            expiry: Expiry::after(tokens.expires_in, now()),
             access_token: tokens.access_token,
             refresh_token,
             id_token,
@@ -191,7 +192,7 @@ impl Session {
         };
         Ok(Refreshed {
             tokens: Tokens {
-                expires_at: tokens.expires_in.map(|s| now() + s as i64),
+                expiry: Expiry::after(tokens.expires_in, now()),
                 refresh_token: tokens.refresh_token.or(old.refresh_token),
                 access_token: tokens.access_token,
                 id_token,

@@ -129,8 +129,11 @@ async fn full_lifecycle_register_sign_in_refresh_sign_out_forget() {
     assert_eq!(view.state, StateName::SignedIn);
     let user = view.user.clone().unwrap();
     assert_eq!(user.sub, "demouser");
-    assert_eq!(user.name.as_deref(), Some("Demo User"));
+    assert_eq!(user.display_name.as_deref(), Some("Demo User"));
     assert_eq!(user.claims["email"], "demo@example.com");
+    // A five-minute token with a refresh token: the shells are told to refresh a minute early.
+    let expires_at = view.access_token_expires_at.unwrap();
+    assert_eq!(view.refresh_at, Some(expires_at - 60));
     assert!(!user.claims.contains_key("nonce"));
     let first_fingerprint = view.token_fingerprint.clone().unwrap();
 

@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use super::cleanup::PendingCleanup;
-use super::Session;
+use super::{Session, Tokens};
 use crate::config::TokenEndpointAuthMethod;
 use crate::registration::SecretExpiry;
 use serde_json::{Map, Value};
@@ -35,7 +35,7 @@ pub enum Reason {
     DeviceKeyMissing,
 }
 
-/// How this device proves itself to the identity server (issue 10).
+/// How this device proves itself to the identity server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub enum Credential {
@@ -94,9 +94,13 @@ pub struct RegistrationView {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct UserView {
     pub sub: String,
-    pub name: Option<String>,
+    /// Who to greet: `name`, else `preferred_username`, else `email` (OIDC Core §5.1), from the
+    /// merged claims. `None` rather than the subject, which is an opaque identifier (OIDC Core
+    /// §2: "never reassigned", not meant for people): the shells then greet neutrally.
+    pub display_name: Option<String>,
     /// ID-token claims (protocol claims removed), overlaid by UserInfo claims when their
     /// `sub` matched (I12).
     pub claims: Map<String, Value>,
@@ -112,6 +116,10 @@ pub struct StateView {
     pub user: Option<UserView>,
     /// Seconds since the Unix epoch; `None` when not signed in or the server did not say.
     pub access_token_expires_at: Option<i64>,
+    /// When to refresh the access token next (seconds since the Unix epoch): the engine's
+    /// rule, so a shell only arms a timer for it. `None` when there is nothing to refresh (not
+    /// signed in, no refresh token, or no expiry).
+    pub refresh_at: Option<i64>,
     /// A short hash of the access token: shows a refresh happened, reveals nothing.
     pub token_fingerprint: Option<String>,
     pub last_event: Option<Event>,
@@ -131,7 +139,7 @@ pub struct StateView {
     /// safe to show in About. `None` without a device key.
     pub device_key_thumbprint: Option<String>,
     /// The mode browser steps run in (`embedded`, `system`, `loopback`): the one this
-    /// registration was made with (issue 8).
+    /// registration was made with.
     pub user_agent: &'static str,
     /// Every mode the config allows, the default first; more than one means the registration
     /// screen offers a choice.
@@ -165,7 +173,8 @@ impl Session {
             },
             reason: inner.reason,
             user: tokens.map(|t| user_view(&t.id_token.claims, t.userinfo.as_ref())),
-            access_token_expires_at: tokens.and_then(|t| t.expires_at),
+            access_token_expires_at: tokens.and_then(|t| t.expiry).map(|expiry| expiry.at),
+            refresh_at: tokens.and_then(Tokens::refresh_at),
             token_fingerprint: tokens.map(|t| t.access_token.fingerprint()),
             last_event: inner.last_event,
             pending_server_cleanup: inner.pending.as_ref().map(PendingCleanup::kind),
@@ -191,22 +200,27 @@ impl Session {
     }
 }
 
-/// Who is signed in. `name` comes from the merged claims (ID token, then UserInfo on top), so
-/// a server that keeps profile claims out of the ID token (OIDC Core §5.4: they may be returned
-/// from UserInfo only) still gives the heading the user's name (issue 9).
+/// Claims that name a person, best first (OIDC Core §5.1): the full name, the name they chose,
+/// then their email address.
+const GREETING_CLAIMS: [&str; 3] = ["name", "preferred_username", "email"];
+
+/// Who is signed in. The display name comes from the merged claims (ID token, then UserInfo on
+/// top), so a server that keeps profile claims out of the ID token (OIDC Core §5.4: they may be
+/// returned from UserInfo only) still gives the heading the user's name.
 fn user_view(
     id_claims: &crate::id_token::IdTokenClaims,
     userinfo: Option<&Map<String, Value>>,
 ) -> UserView {
     let claims = display_claims(&id_claims.all, userinfo);
-    let name = claims
-        .get("name")
-        .and_then(Value::as_str)
-        .filter(|name| !name.trim().is_empty())
+    let display_name = GREETING_CLAIMS
+        .iter()
+        .filter_map(|name| claims.get(*name).and_then(Value::as_str))
+        .map(str::trim)
+        .find(|text| !text.is_empty())
         .map(str::to_owned);
     UserView {
         sub: display_text(&id_claims.sub),
-        name,
+        display_name,
         claims,
     }
 }
@@ -279,7 +293,102 @@ fn display_value(value: &Value) -> Value {
 
 #[cfg(test)]
 mod tests {
+    use super::super::refresh::Expiry;
     use super::*;
+    use crate::id_token::{IdToken, IdTokenClaims};
+    use crate::Secret;
+    use serde_json::json;
+
+    const SUB: &str = "248289761001-a3f9c2";
+
+    /// Who Home and the CLI greet, from ID-token claims and UserInfo.
+    fn greeting(id_claims: Value, userinfo: Option<Value>) -> Option<String> {
+        let id_claims = IdTokenClaims {
+            sub: SUB.to_owned(),
+            exp: 0,
+            iat: 0,
+            name: None,
+            all: id_claims.as_object().cloned().unwrap_or_default(),
+        };
+        user_view(&id_claims, userinfo.as_ref().and_then(Value::as_object)).display_name
+    }
+
+    /// 2026-11-27 19:30:05 UTC.
+    const NOW: i64 = 1_795_807_805;
+
+    fn tokens(refresh_token: Option<&str>, expires_in: Option<u64>) -> Tokens {
+        Tokens {
+            access_token: Secret::new("at"),
+            refresh_token: refresh_token.map(Secret::new),
+            id_token: IdToken {
+                raw: Secret::new("a.b.c"),
+                claims: IdTokenClaims {
+                    sub: SUB.to_owned(),
+                    exp: 0,
+                    iat: 0,
+                    name: None,
+                    all: Map::new(),
+                },
+            },
+            expiry: Expiry::after(expires_in, NOW),
+            userinfo: None,
+            bound: false,
+        }
+    }
+
+    #[test]
+    fn the_view_names_when_to_refresh_a_fifth_of_the_lifetime_early_between_5_and_60_s() {
+        let timing = |expires_in| {
+            let expiry = Expiry::after(Some(expires_in), NOW).unwrap();
+            (expiry.at - NOW, expiry.refresh_at - NOW)
+        };
+        assert_eq!(
+            timing(300),
+            (300, 240),
+            "a five-minute token: a minute early"
+        );
+        assert_eq!(timing(3600), (3600, 3540), "never more than a minute early");
+        assert_eq!(timing(100), (100, 80), "a fifth of the lifetime");
+        assert_eq!(timing(20), (20, 15), "at least 5 s early");
+        // Already expired when it arrived (`expires_in` 0; token.rs clamps a negative one):
+        // due at once.
+        assert_eq!(timing(0), (0, -5));
+        assert_eq!(Expiry::after(None, NOW), None, "the server did not say");
+    }
+
+    #[test]
+    fn the_view_names_no_refresh_without_a_refresh_token_or_an_expiry() {
+        assert_eq!(tokens(Some("rt"), Some(300)).refresh_at(), Some(NOW + 240));
+        assert_eq!(tokens(None, Some(300)).refresh_at(), None);
+        assert_eq!(tokens(Some("rt"), None).refresh_at(), None);
+    }
+
+    #[test]
+    fn the_greeting_is_the_name_then_the_username_then_the_email_never_the_subject() {
+        let all = json!({"sub": SUB, "name": "Jane Doe", "preferred_username": "jdoe", "email": "jane@example.com"});
+        assert_eq!(greeting(all, None).as_deref(), Some("Jane Doe"));
+        let username =
+            json!({"sub": SUB, "preferred_username": "jdoe", "email": "jane@example.com"});
+        assert_eq!(greeting(username, None).as_deref(), Some("jdoe"));
+        let email = json!({"sub": SUB, "email": "jane@example.com"});
+        assert_eq!(greeting(email, None).as_deref(), Some("jane@example.com"));
+        // A blank claim is no name; UserInfo counts like the ID token (OIDC Core §5.4).
+        let blank = json!({"sub": SUB, "name": " \u{200B}", "preferred_username": "jdoe"});
+        assert_eq!(greeting(blank, None).as_deref(), Some("jdoe"));
+        let profile = json!({"name": "Jane Doe"});
+        assert_eq!(
+            greeting(
+                json!({"sub": SUB, "email": "jane@example.com"}),
+                Some(profile)
+            )
+            .as_deref(),
+            Some("Jane Doe")
+        );
+        // Only the opaque subject: no greeting (Home says "Signed in"; the subject stays in
+        // the claims table).
+        assert_eq!(greeting(json!({"sub": SUB}), None), None);
+        assert_eq!(greeting(json!({"sub": SUB, "email": 42}), None), None);
+    }
 
     #[test]
     fn claims_shown_to_the_user_lose_bidi_and_zero_width_characters() {

@@ -104,7 +104,7 @@ async fn the_name_comes_from_the_merged_claims() {
         .await
         .unwrap();
     let user = view.user.unwrap();
-    assert_eq!(user.name.as_deref(), Some("Demo User"));
+    assert_eq!(user.display_name.as_deref(), Some("Demo User"));
     assert_eq!(user.claims["name"], "Demo User");
     assert_eq!(user.claims["preferred_username"], "demouser");
 }
@@ -135,7 +135,10 @@ async fn remembered_restart_resumes_with_one_refresh() {
     let view = restarted.resume().await.unwrap();
     assert_eq!(view.state, StateName::SignedIn);
     assert_eq!(view.last_event, Some(Event::Resumed));
-    assert_eq!(view.user.unwrap().name.as_deref(), Some("Demo User"));
+    assert_eq!(
+        view.user.unwrap().display_name.as_deref(),
+        Some("Demo User")
+    );
     assert_eq!(token_requests(&rig) - before, 1);
     assert_eq!(rig.idp.with(|s| s.browser_steps.len()), steps);
     let rotated = stored_refresh_token(&rig).unwrap();
