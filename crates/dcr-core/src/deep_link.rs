@@ -26,6 +26,7 @@ use url::Url;
 use crate::config::RedirectUri;
 use crate::loopback::{BrowserOpener, LoopbackControl, SIGN_IN_TIMEOUT};
 use crate::user_agent::{BrowserStep, UserAgent, UserAgentError};
+use crate::Secret;
 
 /// Why a deep link did not end a step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,7 +42,7 @@ pub enum Ignored {
 /// What the waiting step expects.
 struct Waiting {
     redirect: RedirectUri,
-    state: String,
+    state: Secret,
     done: oneshot::Sender<Url>,
 }
 
@@ -74,7 +75,7 @@ impl DeepLinkInbox {
     pub fn deliver(&self, link: &Url) -> Result<(), Ignored> {
         let mut waiting = self.waiting.lock().unwrap_or_else(PoisonError::into_inner);
         let decision = route(
-            waiting.as_ref().map(|w| (&w.redirect, w.state.as_str())),
+            waiting.as_ref().map(|w| (&w.redirect, w.state.expose())),
             link,
         );
         match decision {
@@ -93,7 +94,7 @@ impl DeepLinkInbox {
         decision
     }
 
-    fn expect(&self, redirect: RedirectUri, state: String) -> oneshot::Receiver<Url> {
+    fn expect(&self, redirect: RedirectUri, state: Secret) -> oneshot::Receiver<Url> {
         let (done, receiver) = oneshot::channel();
         *self.waiting.lock().unwrap_or_else(PoisonError::into_inner) = Some(Waiting {
             redirect,
@@ -151,12 +152,6 @@ impl SystemAgent {
 #[async_trait::async_trait]
 impl UserAgent for SystemAgent {
     async fn authorize(&self, step: BrowserStep) -> Result<Url, UserAgentError> {
-        let state = step
-            .url
-            .query_pairs()
-            .find(|(name, _)| name == "state")
-            .map(|(_, value)| value.into_owned())
-            .ok_or_else(|| UserAgentError::Failed("the request carries no state".into()))?;
         // Registered before the browser opens, so a click or a link that comes at once is not
         // lost.
         let cancel = self.control.cancel_signal().notified();
@@ -164,7 +159,7 @@ impl UserAgent for SystemAgent {
         tokio::pin!(cancel, reopen);
         cancel.as_mut().enable();
         reopen.as_mut().enable();
-        let mut received = self.inbox.expect(step.redirect.clone(), state);
+        let mut received = self.inbox.expect(step.redirect.clone(), step.state.clone());
         let _clear = ClearOnDrop(&self.inbox);
         self.opener
             .open(&step.url)

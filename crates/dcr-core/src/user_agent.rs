@@ -1,5 +1,6 @@
 //! The browser step, abstracted: the engine hands over a [`BrowserStep`] (the URL, the redirect
-//! that ends it, and what the step is for) and gets back the URL the browser ended on. The
+//! that ends it, the `state` it must come back with, and what the step is for) and gets back
+//! the URL the browser ended on. The
 //! shells implement it: the embedded window (Tauri), the manual mode (CLI: print the URL, read
 //! the redirect), and the scripted login (tests). The engine never sees a window, and the
 //! shells never read OAuth parameters out of the URL to learn what the step is: the engine says.
@@ -11,6 +12,7 @@ use url::Url;
 
 use crate::config::RedirectUri;
 pub use crate::error::UserAgentError;
+use crate::Secret;
 
 /// What a browser step is for, so a shell can say the right thing ("Signing you out…", not
 /// "Signing you in…") without decoding `client_id` or `prompt` from the URL.
@@ -35,6 +37,11 @@ pub struct BrowserStep {
     /// The redirect that ends the step; the first URL that [`RedirectUri::matches`] it is the
     /// answer.
     pub redirect: RedirectUri,
+    /// The `state` the engine put in `url` (RFC 6749 §4.1.1; RP-Initiated Logout 1.0 §2), for
+    /// an agent that must tell our answer from any other request to the redirect (a loopback
+    /// listener, a deep-link inbox) without reading it back out of the URL. The engine checks
+    /// the answer's `state` again either way.
+    pub state: Secret,
     pub purpose: BrowserPurpose,
     /// True when the identity server is asked to show its form whatever session it has
     /// (`prompt=login`, OIDC Core §3.1.2.1): a shell should show its window at once. False when

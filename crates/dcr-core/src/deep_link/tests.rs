@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::user_agent::BrowserPurpose;
+use crate::Secret;
 
 struct Opened(Mutex<Vec<Url>>);
 
@@ -20,14 +21,15 @@ fn link(text: &str) -> Url {
     Url::parse(text).unwrap()
 }
 
+/// The request carries no `state` on purpose: the agent takes the step's, never the URL's.
 fn step(state: &str) -> BrowserStep {
     let mut url = Url::parse("https://idp.example/authorize").unwrap();
     url.query_pairs_mut()
-        .append_pair("redirect_uri", redirect().as_str())
-        .append_pair("state", state);
+        .append_pair("redirect_uri", redirect().as_str());
     BrowserStep {
         url,
         redirect: redirect(),
+        state: Secret::new(state),
         purpose: BrowserPurpose::SignIn,
         user_action_expected: true,
     }

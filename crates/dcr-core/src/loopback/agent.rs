@@ -138,14 +138,6 @@ impl UserAgent for LoopbackAgent {
             .ok_or_else(|| {
                 UserAgentError::Failed("no loopback listener was prepared for this step".into())
             })?;
-        // The listener's own pre-check (X6): only our state ends the wait. The engine checks
-        // the whole callback again (`callback::check_callback`, `logout::check_logout_callback`).
-        let state = step
-            .url
-            .query_pairs()
-            .find(|(name, _)| name == "state")
-            .map(|(_, value)| value.into_owned())
-            .ok_or_else(|| UserAgentError::Failed("the request carries no state".into()))?;
         // Registered before the browser opens, so a click that comes at once is not lost.
         let cancel = self.control.inner.cancel.notified();
         let reopen = self.control.inner.reopen.notified();
@@ -156,7 +148,10 @@ impl UserAgent for LoopbackAgent {
             .open(&step.url)
             .map_err(UserAgentError::Failed)?;
 
-        let callback = listener.accept_callback(&state);
+        // The listener's own pre-check (X6): only the step's state ends the wait. The engine
+        // checks the whole callback again (`callback::check_callback`,
+        // `logout::check_logout_callback`).
+        let callback = listener.accept_callback(step.state.expose());
         let deadline = tokio::time::sleep(self.timeout);
         tokio::pin!(callback, deadline);
         loop {
@@ -184,6 +179,7 @@ impl UserAgent for LoopbackAgent {
 mod tests {
     use super::*;
     use crate::user_agent::BrowserPurpose;
+    use crate::Secret;
 
     struct Opened(Mutex<Vec<Url>>);
 
@@ -194,14 +190,15 @@ mod tests {
         }
     }
 
+    /// The request carries no `state` on purpose: the agent takes the step's, never the URL's.
     fn step(redirect: RedirectUri) -> BrowserStep {
         let mut url = Url::parse("https://idp.example/authorize").unwrap();
         url.query_pairs_mut()
-            .append_pair("redirect_uri", redirect.as_str())
-            .append_pair("state", "s-123");
+            .append_pair("redirect_uri", redirect.as_str());
         BrowserStep {
             url,
             redirect,
+            state: Secret::new("s-123"),
             purpose: BrowserPurpose::SignIn,
             user_action_expected: false,
         }
