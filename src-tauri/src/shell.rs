@@ -13,7 +13,7 @@ use dcr_core::store::KeychainStore;
 use tauri::AppHandle;
 
 use dcr_core::deep_link::DeepLinkInbox;
-use dcr_core::loopback::LoopbackControl;
+use dcr_core::user_agent::BrowserControl;
 use url::Url;
 
 use crate::about::Facts;
@@ -45,7 +45,7 @@ pub struct Shell {
     app: AppHandle,
     loaded: RwLock<Loaded>,
     /// Cancel and "Open the browser again" for a step waiting in the user's browser.
-    loopback: LoopbackControl,
+    loopback: BrowserControl,
     /// Where the OS's deep links arrive (`userAgent: "system"`).
     deep_links: DeepLinkInbox,
     /// About this device: the config file in use and why, the log file.
@@ -71,7 +71,7 @@ impl Shell {
         Self {
             app,
             loaded: RwLock::new(loaded),
-            loopback: LoopbackControl::default(),
+            loopback: BrowserControl::default(),
             deep_links: DeepLinkInbox::default(),
             facts: RwLock::new(Facts::default()),
             mode_found: AtomicBool::new(false),

@@ -13,8 +13,10 @@
 
 use dcr_core::config::{RedirectUri, UserAgentKind};
 use dcr_core::deep_link::{DeepLinkInbox, SystemAgent};
-use dcr_core::loopback::{LoopbackAgent, LoopbackControl, SystemBrowser};
-use dcr_core::user_agent::{BrowserPurpose, BrowserStep, UserAgent, UserAgentError};
+use dcr_core::loopback::{LoopbackAgent, SystemBrowser};
+use dcr_core::user_agent::{
+    BrowserControl, BrowserPurpose, BrowserStep, UserAgent, UserAgentError, UserBrowser,
+};
 use dcr_core::Config;
 use tauri::AppHandle;
 use url::Url;
@@ -35,21 +37,20 @@ impl DesktopAgent {
     pub fn for_config(
         app: &AppHandle,
         config: &Config,
-        control: &LoopbackControl,
+        control: &BrowserControl,
         deep_links: &DeepLinkInbox,
     ) -> Self {
-        let opener = std::sync::Arc::new(SystemBrowser);
+        let browser =
+            || UserBrowser::new(std::sync::Arc::new(SystemBrowser)).with_control(control.clone());
         match config.user_agent {
             Some(UserAgentKind::Loopback) => Self::InBrowser(InBrowser {
                 app: app.clone(),
-                agent: Box::new(LoopbackAgent::new(opener).with_control(control.clone())),
+                agent: Box::new(LoopbackAgent::new(browser())),
                 mode: UserAgentKind::Loopback,
             }),
             Some(UserAgentKind::System) => Self::InBrowser(InBrowser {
                 app: app.clone(),
-                agent: Box::new(
-                    SystemAgent::new(opener, deep_links.clone()).with_control(control.clone()),
-                ),
+                agent: Box::new(SystemAgent::new(browser(), deep_links.clone())),
                 mode: UserAgentKind::System,
             }),
             Some(UserAgentKind::Embedded) | None => Self::Embedded(EmbeddedBrowser::new(

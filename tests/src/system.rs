@@ -22,7 +22,7 @@ pub enum Delivery {
 }
 
 /// The user's default browser and the OS's deep-link delivery, as a
-/// [`dcr_core::loopback::BrowserOpener`] for the engine's `SystemAgent`.
+/// [`dcr_core::user_agent::BrowserOpener`] for the engine's `SystemAgent`.
 pub struct DeepLinkBrowser {
     pub browser: Arc<ScriptedBrowser>,
     inbox: DeepLinkInbox,
@@ -48,7 +48,7 @@ impl DeepLinkBrowser {
     }
 }
 
-impl dcr_core::loopback::BrowserOpener for DeepLinkBrowser {
+impl dcr_core::user_agent::BrowserOpener for DeepLinkBrowser {
     /// Runs the step on its own task, like a browser process: the agent is already waiting on
     /// the inbox when it opens the browser.
     fn open(&self, url: &Url) -> Result<(), String> {

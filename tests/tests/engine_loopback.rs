@@ -5,9 +5,10 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
-use dcr_core::loopback::{LoopbackAgent, LoopbackControl};
+use dcr_core::loopback::LoopbackAgent;
 use dcr_core::session::{Event, StateName};
 use dcr_core::store::MemoryStore;
+use dcr_core::user_agent::{BrowserControl, BrowserOpener, UserBrowser};
 use dcr_core::{Config, Progress, ProgressSink, Session};
 use dcr_tests::engine::{config_json, query, Form, RecordingTransport, REGISTRATION_CLIENT};
 use dcr_tests::loopback::{listening_sockets, Delivery, LoopbackBrowser};
@@ -49,7 +50,7 @@ struct LoopbackRig {
 
 struct Opener(Arc<LoopbackBrowser>);
 
-impl dcr_core::loopback::BrowserOpener for Opener {
+impl BrowserOpener for Opener {
     fn open(&self, url: &Url) -> Result<(), String> {
         self.0.open(url)
     }
@@ -66,7 +67,7 @@ async fn rig(form: Form) -> LoopbackRig {
     let session = Session::with_transport(config, transport.clone(), Box::new(MemoryStore::new()))
         .with_progress(steps.clone());
     let browser = Arc::new(LoopbackBrowser::new(Arc::new(ScriptedBrowser::new())));
-    let agent = LoopbackAgent::new(Arc::new(Opener(browser.clone())));
+    let agent = LoopbackAgent::new(UserBrowser::new(Arc::new(Opener(browser.clone()))));
     LoopbackRig {
         idp,
         transport,
@@ -225,8 +226,8 @@ async fn loopback_mode_templatized_registration() {
 /// changes, and the listener is closed.
 #[tokio::test]
 async fn loopback_cancel_closes_the_listener_and_changes_nothing() {
-    struct Nowhere(Mutex<Vec<Url>>, LoopbackControl);
-    impl dcr_core::loopback::BrowserOpener for Nowhere {
+    struct Nowhere(Mutex<Vec<Url>>, BrowserControl);
+    impl BrowserOpener for Nowhere {
         fn open(&self, url: &Url) -> Result<(), String> {
             let mut opened = self.0.lock().unwrap_or_else(PoisonError::into_inner);
             opened.push(url.clone());
@@ -240,9 +241,9 @@ async fn loopback_cancel_closes_the_listener_and_changes_nothing() {
         }
     }
     let r = rig(Form::Full).await;
-    let control = LoopbackControl::default();
+    let control = BrowserControl::default();
     let nowhere = Arc::new(Nowhere(Mutex::new(Vec::new()), control.clone()));
-    let agent = LoopbackAgent::new(nowhere.clone()).with_control(control);
+    let agent = LoopbackAgent::new(UserBrowser::new(nowhere.clone()).with_control(control));
     let error = r.session.register(&agent).await.expect_err("cancelled");
     assert_eq!(error.kind(), dcr_core::error::ErrorKind::Cancelled);
     let opened = nowhere.0.lock().unwrap().clone();

@@ -18,6 +18,7 @@ use dcr_core::deep_link::{DeepLinkInbox, SystemAgent};
 use dcr_core::loopback::LoopbackAgent;
 use dcr_core::session::{Event, StateName};
 use dcr_core::store::KeychainStore;
+use dcr_core::user_agent::UserBrowser;
 use dcr_core::{Config, Session, UserAgent};
 use dcr_tests::engine::{client_id, config_json, Exchange, Form, RecordingTransport};
 use dcr_tests::keyring::{clear_entries_for_issuer, entries_for_issuer, require_test_keyring};
@@ -46,12 +47,13 @@ impl Browsing {
             UserAgentKind::System => {
                 let inbox = DeepLinkInbox::default();
                 let links = Arc::new(DeepLinkBrowser::new(browser.clone(), inbox.clone()));
-                let agent = SystemAgent::new(links.clone(), inbox).with_timeout(STEP_TIMEOUT);
+                let browser = UserBrowser::new(links.clone()).with_timeout(STEP_TIMEOUT);
+                let agent = SystemAgent::new(browser, inbox);
                 (Box::new(agent), Some(links))
             }
             UserAgentKind::Loopback => {
                 let opener = Arc::new(LoopbackBrowser::new(browser.clone()));
-                let agent = LoopbackAgent::new(opener).with_timeout(STEP_TIMEOUT);
+                let agent = LoopbackAgent::new(UserBrowser::new(opener).with_timeout(STEP_TIMEOUT));
                 (Box::new(agent), None)
             }
         };

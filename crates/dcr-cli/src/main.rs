@@ -16,6 +16,7 @@ use dcr_core::http::back_channel_client;
 use dcr_core::loopback::{LoopbackAgent, SystemBrowser};
 use dcr_core::session::{Event, ModeError, Session, StateName};
 use dcr_core::store::KeychainStore;
+use dcr_core::user_agent::UserBrowser;
 use dcr_core::{Config, Error, UserAgent};
 use serde_json::{json, Value};
 
@@ -125,7 +126,9 @@ async fn run(args: Args) -> Result<Value, Failure> {
         browser => browser,
     };
     let ua: Box<dyn UserAgent> = match browser {
-        Browser::Loopback => Box::new(LoopbackAgent::new(Arc::new(SystemBrowser))),
+        Browser::Loopback => Box::new(LoopbackAgent::new(UserBrowser::new(Arc::new(
+            SystemBrowser,
+        )))),
         browser => Box::new(ManualUserAgent {
             open_browser: browser == Browser::System,
         }),

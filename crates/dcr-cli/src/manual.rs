@@ -6,7 +6,8 @@ use std::io::{BufRead, Write};
 
 use dcr_core::callback::parse_callback_url;
 use dcr_core::error::CallbackError;
-use dcr_core::loopback::{BrowserOpener, SystemBrowser};
+use dcr_core::loopback::SystemBrowser;
+use dcr_core::user_agent::BrowserOpener;
 use dcr_core::{BrowserStep, UserAgent, UserAgentError};
 use url::Url;
 

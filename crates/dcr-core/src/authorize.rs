@@ -110,6 +110,11 @@ impl PendingAuthorization {
     pub fn nonce(&self) -> &Secret {
         &self.nonce
     }
+
+    /// The `state` the callback must carry (RFC 6749 §4.1.2), for the browser step.
+    pub fn state(&self) -> &Secret {
+        &self.state
+    }
 }
 
 impl std::fmt::Debug for PendingAuthorization {

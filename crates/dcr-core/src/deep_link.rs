@@ -18,14 +18,13 @@
 //! The log names why a link was ignored, never the link: it may carry a code.
 
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
 
 use tokio::sync::oneshot;
 use url::Url;
 
 use crate::config::RedirectUri;
-use crate::loopback::{BrowserOpener, LoopbackControl, SIGN_IN_TIMEOUT};
-use crate::user_agent::{BrowserStep, UserAgent, UserAgentError};
+use crate::user_agent::{BrowserStep, UserAgent, UserAgentError, UserBrowser};
+use crate::Secret;
 
 /// Why a deep link did not end a step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,7 +40,7 @@ pub enum Ignored {
 /// What the waiting step expects.
 struct Waiting {
     redirect: RedirectUri,
-    state: String,
+    state: Secret,
     done: oneshot::Sender<Url>,
 }
 
@@ -74,7 +73,7 @@ impl DeepLinkInbox {
     pub fn deliver(&self, link: &Url) -> Result<(), Ignored> {
         let mut waiting = self.waiting.lock().unwrap_or_else(PoisonError::into_inner);
         let decision = route(
-            waiting.as_ref().map(|w| (&w.redirect, w.state.as_str())),
+            waiting.as_ref().map(|w| (&w.redirect, w.state.expose())),
             link,
         );
         match decision {
@@ -93,7 +92,7 @@ impl DeepLinkInbox {
         decision
     }
 
-    fn expect(&self, redirect: RedirectUri, state: String) -> oneshot::Receiver<Url> {
+    fn expect(&self, redirect: RedirectUri, state: Secret) -> oneshot::Receiver<Url> {
         let (done, receiver) = oneshot::channel();
         *self.waiting.lock().unwrap_or_else(PoisonError::into_inner) = Some(Waiting {
             redirect,
@@ -119,81 +118,28 @@ impl Drop for ClearOnDrop<'_> {
 }
 
 pub struct SystemAgent {
-    opener: Arc<dyn BrowserOpener>,
+    browser: UserBrowser,
     inbox: DeepLinkInbox,
-    timeout: Duration,
-    control: LoopbackControl,
 }
 
 impl SystemAgent {
-    pub fn new(opener: Arc<dyn BrowserOpener>, inbox: DeepLinkInbox) -> Self {
-        Self {
-            opener,
-            inbox,
-            timeout: SIGN_IN_TIMEOUT,
-            control: LoopbackControl::default(),
-        }
-    }
-
-    /// Replaces [`SIGN_IN_TIMEOUT`].
-    pub fn with_timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
-        self
-    }
-
-    /// Uses the shell's Cancel and "Open the browser again" handle (the same one as loopback).
-    pub fn with_control(mut self, control: LoopbackControl) -> Self {
-        self.control = control;
-        self
+    pub fn new(browser: UserBrowser, inbox: DeepLinkInbox) -> Self {
+        Self { browser, inbox }
     }
 }
 
 #[async_trait::async_trait]
 impl UserAgent for SystemAgent {
     async fn authorize(&self, step: BrowserStep) -> Result<Url, UserAgentError> {
-        let state = step
-            .url
-            .query_pairs()
-            .find(|(name, _)| name == "state")
-            .map(|(_, value)| value.into_owned())
-            .ok_or_else(|| UserAgentError::Failed("the request carries no state".into()))?;
-        // Registered before the browser opens, so a click or a link that comes at once is not
-        // lost.
-        let cancel = self.control.cancel_signal().notified();
-        let reopen = self.control.reopen_signal().notified();
-        tokio::pin!(cancel, reopen);
-        cancel.as_mut().enable();
-        reopen.as_mut().enable();
-        let mut received = self.inbox.expect(step.redirect.clone(), state);
+        // Expected before the browser opens, so a link that comes at once is not lost.
+        let received = self.inbox.expect(step.redirect.clone(), step.state.clone());
         let _clear = ClearOnDrop(&self.inbox);
-        self.opener
-            .open(&step.url)
-            .map_err(UserAgentError::Failed)?;
-
-        let deadline = tokio::time::sleep(self.timeout);
-        tokio::pin!(deadline);
-        loop {
-            tokio::select! {
-                link = &mut received => {
-                    return link.map_err(|_| UserAgentError::Failed(
-                        "another browser step replaced this one".into(),
-                    ));
-                }
-                () = &mut cancel => return Err(UserAgentError::Cancelled),
-                () = &mut reopen => {
-                    if let Err(error) = self.opener.open(&step.url) {
-                        tracing::warn!(%error, "could not open the browser again");
-                    }
-                    reopen.set(self.control.reopen_signal().notified());
-                    reopen.as_mut().enable();
-                }
-                () = &mut deadline => {
-                    return Err(UserAgentError::Failed(
-                        "the sign-in in the browser did not finish in time".into(),
-                    ));
-                }
-            }
-        }
+        let link = async {
+            received.await.map_err(|_| {
+                UserAgentError::Failed("another browser step replaced this one".into())
+            })
+        };
+        self.browser.wait(&step.url, link).await
     }
 }
 

@@ -9,12 +9,13 @@
 //! user, so a waiting process is held up for a few round trips at most. After taking it, the
 //! session reads the entry again before deciding anything (`session.rs`).
 
-use std::fs::{File, OpenOptions};
+use std::fs::{File, OpenOptions, TryLockError};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use tracing::warn;
+use tokio::sync::watch;
+use tracing::{info, warn};
 
 use crate::store::StoreKey;
 
@@ -32,6 +33,9 @@ const APP_FOLDER: &str = "io.curity.dcrclient";
 pub struct ProcessLock {
     path: Option<PathBuf>,
     held: Arc<AtomicBool>,
+    /// How many acquires of this instance found the file locked by another holder and had to
+    /// wait: the sign that an acquire is really blocked, which the tests wait on.
+    waits: Arc<watch::Sender<usize>>,
 }
 
 impl Clone for ProcessLock {
@@ -75,6 +79,7 @@ impl ProcessLock {
         Self {
             path,
             held: Arc::new(AtomicBool::new(false)),
+            waits: Arc::new(watch::Sender::new(0)),
         }
     }
 
@@ -121,10 +126,13 @@ impl ProcessLock {
         if self.held.load(Ordering::SeqCst) {
             return ProcessLockGuard::unlocked();
         }
-        let file = tokio::task::spawn_blocking(move || lock_file(&path))
-            .await
-            .map_err(|error| std::io::Error::other(error.to_string()))
-            .and_then(|result| result);
+        let waits = self.waits.clone();
+        let file = tokio::task::spawn_blocking(move || {
+            lock_file(&path, || waits.send_modify(|count| *count += 1))
+        })
+        .await
+        .map_err(|error| std::io::Error::other(error.to_string()))
+        .and_then(|result| result);
         match file {
             Ok(file) => {
                 self.held.store(true, Ordering::SeqCst);
@@ -141,7 +149,8 @@ impl ProcessLock {
     }
 }
 
-fn lock_file(path: &Path) -> std::io::Result<File> {
+/// Takes the lock on `path`, calling `waiting` first when another holder has it.
+fn lock_file(path: &Path, waiting: impl FnOnce()) -> std::io::Result<File> {
     if let Some(dir) = path.parent() {
         create_private_dir(dir)?;
     }
@@ -152,6 +161,14 @@ fn lock_file(path: &Path) -> std::io::Result<File> {
         .open(path)?;
     // flock(2) on Unix, LockFileEx on Windows; released when the file is closed, also when the
     // process dies, so a crash never leaves the entry locked.
+    match file.try_lock() {
+        Ok(()) => return Ok(file),
+        Err(TryLockError::WouldBlock) => {
+            info!("another process holds the registration lock; waiting for it");
+            waiting();
+        }
+        Err(TryLockError::Error(error)) => return Err(error),
+    }
     file.lock()?;
     Ok(file)
 }
@@ -208,6 +225,22 @@ mod tests {
 
     use super::*;
 
+    impl ProcessLock {
+        /// Resolves once an acquire of this instance has found the lock held by another
+        /// instance and is waiting for it.
+        /// Subscribes at once, so the acquire may move the instance away.
+        fn blocked(&self) -> impl std::future::Future<Output = ()> {
+            let mut waits = self.waits.subscribe();
+            async move {
+                waits
+                    .wait_for(|count| *count > 0)
+                    .await
+                    .map(drop)
+                    .expect("the acquire ended without waiting");
+            }
+        }
+    }
+
     fn key() -> StoreKey {
         StoreKey::new("https://idp.example", "c", "app:/cb", None)
     }
@@ -218,15 +251,20 @@ mod tests {
         let lock = ProcessLock::in_dir(&dir, &key());
         let first = lock.acquire().await;
         let released = Arc::new(AtomicBool::new(false));
+        let second = lock.clone();
+        let blocked = second.blocked();
         let waiter = {
-            let (lock, released) = (lock.clone(), released.clone());
+            let released = released.clone();
             tokio::spawn(async move {
-                let _second = lock.acquire().await;
+                let _second = second.acquire().await;
                 // The second holder only ever runs after the first released.
                 assert!(released.load(Ordering::SeqCst));
             })
         };
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        // The second acquire found the file locked and waits in flock(2).
+        tokio::time::timeout(Duration::from_secs(5), blocked)
+            .await
+            .expect("the second acquire waits for the first");
         assert!(!waiter.is_finished(), "the second acquire did not wait");
         released.store(true, Ordering::SeqCst);
         drop(first);
@@ -245,13 +283,14 @@ mod tests {
             .expect("a nested acquire on the holding instance goes through");
         drop(inner);
         // Still held by `outer`: another instance (another session) waits.
-        let other = tokio::spawn({
-            let lock = lock.clone();
-            async move {
-                let _held = lock.acquire().await;
-            }
+        let other_lock = lock.clone();
+        let blocked = other_lock.blocked();
+        let other = tokio::spawn(async move {
+            let _held = other_lock.acquire().await;
         });
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        tokio::time::timeout(Duration::from_secs(5), blocked)
+            .await
+            .expect("the other instance waits for the lock");
         assert!(
             !other.is_finished(),
             "dropping the nested guard released nothing"

@@ -30,6 +30,11 @@ impl PendingLogout {
     pub fn redirect_uri(&self) -> &RedirectUri {
         &self.redirect_uri
     }
+
+    /// The `state` the post-logout redirect must echo (§3), for the browser step.
+    pub fn state(&self) -> &Secret {
+        &self.state
+    }
 }
 
 /// L4: `id_token_hint`, `client_id`, the exact `post_logout_redirect_uri` and a fresh `state`.

@@ -34,7 +34,7 @@ mod open;
 #[cfg(test)]
 mod tests;
 
-pub use agent::{BrowserOpener, LoopbackAgent, LoopbackControl, SIGN_IN_TIMEOUT};
+pub use agent::LoopbackAgent;
 pub use open::{launch_detached, open_on_desktop, OpenTarget, SystemBrowser};
 
 /// A request line and headers larger than this are refused: a real callback is a few hundred

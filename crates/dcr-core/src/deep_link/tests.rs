@@ -1,7 +1,10 @@
 //! The deep-link routing (RFC 8252 §7.1, §8.9; checklist X1, X3) and the system agent's wait.
 
+use std::time::Duration;
+
 use super::*;
-use crate::user_agent::BrowserPurpose;
+use crate::user_agent::{BrowserControl, BrowserOpener, BrowserPurpose};
+use crate::Secret;
 
 struct Opened(Mutex<Vec<Url>>);
 
@@ -20,14 +23,15 @@ fn link(text: &str) -> Url {
     Url::parse(text).unwrap()
 }
 
+/// The request carries no `state` on purpose: the agent takes the step's, never the URL's.
 fn step(state: &str) -> BrowserStep {
     let mut url = Url::parse("https://idp.example/authorize").unwrap();
     url.query_pairs_mut()
-        .append_pair("redirect_uri", redirect().as_str())
-        .append_pair("state", state);
+        .append_pair("redirect_uri", redirect().as_str());
     BrowserStep {
         url,
         redirect: redirect(),
+        state: Secret::new(state),
         purpose: BrowserPurpose::SignIn,
         user_action_expected: true,
     }
@@ -92,7 +96,7 @@ fn x1_a_link_with_no_step_waiting_is_ignored() {
 async fn x1_forged_then_real_then_duplicate() {
     let opened = Arc::new(Opened(Mutex::new(Vec::new())));
     let inbox = DeepLinkInbox::default();
-    let agent = SystemAgent::new(opened.clone(), inbox.clone());
+    let agent = SystemAgent::new(UserBrowser::new(opened.clone()), inbox.clone());
     let state = "s-42";
     let real = link("io.curity.dcrclient:/callback?code=c&state=s-42");
     let waiting = tokio::spawn(async move { agent.authorize(step(state)).await });
@@ -120,8 +124,9 @@ async fn x1_forged_then_real_then_duplicate() {
 async fn cancel_and_open_again() {
     let opened = Arc::new(Opened(Mutex::new(Vec::new())));
     let inbox = DeepLinkInbox::default();
-    let control = LoopbackControl::default();
-    let agent = SystemAgent::new(opened.clone(), inbox.clone()).with_control(control.clone());
+    let control = BrowserControl::default();
+    let browser = UserBrowser::new(opened.clone()).with_control(control.clone());
+    let agent = SystemAgent::new(browser, inbox.clone());
     let waiting = tokio::spawn(async move { agent.authorize(step("s-7")).await });
     while opened.0.lock().unwrap().is_empty() {
         tokio::task::yield_now().await;
@@ -148,7 +153,8 @@ async fn cancel_and_open_again() {
 async fn the_wait_times_out() {
     let opened = Arc::new(Opened(Mutex::new(Vec::new())));
     let inbox = DeepLinkInbox::default();
-    let agent = SystemAgent::new(opened, inbox.clone()).with_timeout(Duration::from_millis(100));
+    let browser = UserBrowser::new(opened).with_timeout(Duration::from_millis(100));
+    let agent = SystemAgent::new(browser, inbox.clone());
     let error = agent.authorize(step("s-9")).await.unwrap_err();
     assert!(matches!(error, UserAgentError::Failed(ref text) if text.contains("in time")));
     assert_eq!(

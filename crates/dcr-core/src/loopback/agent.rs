@@ -8,104 +8,33 @@
 //! on that listener. The engine never sees a socket or a browser; the shells only choose this
 //! agent when the config says `userAgent: "loopback"`, and add their own waiting screen.
 //!
-//! The wait ends with the callback, with [`LoopbackControl::cancel`] (the user's Cancel), or
-//! after the sign-in timeout; the listener is closed in every case.
+//! The wait ends with the callback, with the user's Cancel, or after the sign-in timeout
+//! ([`UserBrowser::wait`]); the listener is closed in every case.
 
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::sync::{Mutex, PoisonError};
 
-use tokio::sync::Notify;
 use url::Url;
 
 use super::LoopbackListener;
 use crate::config::RedirectUri;
-use crate::user_agent::{BrowserStep, UserAgent, UserAgentError};
-
-/// How long a browser step may take before the app stops waiting: the user may have closed
-/// the tab, or the browser may never come back.
-pub const SIGN_IN_TIMEOUT: Duration = Duration::from_secs(10 * 60);
-
-/// Opens a URL in the user's browser. [`super::SystemBrowser`] is the real one; tests play
-/// the browser themselves.
-pub trait BrowserOpener: Send + Sync {
-    /// Starts the browser and returns; never waits for the page. The error text must not
-    /// contain the URL (it carries `state` and PKCE challenge).
-    fn open(&self, url: &Url) -> Result<(), String>;
-}
-
-/// The user's controls while the browser step runs: Cancel, and "Open the browser again"
-/// (the tab was closed by mistake, or the browser opened behind another window).
-#[derive(Clone, Default)]
-pub struct LoopbackControl {
-    inner: Arc<Controls>,
-}
-
-#[derive(Default)]
-struct Controls {
-    cancel: Notify,
-    reopen: Notify,
-}
-
-impl LoopbackControl {
-    /// Ends the running step with [`UserAgentError::Cancelled`]. Does nothing when no step
-    /// is waiting (it never cancels a later one).
-    pub fn cancel(&self) {
-        self.inner.cancel.notify_waiters();
-    }
-
-    /// Opens the running step's URL in the browser again. Does nothing when no step is waiting.
-    pub fn open_again(&self) {
-        self.inner.reopen.notify_waiters();
-    }
-
-    /// The Cancel signal, for the other agents that wait in the user's browser
-    /// ([`crate::deep_link::SystemAgent`]).
-    pub(crate) fn cancel_signal(&self) -> &Notify {
-        &self.inner.cancel
-    }
-
-    /// The "Open the browser again" signal.
-    pub(crate) fn reopen_signal(&self) -> &Notify {
-        &self.inner.reopen
-    }
-}
+// The opener (`open.rs`) implements the trait through this module.
+pub(super) use crate::user_agent::BrowserOpener;
+use crate::user_agent::{BrowserStep, UserAgent, UserAgentError, UserBrowser};
 
 pub struct LoopbackAgent {
-    opener: Arc<dyn BrowserOpener>,
+    browser: UserBrowser,
     /// The listener bound by `prepare_redirect`, for the next `authorize`. Steps are
     /// sequential (the session serializes operations), so one slot is enough; a step the
     /// engine prepared but never opened leaves it here until the next one replaces it.
     prepared: Mutex<Option<LoopbackListener>>,
-    timeout: Duration,
-    control: LoopbackControl,
 }
 
 impl LoopbackAgent {
-    pub fn new(opener: Arc<dyn BrowserOpener>) -> Self {
+    pub fn new(browser: UserBrowser) -> Self {
         Self {
-            opener,
+            browser,
             prepared: Mutex::new(None),
-            timeout: SIGN_IN_TIMEOUT,
-            control: LoopbackControl::default(),
         }
-    }
-
-    /// Replaces [`SIGN_IN_TIMEOUT`].
-    pub fn with_timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
-        self
-    }
-
-    /// Uses `control` (made by the shell before the agent) for Cancel and "Open the browser
-    /// again".
-    pub fn with_control(mut self, control: LoopbackControl) -> Self {
-        self.control = control;
-        self
-    }
-
-    /// The Cancel and "Open the browser again" handle for the shell's waiting screen.
-    pub fn control(&self) -> LoopbackControl {
-        self.control.clone()
     }
 }
 
@@ -138,52 +67,22 @@ impl UserAgent for LoopbackAgent {
             .ok_or_else(|| {
                 UserAgentError::Failed("no loopback listener was prepared for this step".into())
             })?;
-        // The listener's own pre-check (X6): only our state ends the wait. The engine checks
-        // the whole callback again (`callback::check_callback`, `logout::check_logout_callback`).
-        let state = step
-            .url
-            .query_pairs()
-            .find(|(name, _)| name == "state")
-            .map(|(_, value)| value.into_owned())
-            .ok_or_else(|| UserAgentError::Failed("the request carries no state".into()))?;
-        // Registered before the browser opens, so a click that comes at once is not lost.
-        let cancel = self.control.inner.cancel.notified();
-        let reopen = self.control.inner.reopen.notified();
-        tokio::pin!(cancel, reopen);
-        cancel.as_mut().enable();
-        reopen.as_mut().enable();
-        self.opener
-            .open(&step.url)
-            .map_err(UserAgentError::Failed)?;
-
-        let callback = listener.accept_callback(&state);
-        let deadline = tokio::time::sleep(self.timeout);
-        tokio::pin!(callback, deadline);
-        loop {
-            tokio::select! {
-                received = &mut callback => return Ok(received),
-                () = &mut cancel => return Err(UserAgentError::Cancelled),
-                () = &mut reopen => {
-                    if let Err(error) = self.opener.open(&step.url) {
-                        tracing::warn!(%error, "could not open the browser again");
-                    }
-                    reopen.set(self.control.inner.reopen.notified());
-                    reopen.as_mut().enable();
-                }
-                () = &mut deadline => {
-                    return Err(UserAgentError::Failed(
-                        "the sign-in in the browser did not finish in time".into(),
-                    ));
-                }
-            }
-        }
+        // The listener's own pre-check (X6): only the step's state ends the wait. The engine
+        // checks the whole callback again (`callback::check_callback`,
+        // `logout::check_logout_callback`).
+        let callback = async { Ok(listener.accept_callback(step.state.expose()).await) };
+        self.browser.wait(&step.url, callback).await
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
     use super::*;
     use crate::user_agent::BrowserPurpose;
+    use crate::Secret;
 
     struct Opened(Mutex<Vec<Url>>);
 
@@ -194,14 +93,15 @@ mod tests {
         }
     }
 
+    /// The request carries no `state` on purpose: the agent takes the step's, never the URL's.
     fn step(redirect: RedirectUri) -> BrowserStep {
         let mut url = Url::parse("https://idp.example/authorize").unwrap();
         url.query_pairs_mut()
-            .append_pair("redirect_uri", redirect.as_str())
-            .append_pair("state", "s-123");
+            .append_pair("redirect_uri", redirect.as_str());
         BrowserStep {
             url,
             redirect,
+            state: Secret::new("s-123"),
             purpose: BrowserPurpose::SignIn,
             user_action_expected: false,
         }
@@ -215,7 +115,9 @@ mod tests {
     #[tokio::test]
     async fn x5_the_wait_times_out_and_closes_the_port() {
         let opened = Arc::new(Opened(Mutex::new(Vec::new())));
-        let agent = LoopbackAgent::new(opened.clone()).with_timeout(Duration::from_millis(200));
+        let agent = LoopbackAgent::new(
+            UserBrowser::new(opened.clone()).with_timeout(Duration::from_millis(200)),
+        );
         let redirect = agent.prepare_redirect(&registered()).await.unwrap();
         let port = redirect.url().port().expect("a port");
         assert_ne!(port, 0);
@@ -234,7 +136,7 @@ mod tests {
     #[tokio::test]
     async fn a_step_without_its_prepared_listener_is_refused() {
         let opened = Arc::new(Opened(Mutex::new(Vec::new())));
-        let agent = LoopbackAgent::new(opened.clone());
+        let agent = LoopbackAgent::new(UserBrowser::new(opened.clone()));
         let error = agent.authorize(step(registered())).await.unwrap_err();
         assert!(matches!(error, UserAgentError::Failed(_)));
         agent.prepare_redirect(&registered()).await.unwrap();
@@ -247,7 +149,7 @@ mod tests {
     #[tokio::test]
     async fn the_callback_with_our_state_ends_the_step() {
         let opened = Arc::new(Opened(Mutex::new(Vec::new())));
-        let agent = LoopbackAgent::new(opened.clone());
+        let agent = LoopbackAgent::new(UserBrowser::new(opened.clone()));
         let redirect = agent.prepare_redirect(&registered()).await.unwrap();
         let port = redirect.url().port().unwrap();
         let browser = tokio::spawn(async move {

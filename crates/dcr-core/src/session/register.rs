@@ -47,6 +47,7 @@ impl Session {
             .authorize(BrowserStep {
                 url,
                 redirect: redirect_uri.clone(),
+                state: pending.state().clone(),
                 purpose: BrowserPurpose::RegistrationLogin,
                 user_action_expected: params.force_login,
             })

@@ -81,6 +81,7 @@ impl Session {
             .authorize(BrowserStep {
                 url,
                 redirect: redirect_uri.clone(),
+                state: pending.state().clone(),
                 purpose: BrowserPurpose::SignIn,
                 user_action_expected: params.force_login,
             })
@@ -268,6 +269,7 @@ impl Session {
         let step = BrowserStep {
             url,
             redirect: post_logout.clone(),
+            state: pending.state().clone(),
             purpose: BrowserPurpose::SignOut,
             user_action_expected: false,
         };

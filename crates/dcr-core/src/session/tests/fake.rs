@@ -537,10 +537,13 @@ impl UserAgent for FakeBrowser {
         let BrowserStep {
             url,
             redirect,
+            state: step_state,
             purpose,
             user_action_expected,
         } = step;
         let query: HashMap<String, String> = url.query_pairs().into_owned().collect();
+        // The step names the `state` its answer must carry, so no agent reads it out of `url`.
+        assert_eq!(query["state"], step_state.expose(), "the step's state");
         let mut state = self.0.state.lock().unwrap();
         state
             .browser_purposes
