@@ -1,4 +1,4 @@
-//! End-to-end (issue 7, defect 10): what the waiting screen says comes from the engine's own
+//! End-to-end: what the waiting screen says comes from the engine's own
 //! account of each browser step, not from the shell reading OAuth parameters out of URLs. In
 //! the real app: the registration login waits for the user and then registers, a later
 //! sign-in signs in, and signing out says so and never "Signing you in…".

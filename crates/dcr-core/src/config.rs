@@ -25,7 +25,7 @@ const KNOWN_KEYS: &str =
 
 /// How the per-install client authenticates at the token endpoint (RFC 7591 §2,
 /// OIDC Core §9): a per-install secret, or a per-install key pair whose private half never
-/// leaves the device (issue 10).
+/// leaves the device.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TokenEndpointAuthMethod {

@@ -60,7 +60,7 @@ pub struct Session {
     inner: Mutex<Inner>,
     /// D6: the least time (seconds) between two key-set fetches for an unknown `kid`.
     key_refetch_secs: AtomicI64,
-    /// Where each step is reported (issue 8); nowhere unless a shell sets one.
+    /// Where each step is reported; nowhere unless a shell sets one.
     progress: Arc<dyn ProgressSink>,
     /// How many refreshes have ended: a call that sees it change while it waits for `op`
     /// shares that refresh's outcome instead of sending a second token request.
@@ -353,7 +353,7 @@ impl Session {
     pub async fn register_and_sign_in(&self, ua: &dyn UserAgent) -> Result<StateView, Error> {
         let view = self.register(ua).await?;
         // RFC 7591 §3.2.1: the 201 just now says the client exists; an RFC 7592 read could only
-        // repeat it (issue 11: six back-channel requests on first run). A failed browser step
+        // repeat it (a request the first run need not make). A failed browser step
         // still asks the server; an existing or adopted registration is read as always.
         let fresh = matches!(
             view.last_event,

@@ -1,4 +1,4 @@
-//! "Rotate device key" (issue 10): a new key pair for this install, registered with the server
+//! "Rotate device key": a new key pair for this install, registered with the server
 //! through an RFC 7592 §2.2 update before it is used.
 //!
 //! The order is what keeps the device working whatever fails:

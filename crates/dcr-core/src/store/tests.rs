@@ -77,7 +77,7 @@ fn s6_every_part_of_the_key_changes_the_entry() {
             Some("mobile-dcr-template-client"),
         ),
         StoreKey::new(base.issuer(), "mobile-dcr-client", REDIRECT, Some("")),
-        // Issue 8: a system-mode registration shares the redirect with embedded mode.
+        // A system-mode registration shares the redirect with embedded mode.
         key().for_mode(Some("system")),
     ];
     for variant in &variants {

@@ -1,4 +1,4 @@
-//! The engine says what each browser step is for (issue 7, defect 10): a shell must never have
+//! The engine says what each browser step is for: a shell must never have
 //! to decode `client_id` or `prompt` from the URL to know whether it is signing in or out.
 
 use super::*;

@@ -1,4 +1,4 @@
-//! Defect 5: the server half of sign-out and forget, when it fails, is reported
+//! The server half of sign-out and forget, when it fails, is reported
 //! (`pendingServerCleanup`) and can be tried again with `finish_server_cleanup`.
 
 use super::*;
@@ -100,7 +100,7 @@ async fn a_failed_server_delete_at_forget_is_pending_and_can_be_finished() {
     );
 }
 
-/// Issue 11 (docs/faults.md, FI2): the server deleted the client but the answer was lost. The
+/// docs/faults.md, FI2: the server deleted the client but the answer was lost. The
 /// retry's delete is answered 401 (RFC 7592 §2.3: no such client), which here is our own delete
 /// having gone through: `forgotten`, nothing pending. The old code kept `forgottenLocally` and the
 /// retry button forever.

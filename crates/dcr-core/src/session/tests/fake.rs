@@ -95,21 +95,21 @@ pub(super) struct FakeState {
     pub redirects: HashMap<String, Value>,
     /// Answer RFC 7592 deletes with this status and delete nothing (a server having trouble).
     pub delete_status: Option<u16>,
-    /// Process the next RFC 7592 delete, then drop its answer (issue 11: the server killed
+    /// Process the next RFC 7592 delete, then drop its answer (the server killed
     /// after processing it).
     pub delete_answer_lost: bool,
     /// The token endpoint answers a bare 401 (no OAuth error body), like a proxy in the way.
     pub token_bare_401: bool,
     /// Every RFC 7592 delete: (path, bearer token), answered or not.
     pub delete_requests: Vec<(String, String)>,
-    /// private_key_jwt and DPoP (issue 10).
+    /// private_key_jwt and DPoP.
     pub device: DeviceState,
     /// UserInfo requests: (Authorization scheme, answered status).
     pub userinfo_requests: Vec<(String, u16)>,
     /// RFC 7592 §2.2 updates (device key rotation).
     pub updates: update::Updates,
     /// ID tokens carry only `sub` and `preferred_username`; `name` comes from UserInfo
-    /// (OIDC Core §5.4), as on some servers (issue 9).
+    /// (OIDC Core §5.4), as on some servers.
     pub profile_in_userinfo_only: bool,
     /// When set, each token request waits for a permit here (and counts in `gate_waiting`), so
     /// a test can start other calls while one is in flight.

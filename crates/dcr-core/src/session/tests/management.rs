@@ -1,6 +1,6 @@
 //! RFC 7591/7592 management at the session level: a refused registration response deletes the
-//! client it created (defect 1), and an RFC 7592 read that rotates credentials is stored and
-//! used (defect 2), while one that fails the checks is never stored.
+//! client it created, and an RFC 7592 read that rotates credentials is stored and
+//! used, while one that fails the checks is never stored.
 
 use serde_json::Value;
 

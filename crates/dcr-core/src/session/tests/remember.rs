@@ -1,4 +1,4 @@
-//! Staying signed in (issue 9): the refresh token in the registration's entry, resumed on a
+//! Staying signed in: the refresh token in the registration's entry, resumed on a
 //! restart with one refresh; single-flight refreshes; the heading from the merged claims.
 
 use super::*;
@@ -39,7 +39,7 @@ async fn release_when_waiting(rig: &Rig, gate: Arc<tokio::sync::Notify>) {
     gate.notify_one();
 }
 
-/// Issue 9: concurrent refresh calls (the background timer and a click) share one token
+/// Concurrent refresh calls (the background timer and a click) share one token
 /// request; the old code sent one per call.
 #[tokio::test]
 async fn concurrent_refreshes_share_one_token_request() {
@@ -91,7 +91,7 @@ async fn a_failed_shared_refresh_fails_every_caller_with_its_kind() {
     assert_eq!(second.unwrap_err().kind(), ErrorKind::ServerError);
 }
 
-/// Issue 9 ("small things seen"): the ID token carries only `sub` and `preferred_username`,
+/// The ID token carries only `sub` and `preferred_username`,
 /// UserInfo the name: the heading's `name` is "Demo User", as in the claims. The old code took
 /// `name` from the ID token only (`None`, so the heading showed `demouser`).
 #[tokio::test]

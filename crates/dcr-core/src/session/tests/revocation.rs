@@ -142,7 +142,7 @@ async fn t2_without_rfc7592_management_the_sign_in_goes_ahead() {
     assert_eq!(rig.idp.with(|s| s.reads), 0);
 }
 
-/// Defect 6: a bare 401 from the token endpoint (a proxy, a gateway; no `invalid_client` body)
+/// A bare 401 from the token endpoint (a proxy, a gateway; no `invalid_client` body)
 /// is not proof. With a live client (the RFC 7592 read says so) the refresh fails with a
 /// retryable error, and registration and tokens are kept.
 #[tokio::test]
@@ -206,7 +206,7 @@ async fn t2_a_bare_401_confirmed_by_the_read_wipes_the_registration() {
     assert!(rig.idp.with(|s| s.delete_requests.is_empty()));
 }
 
-/// Defect 6: `invalid_client` wipes the registration locally; the client may still exist on the
+/// `invalid_client` wipes the registration locally; the client may still exist on the
 /// server (disabled, not deleted), so it is deleted there too (RFC 7592 §2.3) while its token is
 /// still at hand. Nothing is left alive on the server after a local wipe.
 #[tokio::test]
@@ -222,7 +222,7 @@ async fn t2_a_wipe_for_invalid_client_deletes_the_client_on_the_server() {
     assert!(rig.idp.with(|s| s.clients.is_empty()));
 }
 
-/// Issue 11: the first run (`register_and_sign_in`) makes no RFC 7592 read: the registration's
+/// The first run (`register_and_sign_in`) makes no RFC 7592 read: the registration's
 /// 201 a moment earlier already says the client exists (RFC 7591 §3.2.1). Discovery and the key
 /// set are fetched once per session. A later sign-in asks the server first, as before.
 #[tokio::test]
