@@ -14,10 +14,7 @@ fn purposes(rig: &Rig) -> Vec<(BrowserPurpose, bool, String)> {
 #[tokio::test]
 async fn each_browser_step_names_its_purpose_and_redirect() {
     let rig = rig();
-    rig.session
-        .register_and_sign_in(&rig.browser)
-        .await
-        .unwrap();
+    rig.signed_in().await;
     rig.session.sign_out(&rig.browser).await.unwrap();
     assert_eq!(
         purposes(&rig),

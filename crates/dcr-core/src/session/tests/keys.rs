@@ -17,10 +17,7 @@ fn rig_refetching_at_once() -> Rig {
 
 async fn signed_in(rig: &Rig) -> StateView {
     rig.idp.with(|s| s.refresh_id_token = true);
-    rig.session
-        .register_and_sign_in(&rig.browser)
-        .await
-        .unwrap()
+    rig.signed_in().await
 }
 
 fn fetches(rig: &Rig) -> usize {

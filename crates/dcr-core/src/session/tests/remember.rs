@@ -44,10 +44,7 @@ async fn release_when_waiting(rig: &Rig, gate: Arc<tokio::sync::Notify>) {
 #[tokio::test]
 async fn concurrent_refreshes_share_one_token_request() {
     let rig = rig();
-    rig.session
-        .register_and_sign_in(&rig.browser)
-        .await
-        .unwrap();
+    rig.signed_in().await;
     let before = token_requests(&rig);
     let gate = hold_token_requests(&rig);
     let (first, second, third, ()) = tokio::join!(
@@ -73,10 +70,7 @@ async fn concurrent_refreshes_share_one_token_request() {
 #[tokio::test]
 async fn a_failed_shared_refresh_fails_every_caller_with_its_kind() {
     let rig = rig();
-    rig.session
-        .register_and_sign_in(&rig.browser)
-        .await
-        .unwrap();
+    rig.signed_in().await;
     rig.idp
         .with(|s| s.refresh_error = Some((503, json!({"error": "temporarily_unavailable"}))));
     let before = token_requests(&rig);
@@ -98,11 +92,7 @@ async fn a_failed_shared_refresh_fails_every_caller_with_its_kind() {
 async fn the_name_comes_from_the_merged_claims() {
     let rig = rig();
     rig.idp.with(|s| s.profile_in_userinfo_only = true);
-    let view = rig
-        .session
-        .register_and_sign_in(&rig.browser)
-        .await
-        .unwrap();
+    let view = rig.signed_in().await;
     let user = view.user.unwrap();
     assert_eq!(user.display_name.as_deref(), Some("Demo User"));
     assert_eq!(user.claims["name"], "Demo User");
@@ -114,10 +104,7 @@ async fn the_name_comes_from_the_merged_claims() {
 #[tokio::test]
 async fn remembered_restart_resumes_with_one_refresh() {
     let rig = remembering();
-    rig.session
-        .register_and_sign_in(&rig.browser)
-        .await
-        .unwrap();
+    rig.signed_in().await;
     let remembered = stored_refresh_token(&rig).expect("the refresh token is remembered");
     let raw = rig.store.raw(rig.key()).unwrap();
     let issued = rig.idp.with(|s| s.issued.clone());
@@ -156,10 +143,7 @@ async fn remembered_restart_resumes_with_one_refresh() {
 #[tokio::test]
 async fn refused_resume_falls_back_to_welcome_back_and_deletes_the_token() {
     let rig = remembering();
-    rig.session
-        .register_and_sign_in(&rig.browser)
-        .await
-        .unwrap();
+    rig.signed_in().await;
     rig.idp
         .with(|s| s.refresh_error = Some((400, json!({"error": "invalid_grant"}))));
     let restarted = rig.restart();
@@ -174,10 +158,7 @@ async fn refused_resume_falls_back_to_welcome_back_and_deletes_the_token() {
 #[tokio::test]
 async fn unreachable_resume_keeps_the_token_and_tries_again() {
     let rig = remembering();
-    rig.session
-        .register_and_sign_in(&rig.browser)
-        .await
-        .unwrap();
+    rig.signed_in().await;
     rig.idp
         .with(|s| s.refresh_error = Some((503, json!({"error": "temporarily_unavailable"}))));
     let restarted = rig.restart();
@@ -194,10 +175,7 @@ async fn unreachable_resume_keeps_the_token_and_tries_again() {
 #[tokio::test]
 async fn sign_out_and_forget_remove_the_remembered_token() {
     let rig = remembering();
-    rig.session
-        .register_and_sign_in(&rig.browser)
-        .await
-        .unwrap();
+    rig.signed_in().await;
     assert!(stored_refresh_token(&rig).is_some());
     rig.session.sign_out(&rig.browser).await.unwrap();
     assert!(stored_refresh_token(&rig).is_none());
@@ -215,10 +193,7 @@ async fn sign_out_and_forget_remove_the_remembered_token() {
 #[tokio::test]
 async fn remember_off_stores_nothing_and_deletes_an_earlier_token() {
     let rig = remembering();
-    rig.session
-        .register_and_sign_in(&rig.browser)
-        .await
-        .unwrap();
+    rig.signed_in().await;
     assert!(stored_refresh_token(&rig).is_some());
     let off = locked(
         Session::with_transport(
@@ -243,10 +218,7 @@ async fn remember_off_stores_nothing_and_deletes_an_earlier_token() {
 #[tokio::test]
 async fn two_sessions_refreshing_with_rotation_both_stay_signed_in() {
     let rig = remembering();
-    rig.session
-        .register_and_sign_in(&rig.browser)
-        .await
-        .unwrap();
+    rig.signed_in().await;
     let other = rig.restart();
     assert_eq!(other.resume().await.unwrap().state, StateName::SignedIn);
     // `rig.session` still holds the token `other` rotated away.

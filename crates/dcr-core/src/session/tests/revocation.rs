@@ -23,10 +23,7 @@ fn steps(rig: &Rig) -> Vec<String> {
 #[tokio::test]
 async fn t2_invalid_client_on_refresh_wipes_the_registration_once() {
     let rig = rig();
-    rig.session
-        .register_and_sign_in(&rig.browser)
-        .await
-        .unwrap();
+    rig.signed_in().await;
     rig.idp.revoke_all_clients();
     let error = rig.session.refresh().await.unwrap_err();
     assert_eq!(error.kind(), "invalidClient");
@@ -148,10 +145,7 @@ async fn t2_without_rfc7592_management_the_sign_in_goes_ahead() {
 #[tokio::test]
 async fn t2_a_bare_401_on_refresh_keeps_a_live_registration() {
     let rig = rig();
-    rig.session
-        .register_and_sign_in(&rig.browser)
-        .await
-        .unwrap();
+    rig.signed_in().await;
     rig.idp.with(|s| s.token_bare_401 = true);
     let reads = rig.idp.with(|s| s.reads);
     let error = rig.session.refresh().await.unwrap_err();
@@ -194,10 +188,7 @@ async fn t2_a_bare_401_at_the_code_exchange_keeps_a_live_registration() {
 #[tokio::test]
 async fn t2_a_bare_401_confirmed_by_the_read_wipes_the_registration() {
     let rig = rig();
-    rig.session
-        .register_and_sign_in(&rig.browser)
-        .await
-        .unwrap();
+    rig.signed_in().await;
     rig.idp.revoke_all_clients();
     rig.idp.with(|s| s.token_bare_401 = true);
     let error = rig.session.refresh().await.unwrap_err();
@@ -228,10 +219,7 @@ async fn t2_a_wipe_for_invalid_client_deletes_the_client_on_the_server() {
 #[tokio::test]
 async fn first_run_makes_no_read_right_after_the_fresh_registration() {
     let rig = rig();
-    rig.session
-        .register_and_sign_in(&rig.browser)
-        .await
-        .unwrap();
+    rig.signed_in().await;
     let counts = |rig: &Rig| rig.idp.with(|s| (s.reads, s.discoveries, s.jwks_fetches));
     assert_eq!(counts(&rig), (0, 1, 1), "(reads, discoveries, key sets)");
     rig.session.sign_out(&rig.browser).await.unwrap();
