@@ -182,14 +182,7 @@ impl StoreKey {
         .into_iter()
         .chain([self.software_id.as_ref()])
         {
-            match part {
-                None => input.push(0),
-                Some(text) => {
-                    input.push(1);
-                    input.extend_from_slice(&(text.len() as u64).to_be_bytes());
-                    input.extend_from_slice(text.as_bytes());
-                }
-            }
+            crate::text::push_field(&mut input, part.map(String::as_str));
         }
         // Only a named mode adds bytes (tagged 2), so keys without one are unchanged.
         if let Some(mode) = &self.mode {
