@@ -21,12 +21,14 @@ const MARKER: &str = "/var/lib/dcr-desktop-tests/package-installed-by-e2e-packag
 
 /// A package file scripts/test.sh built: `DCR_PACKAGE_DEB` or `DCR_PACKAGE_RPM`.
 pub fn built_package(variable: &str) -> PathBuf {
-    let path = std::env::var_os(variable).map(PathBuf::from).unwrap_or_else(|| {
-        panic!(
-            "{variable} is unset: run the package test through `make test` or \
+    let path = std::env::var_os(variable)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            panic!(
+                "{variable} is unset: run the package test through `make test` or \
              `scripts/test.sh --test e2e_package`, which build the packages with `tauri build`"
-        )
-    });
+            )
+        });
     assert!(path.is_file(), "{} does not exist", path.display());
     path
 }
