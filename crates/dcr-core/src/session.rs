@@ -188,6 +188,16 @@ impl Session {
         Ok(self.view().await)
     }
 
+    /// A copy of the registration this session holds; `NotRegistered` when there is none.
+    async fn current_registration(&self) -> Result<StoredRegistration, Error> {
+        self.inner
+            .lock()
+            .await
+            .registration
+            .clone()
+            .ok_or(Error::NotRegistered)
+    }
+
     /// Registration login + RFC 7591 registration + keychain save. A no-op when a registration
     /// with a live secret exists (`lastEvent: alreadyRegistered`): forget first to replace it.
     pub async fn register(&self, ua: &dyn UserAgent) -> Result<StateView, Error> {
@@ -227,13 +237,7 @@ impl Session {
         let _op = self.op.lock().await;
         self.report(Progress::SigningIn);
         self.ensure_loaded().await?;
-        let mut stored = self
-            .inner
-            .lock()
-            .await
-            .registration
-            .clone()
-            .ok_or(Error::NotRegistered)?;
+        let mut stored = self.current_registration().await?;
         if stored.registration.secret_expired(now()) {
             info!(client_id = %stored.registration.client_id, "client secret expired; registering again");
             stored = match self.register_new(ua).await? {

@@ -44,13 +44,7 @@ impl Session {
         let _lock = self.lock.acquire().await;
         // Another process may have rotated the key or the token meanwhile: start from the entry.
         self.reload_under_lock().await?;
-        let stored = self
-            .inner
-            .lock()
-            .await
-            .registration
-            .clone()
-            .ok_or(Error::NotRegistered)?;
+        let stored = self.current_registration().await?;
         let old_key = match (
             &stored.device_key,
             stored.registration.token_endpoint_auth_method,
