@@ -109,6 +109,17 @@ impl Rig {
             .unwrap()
     }
 
+    /// The registration access token in the keychain entry (RFC 7592 §3: the one to use next).
+    fn stored_registration_access_token(&self) -> String {
+        let stored = self.store.load(self.key()).unwrap().unwrap();
+        stored
+            .registration
+            .registration_access_token
+            .unwrap()
+            .expose()
+            .to_owned()
+    }
+
     /// A second session on the same store and server: an app restart, or another process.
     fn restart(&self) -> Session {
         locked(

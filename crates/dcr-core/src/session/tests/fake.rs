@@ -381,14 +381,8 @@ impl FakeIdp {
         }
         if let Some(jwk) = device_key {
             // Like oidc-provider: no secret for private_key_jwt, the key echoed.
-            let map = body.as_object_mut().unwrap();
-            map.remove("client_secret");
-            map.remove("client_secret_expires_at");
-            map.insert(
-                "token_endpoint_auth_method".into(),
-                json!("private_key_jwt"),
-            );
-            map.insert("jwks".into(), json!({ "keys": [jwk.clone()] }));
+            crate::test_support::as_private_key_jwt(&mut body);
+            body["jwks"] = json!({ "keys": [jwk.clone()] });
             state.device.client_keys.insert(client_id.clone(), jwk);
         }
         patch(&mut body, state.registration_patch.clone());
@@ -398,13 +392,7 @@ impl FakeIdp {
     /// RFC 7592 §2.1 read and §2.3 delete. Like oidc-provider, an unknown client or token is 401.
     fn manage(&self, request: &OutgoingRequest, client_id: &str) -> CappedResponse {
         let mut state = self.state.lock().unwrap();
-        let bearer = request
-            .authorization
-            .as_ref()
-            .unwrap()
-            .expose()
-            .trim_start_matches("Bearer ")
-            .to_owned();
+        let bearer = bearer(request);
         if request.method == Method::Get {
             state.reads += 1;
             if let Some(status) = state.read_status {
@@ -454,13 +442,7 @@ impl FakeIdp {
                 body["registration_access_token"] = json!(rat);
             }
             if state.device.client_keys.contains_key(client_id) {
-                let map = body.as_object_mut().unwrap();
-                map.remove("client_secret");
-                map.remove("client_secret_expires_at");
-                map.insert(
-                    "token_endpoint_auth_method".into(),
-                    json!("private_key_jwt"),
-                );
+                crate::test_support::as_private_key_jwt(&mut body);
             }
             patch(&mut body, state.read_patch.clone());
             return respond(200, body);
@@ -468,6 +450,11 @@ impl FakeIdp {
         state.clients.remove(client_id);
         state.deleted.push(client_id.to_owned());
         respond(204, json!({}))
+    }
+
+    /// The token endpoint refuses the refresh token: expired or revoked (RFC 6749 §5.2).
+    pub(super) fn refuse_refresh_tokens(&self) {
+        self.with(|s| s.refresh_error = Some((400, json!({"error": "invalid_grant"}))));
     }
 
     /// Simulates the admin disabling a stolen device's client.
@@ -586,4 +573,15 @@ impl UserAgent for FakeBrowser {
             .append_pair("iss", ISSUER);
         Ok(back)
     }
+}
+
+/// The token of a request's `Authorization: Bearer` header (RFC 6750 §2.1).
+fn bearer(request: &OutgoingRequest) -> String {
+    request
+        .authorization
+        .as_ref()
+        .unwrap()
+        .expose()
+        .trim_start_matches("Bearer ")
+        .to_owned()
 }

@@ -108,8 +108,7 @@ async fn t1_invalid_grant_on_code_exchange_stores_nothing_new() {
 async fn f1_invalid_grant_on_refresh_drops_tokens_and_keeps_registration() {
     let rig = rig();
     rig.signed_in().await;
-    rig.idp
-        .with(|s| s.refresh_error = Some((400, json!({"error": "invalid_grant"}))));
+    rig.idp.refuse_refresh_tokens();
     assert_eq!(
         rig.session.refresh().await.unwrap_err().kind(),
         "invalidGrant"

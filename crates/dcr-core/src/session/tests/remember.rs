@@ -144,8 +144,7 @@ async fn remembered_restart_resumes_with_one_refresh() {
 async fn refused_resume_falls_back_to_welcome_back_and_deletes_the_token() {
     let rig = remembering();
     rig.signed_in().await;
-    rig.idp
-        .with(|s| s.refresh_error = Some((400, json!({"error": "invalid_grant"}))));
+    rig.idp.refuse_refresh_tokens();
     let restarted = rig.restart();
     let view = restarted.resume().await.unwrap();
     assert_eq!(view.state, StateName::Registered);
