@@ -58,7 +58,7 @@ async fn the_progress_text_follows_the_engines_purpose() {
         "{first_run:?}"
     );
 
-    // Sign-out says so, and never "Signing you in…" (the defect: the shell guessed from the URL).
+    // Sign-out says so, and never "Signing you in…" (a shell that guessed from the URL got this wrong).
     sign_out_through_ui(&desktop, &main).await;
     let sign_out = steps_until(&desktop, "signingOut").await;
     for wrong in ["signingIn", "waitingForSignIn", "registering"] {
