@@ -78,6 +78,20 @@ pub trait RegistrationStore: Send + Sync {
     fn delete(&self, key: &StoreKey) -> Result<(), StoreError>;
 }
 
+/// A store shared with its owner: a session takes `Box::new(store.clone())` while the caller
+/// keeps the same store (a shell's diagnostics, a test reading what the session wrote).
+impl<S: RegistrationStore + ?Sized> RegistrationStore for Arc<S> {
+    fn load(&self, key: &StoreKey) -> Result<Option<StoredRegistration>, StoreError> {
+        (**self).load(key)
+    }
+    fn save(&self, key: &StoreKey, value: &StoredRegistration) -> Result<(), StoreError> {
+        (**self).save(key, value)
+    }
+    fn delete(&self, key: &StoreKey) -> Result<(), StoreError> {
+        (**self).delete(key)
+    }
+}
+
 /// A registration and when it was stored.
 #[derive(Debug, Clone)]
 pub struct StoredRegistration {

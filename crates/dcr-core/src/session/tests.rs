@@ -25,21 +25,6 @@ use super::*;
 use crate::store::{MemoryStore, StoreError, StoreKey};
 use crate::test_support::{config, config_json};
 
-/// Lets the test keep a handle on the store the session owns.
-struct Shared(Arc<MemoryStore>);
-
-impl RegistrationStore for Shared {
-    fn load(&self, key: &StoreKey) -> Result<Option<StoredRegistration>, StoreError> {
-        self.0.load(key)
-    }
-    fn save(&self, key: &StoreKey, value: &StoredRegistration) -> Result<(), StoreError> {
-        self.0.save(key, value)
-    }
-    fn delete(&self, key: &StoreKey) -> Result<(), StoreError> {
-        self.0.delete(key)
-    }
-}
-
 struct Rig {
     idp: Arc<FakeIdp>,
     store: Arc<MemoryStore>,
@@ -66,7 +51,7 @@ fn rig_with(config: Config, store: Arc<MemoryStore>) -> Rig {
     ));
     let idp = FakeIdp::new();
     let session = locked(
-        Session::with_transport(config, idp.clone(), Box::new(Shared(store.clone()))),
+        Session::with_transport(config, idp.clone(), Box::new(store.clone())),
         &lock_dir,
     );
     Rig {
@@ -126,7 +111,7 @@ impl Rig {
             Session::with_transport(
                 self.session.config.clone(),
                 self.idp.clone(),
-                Box::new(Shared(self.store.clone())),
+                Box::new(self.store.clone()),
             ),
             &self.lock_dir,
         )

@@ -195,7 +195,7 @@ async fn k5_an_entry_without_its_device_key_is_discarded_with_its_own_reason() {
     let elsewhere = Session::with_transport(
         rig.session.config.clone(),
         rig.idp.clone(),
-        Box::new(Shared(copy.clone())),
+        Box::new(copy.clone()),
     );
     let view = elsewhere.state().await.unwrap();
     assert_eq!(view.state, StateName::Unregistered);

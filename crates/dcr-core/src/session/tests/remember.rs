@@ -195,11 +195,7 @@ async fn remember_off_stores_nothing_and_deletes_an_earlier_token() {
     rig.signed_in().await;
     assert!(stored_refresh_token(&rig).is_some());
     let off = locked(
-        Session::with_transport(
-            config(),
-            rig.idp.clone(),
-            Box::new(Shared(rig.store.clone())),
-        ),
+        Session::with_transport(config(), rig.idp.clone(), Box::new(rig.store.clone())),
         &rig.lock_dir,
     );
     let before = token_requests(&rig);
