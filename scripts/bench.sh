@@ -14,7 +14,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/bench-shell.sh"
 install_apt_packages "${RUN_PACKAGES[@]}" "${TEST_PACKAGES[@]}" time
 check_toolchains
 install_idp
-# Issue 11: the peer of the engine comparison (pinned in its package-lock.json), and tauri-driver
+# The peer of the engine comparison (pinned in its package-lock.json), and tauri-driver
 # for the soak through the app's commands.
 npm ci --prefix "$REPO_ROOT/benches/openid-client" --no-audit --no-fund --silent
 install_tauri_driver

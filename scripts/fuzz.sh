@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Fuzzes the engine's response checks (issue 11, docs/fuzzing.md) with cargo-fuzz and libFuzzer
+# Fuzzes the engine's response checks (docs/fuzzing.md) with cargo-fuzz and libFuzzer
 # (nightly toolchain, AddressSanitizer). Every target in fuzz/fuzz_targets runs in turn for a fixed
 # budget, starting from the committed seeds in fuzz/corpus/<target>, with:
-#   -malloc_limit_mb=64   any single allocation over 64 MB is a finding (issue 11's goal),
+#   -malloc_limit_mb=64   any single allocation over 64 MB is a finding (the memory goal),
 #   -rss_limit_mb         the whole process over DCR_FUZZ_RSS_MB (default 2048; AddressSanitizer's
 #                         quarantine and shadow memory alone take a few hundred MB) is a finding,
 #   -timeout              one input taking over DCR_FUZZ_TIMEOUT seconds (default 10) is a hang.

@@ -32,7 +32,7 @@ if wants_packages "$@"; then
   fi
 fi
 
-# Fuzz smoke run (issue 11, docs/fuzzing.md): every fuzz target over its seeds and a few thousand
+# Fuzz smoke run (docs/fuzzing.md): every fuzz target over its seeds and a few thousand
 # inputs. It skips itself, saying why, without the nightly toolchain; a filtered run skips it too.
 if [ $# -eq 0 ] || [ "${DCR_FUZZ_SMOKE:-0}" = 1 ]; then
   "$REPO_ROOT/scripts/fuzz.sh" --smoke

@@ -1,4 +1,4 @@
-//! About this device (issue 9): the shell's own facts for [`dcr_core::diagnostics::About`]:
+//! About this device: the shell's own facts for [`dcr_core::diagnostics::About`]:
 //! the app's version (this crate's Cargo version: one source, which Tauri's bundle uses too),
 //! which config file is in use and which source chose it, and where the log is written.
 

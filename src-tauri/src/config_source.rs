@@ -224,7 +224,7 @@ mod tests {
         );
     }
 
-    /// Issue 7, defect 4: nothing found is not "use the development default", it is the list of
+    /// Nothing found is not "use the development default", it is the list of
     /// files the setup screen names.
     #[test]
     fn nothing_found_lists_the_files_looked_for_and_falls_back_to_nothing() {

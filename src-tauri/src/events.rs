@@ -29,7 +29,7 @@ pub enum ShellStep {
     /// The same for the end-session page.
     SigningOutInSystemBrowser,
     /// Embedded mode, a few seconds into a sign-in window step: the screen offers "Show the
-    /// sign-in window" and Cancel, whether or not the window could be seen (issue 8).
+    /// sign-in window" and Cancel, whether or not the window could be seen.
     WaitingInWindow,
     /// The same for the end-session page.
     SigningOutInWindow,
@@ -82,7 +82,7 @@ struct SignInRefused {
     host: String,
 }
 
-/// The sign-in window refused a page: tell the user where it wanted to go (issue 7, defect 3).
+/// The sign-in window refused a page: tell the user where it wanted to go.
 pub fn emit_refused(app: &AppHandle, host: String) {
     let _ = app.emit_to("main", "sign-in-refused", SignInRefused { host });
 }

@@ -1,5 +1,5 @@
 //! What the sign-in window may load. Pure, so every case is a unit test (security checklist X3,
-//! X8; issue 7 defect 3).
+//! X8).
 //!
 //! The window has no address bar, so whatever it shows, the user takes for the identity server.
 //! It may therefore show only the origins the config names: the issuer's, and `signInOrigins`

@@ -34,7 +34,7 @@ enum Loaded {
     /// The config is invalid: every command answers with this error, so the UI can show which
     /// key to fix.
     Invalid(UiError),
-    /// No config anywhere (issue 7, defect 4: there is no built-in default).
+    /// No config anywhere (there is no built-in default).
     Missing {
         searched: Vec<PathBuf>,
         save_to: Option<PathBuf>,
@@ -56,7 +56,7 @@ pub struct Shell {
     choosing: tokio::sync::Mutex<()>,
 }
 
-/// The engine reports its own progress (issue 8); the shell forwards it as `progress` events.
+/// The engine reports its own progress; the shell forwards it as `progress` events.
 fn new_session(app: &AppHandle, config: Config) -> Session {
     Session::new(
         config,
@@ -246,7 +246,7 @@ impl Shell {
     }
 
     /// The state; on the first call with `rememberSignIn`, after signing in again with the
-    /// remembered refresh token (one refresh, no window; issue 9). Later calls only read it.
+    /// remembered refresh token (one refresh, no window). Later calls only read it.
     pub async fn get_state(&self) -> Result<StateView, UiError> {
         let session = self.registered_mode().await?;
         // Not published: the UI asks for the state in answer to state-changed events.

@@ -1,4 +1,4 @@
-//! Soak through the desktop app (issue 11): 200 consecutive lifecycles through the app's own
+//! Soak through the desktop app: 200 consecutive lifecycles through the app's own
 //! commands — first run (`register`: registration login, RFC 7591, keychain, SSO sign-in) →
 //! `refresh` → `sign_out` → `forget_device` — in one running app, each command invoked over the
 //! app's real IPC from its webview (`window.__TAURI__.core.invoke`, through WebDriver), exactly

@@ -12,7 +12,7 @@
 //! is not measured. Back-channel requests per flow are counted from the identity server's side
 //! (`IDP_REQUEST_LOG`).
 //!
-//! Goal (issue 11): the engine's median CPU per flow at most a third of openid-client's.
+//! Goal: the engine's median CPU per flow at most a third of openid-client's.
 
 mod measure;
 mod support;

@@ -1,4 +1,4 @@
-//! Soak (issue 11): 1,000 consecutive full lifecycles through one engine session, wired as the
+//! Soak: 1,000 consecutive full lifecycles through one engine session, wired as the
 //! desktop shell wires it (`Session::new`: the real back channel, the real keychain, the
 //! cross-process lock), against the bundled identity server: first run (registration login,
 //! RFC 7591, keychain save, SSO sign-in) → refresh → sign-out → forget (RFC 7592 delete, keychain

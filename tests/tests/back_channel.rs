@@ -1,4 +1,4 @@
-//! Issue 11: how many back-channel requests the first run makes, counted on the identity
+//! How many back-channel requests the first run makes, counted on the identity
 //! server's side (`IDP_REQUEST_LOG`, `GET /admin/requests`), not by the engine's own account.
 //! At most six: discovery, the DCR token exchange, the RFC 7591 registration, the per-install
 //! client's code exchange, the key set and UserInfo. No RFC 7592 read right after the fresh

@@ -281,7 +281,7 @@ async fn cli_reports_config_and_usage_errors() {
     );
 }
 
-/// Issue 7, defect 9: two real `dcr register` processes on one keychain entry. Both finish their
+/// Two real `dcr register` processes on one keychain entry. Both finish their
 /// registration login first (the test holds back both redirects, then hands them over at the
 /// same moment), so both race into the registration request. The cross-process lock and the
 /// re-read under it let exactly one register; the other adopts that registration. Without them
@@ -359,7 +359,7 @@ async fn cli_two_processes_registering_at_once_create_one_client() {
     assert_eq!(status.json()["client_id"], client_ids[0].as_str());
 }
 
-/// Issue 9: `rememberSignIn: true` in the CLI. The first `login` uses the browser and remembers
+/// `rememberSignIn: true` in the CLI. The first `login` uses the browser and remembers
 /// the refresh token in the keychain entry; the next one signs in with it (no browser step,
 /// `"remembered": true`); `--logout` removes it, so the login after that uses the browser again.
 #[tokio::test]

@@ -1,4 +1,4 @@
-//! End-to-end (issue 9, Diagnostics): About this device in the real WebKitGTK window, by
+//! End-to-end (Diagnostics): About this device in the real WebKitGTK window, by
 //! keyboard (WebDriver key actions: Tab, Enter, Escape), its facts against what the app was
 //! started with, "Open log folder" through a stand-in file manager, and "Copy diagnostics" read
 //! back from the system clipboard and searched for every secret the identity server issued.

@@ -1,4 +1,4 @@
-//! End-to-end (issue 10): the app in the real WebKitGTK window against the identity server's
+//! End-to-end: the app in the real WebKitGTK window against the identity server's
 //! `device-bound` profile (dynamic clients must use private_key_jwt, access tokens are
 //! DPoP-bound, and every DPoP proof needs a server nonce), with a config that asks for
 //! `private_key_jwt` and `dpop`. A person's clicks and keystrokes, through tauri-driver.
@@ -60,7 +60,7 @@ async fn device_key_and_dpop_through_the_whole_lifecycle_with_key_rotation() {
     let clients = idp.admin_list_clients().await;
     assert_eq!(clients.len(), 1, "exactly one dynamic client is registered");
 
-    // About this device (issue 9): the whole thumbprint, and no secret to expire.
+    // About this device: the whole thumbprint, and no secret to expire.
     desktop.click("#about-open").await;
     assert_eq!(desktop.text_of("#about-thumbprint").await, first_key);
     assert_eq!(

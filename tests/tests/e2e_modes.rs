@@ -1,6 +1,6 @@
-//! End-to-end, issue 8 in the real window:
+//! End-to-end, each user-agent mode in the real window:
 //!
-//! - Embedded mode: the issue's report of a hidden SSO window that never became visible. After
+//! - Embedded mode: the reported case of a hidden SSO window that never became visible. After
 //!   a sign-out (the identity server's session is over), *Sign in* runs the SSO sign-in in a
 //!   hidden window; the server needs the user, so the window must be shown, and a few seconds
 //!   in the waiting screen offers "Show the sign-in window" (which shows it) and Cancel (which

@@ -1,4 +1,4 @@
-//! End-to-end (issue 7, defect 3): the real sign-in window shows only the identity server's
+//! End-to-end: the real sign-in window shows only the identity server's
 //! origin and the config's `signInOrigins`. From the identity server's own login page, script
 //! and link clicks try to lead it elsewhere; each attempt is refused before any request, the
 //! window stays on the login page, the main window names the refused host, and no callback

@@ -140,7 +140,7 @@ async fn forget_this_device_deletes_the_client() {
     desktop.close().await;
 }
 
-/// 6b (issue 7, defect 5): when the server part of forget fails (the administrator already
+/// 6b: when the server part of forget fails (the administrator already
 /// deleted the client, so the RFC 7592 delete is answered 401), the app says so instead of the
 /// happy sentence, and offers Try again (the `finish_server_cleanup` command, which the main
 /// window may call).

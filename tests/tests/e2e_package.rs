@@ -1,4 +1,4 @@
-//! End-to-end, issue 9: the packages `cargo tauri build` makes. The `.deb` is installed into this
+//! End-to-end: the packages `cargo tauri build` makes. The `.deb` is installed into this
 //! machine with `dpkg -i` (CI runs as root), its desktop entry and `io.curity.dcrclient:` handler
 //! are checked where the system looks them up, the INSTALLED binary is driven through the
 //! first-run flow in its real window (with the config where an administrator deploys it), and
@@ -137,7 +137,7 @@ async fn the_deb_installs_registers_the_scheme_runs_first_run_and_restart_and_re
 
     let idp = Idp::start().await;
     let home = Home::new();
-    // The administrator's config keeps users signed in across restarts (issue 9).
+    // The administrator's config keeps users signed in across restarts.
     let deployed = write_config(&idp, json!({ "rememberSignIn": true }));
 
     // No config anywhere: the installed (release) build has no development fallback, and does not

@@ -1,4 +1,4 @@
-//! End-to-end (issue 7, defect 10): what the waiting screen says comes from the engine's own
+//! End-to-end: what the waiting screen says comes from the engine's own
 //! account of each browser step, not from the shell reading OAuth parameters out of URLs. In
 //! the real app: the registration login waits for the user and then registers, a later
 //! sign-in signs in, and signing out says so and never "Signing you in…".
@@ -58,7 +58,7 @@ async fn the_progress_text_follows_the_engines_purpose() {
         "{first_run:?}"
     );
 
-    // Sign-out says so, and never "Signing you in…" (the defect: the shell guessed from the URL).
+    // Sign-out says so, and never "Signing you in…" (a shell that guessed from the URL got this wrong).
     sign_out_through_ui(&desktop, &main).await;
     let sign_out = steps_until(&desktop, "signingOut").await;
     for wrong in ["signingIn", "waitingForSignIn", "registering"] {

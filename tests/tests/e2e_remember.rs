@@ -1,4 +1,4 @@
-//! Staying signed in (issue 9) in the real window: with `rememberSignIn: true`, the first run
+//! Staying signed in in the real window: with `rememberSignIn: true`, the first run
 //! ends on Home; after closing the app, the next start opens on Home directly (one refresh with
 //! the refresh token from the keychain, no sign-in window). There, Home refreshes the access
 //! token in the background before it expires.

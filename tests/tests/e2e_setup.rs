@@ -1,4 +1,4 @@
-//! End-to-end, issue 7 defect 4: with no config anywhere the app has no built-in one to fall back
+//! End-to-end: with no config anywhere the app has no built-in one to fall back
 //! on (the development config points at a loopback http port any local process could take). It
 //! shows the setup screen, which names the files it looked for and takes the config.json the user
 //! chooses, in the real WebKitGTK window's file input.

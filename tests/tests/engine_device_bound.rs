@@ -1,4 +1,4 @@
-//! The engine's device-bound modes (issue 10) end to end against the bundled identity server:
+//! The engine's device-bound modes end to end against the bundled identity server:
 //! `private_key_jwt` (RFC 7523) with and without DPoP-bound tokens (RFC 9449), DPoP with a
 //! client secret, server nonces, and what a copy of the keychain entry or a stolen token is
 //! worth on another device (nothing).

@@ -60,7 +60,7 @@ async fn k5_the_device_key_assertions_and_proofs_never_reach_logs_or_views() {
     shown.push(serde_json::to_string(&session.sign_in(&agent).await.unwrap()).unwrap());
     let view = session.refresh().await.unwrap();
     shown.push(serde_json::to_string(&view).unwrap());
-    // About this device (issue 9): the view and the report "Copy diagnostics" copies, signed in
+    // About this device: the view and the report "Copy diagnostics" copies, signed in
     // with the device key and DPoP-bound tokens.
     let about = About::new(ShellFacts::default(), Some(&config), Some(&view), 0);
     assert!(about.report.contains("Device key thumbprint: "));

@@ -1,4 +1,4 @@
-//! "Rotate device key" (issue 10) against the real identity server in its `device-bound` profile
+//! "Rotate device key" against the real identity server in its `device-bound` profile
 //! (private_key_jwt required, DPoP-bound tokens, a DPoP nonce on every proof): the engine
 //! registers the new key with an RFC 7592 update, stores the rotated registration access token,
 //! refreshes with the new key, and the server refuses an assertion signed by the old one.

@@ -2,7 +2,7 @@
 //! (`POST /admin/rotate-signing-key`: a new key signs, the old ones stay published), as the
 //! OpenID conformance test rp-key-rotation-op-sign-key does it. The engine fetches the key set
 //! again once for the new `kid`, never more often than its interval allows, and a refresh whose
-//! new key it may not fetch yet keeps the rotated tokens (issue 7 defect 8): oidc-provider
+//! new key it may not fetch yet keeps the rotated tokens: oidc-provider
 //! revokes the whole grant when a rotated refresh token is presented again, so every refresh
 //! that succeeds after one proves the engine kept the new refresh token.
 

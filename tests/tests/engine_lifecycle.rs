@@ -43,7 +43,7 @@ async fn lifecycle(form: Form) {
         Some("S256")
     );
 
-    // The registration request on the wire is exactly the body, with the DCR token.
+    // The registration request on the wire is exactly the specified body, with the DCR token.
     let registrations = r.transport.to("/reg");
     assert_eq!(registrations.len(), 1, "{registrations:?}");
     let sent: Value =

@@ -66,7 +66,7 @@ async fn no_secret_appears_in_trace_logs_views_or_errors() {
     shown.view(&session.register(&agent).await.unwrap());
     shown.view(&session.register(&agent).await.unwrap()); // already registered
     let view = shown.view(&session.sign_in(&agent).await.unwrap());
-    // About this device (issue 9): the view and the report "Copy diagnostics" copies.
+    // About this device: the view and the report "Copy diagnostics" copies.
     let about = About::new(
         ShellFacts::default(),
         Some(session.config()),

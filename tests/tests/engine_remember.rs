@@ -1,4 +1,4 @@
-//! Staying signed in (issue 9, `rememberSignIn: true`) over the real OS keychain and the real
+//! Staying signed in (`rememberSignIn: true`) over the real OS keychain and the real
 //! cross-process lock, against the real identity server (rotating refresh tokens): a restart
 //! signs in with one refresh; a refused refresh falls back to "Welcome back" and deletes the
 //! token; sign-out and forget remove it; two sessions (the app and the CLI) refreshing at once
@@ -194,7 +194,7 @@ async fn two_sessions_racing_a_rotated_refresh_both_stay_signed_in() {
     app.forget().await.unwrap();
 }
 
-/// Issue 9, "small things seen": the ID token carries only `sub` and `preferred_username`,
+/// The ID token carries only `sub` and `preferred_username`,
 /// UserInfo the profile: the view's name (Home's heading) is "Demo User", as in the Name row.
 #[tokio::test]
 async fn name_comes_from_userinfo_when_the_id_token_has_none() {

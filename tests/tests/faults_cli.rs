@@ -1,4 +1,4 @@
-//! Fault injection, process level (issue 11, docs/faults.md): the `dcr` CLI process, which runs
+//! Fault injection, process level (docs/faults.md): the `dcr` CLI process, which runs
 //! the same engine as the app, killed (SIGKILL) during registration and started again, with the
 //! real identity server and the real keychain. The server stalls the registration request at a
 //! chosen point (before processing it, or after processing it with the 201 held back), the test
@@ -65,7 +65,7 @@ async fn kill_during_registration(idp: &Idp, config: &Path, action: Action, need
     assert_eq!(status.code(), None, "killed by a signal");
 }
 
-/// Issue 11: `dcr register` killed while the registration request is held before the server
+/// `dcr register` killed while the registration request is held before the server
 /// processed it (nothing created, nothing stored) and after (the server created the client, the
 /// process never saw the 201: the one window, docs/faults.md); each time the next `dcr register`
 /// succeeds (the dead process's cross-process lock is released with it) and stores exactly the

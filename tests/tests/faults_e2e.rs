@@ -1,4 +1,4 @@
-//! Fault injection, end to end (issue 11, docs/faults.md): the desktop app in its real window
+//! Fault injection, end to end (docs/faults.md): the desktop app in its real window
 //! on first run, with the identity server killed right after it processed the registration
 //! request (the worst case: the client exists, its 201 is lost), and killed before the
 //! sign-in window's step (the window cannot load the page). The app must show a clear screen

@@ -1,4 +1,4 @@
-//! Fault injection, engine level (issue 11, docs/faults.md): the real identity server killed
+//! Fault injection, engine level (docs/faults.md): the real identity server killed
 //! (SIGKILL) at each back-channel step of first run, sign-in, refresh, sign-out and forget,
 //! either before it processes the request or after it processed it and before the answer left,
 //! with the real keychain. After each fault: a typed error kind the UI offers a retry for,
@@ -150,7 +150,7 @@ async fn first_run_fault(
     orphans
 }
 
-/// Issue 11: the server killed at every back-channel step of the first run (discovery, the DCR
+/// The server killed at every back-channel step of the first run (discovery, the DCR
 /// token, RFC 7591 registration, the SSO sign-in's authorization request, the per-install code
 /// exchange, the key set, UserInfo), before and after it processed the request. (A fresh
 /// registration is not read back with RFC 7592 before the sign-in: `back_channel.rs`.)
@@ -186,7 +186,7 @@ async fn fi1_first_run_survives_the_server_killed_at_each_step() {
     }
 }
 
-/// Issue 11: the server killed during refresh, sign-out (RFC 7009 revocation; the end-session
+/// The server killed during refresh, sign-out (RFC 7009 revocation; the end-session
 /// page then cannot load) and forget (RFC 7592 delete), before and after it processed the
 /// request. The server is restarted over its saved state after each fault.
 #[tokio::test]
@@ -360,7 +360,7 @@ impl RegistrationStore for SaveOrder {
     }
 }
 
-/// Issue 11, the window between the 201 and the keychain write (docs/faults.md): kept as small
+/// The window between the 201 and the keychain write (docs/faults.md): kept as small
 /// as it can be. The save is the first thing the engine does with the 201: no other request
 /// (no RFC 7592 read, no sign-in step) comes between the registration's answer and the write.
 #[tokio::test]

@@ -1,4 +1,4 @@
-//! Fault injection, keychain (issue 11, docs/faults.md): the real keychain locked at the exact
+//! Fault injection, keychain (docs/faults.md): the real keychain locked at the exact
 //! moment between the identity server's 201 and the keychain write. Runs in a child process with
 //! its own D-Bus session and gnome-keyring (as engine_keychain.rs does), which it locks from
 //! inside the store's save call and later unlocks by logging in again (a new daemon over the
@@ -41,7 +41,7 @@ impl RegistrationStore for LocksAtSave {
     }
 }
 
-/// Issue 11, S1/S2: the keychain locked between registration and storing is `keychainLocked`,
+/// S1/S2: the keychain locked between registration and storing is `keychainLocked`,
 /// the freshly registered client is deleted on the server (RFC 7592 §2.3), nothing is stored,
 /// and after the keyring is unlocked the next attempt registers and stores.
 #[tokio::test]

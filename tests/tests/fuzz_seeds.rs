@@ -1,4 +1,4 @@
-//! Captures the fuzz seeds (issue 11): every back-channel response and callback URL of real
+//! Captures the fuzz seeds: every back-channel response and callback URL of real
 //! lifecycles against the bundled identity server, written under `fuzz/corpus/<target>/` in the
 //! input layout of `dcr_core::fuzzing` (a few header lines, then the body). Ignored in `make test`
 //! because it writes into the source tree; `scripts/fuzz-seeds.sh` runs it.

@@ -1,4 +1,4 @@
-//! The identity server's `device-bound` profile against the engine's device key (issue 10): the
+//! The identity server's `device-bound` profile against the engine's device key: the
 //! client assertions (RFC 7523) and DPoP proofs (RFC 9449) that `dcr_core::device_key` makes are
 //! accepted by a real oidc-provider, tokens come back bound to the device's key, and a copy of
 //! the registration without the private key gets nowhere.

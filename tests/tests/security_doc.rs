@@ -12,7 +12,7 @@ const CASES: &[&str] = &[
     "R4", "R5", "R6", "R7", "R8", "F1", "F2", "F3", "F5", "F6", "F7", "F8", "L1", "L2", "L3", "L4",
     "N1", "N2", "N3", "N4", "S1", "S2", "S3", "S4", "S5", "S6", "S7", "X1", "X3", "X4", "X5", "X6",
     "X7", "X8", "X9", "X10", "Z1", "Z2", "Z3", "K1", "K2", "K3", "K4", "K5", "KR1", "KR2", "KR3",
-    "KR4", "KR5", // Issue 11, fault injection (docs/faults.md).
+    "KR4", "KR5", // Fault injection (docs/faults.md).
     "FI1", "FI2", "FI3", "FI4", "FI5",
 ];
 

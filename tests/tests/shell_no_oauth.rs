@@ -1,4 +1,4 @@
-//! Issue 8, "the shell contains no OAuth parsing": the desktop shell (`src-tauri/src`) and the
+//! The shell contains no OAuth parsing: the desktop shell (`src-tauri/src`) and the
 //! UI (`ui/`) never read OAuth parameters out of URLs. What a browser step is for comes from the
 //! engine (`BrowserStep::purpose`), and callbacks are checked by the engine alone
 //! (`dcr_core::callback`, `dcr_core::deep_link`). The shell once decoded `client_id` and

@@ -25,7 +25,7 @@ const KNOWN_KEYS: &str =
 
 /// How the per-install client authenticates at the token endpoint (RFC 7591 §2,
 /// OIDC Core §9): a per-install secret, or a per-install key pair whose private half never
-/// leaves the device (issue 10).
+/// leaves the device.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TokenEndpointAuthMethod {
@@ -66,6 +66,22 @@ pub enum UserAgentKind {
     Loopback,
 }
 
+/// The accessors of a URL kept as configured (`text`, compared byte for byte) and parsed
+/// (`url`): [`Issuer`] and [`RedirectUri`].
+macro_rules! text_and_url {
+    ($type:ident) => {
+        impl $type {
+            pub fn as_str(&self) -> &str {
+                &self.text
+            }
+
+            pub fn url(&self) -> &Url {
+                &self.url
+            }
+        }
+    };
+}
+
 /// The issuer exactly as configured (Discovery 1.0 §4.3 compares strings, so
 /// `https://x/` and `https://x` are different issuers).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,6 +89,8 @@ pub struct Issuer {
     text: String,
     url: Url,
 }
+
+text_and_url!(Issuer);
 
 impl Issuer {
     pub fn parse(text: &str) -> Result<Self, String> {
@@ -88,14 +106,6 @@ impl Issuer {
             url,
         })
     }
-
-    pub fn as_str(&self) -> &str {
-        &self.text
-    }
-
-    pub fn url(&self) -> &Url {
-        &self.url
-    }
 }
 
 /// A redirect URI: a private-use scheme (`io.curity.dcrclient:/callback`, RFC 8252 §7.1),
@@ -106,6 +116,8 @@ pub struct RedirectUri {
     text: String,
     url: Url,
 }
+
+text_and_url!(RedirectUri);
 
 impl RedirectUri {
     pub fn parse(text: &str) -> Result<Self, String> {
@@ -131,14 +143,6 @@ impl RedirectUri {
             text: text.to_owned(),
             url,
         })
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.text
-    }
-
-    pub fn url(&self) -> &Url {
-        &self.url
     }
 
     /// True when `candidate` is a response sent to this redirect URI: same scheme, host, port

@@ -1,4 +1,4 @@
-//! "About this device" and "Copy diagnostics" (issue 9): what a user reads out to a help desk.
+//! "About this device" and "Copy diagnostics": what a user reads out to a help desk.
 //!
 //! [`About`] is built from non-secret inputs only: the shell's own facts (version, which config
 //! file and why, where the log is), the validated [`Config`] (which holds no secret) and the
@@ -15,7 +15,7 @@ use serde::Serialize;
 use crate::config::Config;
 use crate::session::{Credential, RegistrationView, StateName, StateView};
 
-/// Which of the places the shell looks for a config chose the one in use (issue 9's
+/// Which of the places the shell looks for a config chose the one in use (in order of
 /// precedence: `--config`, `DCR_CONFIG`, the user's file, the system-wide file).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]

@@ -256,7 +256,7 @@ mod tests {
         assert_eq!(Error::ClientRevoked.kind(), "invalidClient");
         assert_eq!(Error::from(CallbackError::Cancelled).kind(), "cancelled");
         assert_eq!(Error::from(UserAgentError::Cancelled).kind(), "cancelled");
-        // Issue 11: a sign-in page the server does not answer is the retryable "unreachable".
+        // A sign-in page the server does not answer is the retryable "unreachable".
         assert_eq!(
             Error::from(UserAgentError::Unreachable).kind(),
             "unreachable"

@@ -1,8 +1,8 @@
 //! ID token validation, OIDC Core §3.1.3.7 (and §12.2 for tokens from a refresh).
 //!
 //! The signature is checked first, against `jwks_uri` keys and an allow-list of asymmetric
-//! algorithms ([`jwks`]); the claims are only read after that. The gaps the issue lists for
-//! `openidconnect` are closed here: `iat` must fall in a window, `azp` is checked, an unknown
+//! algorithms ([`jwks`]); the claims are only read after that. The gaps `openidconnect`
+//! leaves are closed here: `iat` must fall in a window, `azp` is checked, an unknown
 //! `kid` reports [`IdTokenError::UnknownKey`] so the session can refetch once (D6).
 
 pub mod jwks;

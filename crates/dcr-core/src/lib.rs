@@ -81,10 +81,10 @@
 //!
 //! # Why not `openidconnect`
 //!
-//! The issue suggested `openidconnect` 4.x. The engine uses `ring` (already compiled for TLS
+//! `openidconnect` 4.x was the obvious choice. The engine uses `ring` (already compiled for TLS
 //! by rustls), `base64` and `serde_json` instead, for three reasons. First, every exchange here
 //! is a pure `prepare_*`/`*_response` pair over plain data, while `openidconnect` builds and
-//! sends requests inside its typestate client. Second, the gaps the issue lists would all have
+//! sends requests inside its typestate client. Second, the gaps it leaves would all have
 //! needed our own code anyway (`iat` window, `azp`, refetch on unknown `kid`, secret expiry
 //! `0`), as would the registration calls, so the crate would have contributed little beyond
 //! JWS signature checks. Third, it adds `oauth2`, `rsa`, `p256`, `p384`, `ed25519-dalek`,

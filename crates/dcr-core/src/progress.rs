@@ -1,4 +1,4 @@
-//! What the engine is doing, told to the shell as it happens (issue 8): injected like the
+//! What the engine is doing, told to the shell as it happens: injected like the
 //! transport and the store, so the desktop shell's progress screen shows facts instead of
 //! guessing the step from URLs or from which button was clicked. The CLI ignores it.
 //!

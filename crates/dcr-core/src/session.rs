@@ -60,7 +60,7 @@ pub struct Session {
     inner: Mutex<Inner>,
     /// D6: the least time (seconds) between two key-set fetches for an unknown `kid`.
     key_refetch_secs: AtomicI64,
-    /// Where each step is reported (issue 8); nowhere unless a shell sets one.
+    /// Where each step is reported; nowhere unless a shell sets one.
     progress: Arc<dyn ProgressSink>,
     /// How many refreshes have ended: a call that sees it change while it waits for `op`
     /// shares that refresh's outcome instead of sending a second token request.
@@ -188,6 +188,16 @@ impl Session {
         Ok(self.view().await)
     }
 
+    /// A copy of the registration this session holds; `NotRegistered` when there is none.
+    async fn current_registration(&self) -> Result<StoredRegistration, Error> {
+        self.inner
+            .lock()
+            .await
+            .registration
+            .clone()
+            .ok_or(Error::NotRegistered)
+    }
+
     /// Registration login + RFC 7591 registration + keychain save. A no-op when a registration
     /// with a live secret exists (`lastEvent: alreadyRegistered`): forget first to replace it.
     pub async fn register(&self, ua: &dyn UserAgent) -> Result<StateView, Error> {
@@ -227,13 +237,7 @@ impl Session {
         let _op = self.op.lock().await;
         self.report(Progress::SigningIn);
         self.ensure_loaded().await?;
-        let mut stored = self
-            .inner
-            .lock()
-            .await
-            .registration
-            .clone()
-            .ok_or(Error::NotRegistered)?;
+        let mut stored = self.current_registration().await?;
         if stored.registration.secret_expired(now()) {
             info!(client_id = %stored.registration.client_id, "client secret expired; registering again");
             stored = match self.register_new(ua).await? {
@@ -353,7 +357,7 @@ impl Session {
     pub async fn register_and_sign_in(&self, ua: &dyn UserAgent) -> Result<StateView, Error> {
         let view = self.register(ua).await?;
         // RFC 7591 §3.2.1: the 201 just now says the client exists; an RFC 7592 read could only
-        // repeat it (issue 11: six back-channel requests on first run). A failed browser step
+        // repeat it (a request the first run need not make). A failed browser step
         // still asks the server; an existing or adopted registration is read as always.
         let fresh = matches!(
             view.last_event,

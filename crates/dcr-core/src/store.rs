@@ -10,13 +10,13 @@
 //! - The entry holds `{"version":1,"registeredAt":…,"deviceKey":…,"registration":<the whole
 //!   registration response>}`. An entry that does not parse is [`StoreError::Corrupt`] (S3): the
 //!   session discards it and registers again.
-//! - `deviceKey` (issue 10) is this install's private key, PKCS#8 in base64url, present when the
+//! - `deviceKey` is this install's private key, PKCS#8 in base64url, present when the
 //!   registration authenticates with `private_key_jwt` or binds tokens with DPoP. It lives in
 //!   the keychain entry and nowhere else (never a file, never a log). Entries written before it
 //!   existed simply have none. A `private_key_jwt` registration without its key is
 //!   [`StoreError::DeviceKeyMissing`]: a copy of the entry taken to another device without the
 //!   private half, which can prove nothing and is discarded like a corrupt one.
-//! - `refreshToken` (issue 9, `rememberSignIn: true`): the signed-in user's refresh token, and
+//! - `refreshToken` (`rememberSignIn: true`): the signed-in user's refresh token, and
 //!   no other token. It lives in the same entry as the registration it was issued to, so it is
 //!   bound to that client by construction: it is written and read under the same cross-process
 //!   lock, and every wipe of the registration (forget, revocation, a corrupt entry) takes it
@@ -78,17 +78,31 @@ pub trait RegistrationStore: Send + Sync {
     fn delete(&self, key: &StoreKey) -> Result<(), StoreError>;
 }
 
+/// A store shared with its owner: a session takes `Box::new(store.clone())` while the caller
+/// keeps the same store (a shell's diagnostics, a test reading what the session wrote).
+impl<S: RegistrationStore + ?Sized> RegistrationStore for Arc<S> {
+    fn load(&self, key: &StoreKey) -> Result<Option<StoredRegistration>, StoreError> {
+        (**self).load(key)
+    }
+    fn save(&self, key: &StoreKey, value: &StoredRegistration) -> Result<(), StoreError> {
+        (**self).save(key, value)
+    }
+    fn delete(&self, key: &StoreKey) -> Result<(), StoreError> {
+        (**self).delete(key)
+    }
+}
+
 /// A registration and when it was stored.
 #[derive(Debug, Clone)]
 pub struct StoredRegistration {
     pub registration: ClientRegistration,
     /// Seconds since the Unix epoch.
     pub registered_at: i64,
-    /// This install's key pair (issue 10): the `private_key_jwt` key, the DPoP key, or both.
+    /// This install's key pair: the `private_key_jwt` key, the DPoP key, or both.
     /// `Debug` shows its thumbprint only.
     pub device_key: Option<Arc<DeviceKey>>,
     /// `rememberSignIn: true` only: the refresh token of the user signed in with this
-    /// registration (issue 9). `Debug` redacts it.
+    /// registration. `Debug` redacts it.
     pub refresh_token: Option<Secret>,
 }
 
@@ -100,7 +114,7 @@ pub struct StoreKey {
     redirect_uri: String,
     software_id: Option<String>,
     /// The user-agent mode, when the redirect alone does not tell it (`system` shares the
-    /// private-use redirect with `embedded`; issue 8). `None` adds nothing to the fingerprint,
+    /// private-use redirect with `embedded`). `None` adds nothing to the fingerprint,
     /// so entries written before modes were a choice keep their keys.
     mode: Option<String>,
 }
@@ -182,14 +196,7 @@ impl StoreKey {
         .into_iter()
         .chain([self.software_id.as_ref()])
         {
-            match part {
-                None => input.push(0),
-                Some(text) => {
-                    input.push(1);
-                    input.extend_from_slice(&(text.len() as u64).to_be_bytes());
-                    input.extend_from_slice(text.as_bytes());
-                }
-            }
+            crate::text::push_field(&mut input, part.map(String::as_str));
         }
         // Only a named mode adds bytes (tagged 2), so keys without one are unchanged.
         if let Some(mode) = &self.mode {

@@ -160,3 +160,16 @@ pub(crate) fn good_claims(nonce: &str, now: i64) -> Value {
         "auth_time": now - 5,
     })
 }
+
+/// A registration response as oidc-provider gives it for `private_key_jwt`: no secret and no
+/// secret expiry, the method echoed (RFC 7591 §3.2.1 returns the registered metadata).
+pub(crate) fn as_private_key_jwt(body: &mut Value) {
+    if let Some(map) = body.as_object_mut() {
+        map.remove("client_secret");
+        map.remove("client_secret_expires_at");
+        map.insert(
+            "token_endpoint_auth_method".into(),
+            json!("private_key_jwt"),
+        );
+    }
+}

@@ -113,6 +113,20 @@ pub fn check_secure_url(url: &Url) -> Result<(), String> {
     }
 }
 
+/// Appends one part of a hash input, tagged and length-prefixed (absent: 0; present: 1, its
+/// length as 8 big-endian bytes, its bytes), so no two different lists of parts give the same
+/// input by shifting text from one part to the next.
+pub fn push_field(input: &mut Vec<u8>, part: Option<&str>) {
+    match part {
+        None => input.push(0),
+        Some(text) => {
+            input.push(1);
+            input.extend_from_slice(&(text.len() as u64).to_be_bytes());
+            input.extend_from_slice(text.as_bytes());
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,5 +1,5 @@
 //! The soak's bookkeeping: resident memory sampled every [`EVERY`] runs, failures counted (and
-//! the soak carried on), a table, and the chart. Goal (issue 11): zero failures and flat memory,
+//! the soak carried on), a table, and the chart. Goal: zero failures and flat memory,
 //! the last sample within 5 % of the one after the 100th run.
 
 use super::svg::{line_chart, Series};

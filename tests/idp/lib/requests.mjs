@@ -1,7 +1,7 @@
 // Test-only request log (`IDP_REQUEST_LOG=1`), read through `GET /admin/requests`: the method and
 // path of every request under the issuer, in arrival order, each marked back channel or not. It
 // is how the tests and benchmarks count a client's back-channel requests from the server's side
-// (issue 11: "no RFC 7592 read right after a fresh registration, no second discovery or key-set
+// (the goal: "no RFC 7592 read right after a fresh registration, no second discovery or key-set
 // fetch within a session"), whatever the client says about itself.
 //
 // Only paths are kept, never query strings or bodies: codes, states and tokens travel there.

@@ -1,4 +1,4 @@
-//! Which redirect URIs a registration asks for, by user-agent mode (issue 8).
+//! Which redirect URIs a registration asks for, by user-agent mode.
 //!
 //! In `loopback` mode (RFC 8252 §7.3) the browser comes back to `http://127.0.0.1:<port>/…`
 //! on a port picked per browser step, so the client is registered with the port-less loopback

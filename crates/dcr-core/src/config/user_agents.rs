@@ -1,4 +1,4 @@
-//! `userAgent`: where browser steps run (issue 8). One mode (`"system"`), or a list of the modes
+//! `userAgent`: where browser steps run. One mode (`"system"`), or a list of the modes
 //! this deployment allows (`["embedded", "loopback"]`): the first is the default, and the
 //! desktop app's registration screen offers the others.
 //!

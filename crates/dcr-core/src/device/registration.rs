@@ -153,14 +153,7 @@ impl Generation {
         // Length-prefixed, so no two different sets of credentials can give the same input.
         let mut input = b"dcr-desktop registration generation v1".to_vec();
         for part in parts {
-            match part {
-                None => input.push(0),
-                Some(text) => {
-                    input.push(1);
-                    input.extend_from_slice(&(text.len() as u64).to_be_bytes());
-                    input.extend_from_slice(text.as_bytes());
-                }
-            }
+            crate::text::push_field(&mut input, part);
         }
         let mut generation = [0; 16];
         generation.copy_from_slice(&digest(&SHA256, &input).as_ref()[..16]);

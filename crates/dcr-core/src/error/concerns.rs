@@ -138,7 +138,7 @@ pub enum IdTokenError {
     CriticalHeader,
     /// The ID token could not be checked because the key set could not be had: `jwks_uri`
     /// unreachable or answering an error even after one retry, or the signing key still missing
-    /// from a key set fetched just now (D6, issue 7 defect 8). Unlike every other variant this
+    /// from a key set fetched just now (D6). Unlike every other variant this
     /// says nothing against the token, so it is retryable; the cause is kept for the message.
     #[error("the identity server's signing keys could not be loaded, so the ID token could not be checked ({0}); try again in a moment")]
     KeysUnavailable(Box<IdTokenError>),
@@ -216,7 +216,7 @@ pub enum UserAgentError {
     #[error("the browser step failed: {0}")]
     Failed(String),
     /// The sign-in page could not be loaded because the identity server did not answer
-    /// (issue 11: the server died before the window's step). Kind `unreachable`, not
+    /// (the server died before the window's step). Kind `unreachable`, not
     /// `userAgent`: the window works, the server does not, and trying again later helps.
     #[error("the sign-in page could not be loaded: the identity server did not answer")]
     Unreachable,

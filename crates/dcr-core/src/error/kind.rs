@@ -101,7 +101,7 @@ error_kinds! {
     /// "Rotate device key" on a registration that has no device key (a client secret), or no
     /// RFC 7592 management endpoint to update it through.
     RotationUnavailable = "rotationUnavailable",
-    /// This install's key pair could not be generated or read (issue 10).
+    /// This install's key pair could not be generated or read.
     DeviceKeyUnavailable = "deviceKeyUnavailable",
 }
 

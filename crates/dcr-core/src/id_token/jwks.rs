@@ -258,7 +258,7 @@ pub fn jwks_response(response: CappedResponse) -> Result<Jwks, IdTokenError> {
 
 /// How long the session waits before its one retry of a key-set fetch that failed (a network
 /// error or an error status): long enough for a restarting server or a flapping proxy, short
-/// enough that the user barely notices (issue 7 defect 8).
+/// enough that the user barely notices.
 pub const JWKS_RETRY_BACKOFF: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// D6: whether an unknown `kid` justifies fetching the key set again.

@@ -22,7 +22,7 @@ use crate::Secret;
 
 /// Fields of a client information response that are not client metadata and must not be sent
 /// back (RFC 7592 §2.2), plus `client_secret` (optional there, and a secret).
-const NOT_SENT: [&str; 6] = [
+pub(super) const NOT_SENT: [&str; 6] = [
     "registration_access_token",
     "registration_client_uri",
     "client_secret_expires_at",

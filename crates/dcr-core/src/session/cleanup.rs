@@ -108,7 +108,7 @@ impl Session {
                 self.report(Progress::Forgetting);
                 info!("trying the RFC 7592 delete of the forgotten registration again");
                 let mut outcome = self.delete_outcome(&stored).await;
-                // Issue 11 (docs/faults.md): the server deleted the client but its answer was
+                // docs/faults.md: the server deleted the client but its answer was
                 // lost. RFC 7592 §2.3: a delete invalidates the registration access token, and a
                 // client that does not exist is answered 401; so after an unanswered delete a
                 // 401 is our own delete having gone through. Counting it as failed kept

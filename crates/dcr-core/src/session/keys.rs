@@ -1,4 +1,4 @@
-//! The key set behind ID-token checks (D6), and what its failures cost (issue 7 defect 8).
+//! The key set behind ID-token checks (D6), and what its failures cost.
 //!
 //! The set is fetched when first needed and cached with the time. An unknown `kid` causes one
 //! more fetch, at most once per interval (`key_refetch_secs`), so a key rotation costs one
@@ -29,7 +29,7 @@ impl Session {
     ///
     /// A key set that cannot be had, or a `kid` still unknown after a fetch (or within the
     /// interval), is [`IdTokenError::KeysUnavailable`]: the token was not checked, not found
-    /// bad, and the caller may keep what it has and try again later (issue 7 defect 8).
+    /// bad, and the caller may keep what it has and try again later.
     pub(super) async fn verify(
         &self,
         raw: &Secret,

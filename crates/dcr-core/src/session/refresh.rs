@@ -126,7 +126,7 @@ impl Session {
                 drop(inner);
                 Ok(self.view().await)
             }
-            // Issue 7 defect 8: the server rotated the refresh token, but the new ID token could
+            // The server rotated the refresh token, but the new ID token could
             // not be checked (no key set). The old refresh token may be dead already, so the new
             // tokens are kept (with the last verified ID token) and the error is retryable.
             Ok(steps::Refreshed {

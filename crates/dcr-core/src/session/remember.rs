@@ -1,4 +1,4 @@
-//! Staying signed in (issue 9, `rememberSignIn: true`): the refresh token, and no other token,
+//! Staying signed in (`rememberSignIn: true`): the refresh token, and no other token,
 //! is kept in the registration's keychain entry (`store.rs`), so a later start signs in again
 //! with one refresh instead of a browser step.
 //!

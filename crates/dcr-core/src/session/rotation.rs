@@ -1,4 +1,4 @@
-//! "Rotate device key" (issue 10): a new key pair for this install, registered with the server
+//! "Rotate device key": a new key pair for this install, registered with the server
 //! through an RFC 7592 §2.2 update before it is used.
 //!
 //! The order is what keeps the device working whatever fails:
@@ -44,13 +44,7 @@ impl Session {
         let _lock = self.lock.acquire().await;
         // Another process may have rotated the key or the token meanwhile: start from the entry.
         self.reload_under_lock().await?;
-        let stored = self
-            .inner
-            .lock()
-            .await
-            .registration
-            .clone()
-            .ok_or(Error::NotRegistered)?;
+        let stored = self.current_registration().await?;
         let old_key = match (
             &stored.device_key,
             stored.registration.token_endpoint_auth_method,

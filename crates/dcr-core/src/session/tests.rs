@@ -25,21 +25,6 @@ use super::*;
 use crate::store::{MemoryStore, StoreError, StoreKey};
 use crate::test_support::{config, config_json};
 
-/// Lets the test keep a handle on the store the session owns.
-struct Shared(Arc<MemoryStore>);
-
-impl RegistrationStore for Shared {
-    fn load(&self, key: &StoreKey) -> Result<Option<StoredRegistration>, StoreError> {
-        self.0.load(key)
-    }
-    fn save(&self, key: &StoreKey, value: &StoredRegistration) -> Result<(), StoreError> {
-        self.0.save(key, value)
-    }
-    fn delete(&self, key: &StoreKey) -> Result<(), StoreError> {
-        self.0.delete(key)
-    }
-}
-
 struct Rig {
     idp: Arc<FakeIdp>,
     store: Arc<MemoryStore>,
@@ -66,7 +51,7 @@ fn rig_with(config: Config, store: Arc<MemoryStore>) -> Rig {
     ));
     let idp = FakeIdp::new();
     let session = locked(
-        Session::with_transport(config, idp.clone(), Box::new(Shared(store.clone()))),
+        Session::with_transport(config, idp.clone(), Box::new(store.clone())),
         &lock_dir,
     );
     Rig {
@@ -93,13 +78,40 @@ impl Rig {
         self.session.binding.key()
     }
 
+    /// The first run every scenario starts from: register, then sign in (one click in the app).
+    async fn signed_in(&self) -> StateView {
+        self.session
+            .register_and_sign_in(&self.browser)
+            .await
+            .unwrap()
+    }
+
+    /// Retries the server half of a sign-out or forget that failed before.
+    async fn finish_cleanup(&self) -> StateView {
+        self.session
+            .finish_server_cleanup(&self.browser)
+            .await
+            .unwrap()
+    }
+
+    /// The registration access token in the keychain entry (RFC 7592 §3: the one to use next).
+    fn stored_registration_access_token(&self) -> String {
+        let stored = self.store.load(self.key()).unwrap().unwrap();
+        stored
+            .registration
+            .registration_access_token
+            .unwrap()
+            .expose()
+            .to_owned()
+    }
+
     /// A second session on the same store and server: an app restart, or another process.
     fn restart(&self) -> Session {
         locked(
             Session::with_transport(
                 self.session.config.clone(),
                 self.idp.clone(),
-                Box::new(Shared(self.store.clone())),
+                Box::new(self.store.clone()),
             ),
             &self.lock_dir,
         )
@@ -221,10 +233,7 @@ async fn cancellation_changes_nothing() {
 async fn l2_logout_without_end_session_endpoint_is_local() {
     let rig = rig();
     rig.idp.with(|s| s.no_end_session = true);
-    rig.session
-        .register_and_sign_in(&rig.browser)
-        .await
-        .unwrap();
+    rig.signed_in().await;
     let view = rig.session.sign_out(&rig.browser).await.unwrap();
     assert_eq!(view.state, StateName::Registered);
     assert_eq!(view.last_event, Some(Event::SignedOutLocally));
@@ -233,10 +242,7 @@ async fn l2_logout_without_end_session_endpoint_is_local() {
 #[tokio::test]
 async fn l1_cancelled_logout_page_still_wipes_local_tokens() {
     let rig = rig();
-    rig.session
-        .register_and_sign_in(&rig.browser)
-        .await
-        .unwrap();
+    rig.signed_in().await;
     rig.idp.with(|s| s.cancel_browser = true);
     let view = rig.session.sign_out(&rig.browser).await.unwrap();
     assert_eq!(view.state, StateName::Registered);
@@ -260,10 +266,7 @@ async fn not_registered_and_not_signed_in_are_their_own_errors() {
 #[tokio::test]
 async fn z2_state_view_json_has_no_secrets() {
     let rig = rig();
-    rig.session
-        .register_and_sign_in(&rig.browser)
-        .await
-        .unwrap();
+    rig.signed_in().await;
     let view = rig.session.refresh().await.unwrap();
     let json = serde_json::to_string(&view).unwrap();
     for secret in rig.idp.with(|s| s.issued.clone()) {

@@ -231,16 +231,14 @@ mod native {
     }
 }
 
-#[cfg(target_os = "macos")]
-mod native {
+/// Every keychain but the Secret Service: an entry by service and user only, since none of them
+/// shows a label or is searched by other attributes.
+#[cfg(not(all(
+    unix,
+    not(any(target_os = "macos", target_os = "ios", target_os = "android"))
+)))]
+mod plain {
     use super::*;
-
-    pub(super) const NAME: &str = "the macOS Keychain";
-    pub(super) const HINT: &str = "check that your login keychain exists and is not damaged (Keychain Access), then try again";
-
-    pub(super) fn store() -> keyring_core::Result<Arc<CredentialStore>> {
-        Ok(apple_native_keyring_store::keychain::Store::new()?)
-    }
 
     pub(super) fn entry(
         store: &Arc<CredentialStore>,
@@ -252,6 +250,20 @@ mod native {
     pub(super) fn readable_attributes(_key: &StoreKey) -> Option<HashMap<&str, &str>> {
         None
     }
+}
+
+#[cfg(target_os = "macos")]
+mod native {
+    use super::*;
+
+    pub(super) const NAME: &str = "the macOS Keychain";
+    pub(super) const HINT: &str = "check that your login keychain exists and is not damaged (Keychain Access), then try again";
+
+    pub(super) fn store() -> keyring_core::Result<Arc<CredentialStore>> {
+        Ok(apple_native_keyring_store::keychain::Store::new()?)
+    }
+
+    pub(super) use super::plain::{entry, readable_attributes};
 }
 
 #[cfg(target_os = "windows")]
@@ -266,16 +278,7 @@ mod native {
         Ok(windows_native_keyring_store::Store::new()?)
     }
 
-    pub(super) fn entry(
-        store: &Arc<CredentialStore>,
-        key: &StoreKey,
-    ) -> keyring_core::Result<Entry> {
-        Entry::new_in_store(store, key.service(), &key.user())
-    }
-
-    pub(super) fn readable_attributes(_key: &StoreKey) -> Option<HashMap<&str, &str>> {
-        None
-    }
+    pub(super) use super::plain::{entry, readable_attributes};
 }
 
 /// No supported keychain (iOS, Android, others): every call is Unavailable, never a mock.
@@ -300,14 +303,5 @@ mod native {
         ))
     }
 
-    pub(super) fn entry(
-        store: &Arc<CredentialStore>,
-        key: &StoreKey,
-    ) -> keyring_core::Result<Entry> {
-        Entry::new_in_store(store, key.service(), &key.user())
-    }
-
-    pub(super) fn readable_attributes(_key: &StoreKey) -> Option<HashMap<&str, &str>> {
-        None
-    }
+    pub(super) use super::plain::{entry, readable_attributes};
 }

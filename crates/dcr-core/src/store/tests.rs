@@ -77,7 +77,7 @@ fn s6_every_part_of_the_key_changes_the_entry() {
             Some("mobile-dcr-template-client"),
         ),
         StoreKey::new(base.issuer(), "mobile-dcr-client", REDIRECT, Some("")),
-        // Issue 8: a system-mode registration shares the redirect with embedded mode.
+        // A system-mode registration shares the redirect with embedded mode.
         key().for_mode(Some("system")),
     ];
     for variant in &variants {
@@ -287,14 +287,8 @@ fn z1_store_errors_and_debug_output_hold_no_secret() {
 /// A device-key registration as oidc-provider answers it: no secret, private_key_jwt, jwks.
 fn key_stored(device: &std::sync::Arc<DeviceKey>) -> StoredRegistration {
     let mut doc: Value = serde_json::from_str(SEED_RESPONSE).unwrap();
-    let map = doc.as_object_mut().unwrap();
-    map.remove("client_secret");
-    map.remove("client_secret_expires_at");
-    map.insert(
-        "token_endpoint_auth_method".into(),
-        "private_key_jwt".into(),
-    );
-    map.insert("jwks".into(), device.public_jwks());
+    crate::test_support::as_private_key_jwt(&mut doc);
+    doc["jwks"] = device.public_jwks();
     let resp = CappedResponse {
         status: 201,
         body: doc.to_string().into_bytes(),

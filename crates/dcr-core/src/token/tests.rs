@@ -148,7 +148,7 @@ fn t2_invalid_client_is_structured_and_a_bare_401_is_not_invalid_client() {
     let error = token_response(respond(401, &json!({"error":"invalid_client"})), true).unwrap_err();
     assert!(matches!(error, TokenError::Server(ref e) if e.is("invalid_client")));
     assert_eq!(crate::Error::from(error).kind(), "invalidClient");
-    // Defect 6: a 401 without an OAuth error body (a proxy, a gateway) proves nothing about the
+    // A 401 without an OAuth error body (a proxy, a gateway) proves nothing about the
     // client; it must not read as invalid_client, which wipes the registration.
     for body in [&b""[..], b"<html>401 Authorization Required</html>", b"{}"] {
         let bare = CappedResponse {

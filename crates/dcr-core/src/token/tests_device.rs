@@ -8,7 +8,7 @@ use base64::Engine as _;
 use serde_json::{json, Value};
 
 use super::*;
-use crate::authorize::{prepare_authorization, AuthorizationParams};
+use crate::authorize::{prepare_authorization, AuthorizationParams, PendingAuthorization};
 use crate::test_support::{config, metadata, respond, ISSUER};
 
 fn form(request: &OutgoingRequest) -> HashMap<String, String> {
@@ -36,15 +36,20 @@ fn key_auth<'a>(key: &'a DeviceKey, now: i64) -> ClientAuth<'a> {
     }
 }
 
-#[test]
-fn k1_private_key_jwt_code_exchange_is_exactly_the_grant_and_the_assertion() {
-    let key = DeviceKey::generate().unwrap();
-    let config = config();
+/// The provider's metadata and a sign-in started at its authorization endpoint, up to the code.
+fn sign_in_started() -> (crate::discovery::ProviderMetadata, PendingAuthorization) {
     let metadata = metadata();
     let (_, pending) = prepare_authorization(
         &metadata,
-        &AuthorizationParams::sign_in(&config, "client-1"),
+        &AuthorizationParams::sign_in(&config(), "client-1"),
     );
+    (metadata, pending)
+}
+
+#[test]
+fn k1_private_key_jwt_code_exchange_is_exactly_the_grant_and_the_assertion() {
+    let key = DeviceKey::generate().unwrap();
+    let (metadata, pending) = sign_in_started();
     let verifier = pending.verifier.0.expose().to_owned();
     let code = AuthorizationCode(Secret::new("the-code"));
     let (request, _) = prepare_code_exchange(
@@ -107,12 +112,7 @@ fn k2_refresh_and_revocation_carry_a_fresh_assertion_each_time() {
 #[test]
 fn k1_a_code_grant_builds_the_same_request_twice_for_the_nonce_retry() {
     let key = DeviceKey::generate().unwrap();
-    let config = config();
-    let metadata = metadata();
-    let (_, pending) = prepare_authorization(
-        &metadata,
-        &AuthorizationParams::sign_in(&config, "client-1"),
-    );
+    let (metadata, pending) = sign_in_started();
     let (grant, _) = CodeGrant::new(pending, AuthorizationCode(Secret::new("c")));
     let first = form(&prepare_code_grant(
         &metadata.token_endpoint,

@@ -29,14 +29,8 @@ fn full_key(key: &DeviceKey) -> RegistrationBody {
 /// secret, with the method and the key echoed.
 fn key_response(key: &DeviceKey) -> Value {
     let mut doc: Value = serde_json::from_str(SEED_RESPONSE).unwrap();
-    let map = doc.as_object_mut().unwrap();
-    map.remove("client_secret");
-    map.remove("client_secret_expires_at");
-    map.insert(
-        "token_endpoint_auth_method".into(),
-        json!("private_key_jwt"),
-    );
-    map.insert("jwks".into(), key.public_jwks());
+    crate::test_support::as_private_key_jwt(&mut doc);
+    doc["jwks"] = key.public_jwks();
     doc
 }
 

@@ -61,14 +61,8 @@ fn kr1_update_is_a_put_with_the_whole_metadata_and_the_new_jwks() {
 fn kr1_update_never_sends_the_forbidden_fields_or_a_secret() {
     let request = prepare_update(&current(), &jwks(NEW_KID)).unwrap();
     let body = body_of(&request);
-    for forbidden in [
-        "registration_access_token",
-        "registration_client_uri",
-        "client_secret_expires_at",
-        "client_id_issued_at",
-        "client_secret",
-        "registration_access_token_expires_in",
-    ] {
+    // RFC 7592 §2.2: the response-only fields and the secret (the list `prepare_update` drops).
+    for forbidden in crate::registration::update::NOT_SENT {
         assert!(
             !body.contains_key(forbidden),
             "{forbidden} must not be sent"

@@ -1,4 +1,4 @@
-//! The engine says what each browser step is for (issue 7, defect 10): a shell must never have
+//! The engine says what each browser step is for: a shell must never have
 //! to decode `client_id` or `prompt` from the URL to know whether it is signing in or out.
 
 use super::*;
@@ -14,10 +14,7 @@ fn purposes(rig: &Rig) -> Vec<(BrowserPurpose, bool, String)> {
 #[tokio::test]
 async fn each_browser_step_names_its_purpose_and_redirect() {
     let rig = rig();
-    rig.session
-        .register_and_sign_in(&rig.browser)
-        .await
-        .unwrap();
+    rig.signed_in().await;
     rig.session.sign_out(&rig.browser).await.unwrap();
     assert_eq!(
         purposes(&rig),

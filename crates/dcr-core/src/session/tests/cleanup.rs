@@ -1,4 +1,4 @@
-//! Defect 5: the server half of sign-out and forget, when it fails, is reported
+//! The server half of sign-out and forget, when it fails, is reported
 //! (`pendingServerCleanup`) and can be tried again with `finish_server_cleanup`.
 
 use super::*;
@@ -6,10 +6,7 @@ use super::*;
 #[tokio::test]
 async fn l1_a_failed_server_sign_out_is_pending_and_can_be_finished() {
     let rig = rig();
-    rig.session
-        .register_and_sign_in(&rig.browser)
-        .await
-        .unwrap();
+    rig.signed_in().await;
     rig.idp.with(|s| s.cancel_browser = true);
     let view = rig.session.sign_out(&rig.browser).await.unwrap();
     assert_eq!(view.state, StateName::Registered);
@@ -21,19 +18,11 @@ async fn l1_a_failed_server_sign_out_is_pending_and_can_be_finished() {
     assert_eq!(json["lastEvent"], "signedOutLocally");
 
     // Still failing: still pending.
-    let view = rig
-        .session
-        .finish_server_cleanup(&rig.browser)
-        .await
-        .unwrap();
+    let view = rig.finish_cleanup().await;
     assert_eq!(view.pending_server_cleanup, Some(ServerCleanup::SignOut));
 
     rig.idp.with(|s| s.cancel_browser = false);
-    let view = rig
-        .session
-        .finish_server_cleanup(&rig.browser)
-        .await
-        .unwrap();
+    let view = rig.finish_cleanup().await;
     assert_eq!(view.last_event, Some(Event::SignedOut));
     assert_eq!(view.pending_server_cleanup, None);
     assert_eq!(view.state, StateName::Registered);
@@ -48,11 +37,7 @@ async fn l1_a_failed_server_sign_out_is_pending_and_can_be_finished() {
         ]
     );
     // Nothing left to do: a no-op.
-    let again = rig
-        .session
-        .finish_server_cleanup(&rig.browser)
-        .await
-        .unwrap();
+    let again = rig.finish_cleanup().await;
     assert_eq!(again, view);
     assert_eq!(rig.idp.with(|s| s.browser_steps.len()), 5);
 }
@@ -61,10 +46,7 @@ async fn l1_a_failed_server_sign_out_is_pending_and_can_be_finished() {
 async fn l2_without_an_end_session_endpoint_nothing_is_pending() {
     let rig = rig();
     rig.idp.with(|s| s.no_end_session = true);
-    rig.session
-        .register_and_sign_in(&rig.browser)
-        .await
-        .unwrap();
+    rig.signed_in().await;
     let view = rig.session.sign_out(&rig.browser).await.unwrap();
     assert_eq!(view.last_event, Some(Event::SignedOutLocally));
     assert_eq!(view.pending_server_cleanup, None);
@@ -86,11 +68,7 @@ async fn a_failed_server_delete_at_forget_is_pending_and_can_be_finished() {
     assert!(rig.store.is_empty(), "the local wipe happened");
 
     rig.idp.with(|s| s.delete_status = None);
-    let view = rig
-        .session
-        .finish_server_cleanup(&rig.browser)
-        .await
-        .unwrap();
+    let view = rig.finish_cleanup().await;
     assert_eq!(view.last_event, Some(Event::Forgotten));
     assert_eq!(view.pending_server_cleanup, None);
     assert_eq!(rig.idp.with(|s| s.deleted.clone()), vec!["client-1"]);
@@ -100,7 +78,7 @@ async fn a_failed_server_delete_at_forget_is_pending_and_can_be_finished() {
     );
 }
 
-/// Issue 11 (docs/faults.md, FI2): the server deleted the client but the answer was lost. The
+/// docs/faults.md, FI2: the server deleted the client but the answer was lost. The
 /// retry's delete is answered 401 (RFC 7592 §2.3: no such client), which here is our own delete
 /// having gone through: `forgotten`, nothing pending. The old code kept `forgottenLocally` and the
 /// retry button forever.
@@ -114,11 +92,7 @@ async fn fi2_a_delete_whose_answer_was_lost_is_forgotten_on_the_retry() {
     assert_eq!(view.pending_server_cleanup, Some(ServerCleanup::Forget));
     assert_eq!(rig.idp.with(|s| s.deleted.clone()), vec!["client-1"]);
 
-    let view = rig
-        .session
-        .finish_server_cleanup(&rig.browser)
-        .await
-        .unwrap();
+    let view = rig.finish_cleanup().await;
     assert_eq!(view.last_event, Some(Event::Forgotten));
     assert_eq!(view.pending_server_cleanup, None);
     assert_eq!(rig.idp.with(|s| s.delete_requests.len()), 2);
@@ -133,11 +107,7 @@ async fn fi2_a_delete_answered_401_stays_not_deleted_on_the_retry() {
     rig.idp.with(|s| s.delete_status = Some(401));
     let view = rig.session.forget().await.unwrap();
     assert_eq!(view.pending_server_cleanup, Some(ServerCleanup::Forget));
-    let view = rig
-        .session
-        .finish_server_cleanup(&rig.browser)
-        .await
-        .unwrap();
+    let view = rig.finish_cleanup().await;
     assert_eq!(view.last_event, Some(Event::ForgottenLocally));
     assert_eq!(view.pending_server_cleanup, Some(ServerCleanup::Forget));
 }
@@ -170,10 +140,7 @@ async fn pending_cleanup_is_memory_only_and_dropped_by_a_new_registration() {
 #[tokio::test]
 async fn a_new_sign_in_drops_a_pending_sign_out() {
     let rig = rig();
-    rig.session
-        .register_and_sign_in(&rig.browser)
-        .await
-        .unwrap();
+    rig.signed_in().await;
     rig.idp.with(|s| s.cancel_browser = true);
     let view = rig.session.sign_out(&rig.browser).await.unwrap();
     assert_eq!(view.pending_server_cleanup, Some(ServerCleanup::SignOut));

@@ -123,10 +123,7 @@ async fn k4_use_dpop_nonce_is_retried_once_and_never_twice() {
 #[tokio::test]
 async fn k4_invalid_dpop_proof_is_reported_and_keeps_the_tokens() {
     let rig = device_rig(KEY_AND_DPOP);
-    rig.session
-        .register_and_sign_in(&rig.browser)
-        .await
-        .unwrap();
+    rig.signed_in().await;
     rig.idp.with(|s| s.device.refuse_proofs = true);
     let error = rig.session.refresh().await.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::InvalidDpopProof, "{error}");
@@ -189,10 +186,7 @@ async fn k3_a_registration_that_substitutes_a_secret_is_refused_and_deleted() {
 #[tokio::test]
 async fn k5_an_entry_without_its_device_key_is_discarded_with_its_own_reason() {
     let rig = device_rig(r#""tokenEndpointAuthMethod":"private_key_jwt""#);
-    rig.session
-        .register_and_sign_in(&rig.browser)
-        .await
-        .unwrap();
+    rig.signed_in().await;
     let raw = rig.store.raw(rig.key()).unwrap();
     let mut entry: serde_json::Value = serde_json::from_str(raw.expose()).unwrap();
     entry.as_object_mut().unwrap().remove("deviceKey");
@@ -201,7 +195,7 @@ async fn k5_an_entry_without_its_device_key_is_discarded_with_its_own_reason() {
     let elsewhere = Session::with_transport(
         rig.session.config.clone(),
         rig.idp.clone(),
-        Box::new(Shared(copy.clone())),
+        Box::new(copy.clone()),
     );
     let view = elsewhere.state().await.unwrap();
     assert_eq!(view.state, StateName::Unregistered);

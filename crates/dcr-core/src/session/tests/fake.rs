@@ -95,21 +95,21 @@ pub(super) struct FakeState {
     pub redirects: HashMap<String, Value>,
     /// Answer RFC 7592 deletes with this status and delete nothing (a server having trouble).
     pub delete_status: Option<u16>,
-    /// Process the next RFC 7592 delete, then drop its answer (issue 11: the server killed
+    /// Process the next RFC 7592 delete, then drop its answer (the server killed
     /// after processing it).
     pub delete_answer_lost: bool,
     /// The token endpoint answers a bare 401 (no OAuth error body), like a proxy in the way.
     pub token_bare_401: bool,
     /// Every RFC 7592 delete: (path, bearer token), answered or not.
     pub delete_requests: Vec<(String, String)>,
-    /// private_key_jwt and DPoP (issue 10).
+    /// private_key_jwt and DPoP.
     pub device: DeviceState,
     /// UserInfo requests: (Authorization scheme, answered status).
     pub userinfo_requests: Vec<(String, u16)>,
     /// RFC 7592 §2.2 updates (device key rotation).
     pub updates: update::Updates,
     /// ID tokens carry only `sub` and `preferred_username`; `name` comes from UserInfo
-    /// (OIDC Core §5.4), as on some servers (issue 9).
+    /// (OIDC Core §5.4), as on some servers.
     pub profile_in_userinfo_only: bool,
     /// When set, each token request waits for a permit here (and counts in `gate_waiting`), so
     /// a test can start other calls while one is in flight.
@@ -381,14 +381,8 @@ impl FakeIdp {
         }
         if let Some(jwk) = device_key {
             // Like oidc-provider: no secret for private_key_jwt, the key echoed.
-            let map = body.as_object_mut().unwrap();
-            map.remove("client_secret");
-            map.remove("client_secret_expires_at");
-            map.insert(
-                "token_endpoint_auth_method".into(),
-                json!("private_key_jwt"),
-            );
-            map.insert("jwks".into(), json!({ "keys": [jwk.clone()] }));
+            crate::test_support::as_private_key_jwt(&mut body);
+            body["jwks"] = json!({ "keys": [jwk.clone()] });
             state.device.client_keys.insert(client_id.clone(), jwk);
         }
         patch(&mut body, state.registration_patch.clone());
@@ -398,13 +392,7 @@ impl FakeIdp {
     /// RFC 7592 §2.1 read and §2.3 delete. Like oidc-provider, an unknown client or token is 401.
     fn manage(&self, request: &OutgoingRequest, client_id: &str) -> CappedResponse {
         let mut state = self.state.lock().unwrap();
-        let bearer = request
-            .authorization
-            .as_ref()
-            .unwrap()
-            .expose()
-            .trim_start_matches("Bearer ")
-            .to_owned();
+        let bearer = bearer(request);
         if request.method == Method::Get {
             state.reads += 1;
             if let Some(status) = state.read_status {
@@ -454,13 +442,7 @@ impl FakeIdp {
                 body["registration_access_token"] = json!(rat);
             }
             if state.device.client_keys.contains_key(client_id) {
-                let map = body.as_object_mut().unwrap();
-                map.remove("client_secret");
-                map.remove("client_secret_expires_at");
-                map.insert(
-                    "token_endpoint_auth_method".into(),
-                    json!("private_key_jwt"),
-                );
+                crate::test_support::as_private_key_jwt(&mut body);
             }
             patch(&mut body, state.read_patch.clone());
             return respond(200, body);
@@ -468,6 +450,11 @@ impl FakeIdp {
         state.clients.remove(client_id);
         state.deleted.push(client_id.to_owned());
         respond(204, json!({}))
+    }
+
+    /// The token endpoint refuses the refresh token: expired or revoked (RFC 6749 §5.2).
+    pub(super) fn refuse_refresh_tokens(&self) {
+        self.with(|s| s.refresh_error = Some((400, json!({"error": "invalid_grant"}))));
     }
 
     /// Simulates the admin disabling a stolen device's client.
@@ -589,4 +576,15 @@ impl UserAgent for FakeBrowser {
             .append_pair("iss", ISSUER);
         Ok(back)
     }
+}
+
+/// The token of a request's `Authorization: Bearer` header (RFC 6750 §2.1).
+fn bearer(request: &OutgoingRequest) -> String {
+    request
+        .authorization
+        .as_ref()
+        .unwrap()
+        .expose()
+        .trim_start_matches("Bearer ")
+        .to_owned()
 }

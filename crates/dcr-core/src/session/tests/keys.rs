@@ -1,4 +1,4 @@
-//! The key set (D6) and what a key-set failure may cost (issue 7 defect 8): a rotation costs
+//! The key set (D6) and what a key-set failure may cost: a rotation costs
 //! one fetch, a flood of unknown key ids at most one per interval, a moved `jwks_uri` is found
 //! through discovery, and a key set that cannot be had never drops a rotated refresh token.
 
@@ -17,10 +17,7 @@ fn rig_refetching_at_once() -> Rig {
 
 async fn signed_in(rig: &Rig) -> StateView {
     rig.idp.with(|s| s.refresh_id_token = true);
-    rig.session
-        .register_and_sign_in(&rig.browser)
-        .await
-        .unwrap()
+    rig.signed_in().await
 }
 
 fn fetches(rig: &Rig) -> usize {
@@ -85,7 +82,7 @@ async fn d6_a_flood_of_unknown_kids_fetches_at_most_once_per_interval() {
     rig.session.refresh().await.unwrap();
 }
 
-/// Defect 8: the key set is unreachable when a refresh brings an ID token with a new key. The
+/// The key set is unreachable when a refresh brings an ID token with a new key. The
 /// server has rotated the refresh token already, so the session keeps the NEW tokens, and the
 /// next refresh (keys back) goes on with them. Old code kept the old, dead refresh token.
 #[tokio::test]
@@ -119,7 +116,7 @@ async fn d8_key_set_outage_on_refresh_keeps_the_rotated_tokens() {
     }
 }
 
-/// Defect 8: one failed fetch is retried after a short backoff inside the operation.
+/// One failed fetch is retried after a short backoff inside the operation.
 #[tokio::test]
 async fn d8_one_failed_key_set_fetch_is_retried_after_a_short_backoff() {
     for outage in [Outage::Drop, Outage::Status(502)] {

@@ -64,13 +64,9 @@ async fn z1_trace_logs_of_a_full_lifecycle_hold_no_secrets() {
     let _guard = tracing::dispatcher::set_default(&dispatch);
 
     let rig = rig();
-    rig.session
-        .register_and_sign_in(&rig.browser)
-        .await
-        .unwrap();
+    rig.signed_in().await;
     rig.session.refresh().await.unwrap();
-    rig.idp
-        .with(|s| s.refresh_error = Some((400, json!({"error": "invalid_grant"}))));
+    rig.idp.refuse_refresh_tokens();
     let _ = rig.session.refresh().await;
     rig.idp.with(|s| s.refresh_error = None);
     rig.session.sign_in(&rig.browser).await.unwrap();

@@ -1,6 +1,6 @@
 //! RFC 7591/7592 management at the session level: a refused registration response deletes the
-//! client it created (defect 1), and an RFC 7592 read that rotates credentials is stored and
-//! used (defect 2), while one that fails the checks is never stored.
+//! client it created, and an RFC 7592 read that rotates credentials is stored and
+//! used, while one that fails the checks is never stored.
 
 use serde_json::Value;
 
@@ -135,15 +135,7 @@ async fn rfc7592_a_rotated_registration_access_token_is_stored_and_used() {
     rig.idp.with(|s| s.rotate_token_on_read = true);
     rig.session.sign_in(&rig.browser).await.unwrap();
     let new_token = rig.idp.with(|s| s.clients["client-1"].1.clone());
-    let stored = rig.store.load(rig.key()).unwrap().unwrap();
-    assert_eq!(
-        stored
-            .registration
-            .registration_access_token
-            .unwrap()
-            .expose(),
-        new_token
-    );
+    assert_eq!(rig.stored_registration_access_token(), new_token);
     let view = rig.restart().forget().await.unwrap();
     assert_eq!(view.last_event, Some(Event::Forgotten));
     assert_eq!(rig.idp.with(|s| s.deleted.clone()), vec!["client-1"]);

@@ -107,12 +107,8 @@ async fn t1_invalid_grant_on_code_exchange_stores_nothing_new() {
 #[tokio::test]
 async fn f1_invalid_grant_on_refresh_drops_tokens_and_keeps_registration() {
     let rig = rig();
-    rig.session
-        .register_and_sign_in(&rig.browser)
-        .await
-        .unwrap();
-    rig.idp
-        .with(|s| s.refresh_error = Some((400, json!({"error": "invalid_grant"}))));
+    rig.signed_in().await;
+    rig.idp.refuse_refresh_tokens();
     assert_eq!(
         rig.session.refresh().await.unwrap_err().kind(),
         "invalidGrant"
@@ -126,10 +122,7 @@ async fn f1_invalid_grant_on_refresh_drops_tokens_and_keeps_registration() {
 #[tokio::test]
 async fn server_error_on_refresh_keeps_the_tokens() {
     let rig = rig();
-    rig.session
-        .register_and_sign_in(&rig.browser)
-        .await
-        .unwrap();
+    rig.signed_in().await;
     rig.idp.with(|s| s.refresh_error = Some((503, json!({}))));
     assert_eq!(
         rig.session.refresh().await.unwrap_err().kind(),
@@ -145,10 +138,7 @@ async fn server_error_on_refresh_keeps_the_tokens() {
 async fn f2_refresh_without_rotation_keeps_the_old_refresh_token_and_id_token() {
     let rig = rig();
     rig.idp.with(|s| s.no_rotation = true);
-    rig.session
-        .register_and_sign_in(&rig.browser)
-        .await
-        .unwrap();
+    rig.signed_in().await;
     rig.session.refresh().await.unwrap();
     let view = rig.session.refresh().await.unwrap();
     assert_eq!(view.user.unwrap().sub, "demouser");
@@ -163,10 +153,7 @@ async fn f2_refresh_without_rotation_keeps_the_old_refresh_token_and_id_token() 
 async fn refresh_with_a_new_id_token_verifies_it() {
     let rig = rig();
     rig.idp.with(|s| s.refresh_id_token = true);
-    rig.session
-        .register_and_sign_in(&rig.browser)
-        .await
-        .unwrap();
+    rig.signed_in().await;
     assert_eq!(
         rig.session.refresh().await.unwrap().state,
         StateName::SignedIn
@@ -176,10 +163,7 @@ async fn refresh_with_a_new_id_token_verifies_it() {
 #[tokio::test]
 async fn f3_concurrent_refreshes_are_serialized() {
     let rig = rig();
-    rig.session
-        .register_and_sign_in(&rig.browser)
-        .await
-        .unwrap();
+    rig.signed_in().await;
     let (a, b) = tokio::join!(rig.session.refresh(), rig.session.refresh());
     // With rotation and reuse detection, a race would make one of them fail.
     a.unwrap();

@@ -1,4 +1,4 @@
-//! Staying signed in (issue 9): the refresh token in the registration's entry, resumed on a
+//! Staying signed in: the refresh token in the registration's entry, resumed on a
 //! restart with one refresh; single-flight refreshes; the heading from the merged claims.
 
 use super::*;
@@ -39,15 +39,12 @@ async fn release_when_waiting(rig: &Rig, gate: Arc<tokio::sync::Notify>) {
     gate.notify_one();
 }
 
-/// Issue 9: concurrent refresh calls (the background timer and a click) share one token
+/// Concurrent refresh calls (the background timer and a click) share one token
 /// request; the old code sent one per call.
 #[tokio::test]
 async fn concurrent_refreshes_share_one_token_request() {
     let rig = rig();
-    rig.session
-        .register_and_sign_in(&rig.browser)
-        .await
-        .unwrap();
+    rig.signed_in().await;
     let before = token_requests(&rig);
     let gate = hold_token_requests(&rig);
     let (first, second, third, ()) = tokio::join!(
@@ -73,10 +70,7 @@ async fn concurrent_refreshes_share_one_token_request() {
 #[tokio::test]
 async fn a_failed_shared_refresh_fails_every_caller_with_its_kind() {
     let rig = rig();
-    rig.session
-        .register_and_sign_in(&rig.browser)
-        .await
-        .unwrap();
+    rig.signed_in().await;
     rig.idp
         .with(|s| s.refresh_error = Some((503, json!({"error": "temporarily_unavailable"}))));
     let before = token_requests(&rig);
@@ -91,18 +85,14 @@ async fn a_failed_shared_refresh_fails_every_caller_with_its_kind() {
     assert_eq!(second.unwrap_err().kind(), ErrorKind::ServerError);
 }
 
-/// Issue 9 ("small things seen"): the ID token carries only `sub` and `preferred_username`,
+/// The ID token carries only `sub` and `preferred_username`,
 /// UserInfo the name: the heading's `name` is "Demo User", as in the claims. The old code took
 /// `name` from the ID token only (`None`, so the heading showed `demouser`).
 #[tokio::test]
 async fn the_name_comes_from_the_merged_claims() {
     let rig = rig();
     rig.idp.with(|s| s.profile_in_userinfo_only = true);
-    let view = rig
-        .session
-        .register_and_sign_in(&rig.browser)
-        .await
-        .unwrap();
+    let view = rig.signed_in().await;
     let user = view.user.unwrap();
     assert_eq!(user.display_name.as_deref(), Some("Demo User"));
     assert_eq!(user.claims["name"], "Demo User");
@@ -114,10 +104,7 @@ async fn the_name_comes_from_the_merged_claims() {
 #[tokio::test]
 async fn remembered_restart_resumes_with_one_refresh() {
     let rig = remembering();
-    rig.session
-        .register_and_sign_in(&rig.browser)
-        .await
-        .unwrap();
+    rig.signed_in().await;
     let remembered = stored_refresh_token(&rig).expect("the refresh token is remembered");
     let raw = rig.store.raw(rig.key()).unwrap();
     let issued = rig.idp.with(|s| s.issued.clone());
@@ -156,12 +143,8 @@ async fn remembered_restart_resumes_with_one_refresh() {
 #[tokio::test]
 async fn refused_resume_falls_back_to_welcome_back_and_deletes_the_token() {
     let rig = remembering();
-    rig.session
-        .register_and_sign_in(&rig.browser)
-        .await
-        .unwrap();
-    rig.idp
-        .with(|s| s.refresh_error = Some((400, json!({"error": "invalid_grant"}))));
+    rig.signed_in().await;
+    rig.idp.refuse_refresh_tokens();
     let restarted = rig.restart();
     let view = restarted.resume().await.unwrap();
     assert_eq!(view.state, StateName::Registered);
@@ -174,10 +157,7 @@ async fn refused_resume_falls_back_to_welcome_back_and_deletes_the_token() {
 #[tokio::test]
 async fn unreachable_resume_keeps_the_token_and_tries_again() {
     let rig = remembering();
-    rig.session
-        .register_and_sign_in(&rig.browser)
-        .await
-        .unwrap();
+    rig.signed_in().await;
     rig.idp
         .with(|s| s.refresh_error = Some((503, json!({"error": "temporarily_unavailable"}))));
     let restarted = rig.restart();
@@ -194,10 +174,7 @@ async fn unreachable_resume_keeps_the_token_and_tries_again() {
 #[tokio::test]
 async fn sign_out_and_forget_remove_the_remembered_token() {
     let rig = remembering();
-    rig.session
-        .register_and_sign_in(&rig.browser)
-        .await
-        .unwrap();
+    rig.signed_in().await;
     assert!(stored_refresh_token(&rig).is_some());
     rig.session.sign_out(&rig.browser).await.unwrap();
     assert!(stored_refresh_token(&rig).is_none());
@@ -215,17 +192,10 @@ async fn sign_out_and_forget_remove_the_remembered_token() {
 #[tokio::test]
 async fn remember_off_stores_nothing_and_deletes_an_earlier_token() {
     let rig = remembering();
-    rig.session
-        .register_and_sign_in(&rig.browser)
-        .await
-        .unwrap();
+    rig.signed_in().await;
     assert!(stored_refresh_token(&rig).is_some());
     let off = locked(
-        Session::with_transport(
-            config(),
-            rig.idp.clone(),
-            Box::new(Shared(rig.store.clone())),
-        ),
+        Session::with_transport(config(), rig.idp.clone(), Box::new(rig.store.clone())),
         &rig.lock_dir,
     );
     let before = token_requests(&rig);
@@ -243,10 +213,7 @@ async fn remember_off_stores_nothing_and_deletes_an_earlier_token() {
 #[tokio::test]
 async fn two_sessions_refreshing_with_rotation_both_stay_signed_in() {
     let rig = remembering();
-    rig.session
-        .register_and_sign_in(&rig.browser)
-        .await
-        .unwrap();
+    rig.signed_in().await;
     let other = rig.restart();
     assert_eq!(other.resume().await.unwrap().state, StateName::SignedIn);
     // `rig.session` still holds the token `other` rotated away.

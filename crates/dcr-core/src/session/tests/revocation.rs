@@ -23,10 +23,7 @@ fn steps(rig: &Rig) -> Vec<String> {
 #[tokio::test]
 async fn t2_invalid_client_on_refresh_wipes_the_registration_once() {
     let rig = rig();
-    rig.session
-        .register_and_sign_in(&rig.browser)
-        .await
-        .unwrap();
+    rig.signed_in().await;
     rig.idp.revoke_all_clients();
     let error = rig.session.refresh().await.unwrap_err();
     assert_eq!(error.kind(), "invalidClient");
@@ -142,16 +139,13 @@ async fn t2_without_rfc7592_management_the_sign_in_goes_ahead() {
     assert_eq!(rig.idp.with(|s| s.reads), 0);
 }
 
-/// Defect 6: a bare 401 from the token endpoint (a proxy, a gateway; no `invalid_client` body)
+/// A bare 401 from the token endpoint (a proxy, a gateway; no `invalid_client` body)
 /// is not proof. With a live client (the RFC 7592 read says so) the refresh fails with a
 /// retryable error, and registration and tokens are kept.
 #[tokio::test]
 async fn t2_a_bare_401_on_refresh_keeps_a_live_registration() {
     let rig = rig();
-    rig.session
-        .register_and_sign_in(&rig.browser)
-        .await
-        .unwrap();
+    rig.signed_in().await;
     rig.idp.with(|s| s.token_bare_401 = true);
     let reads = rig.idp.with(|s| s.reads);
     let error = rig.session.refresh().await.unwrap_err();
@@ -194,10 +188,7 @@ async fn t2_a_bare_401_at_the_code_exchange_keeps_a_live_registration() {
 #[tokio::test]
 async fn t2_a_bare_401_confirmed_by_the_read_wipes_the_registration() {
     let rig = rig();
-    rig.session
-        .register_and_sign_in(&rig.browser)
-        .await
-        .unwrap();
+    rig.signed_in().await;
     rig.idp.revoke_all_clients();
     rig.idp.with(|s| s.token_bare_401 = true);
     let error = rig.session.refresh().await.unwrap_err();
@@ -206,7 +197,7 @@ async fn t2_a_bare_401_confirmed_by_the_read_wipes_the_registration() {
     assert!(rig.idp.with(|s| s.delete_requests.is_empty()));
 }
 
-/// Defect 6: `invalid_client` wipes the registration locally; the client may still exist on the
+/// `invalid_client` wipes the registration locally; the client may still exist on the
 /// server (disabled, not deleted), so it is deleted there too (RFC 7592 §2.3) while its token is
 /// still at hand. Nothing is left alive on the server after a local wipe.
 #[tokio::test]
@@ -222,16 +213,13 @@ async fn t2_a_wipe_for_invalid_client_deletes_the_client_on_the_server() {
     assert!(rig.idp.with(|s| s.clients.is_empty()));
 }
 
-/// Issue 11: the first run (`register_and_sign_in`) makes no RFC 7592 read: the registration's
+/// The first run (`register_and_sign_in`) makes no RFC 7592 read: the registration's
 /// 201 a moment earlier already says the client exists (RFC 7591 §3.2.1). Discovery and the key
 /// set are fetched once per session. A later sign-in asks the server first, as before.
 #[tokio::test]
 async fn first_run_makes_no_read_right_after_the_fresh_registration() {
     let rig = rig();
-    rig.session
-        .register_and_sign_in(&rig.browser)
-        .await
-        .unwrap();
+    rig.signed_in().await;
     let counts = |rig: &Rig| rig.idp.with(|s| (s.reads, s.discoveries, s.jwks_fetches));
     assert_eq!(counts(&rig), (0, 1, 1), "(reads, discoveries, key sets)");
     rig.session.sign_out(&rig.browser).await.unwrap();

@@ -147,11 +147,7 @@ async fn kr4_after_rotation_refresh_and_sign_in_work_with_the_new_key_alone() {
     ))
     .unwrap();
     let rig = rig_with(config, Arc::new(MemoryStore::new()));
-    let view = rig
-        .session
-        .register_and_sign_in(&rig.browser)
-        .await
-        .unwrap();
+    let view = rig.signed_in().await;
     let old = view.device_key_thumbprint.clone().unwrap();
     let view = rig.session.rotate_device_key().await.unwrap();
     let new = view.device_key_thumbprint.clone().unwrap();

@@ -97,16 +97,8 @@ async fn a_sign_in_reads_the_entry_again_and_uses_the_newest_registration_access
     let view = rig.session.sign_in(&rig.browser).await.unwrap();
     assert_eq!(view.state, StateName::SignedIn);
     assert_eq!(rig.store.len(), 1, "the entry is kept");
-    let stored = rig.store.load(rig.key()).unwrap().unwrap();
     let server = rig.idp.with(|s| s.clients["client-1"].1.clone());
-    assert_eq!(
-        stored
-            .registration
-            .registration_access_token
-            .unwrap()
-            .expose(),
-        server
-    );
+    assert_eq!(rig.stored_registration_access_token(), server);
     // And the CLI, now the stale one, does the same.
     let view = cli.sign_in(&rig.browser).await.unwrap();
     assert_eq!(view.state, StateName::SignedIn);

@@ -8,10 +8,7 @@ use super::*;
 async fn f5_revocation_answering_503_or_dropping_the_connection_still_signs_out() {
     for outage in [Outage::Status(503), Outage::Drop] {
         let rig = rig();
-        rig.session
-            .register_and_sign_in(&rig.browser)
-            .await
-            .unwrap();
+        rig.signed_in().await;
         rig.idp.with(|s| s.revocation_failure = Some(outage));
         let view = rig.session.sign_out(&rig.browser).await.unwrap();
         assert_eq!(rig.idp.with(|s| s.revocations), 1, "{outage:?}");
@@ -37,10 +34,7 @@ async fn f5_revocation_answering_503_or_dropping_the_connection_still_signs_out(
 #[tokio::test]
 async fn f5_sign_out_revokes_the_refresh_token() {
     let rig = rig();
-    rig.session
-        .register_and_sign_in(&rig.browser)
-        .await
-        .unwrap();
+    rig.signed_in().await;
     let view = rig.session.sign_out(&rig.browser).await.unwrap();
     assert_eq!(view.state, StateName::Registered);
     assert_eq!(rig.idp.with(|s| s.revocations), 1);

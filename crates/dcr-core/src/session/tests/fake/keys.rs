@@ -1,5 +1,5 @@
 //! The fake's key set and revocation endpoint: key rotation, key-set outages and a moved
-//! `jwks_uri` (D6, issue 7 defect 8), and a revocation endpoint that can fail (F5).
+//! `jwks_uri` (D6), and a revocation endpoint that can fail (F5).
 
 use std::collections::HashMap;
 

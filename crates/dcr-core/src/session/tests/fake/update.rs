@@ -35,13 +35,7 @@ impl FakeIdp {
         if let Some((status, error)) = state.updates.error.clone() {
             return respond(status, error);
         }
-        let bearer = request
-            .authorization
-            .as_ref()
-            .unwrap()
-            .expose()
-            .trim_start_matches("Bearer ")
-            .to_owned();
+        let bearer = super::bearer(request);
         let Some((secret, rat)) = state.clients.get(client_id).cloned() else {
             return respond(401, json!({"error": "invalid_token"}));
         };
