@@ -35,7 +35,7 @@ pub const SIGN_IN_WINDOW: &str = "sign-in";
 const SILENT_SSO_GRACE: Duration = Duration::from_millis(1500);
 
 /// After this long on the waiting screen, the main window offers "Show the sign-in window" and
-/// Cancel, whatever became of the window (issue 8: a user once saw no window at all).
+/// Cancel, whatever became of the window (a hidden window must never leave the user stuck).
 pub const OFFER_AFTER: Duration = Duration::from_secs(3);
 
 /// How long a destroyed sign-in window may take to be gone from Tauri's window list.
@@ -237,7 +237,7 @@ fn watch_page_close(window: &tauri::WebviewWindow, reply: Reply) {
 #[cfg(not(target_os = "linux"))]
 fn watch_page_close(_window: &tauri::WebviewWindow, _reply: Reply) {}
 
-/// Issue 11 (docs/faults.md): a sign-in page that cannot be loaded (the identity server died or
+/// docs/faults.md: a sign-in page that cannot be loaded (the identity server died or
 /// is unreachable) used to leave WebKit's bare "Could not connect" page in the window and the
 /// main window waiting for a sign-in that could never happen. Now the step ends as
 /// `unreachable`, with the app's retry screen. Cancelled loads (our own refusal of the redirect
@@ -328,7 +328,7 @@ pub fn clear_sign_in_data(app: &AppHandle) {
 mod tests {
     use super::*;
 
-    /// Defect 10: sign-out never says "Signing you in…", and what the screen says comes from
+    /// Sign-out never says "Signing you in…", and what the screen says comes from
     /// the engine's purpose alone.
     #[test]
     fn progress_text_follows_the_purpose() {

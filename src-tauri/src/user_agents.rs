@@ -1,5 +1,4 @@
-//! Which user agent runs the engine's browser steps, chosen by the config's `userAgent`
-//! (issue 8):
+//! Which user agent runs the engine's browser steps, chosen by the config's `userAgent`:
 //!
 //! - `embedded` (default): the app's own sign-in window ([`EmbeddedBrowser`]).
 //! - `loopback`: the user's default browser, and a one-shot listener on 127.0.0.1 for the

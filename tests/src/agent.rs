@@ -105,7 +105,7 @@ impl UserAgent for ScriptedAgent {
                 Ok(location)
             }
             // Like the app's window (src-tauri/src/browser.rs): a page the server does not
-            // answer (refused, reset, timed out) ends the step as unreachable (issue 11).
+            // answer (refused, reset, timed out) ends the step as unreachable.
             Err(BrowserError::Http(error))
                 if error.is_connect() || error.is_request() || error.is_timeout() =>
             {
