@@ -301,7 +301,7 @@ impl Session {
 /// A refresh that went through at the token endpoint. `unchecked` is set when the response's
 /// new ID token could not be checked because the key set was unavailable: `tokens` then holds
 /// the new access and refresh tokens with the last verified ID token, and the caller keeps them
-/// (the old refresh token may already be rotated away) and reports the retryable error (D8).
+/// (the old refresh token may already be rotated away) and reports the retryable `keysUnavailable` error.
 pub(super) struct Refreshed {
     pub tokens: Tokens,
     pub unchecked: Option<Error>,
