@@ -15,12 +15,11 @@
 use tracing::{info, warn};
 
 use super::revocation::{is_bare_unauthorized, is_invalid_client};
-use super::steps::Identity;
+use super::steps::{Identity, RefreshGrant};
 use super::{now, Event, Reason, Session, StateView, Tokens};
 use crate::error::{Error, ErrorKind, TokenError};
 use crate::progress::Progress;
 use crate::store::StoredRegistration;
-use crate::token::{prepare_refresh, token_response_for};
 use crate::Secret;
 
 /// Whether a refresh failure means the refresh token is dead (delete it), as opposed to a
@@ -194,16 +193,11 @@ impl Session {
         refresh_token: Secret,
     ) -> Result<Tokens, Error> {
         let registration = &stored.registration;
-        let credentials = super::device::Credentials::of(stored)?;
-        let dpop = self.dpop_key(stored);
-        let metadata = self.metadata().await?;
-        let response = self
-            .send_token_request(dpop, |now| {
-                let auth = credentials.auth(&metadata.issuer, now);
-                prepare_refresh(&metadata.token_endpoint, &refresh_token, &auth)
-            })
-            .await?;
-        let tokens = token_response_for(response, false, dpop.is_some())?;
+        let RefreshGrant {
+            tokens,
+            metadata,
+            dpop,
+        } = self.refresh_grant(stored, &refresh_token).await?;
         let refresh_token = tokens.refresh_token.clone().or(Some(refresh_token));
         self.keep_refresh_token_locked(refresh_token.clone()).await;
         let identity = Identity {

@@ -155,17 +155,12 @@ impl Session {
         old: Tokens,
     ) -> Result<Refreshed, Error> {
         let registration = &stored.registration;
-        let credentials = Credentials::of(stored)?;
-        let dpop = self.dpop_key(stored);
         let refresh_token = old.refresh_token.clone().ok_or(Error::NotSignedIn)?;
-        let metadata = self.metadata().await?;
-        let response = self
-            .send_token_request(dpop, |now| {
-                let auth = credentials.auth(&metadata.issuer, now);
-                prepare_refresh(&metadata.token_endpoint, &refresh_token, &auth)
-            })
-            .await?;
-        let tokens = token_response_for(response, false, dpop.is_some())?;
+        let RefreshGrant {
+            tokens,
+            metadata,
+            dpop,
+        } = self.refresh_grant(stored, &refresh_token).await?;
         let (id_token, unchecked) = match &tokens.id_token {
             // OIDC Core §12.2: same subject; no nonce to check.
             Some(raw) => {
@@ -201,6 +196,31 @@ impl Session {
                 bound: dpop.is_some(),
             },
             unchecked,
+        })
+    }
+
+    /// The refresh grant (RFC 6749 §6) with this registration's credentials, and a DPoP proof
+    /// when tokens are bound (RFC 9449 §5). The caller decides what the answer means: a refresh
+    /// in memory keeps the last ID token, a remembered sign-in needs a new one.
+    pub(super) async fn refresh_grant<'s>(
+        &self,
+        stored: &'s StoredRegistration,
+        refresh_token: &Secret,
+    ) -> Result<RefreshGrant<'s>, Error> {
+        let credentials = Credentials::of(stored)?;
+        let dpop = self.dpop_key(stored);
+        let metadata = self.metadata().await?;
+        let response = self
+            .send_token_request(dpop, |now| {
+                let auth = credentials.auth(&metadata.issuer, now);
+                prepare_refresh(&metadata.token_endpoint, refresh_token, &auth)
+            })
+            .await?;
+        let tokens = token_response_for(response, false, dpop.is_some())?;
+        Ok(RefreshGrant {
+            tokens,
+            metadata,
+            dpop,
         })
     }
 
@@ -314,4 +334,11 @@ pub(super) struct Identity<'a> {
     pub client_id: &'a str,
     pub nonce: Option<&'a str>,
     pub dpop: Option<&'a DeviceKey>,
+}
+
+/// What the token endpoint answered to a refresh grant, with what it was sent with.
+pub(super) struct RefreshGrant<'s> {
+    pub tokens: TokenResponse,
+    pub metadata: Arc<ProviderMetadata>,
+    pub dpop: Option<&'s DeviceKey>,
 }
