@@ -6,7 +6,8 @@
 //! to our private-use scheme is caught here in Rust, never by web content: `on_navigation`
 //! refuses it and hands the URL to the engine, and `on_new_window` does the same for
 //! `window.open` / `target=_blank`. RFC 8252 §8.12 reserves embedded user agents for
-//! first-party identity servers, which is this app's case (Curity's setup); the README says so.
+//! first-party identity servers, which is this app's case (Curity's setup); `docs/design.md`
+//! says so.
 //! Accordingly the window shows only the issuer's origin and the config's `signInOrigins`
 //! ([`crate::navigation`]); any other page is refused before it is requested, and the main
 //! window is told which host was refused. What the progress screen says comes from the

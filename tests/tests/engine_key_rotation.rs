@@ -210,8 +210,9 @@ async fn kr5_a_client_secret_registration_has_no_key_to_rotate() {
     assert_eq!(view.state, StateName::SignedIn);
 }
 
-/// The README's `DCR_CONFIG=config.device-bound.json IDP_PROFILE=device-bound make run`: the
-/// sample is valid, asks for both modes, and is `config.json` otherwise.
+/// `DCR_CONFIG=config.device-bound.json IDP_PROFILE=device-bound make run` from
+/// `docs/device-bound.md`: the sample is valid, asks for both modes, and is `config.json`
+/// otherwise.
 #[test]
 fn the_sample_device_bound_config_is_config_json_with_both_modes() {
     use dcr_core::config::TokenEndpointAuthMethod;

@@ -16,7 +16,7 @@ const KEY: &str = "userAgent";
 const FIX: &str = "use \"embedded\", \"system\" or \"loopback\", or a list of them such as [\"embedded\", \"loopback\"] (the first is the default)";
 
 impl UserAgentKind {
-    /// Every mode, in the order the README lists them.
+    /// Every mode, in the order `docs/configuration.md` lists them.
     pub const ALL: [UserAgentKind; 3] = [Self::Embedded, Self::System, Self::Loopback];
 
     pub fn parse(name: &str) -> Option<Self> {
