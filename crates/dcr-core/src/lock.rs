@@ -7,7 +7,7 @@
 //! in the user's runtime (or data) folder, one file per keychain entry. The session takes it
 //! only around back-channel work and keychain access, never while a browser step waits for the
 //! user, so a waiting process is held up for a few round trips at most. After taking it, the
-//! session reads the entry again before deciding anything (`session.rs`).
+//! session reads the entry again before deciding anything (`session/shared_entry.rs`).
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::path::{Path, PathBuf};

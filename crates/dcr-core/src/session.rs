@@ -18,6 +18,7 @@ mod remember;
 mod revocation;
 mod rotation;
 mod shared;
+mod shared_entry;
 mod steps;
 mod view;
 
@@ -33,7 +34,6 @@ pub use view::{
 };
 
 use crate::config::Config;
-use crate::device::Binding;
 use crate::discovery::ProviderMetadata;
 use crate::error::{Error, ErrorKind};
 use crate::http::Transport;
@@ -46,16 +46,14 @@ use crate::Secret;
 use cleanup::PendingCleanup;
 use revocation::{is_bare_unauthorized, is_browser_step_failure, is_invalid_client, Liveness};
 use shared::NewRegistration;
+use shared_entry::SharedEntry;
 
 /// The engine's one stateful object. `Send + Sync`; every method takes `&self`.
 pub struct Session {
     config: Config,
     http: Arc<dyn Transport>,
-    store: Arc<dyn RegistrationStore>,
-    /// The mode this session registers and signs in with: its redirect URIs and keychain entry.
-    binding: Binding,
-    /// Serializes registration, refresh and wipes with other processes using the same entry.
-    lock: ProcessLock,
+    /// The keychain entry, its mode's redirect URIs and its cross-process lock.
+    entry: SharedEntry,
     op: Mutex<()>,
     inner: Mutex<Inner>,
     /// D6: the least time (seconds) between two key-set fetches for an unknown `kid`.
@@ -117,7 +115,7 @@ impl Session {
     /// ([`ProcessLock::for_user`]).
     pub fn new(config: Config, http: reqwest::Client, store: Box<dyn RegistrationStore>) -> Self {
         let session = Self::with_transport(config, Arc::new(http), store);
-        let lock = ProcessLock::for_user(session.binding.key());
+        let lock = ProcessLock::for_user(session.entry.key());
         session.with_process_lock(lock)
     }
 
@@ -133,7 +131,7 @@ impl Session {
 
     /// Replaces the cross-process lock (by default none for [`Session::with_transport`]).
     pub fn with_process_lock(mut self, lock: ProcessLock) -> Self {
-        self.lock = lock;
+        self.entry.set_lock(lock);
         self
     }
 
@@ -143,20 +141,15 @@ impl Session {
         http: Arc<dyn Transport>,
         store: Box<dyn RegistrationStore>,
     ) -> Self {
-        Self::on_store(config, http, Arc::from(store))
+        let entry = SharedEntry::new(&config, Arc::from(store));
+        Self::on_store(config, http, entry)
     }
 
-    fn on_store(
-        config: Config,
-        http: Arc<dyn Transport>,
-        store: Arc<dyn RegistrationStore>,
-    ) -> Self {
+    fn on_store(config: Config, http: Arc<dyn Transport>, entry: SharedEntry) -> Self {
         Self {
-            binding: Binding::of(&config),
+            entry,
             config,
             http,
-            store,
-            lock: ProcessLock::none(),
             op: Mutex::new(()),
             inner: Mutex::new(Inner::default()),
             key_refetch_secs: AtomicI64::new(crate::id_token::JWKS_MIN_REFETCH_SECS),
@@ -332,11 +325,11 @@ impl Session {
         // From reading the entry to wiping it, under the cross-process lock: the delete needs
         // the newest registration access token (another process may have rotated it, RFC 7592
         // §3), and the wipe must not take away a registration stored meanwhile.
-        let lock = self.lock.acquire().await;
+        let lock = self.entry.lock().await;
         let stored = self.newest(&stored).await?;
         let outcome = self.delete_outcome(&stored).await;
         let server_deleted = outcome == register::DeleteOutcome::Confirmed;
-        let remaining = self.wipe_entry_if_ours(&stored).await?;
+        let remaining = self.entry.wipe_if_ours(&stored).await?;
         drop(lock);
         let mut inner = self.inner.lock().await;
         inner.registration = remaining;

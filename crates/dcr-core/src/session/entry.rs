@@ -1,19 +1,19 @@
-//! The keychain entry as the session holds it: loaded once (lazily), read and written through the
-//! store off the async runtime, and replaced in memory when a registration is committed. The
-//! rules for sharing the entry with other processes are in `shared.rs`.
+//! The keychain entry as the session holds it: loaded once (lazily) from the shared entry
+//! (`shared_entry.rs`), and replaced in memory when a registration is committed. What the
+//! session does with another process's changes to the entry is in `shared.rs`.
 
-use tracing::{info, warn};
+use tracing::info;
 
-use super::{Event, Reason, Session};
+use super::{Event, Session};
 use crate::error::Error;
-use crate::store::{RegistrationStore, StoreError, StoreKey, StoredRegistration};
+use crate::store::StoredRegistration;
 
 impl Session {
     pub(super) async fn ensure_loaded(&self) -> Result<(), Error> {
         if self.inner.lock().await.loaded {
             return Ok(());
         }
-        let loaded = self.store_call(|store, key| store.load(key)).await;
+        let loaded = self.entry.load().await?;
         let mut inner = self.inner.lock().await;
         match loaded {
             Ok(found) => {
@@ -22,20 +22,8 @@ impl Session {
                 }
                 inner.registration = found;
             }
-            // S3: discard the damaged entry and start unregistered. A failed delete does not
-            // matter: the next save overwrites the same entry. K5: so is a private_key_jwt
-            // registration without its key (copied from another device): it can prove nothing.
-            Err(Error::Store(error)) if error.is_unusable_entry() => {
-                warn!(kind = %error.kind(), "the keychain entry is unusable; discarding it");
-                drop(inner);
-                let _ = self.store_call(|store, key| store.delete(key)).await;
-                inner = self.inner.lock().await;
-                inner.reason = Some(match error {
-                    StoreError::DeviceKeyMissing => Reason::DeviceKeyMissing,
-                    _ => Reason::CorruptEntry,
-                });
-            }
-            Err(error) => return Err(error),
+            // S3, K5: the entry was unusable and is gone (`shared_entry.rs`).
+            Err(reason) => inner.reason = Some(reason),
         }
         inner.loaded = true;
         // `rememberSignIn: false`: a refresh token remembered while it was on is deleted.
@@ -50,18 +38,6 @@ impl Session {
             self.keep_refresh_token(None).await;
         }
         Ok(())
-    }
-
-    /// Runs a blocking store call off the async runtime.
-    pub(super) async fn store_call<T: Send + 'static>(
-        &self,
-        call: impl FnOnce(&dyn RegistrationStore, &StoreKey) -> Result<T, StoreError> + Send + 'static,
-    ) -> Result<T, Error> {
-        let (store, key) = (self.store.clone(), self.binding.key().clone());
-        tokio::task::spawn_blocking(move || call(store.as_ref(), &key))
-            .await
-            .map_err(|_| StoreError::Unavailable("the keychain call did not finish".into()))?
-            .map_err(Error::from)
     }
 
     pub(super) async fn commit_registration(&self, stored: StoredRegistration, again: bool) {

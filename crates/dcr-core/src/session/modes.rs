@@ -14,9 +14,7 @@ use tracing::info;
 
 use super::Session;
 use crate::config::{Config, UserAgentKind};
-use crate::device;
 use crate::error::{sanitize, ConfigError, Error, ErrorKind, MAX_MESSAGE_CHARS};
-use crate::store::StoreError;
 
 /// Why a chosen mode was refused.
 #[derive(Debug, thiserror::Error)]
@@ -56,16 +54,13 @@ impl ModeError {
 impl Session {
     /// The user-agent mode this session registers and signs in with.
     pub fn mode(&self) -> UserAgentKind {
-        self.binding.mode()
+        self.entry.binding().mode()
     }
 
     /// The mode of this install's registration over the config's allowed modes, `None` while
     /// unregistered (see [`crate::device::find`]). A locked keychain is an error (S2).
     pub async fn registered_mode(&self) -> Result<Option<UserAgentKind>, Error> {
-        let (config, store) = (self.config.clone(), self.store.clone());
-        let found = tokio::task::spawn_blocking(move || device::find(&config, store.as_ref()))
-            .await
-            .map_err(|_| StoreError::Unavailable("the keychain call did not finish".into()))??;
+        let found = self.entry.find(&self.config).await?;
         Ok(found.map(|registration| registration.mode()))
     }
 
@@ -108,8 +103,8 @@ impl Session {
 
     /// This session's back channel, keychain, progress sink and settings, on `config`'s mode.
     fn in_mode(&self, config: Config) -> Session {
-        let mut session = Session::on_store(config, self.http.clone(), self.store.clone());
-        session.lock = self.lock.for_entry(session.binding.key());
+        let entry = self.entry.for_config(&config);
+        let mut session = Session::on_store(config, self.http.clone(), entry);
         session.progress = self.progress.clone();
         let interval = self.key_refetch_secs.load(Ordering::Relaxed);
         session.key_refetch_secs.store(interval, Ordering::Relaxed);

@@ -82,7 +82,7 @@ impl Session {
         // before any recovery below: a wipe and an RFC 7592 update take it again themselves
         // (flock is not reentrant, even within one process).
         let (stored, outcome) = {
-            let _lock = self.lock.acquire().await;
+            let _lock = self.entry.lock().await;
             self.reload_under_lock().await?;
             let (stored, tokens) = {
                 let inner = self.inner.lock().await;

@@ -33,7 +33,7 @@ impl Session {
         let metadata = self.metadata().await?;
         // The request, the callback check and the exchange all use this step's redirect (in
         // loopback mode, this step's port: `UserAgent::prepare_redirect`).
-        let registered = self.binding.redirect_uri();
+        let registered = self.entry.binding().redirect_uri();
         let redirect_uri = ua.prepare_redirect(registered).await?;
         let params = AuthorizationParams {
             redirect_uri: &redirect_uri,
@@ -73,7 +73,7 @@ impl Session {
             // Loopback mode registers the port-less loopback URIs (RFC 8252 §7.3).
             None => RegistrationBody::full(
                 registered.as_str(),
-                self.binding.post_logout_redirect_uri().as_str(),
+                self.entry.binding().post_logout_redirect_uri().as_str(),
                 &config.scope,
                 config.token_endpoint_auth_method,
             ),
@@ -89,7 +89,7 @@ impl Session {
         // Registration and the keychain save run under the cross-process lock, and only after
         // looking at the entry again: another process may have registered while this one's
         // browser step ran, and a second client would be an orphan on the server.
-        let _lock = self.lock.acquire().await;
+        let _lock = self.entry.lock().await;
         if let Some(theirs) = self.registered_elsewhere().await? {
             return Ok(NewRegistration::Adopted(theirs));
         }
@@ -126,11 +126,7 @@ impl Session {
             refresh_token: None,
         };
 
-        let saved = stored.clone();
-        if let Err(error) = self
-            .store_call(move |store, key| store.save(key, &saved))
-            .await
-        {
+        if let Err(error) = self.entry.save(&stored).await {
             // S1: the client exists on the server but we cannot keep its secret. Delete it
             // (RFC 7592 §2.3) so no orphan is left, and report the keychain problem.
             warn!(

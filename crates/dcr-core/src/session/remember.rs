@@ -43,7 +43,7 @@ impl Session {
             .registration
             .as_ref()
             .map(|stored| stored.registration.client_id.clone());
-        let current = match self.stored_now().await {
+        let current = match self.entry.read().await {
             Ok(current) => current,
             Err(error) => {
                 warn!(kind = %error.kind(), "could not read the keychain entry to keep the refresh token");
@@ -62,11 +62,7 @@ impl Session {
         }
         let removing = token.is_none();
         current.refresh_token = token;
-        let saved = current.clone();
-        match self
-            .store_call(move |store, key| store.save(key, &saved))
-            .await
-        {
+        match self.entry.save(&current).await {
             Ok(()) => {
                 info!(
                     removing,
@@ -84,7 +80,7 @@ impl Session {
 
     /// [`Self::keep_refresh_token_locked`], taking the lock.
     pub(super) async fn keep_refresh_token(&self, token: Option<Secret>) {
-        let _lock = self.lock.acquire().await;
+        let _lock = self.entry.lock().await;
         self.keep_refresh_token_locked(token).await;
     }
 
@@ -129,7 +125,7 @@ impl Session {
         }
         self.report(Progress::Refreshing);
         let (stored, outcome) = {
-            let _lock = self.lock.acquire().await;
+            let _lock = self.entry.lock().await;
             // The entry as it is now: another process may have rotated the token meanwhile.
             self.reload_under_lock().await?;
             let stored = self.inner.lock().await.registration.clone();

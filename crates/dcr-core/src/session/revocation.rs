@@ -72,14 +72,14 @@ impl Session {
         // another process may have stored rotated credentials since this one read them (a server
         // may rotate the registration access token on every RFC 7592 call, RFC 7592 §3, so ours
         // may be dead), and none may rotate them again in between.
-        let _lock = self.lock.acquire().await;
+        let _lock = self.entry.lock().await;
         let stored = self.newest(stored).await?;
         let Some(request) = prepare_read(&stored.registration) else {
             return Ok(Liveness::Unknown(Box::new(stored)));
         };
         // The registration's own redirect (loopback mode registers the loopback one), never the
         // configured one.
-        let redirect = self.binding.redirect_uri().as_str();
+        let redirect = self.entry.binding().redirect_uri().as_str();
         let status = match self.send(request).await {
             Ok(response) => {
                 read_response(response, &stored.registration, redirect, now()).map_err(Error::from)
@@ -95,7 +95,7 @@ impl Session {
                     device_key: stored.device_key.clone(),
                     refresh_token: stored.refresh_token.clone(),
                 };
-                self.replace_entry(&stored, &updated).await?;
+                self.entry.replace_if_ours(&stored, &updated).await?;
                 info!(client_id = %updated.registration.client_id, "RFC 7592 read: the identity server rotated this client's credentials; stored them");
                 self.adopt_credentials(&updated).await;
                 Ok(Liveness::Alive(Box::new(updated)))
@@ -132,7 +132,8 @@ impl Session {
         let stored = self.newest_known(stored).await;
         // Only our own entry: another process may have stored a newer registration meanwhile.
         let remaining = self
-            .wipe_entry_if_ours(&stored)
+            .entry
+            .wipe_if_ours(&stored)
             .await
             .unwrap_or_else(|error| {
                 warn!(kind = %error.kind(), "could not delete the keychain entry");

@@ -41,7 +41,7 @@ impl Session {
         let _op = self.op.lock().await;
         self.report(Progress::RotatingKey);
         self.ensure_loaded().await?;
-        let _lock = self.lock.acquire().await;
+        let _lock = self.entry.lock().await;
         // Another process may have rotated the key or the token meanwhile: start from the entry.
         self.reload_under_lock().await?;
         let stored = self.current_registration().await?;
@@ -62,11 +62,7 @@ impl Session {
             device_key: Some(new_key),
             refresh_token: stored.refresh_token.clone(),
         };
-        let saved = rotated.clone();
-        if let Err(error) = self
-            .store_call(move |store, key| store.save(key, &saved))
-            .await
-        {
+        if let Err(error) = self.entry.save(&rotated).await {
             warn!(kind = %error.kind(), "keychain save failed after the key rotation; switching the server back to the old key");
             self.roll_back(rotated, old_key).await;
             return Err(error);
@@ -101,7 +97,7 @@ impl Session {
             key.thumbprint(),
             old_kid,
             // The registration's own redirect (loopback mode registers the loopback one).
-            self.binding.redirect_uri().as_str(),
+            self.entry.binding().redirect_uri().as_str(),
             now(),
         )?)
     }
@@ -130,11 +126,7 @@ impl Session {
                 rotated
             }
         };
-        let saved = current.clone();
-        if let Err(error) = self
-            .store_call(move |store, key| store.save(key, &saved))
-            .await
-        {
+        if let Err(error) = self.entry.save(&current).await {
             warn!(kind = %error.kind(), "the keychain still refuses the registration");
         }
         self.inner.lock().await.registration = Some(current);

@@ -7,18 +7,16 @@
 //!   registration access token another process stored (RFC 7592 §3 rotation; some servers
 //!   rotate the token on every call, so an old one is dead), and notice a device forgotten or
 //!   registered anew elsewhere;
-//! - every write and wipe of the credentials is a compare-and-swap on their
-//!   [`Generation`]: it goes ahead only while the entry holds the credentials this process last
-//!   read, never over (or away with) the newer ones another process just wrote.
-//!
-//! [`Generation`]: crate::device::Generation
+//! - write and wipe the credentials only through the shared entry's compare-and-swap on their
+//!   generation (`shared_entry.rs`), never over (or away with) the newer ones another process
+//!   just wrote.
 //!
 //! [`ProcessLock`]: crate::lock::ProcessLock
 
 use tracing::info;
 
+use super::shared_entry::Newest;
 use super::{now, Event, Reason, Session};
-use crate::device::Generation;
 use crate::error::Error;
 use crate::store::StoredRegistration;
 
@@ -31,16 +29,12 @@ pub(super) enum NewRegistration {
 }
 
 impl Session {
-    /// The entry as it is now, read while holding the lock. Callers hold the lock.
-    pub(super) async fn stored_now(&self) -> Result<Option<StoredRegistration>, Error> {
-        self.store_call(|store, key| store.load(key)).await
-    }
-
     /// Under the lock, before registering: a live registration in the entry means another
     /// process got there first.
     pub(super) async fn registered_elsewhere(&self) -> Result<Option<StoredRegistration>, Error> {
         Ok(self
-            .stored_now()
+            .entry
+            .read()
             .await?
             .filter(|theirs| !theirs.registration.secret_expired(now())))
     }
@@ -60,7 +54,7 @@ impl Session {
     /// replaced client ends this session's sign-in (its tokens belong to a client that another
     /// process deleted), without touching the entry.
     pub(super) async fn reload_under_lock(&self) -> Result<(), Error> {
-        let current = self.stored_now().await?;
+        let current = self.entry.read().await?;
         let mut inner = self.inner.lock().await;
         let ours = inner
             .registration
@@ -110,21 +104,14 @@ impl Session {
         &self,
         stored: &StoredRegistration,
     ) -> Result<StoredRegistration, Error> {
-        let current = match self.stored_now().await {
-            Ok(current) => current,
-            // S3, K5: an unusable entry holds nothing newer; it is discarded when wiped.
-            Err(Error::Store(error)) if error.is_unusable_entry() => None,
-            Err(error) => return Err(error),
-        };
-        match current {
-            Some(current) if current.registration.client_id == stored.registration.client_id => {
-                if Generation::of(&current) != Generation::of(stored) {
-                    info!("using the credentials another process stored for this client");
-                    self.adopt_credentials(&current).await;
-                }
+        match self.entry.newest(stored).await? {
+            Newest::Same(current) => Ok(current),
+            Newest::Rotated(current) => {
+                info!("using the credentials another process stored for this client");
+                self.adopt_credentials(&current).await;
                 Ok(current)
             }
-            _ => Ok(stored.clone()),
+            Newest::Other => Ok(stored.clone()),
         }
     }
 
@@ -155,56 +142,6 @@ impl Session {
                 refresh_token: seen,
                 ..current.clone()
             };
-        }
-    }
-
-    /// Saves `updated` (new credentials of the same client) in place of `read`, under the lock,
-    /// only while the entry still holds `read`'s generation. The entry's refresh token is kept:
-    /// it is the newest (another process may have rotated it), and the user's tokens stay valid
-    /// when the client's credentials change (RFC 7592 §2.2).
-    pub(super) async fn replace_entry(
-        &self,
-        read: &StoredRegistration,
-        updated: &StoredRegistration,
-    ) -> Result<(), Error> {
-        let _lock = self.lock.acquire().await;
-        let current = self
-            .stored_now()
-            .await?
-            .filter(|current| Generation::of(current) == Generation::of(read));
-        let Some(current) = current else {
-            info!("the keychain entry changed in another process; not writing over it");
-            return Ok(());
-        };
-        let mut saved = updated.clone();
-        saved.refresh_token = current.refresh_token;
-        self.store_call(move |store, key| store.save(key, &saved))
-            .await
-    }
-
-    /// Deletes the entry only while it still holds `stored`'s generation (the same client with
-    /// the same credentials), under the lock. Returns what the entry holds afterwards: another
-    /// process's registration or newer credentials, or nothing.
-    pub(super) async fn wipe_entry_if_ours(
-        &self,
-        stored: &StoredRegistration,
-    ) -> Result<Option<StoredRegistration>, Error> {
-        let _lock = self.lock.acquire().await;
-        match self.stored_now().await {
-            Ok(Some(theirs)) if Generation::of(&theirs) != Generation::of(stored) => {
-                info!("the keychain entry holds another process's registration; keeping it");
-                Ok(Some(theirs))
-            }
-            // S3, K5: an unusable entry is ours to discard as well.
-            Ok(_) => {
-                self.store_call(|store, key| store.delete(key)).await?;
-                Ok(None)
-            }
-            Err(Error::Store(error)) if error.is_unusable_entry() => {
-                self.store_call(|store, key| store.delete(key)).await?;
-                Ok(None)
-            }
-            Err(error) => Err(error),
         }
     }
 }

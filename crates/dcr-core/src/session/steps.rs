@@ -65,7 +65,9 @@ impl Session {
         let credentials = Credentials::of(stored)?;
         let dpop = self.dpop_key(stored);
         let metadata = self.metadata().await?;
-        let redirect_uri = ua.prepare_redirect(self.binding.redirect_uri()).await?;
+        let redirect_uri = ua
+            .prepare_redirect(self.entry.binding().redirect_uri())
+            .await?;
         let mut params = AuthorizationParams {
             redirect_uri: &redirect_uri,
             ..AuthorizationParams::sign_in(&self.config, &registration.client_id)
@@ -265,7 +267,7 @@ impl Session {
         // the client is registered with `http://127.0.0.1/logoutcallback` and the server
         // allows any port for a native client (RFC 8252 §7.3).
         let post_logout = match ua
-            .prepare_redirect(self.binding.post_logout_redirect_uri())
+            .prepare_redirect(self.entry.binding().post_logout_redirect_uri())
             .await
         {
             Ok(redirect) => redirect,

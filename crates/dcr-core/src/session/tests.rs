@@ -64,7 +64,7 @@ fn rig_with(config: Config, store: Arc<MemoryStore>) -> Rig {
 }
 
 fn locked(session: Session, dir: &std::path::Path) -> Session {
-    let lock = crate::lock::ProcessLock::in_dir(dir, session.binding.key());
+    let lock = crate::lock::ProcessLock::in_dir(dir, session.entry.key());
     session.with_process_lock(lock)
 }
 
@@ -75,7 +75,7 @@ fn rig() -> Rig {
 impl Rig {
     /// The keychain entry the rig's session uses.
     fn key(&self) -> &StoreKey {
-        self.session.binding.key()
+        self.session.entry.key()
     }
 
     /// The first run every scenario starts from: register, then sign in (one click in the app).
