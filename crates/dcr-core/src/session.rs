@@ -8,6 +8,7 @@
 //! it in one step, so a failure or cancellation leaves the state exactly as it was.
 
 mod cleanup;
+mod client_management;
 mod device;
 mod entry;
 mod keys;
@@ -44,7 +45,8 @@ use crate::store::{RegistrationStore, StoredRegistration};
 use crate::user_agent::UserAgent;
 use crate::Secret;
 use cleanup::PendingCleanup;
-use revocation::{is_bare_unauthorized, is_browser_step_failure, is_invalid_client, Liveness};
+use client_management::{ClientManager, DeleteOutcome, Liveness};
+use revocation::{is_bare_unauthorized, is_browser_step_failure, is_invalid_client};
 use shared::NewRegistration;
 use shared_entry::SharedEntry;
 
@@ -181,6 +183,11 @@ impl Session {
         Ok(self.view().await)
     }
 
+    /// The RFC 7592 calls on this install's client, over this session's back channel and entry.
+    fn clients(&self) -> ClientManager<'_> {
+        ClientManager::new(&self.http, &self.entry)
+    }
+
     /// A copy of the registration this session holds; `NotRegistered` when there is none.
     async fn current_registration(&self) -> Result<StoredRegistration, Error> {
         self.inner
@@ -205,7 +212,7 @@ impl Session {
                 NewRegistration::Created(fresh) => {
                     self.commit_registration(fresh, old.is_some()).await;
                     if let Some(old) = old {
-                        self.delete_on_server(&old).await;
+                        self.clients().delete_on_server(&old).await;
                     }
                 }
                 NewRegistration::Adopted(theirs) => self.adopt(theirs).await,
@@ -236,7 +243,7 @@ impl Session {
             stored = match self.register_new(ua).await? {
                 NewRegistration::Created(fresh) => {
                     self.commit_registration(fresh.clone(), true).await;
-                    self.delete_on_server(&stored).await;
+                    self.clients().delete_on_server(&stored).await;
                     fresh
                 }
                 NewRegistration::Adopted(theirs) => {
@@ -327,8 +334,8 @@ impl Session {
         // §3), and the wipe must not take away a registration stored meanwhile.
         let lock = self.entry.lock().await;
         let stored = self.newest(&stored).await?;
-        let outcome = self.delete_outcome(&stored).await;
-        let server_deleted = outcome == register::DeleteOutcome::Confirmed;
+        let outcome = self.clients().delete_outcome(&stored).await;
+        let server_deleted = outcome == DeleteOutcome::Confirmed;
         let remaining = self.entry.wipe_if_ours(&stored).await?;
         drop(lock);
         let mut inner = self.inner.lock().await;

@@ -16,8 +16,8 @@
 
 use tracing::{info, warn};
 
+use super::client_management::DeleteOutcome;
 use super::device::Credentials;
-use super::register::DeleteOutcome;
 use super::{now, Event, ServerCleanup, Session, StateView, Tokens};
 use crate::discovery::ProviderMetadata;
 use crate::error::{Error, TokenError};
@@ -107,7 +107,7 @@ impl Session {
             Some(PendingCleanup::Forget { stored, unanswered }) => {
                 self.report(Progress::Forgetting);
                 info!("trying the RFC 7592 delete of the forgotten registration again");
-                let mut outcome = self.delete_outcome(&stored).await;
+                let mut outcome = self.clients().delete_outcome(&stored).await;
                 // docs/faults.md: the server deleted the client but its answer was
                 // lost. RFC 7592 §2.3: a delete invalidates the registration access token, and a
                 // client that does not exist is answered 401; so after an unanswered delete a

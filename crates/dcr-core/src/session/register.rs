@@ -1,6 +1,6 @@
 //! The registration steps: the registration login with the static client, the RFC 7591 request
-//! with the DCR token, the keychain save, and the RFC 7592 delete that cleans up after a refused
-//! or unkept registration. Like `steps.rs`, nothing here commits session state. Callers hold
+//! with the DCR token, the keychain save, and the RFC 7592 delete (client management's) that
+//! cleans up after a refused or unkept registration. Like `steps.rs`, nothing here commits session state. Callers hold
 //! the `op` lock.
 
 use std::sync::Arc;
@@ -14,11 +14,9 @@ use crate::callback::check_callback;
 use crate::config::TokenEndpointAuthMethod;
 use crate::device_key::{DeviceKey, DeviceKeyError};
 use crate::error::{Error, RegistrationError, TokenError};
-use crate::http::OutgoingRequest;
 use crate::progress::Progress;
 use crate::registration::{
-    delete_response, prepare_cleanup, prepare_delete, prepare_registration, registration_response,
-    RegistrationBody,
+    prepare_cleanup, prepare_registration, registration_response, RegistrationBody,
 };
 use crate::store::StoredRegistration;
 use crate::token::{prepare_code_exchange, token_response, ClientAuth};
@@ -106,7 +104,7 @@ impl Session {
                 // The server may have created a client we will never use: delete it at
                 // once (RFC 7592 §2.3), or every retry leaves another live client behind.
                 let deleted = match &refused.cleanup {
-                    Some(handle) => self.send_delete(prepare_cleanup(handle)).await,
+                    Some(handle) => self.clients().send_delete(prepare_cleanup(handle)).await,
                     None => false,
                 };
                 if refused.created {
@@ -133,56 +131,10 @@ impl Session {
                 kind = %error.kind(),
                 "keychain save failed after registration; deleting the new client"
             );
-            self.delete_on_server(&stored).await;
+            self.clients().delete_on_server(&stored).await;
             return Err(error);
         }
         Ok(NewRegistration::Created(stored))
-    }
-
-    /// RFC 7592 §2.3 delete, best effort. True when the server confirmed.
-    pub(super) async fn delete_on_server(&self, stored: &StoredRegistration) -> bool {
-        self.delete_outcome(stored).await == DeleteOutcome::Confirmed
-    }
-
-    /// RFC 7592 §2.3 delete, best effort, saying how it failed.
-    pub(super) async fn delete_outcome(&self, stored: &StoredRegistration) -> DeleteOutcome {
-        let Some(request) = prepare_delete(&stored.registration) else {
-            warn!(
-                "the registration has no management endpoint; it cannot be deleted on the server"
-            );
-            return DeleteOutcome::Failed;
-        };
-        self.send_delete_outcome(request).await
-    }
-
-    /// Sends an RFC 7592 §2.3 delete. True only when the server confirmed it.
-    pub(super) async fn send_delete(&self, request: OutgoingRequest) -> bool {
-        self.send_delete_outcome(request).await == DeleteOutcome::Confirmed
-    }
-
-    async fn send_delete_outcome(&self, request: OutgoingRequest) -> DeleteOutcome {
-        let result = match self.send(request).await {
-            Ok(response) => delete_response(response).map_err(Error::from),
-            Err(error) => Err(RegistrationError::Transport(error).into()),
-        };
-        match result {
-            Ok(()) => DeleteOutcome::Confirmed,
-            Err(error) => {
-                warn!(
-                    kind = %error.kind(),
-                    "deleting the registration on the server failed"
-                );
-                match error {
-                    Error::Registration(RegistrationError::DeleteUnauthorized) => {
-                        DeleteOutcome::Unauthorized
-                    }
-                    Error::Registration(RegistrationError::Transport(_)) => {
-                        DeleteOutcome::Unanswered
-                    }
-                    _ => DeleteOutcome::Failed,
-                }
-            }
-        }
     }
 }
 
@@ -198,17 +150,4 @@ pub(super) fn new_device_key(
         return Ok(None);
     }
     Ok(Some(Arc::new(generate()?)))
-}
-
-/// How an RFC 7592 §2.3 delete went.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum DeleteOutcome {
-    /// 200, 204 or 404.
-    Confirmed,
-    /// 401: the registration access token was not accepted.
-    Unauthorized,
-    /// No answer (unreachable, reset, timed out): the server may or may not have deleted it.
-    Unanswered,
-    /// Any other answer, or no management endpoint.
-    Failed,
 }

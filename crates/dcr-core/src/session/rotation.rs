@@ -14,6 +14,8 @@
 //! Steps 2 to 4 hold the cross-process lock: the update rotates the registration access token,
 //! so no other process may use the old one, or save an older entry over the new one, meanwhile.
 //!
+//! The RFC 7592 calls themselves are client management's (`client_management.rs`).
+//!
 //! When the save fails after the server switched keys, the server is switched back (a second
 //! update with the old key, authorized by the rotated token), so the old key in the keychain is
 //! again the one the server accepts.
@@ -22,12 +24,11 @@ use std::sync::Arc;
 
 use tracing::{info, warn};
 
-use super::{now, Event, Session, StateView};
+use super::{Event, Session, StateView};
 use crate::config::TokenEndpointAuthMethod;
 use crate::device_key::DeviceKey;
-use crate::error::{Error, RegistrationError};
+use crate::error::Error;
 use crate::progress::Progress;
-use crate::registration::{prepare_update, update_response, ClientRegistration};
 use crate::store::StoredRegistration;
 
 impl Session {
@@ -54,6 +55,7 @@ impl Session {
         };
         let new_key = Arc::new(DeviceKey::generate()?);
         let registration = self
+            .clients()
             .update_keys(&stored.registration, &new_key, Some(old_key.thumbprint()))
             .await?;
         let rotated = StoredRegistration {
@@ -64,7 +66,8 @@ impl Session {
         };
         if let Err(error) = self.entry.save(&rotated).await {
             warn!(kind = %error.kind(), "keychain save failed after the key rotation; switching the server back to the old key");
-            self.roll_back(rotated, old_key).await;
+            let current = self.clients().roll_back(rotated, old_key).await;
+            self.inner.lock().await.registration = Some(current);
             return Err(error);
         }
         info!(
@@ -77,58 +80,5 @@ impl Session {
         inner.last_event = Some(Event::KeyRotated);
         drop(inner);
         Ok(self.view().await)
-    }
-
-    /// The RFC 7592 §2.2 update that registers `key`'s public half as the client's only key.
-    async fn update_keys(
-        &self,
-        current: &ClientRegistration,
-        key: &DeviceKey,
-        old_kid: Option<&str>,
-    ) -> Result<ClientRegistration, Error> {
-        let request = prepare_update(current, &key.public_jwks())?;
-        let response = self
-            .send(request)
-            .await
-            .map_err(RegistrationError::Transport)?;
-        Ok(update_response(
-            response,
-            current,
-            key.thumbprint(),
-            old_kid,
-            // The registration's own redirect (loopback mode registers the loopback one).
-            self.entry.binding().redirect_uri().as_str(),
-            now(),
-        )?)
-    }
-
-    /// After a failed save: the server holds the new key, the keychain the old one. Put the old
-    /// key back on the server; its answer (with yet another registration access token) is kept
-    /// in memory and saved if the keychain takes it now. If the server refuses, the new key is
-    /// the only one it accepts, so it is used for the rest of this session.
-    async fn roll_back(&self, rotated: StoredRegistration, old_key: Arc<DeviceKey>) {
-        let new_kid = rotated
-            .device_key
-            .as_deref()
-            .map(|key| key.thumbprint().to_owned());
-        let current = match self
-            .update_keys(&rotated.registration, &old_key, new_kid.as_deref())
-            .await
-        {
-            Ok(registration) => StoredRegistration {
-                registration,
-                registered_at: rotated.registered_at,
-                device_key: Some(old_key),
-                refresh_token: rotated.refresh_token.clone(),
-            },
-            Err(error) => {
-                warn!(kind = %error.kind(), "the server kept the new device key; keeping it");
-                rotated
-            }
-        };
-        if let Err(error) = self.entry.save(&current).await {
-            warn!(kind = %error.kind(), "the keychain still refuses the registration");
-        }
-        self.inner.lock().await.registration = Some(current);
     }
 }

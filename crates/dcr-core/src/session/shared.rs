@@ -15,7 +15,7 @@
 
 use tracing::info;
 
-use super::shared_entry::Newest;
+use super::client_management::adopted;
 use super::{now, Event, Reason, Session};
 use crate::error::Error;
 use crate::store::StoredRegistration;
@@ -97,51 +97,29 @@ impl Session {
         }
     }
 
-    /// Under the lock: the entry's registration when it holds `stored`'s client (another
-    /// process may have stored rotated credentials since this one read them), else `stored`.
-    /// The in-memory registration takes the newer credentials.
+    /// Under the lock: the newest credentials for `stored`'s client
+    /// (`client_management.rs`). The in-memory registration takes the newer ones.
     pub(super) async fn newest(
         &self,
         stored: &StoredRegistration,
     ) -> Result<StoredRegistration, Error> {
-        match self.entry.newest(stored).await? {
-            Newest::Same(current) => Ok(current),
-            Newest::Rotated(current) => {
-                info!("using the credentials another process stored for this client");
-                self.adopt_credentials(&current).await;
-                Ok(current)
-            }
-            Newest::Other => Ok(stored.clone()),
+        let current = self.clients().newest(stored).await?;
+        if current.rotated {
+            self.adopt_credentials(&current.stored).await;
         }
+        Ok(current.stored)
     }
 
-    /// The newest credentials this session holds for `stored`'s client: its in-memory
-    /// registration when that is the same client, else `stored`.
-    pub(super) async fn newest_known(&self, stored: &StoredRegistration) -> StoredRegistration {
-        let inner = self.inner.lock().await;
-        match &inner.registration {
-            Some(ours) if ours.registration.client_id == stored.registration.client_id => {
-                ours.clone()
-            }
-            _ => stored.clone(),
-        }
-    }
-
-    /// The in-memory registration takes `current`'s credentials when it is the same client. It
-    /// keeps the refresh token it last saw in the entry: `reload_under_lock` compares with that
-    /// to notice a newer one another process stored.
+    /// The in-memory registration takes `current`'s credentials when it is the same client
+    /// (see [`adopted`]).
     pub(super) async fn adopt_credentials(&self, current: &StoredRegistration) {
         let mut inner = self.inner.lock().await;
-        if let Some(ours) = inner
+        if let Some(updated) = inner
             .registration
-            .as_mut()
-            .filter(|ours| ours.registration.client_id == current.registration.client_id)
+            .as_ref()
+            .and_then(|ours| adopted(ours, current))
         {
-            let seen = ours.refresh_token.take();
-            *ours = StoredRegistration {
-                refresh_token: seen,
-                ..current.clone()
-            };
+            inner.registration = Some(updated);
         }
     }
 }

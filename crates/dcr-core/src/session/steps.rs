@@ -4,9 +4,10 @@
 
 use std::sync::Arc;
 
-use tracing::{debug, info, warn};
+use tracing::{info, warn};
 
 use super::cleanup::ServerLogout;
+use super::client_management;
 use super::device::Credentials;
 use super::refresh::Expiry;
 use super::{now, Session, Tokens};
@@ -29,9 +30,7 @@ use crate::Secret;
 
 impl Session {
     pub(super) async fn send(&self, request: OutgoingRequest) -> Result<CappedResponse, SendError> {
-        // Method and host only: URLs may carry state, and bodies carry secrets.
-        debug!(method = ?request.method, host = request.url.host_str().unwrap_or_default(), "back-channel request");
-        self.http.send(request).await
+        client_management::send(self.http.as_ref(), request).await
     }
 
     /// Discovery, fetched once per session (and cached only when it validated, D1).
