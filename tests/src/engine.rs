@@ -10,7 +10,7 @@ use base64::Engine as _;
 use dcr_core::http::{
     back_channel_client, CappedResponse, Method, OutgoingRequest, SendError, Transport,
 };
-use dcr_core::store::{MemoryStore, RegistrationStore, StoreError, StoreKey, StoredRegistration};
+use dcr_core::store::{MemoryStore, RegistrationStore, StoreKey, StoredRegistration};
 use dcr_core::{Config, Session, StateView};
 use url::Url;
 
@@ -129,7 +129,7 @@ impl Rig {
         let session = Session::with_transport(
             config,
             transport.clone(),
-            Box::new(SharedStore(store.clone())),
+            Box::new(store.clone()),
         );
         Rig {
             idp,
@@ -168,21 +168,6 @@ pub fn query(url: &Url, name: &str) -> Option<String> {
     url.query_pairs()
         .find(|(key, _)| key == name)
         .map(|(_, value)| value.into_owned())
-}
-
-/// Lends a store to a session while the test keeps a handle to it.
-pub struct SharedStore<S>(pub Arc<S>);
-
-impl<S: RegistrationStore> RegistrationStore for SharedStore<S> {
-    fn load(&self, key: &StoreKey) -> Result<Option<StoredRegistration>, StoreError> {
-        self.0.load(key)
-    }
-    fn save(&self, key: &StoreKey, value: &StoredRegistration) -> Result<(), StoreError> {
-        self.0.save(key, value)
-    }
-    fn delete(&self, key: &StoreKey) -> Result<(), StoreError> {
-        self.0.delete(key)
-    }
 }
 
 /// One back-channel exchange as the engine made it. `Debug` shows method, path and status only.

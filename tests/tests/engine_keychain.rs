@@ -9,7 +9,7 @@ use std::sync::Arc;
 use dcr_core::session::{Event, Reason, StateName};
 use dcr_core::store::{KeychainStore, RegistrationStore};
 use dcr_core::Session;
-use dcr_tests::engine::{self, Form, RecordingTransport, SharedStore};
+use dcr_tests::engine::{self, Form, RecordingTransport};
 use dcr_tests::keyring::{
     assert_child_passed, is_child, require_test_keyring, run_child_test, GnomeKeyring,
 };
@@ -172,7 +172,7 @@ async fn child_locked_keychain() {
             &idp,
             form,
             transport.clone(),
-            Box::new(SharedStore(keychain.clone())),
+            Box::new(keychain.clone()),
         )
     };
 

@@ -75,7 +75,7 @@ async fn child_keychain_locked_at_save() {
         &idp,
         Form::Full,
         transport.clone(),
-        Box::new(engine::SharedStore(store.clone())),
+        Box::new(store.clone()),
     );
 
     let error = session.register(&agent).await.unwrap_err();
