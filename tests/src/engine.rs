@@ -126,11 +126,7 @@ impl Rig {
         let config = Config::from_json(&config.to_string()).expect("the test config is valid");
         let transport = Arc::new(transport);
         let store = Arc::new(MemoryStore::new());
-        let session = Session::with_transport(
-            config,
-            transport.clone(),
-            Box::new(store.clone()),
-        );
+        let session = Session::with_transport(config, transport.clone(), Box::new(store.clone()));
         Rig {
             idp,
             browser: Arc::new(ScriptedBrowser::new()),

@@ -6,6 +6,7 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use reqwest::Method;
 use serde::Deserialize;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
@@ -115,8 +116,13 @@ impl Idp {
     /// Starts a server with the given lifetimes. Panics, saying what to do, when Node or the
     /// server's packages are missing or the server does not become ready within 30 s.
     pub async fn start_with(options: IdpOptions) -> Idp {
-        let admin_token = crate::pkce::random_token(24);
-        let (child, logs, issuer) = spawn(options, &admin_token, 0, None).await;
+        Idp::launch(options, None).await
+    }
+
+    /// Spawns the server with a fresh admin token, and `IDP_STORE=store_dir` when given.
+    pub(crate) async fn launch(options: IdpOptions, store_dir: Option<PathBuf>) -> Idp {
+        let admin_token = crate::random_token(24);
+        let (child, logs, issuer) = spawn(options, &admin_token, 0, store_dir.as_deref()).await;
         Idp {
             issuer,
             admin_token,
@@ -124,7 +130,7 @@ impl Idp {
             logs,
             http: admin_client(),
             options,
-            store_dir: None,
+            store_dir,
         }
     }
 
@@ -145,6 +151,16 @@ impl Idp {
         snapshot(&self.logs)
     }
 
+    /// An admin API request, authorized with the admin token.
+    pub(crate) async fn admin(&self, method: Method, url: Url) -> reqwest::Response {
+        self.http
+            .request(method, url)
+            .bearer_auth(&self.admin_token)
+            .send()
+            .await
+            .expect("admin API request failed")
+    }
+
     fn admin_url(&self, path: &str) -> Url {
         self.issuer.join(path).expect("a valid admin path")
     }
@@ -152,12 +168,8 @@ impl Idp {
     /// `GET /admin/clients`: the dynamically registered clients, oldest first.
     pub async fn admin_list_clients(&self) -> Vec<AdminClient> {
         let response = self
-            .http
-            .get(self.admin_url("/admin/clients"))
-            .bearer_auth(&self.admin_token)
-            .send()
-            .await
-            .expect("admin API request failed");
+            .admin(Method::GET, self.admin_url("/admin/clients"))
+            .await;
         assert_eq!(response.status(), 200, "GET /admin/clients");
         response.json().await.expect("admin client list is JSON")
     }
@@ -176,12 +188,8 @@ impl Idp {
     /// Like [`admin_issued_secrets`](Self::admin_issued_secrets), with each value's kind.
     pub async fn admin_issued_secrets_by_kind(&self) -> Vec<IssuedSecret> {
         let response = self
-            .http
-            .get(self.admin_url("/admin/issued-secrets"))
-            .bearer_auth(&self.admin_token)
-            .send()
-            .await
-            .expect("admin API request failed");
+            .admin(Method::GET, self.admin_url("/admin/issued-secrets"))
+            .await;
         assert_eq!(response.status(), 200, "GET /admin/issued-secrets");
         response.json().await.expect("issued secrets are JSON")
     }
@@ -190,12 +198,8 @@ impl Idp {
     /// the old keys stay published. Returns the new key's `kid`.
     pub async fn admin_rotate_signing_key(&self) -> String {
         let response = self
-            .http
-            .post(self.admin_url("/admin/rotate-signing-key"))
-            .bearer_auth(&self.admin_token)
-            .send()
-            .await
-            .expect("admin API request failed");
+            .admin(Method::POST, self.admin_url("/admin/rotate-signing-key"))
+            .await;
         assert_eq!(response.status(), 200, "POST /admin/rotate-signing-key");
         let body: serde_json::Value = response.json().await.expect("the answer is JSON");
         body["kid"].as_str().expect("a kid").to_owned()
@@ -205,12 +209,8 @@ impl Idp {
     /// [`IdpOptions::request_log`].
     pub async fn admin_requests(&self) -> Vec<LoggedRequest> {
         let response = self
-            .http
-            .get(self.admin_url("/admin/requests"))
-            .bearer_auth(&self.admin_token)
-            .send()
-            .await
-            .expect("admin API request failed");
+            .admin(Method::GET, self.admin_url("/admin/requests"))
+            .await;
         assert_eq!(
             response.status(),
             200,
@@ -222,12 +222,8 @@ impl Idp {
     /// `DELETE /admin/requests`: empties the request log.
     pub async fn admin_clear_requests(&self) {
         let response = self
-            .http
-            .delete(self.admin_url("/admin/requests"))
-            .bearer_auth(&self.admin_token)
-            .send()
-            .await
-            .expect("admin API request failed");
+            .admin(Method::DELETE, self.admin_url("/admin/requests"))
+            .await;
         assert_eq!(response.status(), 204, "DELETE /admin/requests");
     }
 
@@ -239,13 +235,7 @@ impl Idp {
             .expect("http URL")
             .pop_if_empty()
             .push(client_id);
-        let response = self
-            .http
-            .delete(url)
-            .bearer_auth(&self.admin_token)
-            .send()
-            .await
-            .expect("admin API request failed");
+        let response = self.admin(Method::DELETE, url).await;
         match response.status().as_u16() {
             204 => true,
             404 => false,

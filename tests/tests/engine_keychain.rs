@@ -167,14 +167,8 @@ async fn child_locked_keychain() {
     keychain.check_available().unwrap();
     let agent = ScriptedAgent::login(Arc::new(ScriptedBrowser::new()));
     let transport = Arc::new(RecordingTransport::new());
-    let session = |form: Form| {
-        engine::session(
-            &idp,
-            form,
-            transport.clone(),
-            Box::new(keychain.clone()),
-        )
-    };
+    let session =
+        |form: Form| engine::session(&idp, form, transport.clone(), Box::new(keychain.clone()));
 
     // Saved while unlocked (the templatized form has an entry of its own), then locked.
     let kept = session(Form::Templatized).register(&agent).await.unwrap();

@@ -71,12 +71,7 @@ async fn child_keychain_locked_at_save() {
     let key = engine::store_key(&idp, Form::Full);
     let agent = ScriptedAgent::login(Arc::new(ScriptedBrowser::new()));
     let transport = Arc::new(RecordingTransport::new());
-    let session = engine::session(
-        &idp,
-        Form::Full,
-        transport.clone(),
-        Box::new(store.clone()),
-    );
+    let session = engine::session(&idp, Form::Full, transport.clone(), Box::new(store.clone()));
 
     let error = session.register(&agent).await.unwrap_err();
     assert_eq!(error.kind(), "keychainLocked", "{error}");
