@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use reqwest::Method;
+use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
@@ -165,13 +166,21 @@ impl Idp {
         self.issuer.join(path).expect("a valid admin path")
     }
 
+    /// An admin API request to `path` that must answer 200 with JSON; `hint` follows the request
+    /// line in a failure.
+    async fn admin_json<T: DeserializeOwned>(&self, method: Method, path: &str, hint: &str) -> T {
+        let what = format!("{method} {path}{hint}");
+        let response = self.admin(method, self.admin_url(path)).await;
+        assert_eq!(response.status(), 200, "{what}");
+        response
+            .json()
+            .await
+            .unwrap_or_else(|error| panic!("{what}: the answer is not JSON: {error}"))
+    }
+
     /// `GET /admin/clients`: the dynamically registered clients, oldest first.
     pub async fn admin_list_clients(&self) -> Vec<AdminClient> {
-        let response = self
-            .admin(Method::GET, self.admin_url("/admin/clients"))
-            .await;
-        assert_eq!(response.status(), 200, "GET /admin/clients");
-        response.json().await.expect("admin client list is JSON")
+        self.admin_json(Method::GET, "/admin/clients", "").await
     }
 
     /// `GET /admin/issued-secrets`: every secret value the server issued so far (client
@@ -187,36 +196,28 @@ impl Idp {
 
     /// Like [`admin_issued_secrets`](Self::admin_issued_secrets), with each value's kind.
     pub async fn admin_issued_secrets_by_kind(&self) -> Vec<IssuedSecret> {
-        let response = self
-            .admin(Method::GET, self.admin_url("/admin/issued-secrets"))
-            .await;
-        assert_eq!(response.status(), 200, "GET /admin/issued-secrets");
-        response.json().await.expect("issued secrets are JSON")
+        self.admin_json(Method::GET, "/admin/issued-secrets", "")
+            .await
     }
 
     /// `POST /admin/rotate-signing-key`: ID tokens are signed with a new key from now on, and
     /// the old keys stay published. Returns the new key's `kid`.
     pub async fn admin_rotate_signing_key(&self) -> String {
-        let response = self
-            .admin(Method::POST, self.admin_url("/admin/rotate-signing-key"))
+        let body: serde_json::Value = self
+            .admin_json(Method::POST, "/admin/rotate-signing-key", "")
             .await;
-        assert_eq!(response.status(), 200, "POST /admin/rotate-signing-key");
-        let body: serde_json::Value = response.json().await.expect("the answer is JSON");
         body["kid"].as_str().expect("a kid").to_owned()
     }
 
     /// `GET /admin/requests`: every request under the issuer so far, in arrival order. Needs
     /// [`IdpOptions::request_log`].
     pub async fn admin_requests(&self) -> Vec<LoggedRequest> {
-        let response = self
-            .admin(Method::GET, self.admin_url("/admin/requests"))
-            .await;
-        assert_eq!(
-            response.status(),
-            200,
-            "GET /admin/requests (is IdpOptions::request_log set?)"
-        );
-        response.json().await.expect("the request log is JSON")
+        self.admin_json(
+            Method::GET,
+            "/admin/requests",
+            " (is IdpOptions::request_log set?)",
+        )
+        .await
     }
 
     /// `DELETE /admin/requests`: empties the request log.
