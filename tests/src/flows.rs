@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 use url::Url;
 
 use crate::{pkce_pair, random_token, BrowserError, Idp, ScriptedBrowser, DEMO_USER};
+use reqwest::StatusCode;
 
 pub use crate::engine::{POST_LOGOUT_URI, REDIRECT_URI, REGISTRATION_CLIENT};
 
@@ -21,6 +22,21 @@ pub fn http() -> reqwest::Client {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("an HTTP client")
+}
+
+/// Sends `request` and returns the status and the JSON body (`Value::Null` when there is none),
+/// for the tests that check a refusal as closely as a success.
+pub async fn answer(request: reqwest::RequestBuilder) -> (StatusCode, Value) {
+    let response = request.send().await.expect("the server answers");
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// The JSON body of an [`answer`] that must have the `expected` status.
+fn expect_status((status, body): (StatusCode, Value), expected: u16, what: &str) -> Value {
+    assert_eq!(status, expected, "{what}");
+    assert!(body.is_object(), "{what} response is JSON");
+    body
 }
 
 /// One authorization request.
@@ -199,23 +215,47 @@ pub async fn sign_in(
     scope: &str,
     prompt_login: bool,
 ) -> SignedIn {
-    let authorized = authorize(
-        idp,
-        browser,
-        AuthorizeRequest {
-            client_id: client.map_or(REGISTRATION_CLIENT, |c| c.id.as_str()),
-            scope,
-            prompt_login,
-            credentials: Some(DEMO_USER),
-            extra: &[],
-        },
-    )
-    .await
-    .expect("the browser step reaches the app's redirect URI");
-    SignedIn {
-        tokens: exchange(http, idp, &authorized.code, &authorized.verifier, client).await,
+    let login = Login {
+        client,
+        scope,
+        prompt_login,
+        credentials: Some(DEMO_USER),
+    };
+    try_sign_in(http, idp, browser, login)
+        .await
+        .expect("the browser step reaches the app's redirect URI")
+}
+
+/// What a sign-in asks for. `client` is `None` for the public registration client.
+pub struct Login<'a> {
+    pub client: Option<&'a Client>,
+    pub scope: &'a str,
+    pub prompt_login: bool,
+    /// What the login form gets if it shows (`None`: SSO only).
+    pub credentials: Option<(&'a str, &'a str)>,
+}
+
+/// Like [`sign_in`], for any [`Login`], with the browser's failure when the login does not
+/// reach the app.
+pub async fn try_sign_in(
+    http: &reqwest::Client,
+    idp: &Idp,
+    browser: &ScriptedBrowser,
+    login: Login<'_>,
+) -> Result<SignedIn, BrowserError> {
+    let request = AuthorizeRequest {
+        client_id: login.client.map_or(REGISTRATION_CLIENT, |c| c.id.as_str()),
+        scope: login.scope,
+        prompt_login: login.prompt_login,
+        credentials: login.credentials,
+        extra: &[],
+    };
+    let authorized = authorize(idp, browser, request).await?;
+    let (code, verifier) = (&authorized.code, &authorized.verifier);
+    Ok(SignedIn {
+        tokens: exchange(http, idp, code, verifier, login.client).await,
         nonce: authorized.nonce,
-    }
+    })
 }
 
 /// The seed's registration request (Curity's tutorial), plus `extra` metadata.
@@ -236,18 +276,26 @@ pub fn registration_body(extra: Value) -> Value {
 
 /// RFC 7591 §3.1 with the DCR token as Bearer. Returns the whole response.
 pub async fn register(http: &reqwest::Client, idp: &Idp, dcr_token: &str, body: &Value) -> Value {
-    let response = http
-        .post(idp.endpoint("reg"))
-        .bearer_auth(dcr_token)
-        .json(body)
-        .send()
-        .await
-        .expect("registration request");
-    assert_eq!(response.status(), 201, "registration");
-    response
-        .json()
-        .await
-        .expect("registration response is JSON")
+    expect_status(
+        try_register(http, idp, Some(dcr_token), body).await,
+        201,
+        "registration",
+    )
+}
+
+/// An RFC 7591 §3.1 request with `bearer` as the initial access token, if any: the status and
+/// the JSON answer, a refusal included.
+pub async fn try_register(
+    http: &reqwest::Client,
+    idp: &Idp,
+    bearer: Option<&str>,
+    body: &Value,
+) -> (StatusCode, Value) {
+    let mut request = http.post(idp.endpoint("reg")).json(body);
+    if let Some(token) = bearer {
+        request = request.bearer_auth(token);
+    }
+    answer(request).await
 }
 
 /// The client id and secret of a registration response (RFC 7591 §3.2.1).
@@ -271,18 +319,28 @@ pub async fn refresh(
     client: &Client,
     refresh_token: &str,
 ) -> Value {
-    let response = http
+    expect_status(
+        try_refresh(http, idp, client, refresh_token).await,
+        200,
+        "refresh",
+    )
+}
+
+/// The refresh request of [`refresh`]: the status and the JSON answer, a refusal included.
+pub async fn try_refresh(
+    http: &reqwest::Client,
+    idp: &Idp,
+    client: &Client,
+    refresh_token: &str,
+) -> (StatusCode, Value) {
+    let request = http
         .post(idp.endpoint("token"))
         .basic_auth(&client.id, Some(&client.secret))
         .form(&[
             ("grant_type", "refresh_token"),
             ("refresh_token", refresh_token),
-        ])
-        .send()
-        .await
-        .expect("refresh request");
-    assert_eq!(response.status(), 200, "refresh");
-    response.json().await.expect("refresh response is JSON")
+        ]);
+    answer(request).await
 }
 
 /// RP-Initiated Logout 1.0 §2: the end-session page, confirmed, back to the app.

@@ -8,7 +8,8 @@
 use dcr_core::device_key::DeviceKey;
 use dcr_core::Secret;
 use dcr_tests::flows::{
-    authorize, dcr_token_response, http, AuthorizeRequest, POST_LOGOUT_URI, REDIRECT_URI,
+    authorize, dcr_token_response, http, registration_body, try_register, AuthorizeRequest,
+    REDIRECT_URI,
 };
 use dcr_tests::{Idp, IdpOptions, ScriptedBrowser};
 use reqwest::StatusCode;
@@ -30,7 +31,18 @@ struct Device<'a> {
     nonce_retries: usize,
 }
 
-impl Device<'_> {
+impl<'a> Device<'a> {
+    /// `client_id` as this device, with `key` and no DPoP nonce yet.
+    fn new(idp: &'a Idp, key: DeviceKey, client_id: &str) -> Self {
+        Device {
+            idp,
+            key,
+            client_id: client_id.to_owned(),
+            nonce: None,
+            nonce_retries: 0,
+        }
+    }
+
     /// A token-endpoint request authenticated with a client assertion and carrying a DPoP proof;
     /// `use_dpop_nonce` (RFC 9449 §8) is answered with exactly one retry.
     async fn token_request(&mut self, form: &[(&str, &str)]) -> (StatusCode, Value) {
@@ -77,6 +89,15 @@ impl Device<'_> {
         unreachable!("the loop returns on its second pass")
     }
 
+    /// RFC 6749 §6 with a fresh client assertion and DPoP proof.
+    async fn refresh(&mut self, refresh_token: &str) -> (StatusCode, Value) {
+        self.token_request(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+        ])
+        .await
+    }
+
     /// UserInfo with a DPoP-bound access token (RFC 9449 §7.1), one nonce retry.
     async fn userinfo(&mut self, access_token: &str) -> StatusCode {
         let endpoint = self.idp.endpoint("me");
@@ -110,29 +131,18 @@ impl Device<'_> {
     }
 }
 
+/// The seed's registration request with the device's public key instead of a shared secret
+/// (RFC 7591 §2: `jwks`; RFC 7523 client assertions).
 fn device_registration_body(key: &DeviceKey) -> Value {
-    json!({
-        "redirect_uris": [REDIRECT_URI],
-        "post_logout_redirect_uris": [POST_LOGOUT_URI],
-        "application_type": "native",
-        "grant_types": ["authorization_code"],
-        "scope": "openid profile",
+    registration_body(json!({
         "token_endpoint_auth_method": "private_key_jwt",
         "token_endpoint_auth_signing_alg": "ES256",
         "jwks": key.public_jwks(),
-    })
+    }))
 }
 
 async fn register(idp: &Idp, dcr_token: &str, body: &Value) -> (StatusCode, Value) {
-    let response = http()
-        .post(idp.endpoint("reg"))
-        .bearer_auth(dcr_token)
-        .json(body)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status();
-    (status, response.json().await.unwrap_or(Value::Null))
+    try_register(&http(), idp, Some(dcr_token), body).await
 }
 
 #[tokio::test]
@@ -167,13 +177,7 @@ async fn a_device_key_registers_signs_in_and_refreshes_with_dpop_bound_tokens() 
         assert_eq!(registered["token_endpoint_auth_method"], "private_key_jwt");
         assert_eq!(registered["jwks"]["keys"][0]["kid"], key.thumbprint());
         let client_id = registered["client_id"].as_str().unwrap().to_owned();
-        let mut device = Device {
-            idp: &idp,
-            key,
-            client_id: client_id.clone(),
-            nonce: None,
-            nonce_retries: 0,
-        };
+        let mut device = Device::new(&idp, key, &client_id);
 
         // SSO sign-in bound to the key from the start (RFC 9449 §10: dpop_jkt).
         let thumbprint = device.key.thumbprint().to_owned();
@@ -221,31 +225,15 @@ async fn a_device_key_registers_signs_in_and_refreshes_with_dpop_bound_tokens() 
             .as_str()
             .expect("a refresh token")
             .to_owned();
-        let (status, refreshed) = device
-            .token_request(&[
-                ("grant_type", "refresh_token"),
-                ("refresh_token", &refresh_token),
-            ])
-            .await;
+        let (status, refreshed) = device.refresh(&refresh_token).await;
         assert_eq!(status, StatusCode::OK, "{refreshed}");
         assert_eq!(refreshed["token_type"], "DPoP");
         let next_refresh = refreshed["refresh_token"].as_str().unwrap().to_owned();
 
         // A copy of the registration on another device, without this device's private key: its
         // own key signs the assertion, and the server refuses it.
-        let mut thief = Device {
-            idp: &idp,
-            key: DeviceKey::generate().unwrap(),
-            client_id: client_id.clone(),
-            nonce: None,
-            nonce_retries: 0,
-        };
-        let (status, body) = thief
-            .token_request(&[
-                ("grant_type", "refresh_token"),
-                ("refresh_token", &next_refresh),
-            ])
-            .await;
+        let mut thief = Device::new(&idp, DeviceKey::generate().unwrap(), &client_id);
+        let (status, body) = thief.refresh(&next_refresh).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
         assert_eq!(body["error"], "invalid_client");
 
