@@ -282,6 +282,26 @@ impl RecordingTransport {
             .filter(|exchange| exchange.method == method)
             .collect()
     }
+
+    /// Checks that the client the `nth` registration request created was deleted again, so no
+    /// orphan is left on the server: the only DELETE (RFC 7592 §2.3) names it and got 204.
+    pub fn assert_registered_client_deleted(&self, nth: usize) {
+        let created = self.to("/reg")[nth]
+            .response_json()
+            .expect("the registration answered JSON")["client_id"]
+            .as_str()
+            .expect("the registration has a client_id")
+            .to_owned();
+        self.assert_deleted_once(&created);
+    }
+
+    /// Checks that the only DELETE (RFC 7592 §2.3) was of `client_id`, and got 204.
+    pub fn assert_deleted_once(&self, client_id: &str) {
+        let deletes = self.with_method("DELETE");
+        assert_eq!(deletes.len(), 1, "{deletes:?}");
+        assert!(deletes[0].path.ends_with(client_id));
+        assert_eq!(deletes[0].status, Some(204));
+    }
 }
 
 #[async_trait::async_trait]

@@ -162,9 +162,7 @@ async fn short_client_secret_lifetime_registers_again_before_the_secret_is_used(
     );
     assert!(token_clients.contains(&Some(new.client_id.clone())));
     // The old client was deleted on the server.
-    let deletes = r.transport.with_method("DELETE");
-    assert_eq!(deletes.len(), 1);
-    assert!(deletes[0].path.ends_with(&old.client_id) && deletes[0].status == Some(204));
+    r.transport.assert_deleted_once(&old.client_id);
     let clients = r.idp.admin_list_clients().await;
     assert_eq!(clients.len(), 1);
     assert_eq!(clients[0].client_id, new.client_id);
