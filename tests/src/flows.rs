@@ -1,10 +1,14 @@
 //! The identity server's protocol driven by hand (no engine): the authorization request through
-//! the scripted browser, the code exchange, RFC 7591 registration, refresh and logout, with none
-//! of the engine's checks, discovery, keychain or RFC 7592 read. Tests that check the server
+//! the scripted browser, the code exchange, RFC 7591 registration, refresh and logout, and a
+//! device's key-bound token requests ([`Device`]), with none of the engine's checks, discovery,
+//! keychain or RFC 7592 read. Tests that check the server
 //! itself (`idp_smoke.rs`, `idp_device_bound.rs`) build on these; the benches use them for real
 //! tokens and registrations and as the "bare round trips" baseline.
 
 use std::collections::HashMap;
+
+use dcr_core::device_key::DeviceKey;
+use dcr_core::Secret;
 
 use serde_json::{json, Value};
 use url::Url;
@@ -355,4 +359,122 @@ pub async fn logout(idp: &Idp, browser: &ScriptedBrowser, id_token: &str) -> Url
         .open(url, None)
         .await
         .expect("logout returns to the app")
+}
+
+/// Seconds since the Unix epoch, for the `iat` of assertions and proofs.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs() as i64)
+}
+
+/// A device's side of the conversation with the token and UserInfo endpoints: its key (RFC 7523
+/// client assertions, RFC 9449 DPoP proofs), its client, and the server's DPoP nonce.
+pub struct Device<'a> {
+    pub idp: &'a Idp,
+    pub key: &'a DeviceKey,
+    pub client_id: String,
+    pub nonce: Option<String>,
+    /// How often the server asked for a nonce (`use_dpop_nonce`, RFC 9449 §8).
+    pub nonce_retries: usize,
+}
+
+impl<'a> Device<'a> {
+    /// `client_id` as this device, with `key` and no DPoP nonce yet.
+    pub fn new(idp: &'a Idp, key: &'a DeviceKey, client_id: &str) -> Self {
+        Device {
+            idp,
+            key,
+            client_id: client_id.to_owned(),
+            nonce: None,
+            nonce_retries: 0,
+        }
+    }
+
+    /// A token-endpoint request authenticated with a client assertion and carrying a DPoP proof;
+    /// `use_dpop_nonce` (RFC 9449 §8) is answered with exactly one retry.
+    pub async fn token_request(&mut self, form: &[(&str, &str)]) -> (StatusCode, Value) {
+        let endpoint = self.idp.endpoint("token");
+        for attempt in 0..2 {
+            let assertion =
+                self.key
+                    .client_assertion(&self.client_id, self.idp.issuer.as_str(), now());
+            let proof = self
+                .key
+                .dpop_proof("POST", &endpoint, now(), None, self.nonce.as_deref());
+            let mut body: Vec<(&str, &str)> = form.to_vec();
+            body.push((
+                "client_assertion_type",
+                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            ));
+            body.push(("client_assertion", assertion.expose()));
+            let response = http()
+                .post(endpoint.clone())
+                .header("DPoP", proof.expose())
+                .form(&body)
+                .send()
+                .await
+                .expect("the server answers");
+            let status = response.status();
+            let fresh_nonce = response
+                .headers()
+                .get("dpop-nonce")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            let json: Value = response.json().await.unwrap_or(Value::Null);
+            if fresh_nonce.is_some() {
+                self.nonce = fresh_nonce;
+            }
+            if status == StatusCode::BAD_REQUEST
+                && json["error"] == "use_dpop_nonce"
+                && attempt == 0
+            {
+                self.nonce_retries += 1;
+                continue;
+            }
+            return (status, json);
+        }
+        unreachable!("the loop returns on its second pass")
+    }
+
+    /// RFC 6749 §6 with a fresh client assertion and DPoP proof.
+    pub async fn refresh(&mut self, refresh_token: &str) -> (StatusCode, Value) {
+        self.token_request(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+        ])
+        .await
+    }
+
+    /// UserInfo with a DPoP-bound access token (RFC 9449 §7.1), one nonce retry.
+    pub async fn userinfo(&mut self, access_token: &str) -> StatusCode {
+        let endpoint = self.idp.endpoint("me");
+        let token = Secret::new(access_token);
+        for attempt in 0..2 {
+            let proof =
+                self.key
+                    .dpop_proof("GET", &endpoint, now(), Some(&token), self.nonce.as_deref());
+            let response = http()
+                .get(endpoint.clone())
+                .header("Authorization", format!("DPoP {access_token}"))
+                .header("DPoP", proof.expose())
+                .send()
+                .await
+                .expect("the server answers");
+            if let Some(nonce) = response.headers().get("dpop-nonce") {
+                self.nonce = nonce.to_str().ok().map(str::to_owned);
+            }
+            let asks_for_nonce = response
+                .headers()
+                .get("www-authenticate")
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.contains("use_dpop_nonce"));
+            if response.status() == StatusCode::UNAUTHORIZED && asks_for_nonce && attempt == 0 {
+                self.nonce_retries += 1;
+                continue;
+            }
+            return response.status();
+        }
+        unreachable!("the loop returns on its second pass")
+    }
 }
