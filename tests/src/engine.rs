@@ -142,6 +142,16 @@ impl Rig {
         ScriptedAgent::login(self.browser.clone())
     }
 
+    /// Registers and signs in with `agent`, and returns the new client's ID.
+    pub async fn signed_in_client(&self, agent: &ScriptedAgent) -> String {
+        let view = self
+            .session
+            .register_and_sign_in(agent)
+            .await
+            .expect("registration and sign-in succeed");
+        client_id(&view)
+    }
+
     /// What the store holds for this rig's server and form.
     pub fn stored(&self) -> Option<StoredRegistration> {
         self.store

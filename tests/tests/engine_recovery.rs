@@ -29,8 +29,7 @@ async fn sleep_until(at: i64) {
 async fn admin_deletion_then_refresh_is_revoked_once_without_a_loop() {
     let r = Rig::start(Form::Full).await;
     let agent = r.agent();
-    let view = r.session.register_and_sign_in(&agent).await.unwrap();
-    let client_id = view.registration.unwrap().client_id;
+    let client_id = r.signed_in_client(&agent).await;
     assert!(r.idp.admin_delete_client(&client_id).await);
     let before = r.transport.exchanges().len();
 
@@ -217,8 +216,7 @@ async fn expired_dcr_token_is_a_clear_error_and_nothing_is_stored() {
 async fn ended_server_session_drops_the_tokens_and_keeps_the_registration() {
     let r = Rig::start(Form::Full).await;
     let agent = r.agent();
-    let view = r.session.register_and_sign_in(&agent).await.unwrap();
-    let client_id = view.registration.unwrap().client_id;
+    let client_id = r.signed_in_client(&agent).await;
 
     let mut end_session = r.idp.endpoint("session/end");
     end_session
