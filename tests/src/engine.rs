@@ -10,7 +10,7 @@ use base64::Engine as _;
 use dcr_core::http::{
     back_channel_client, CappedResponse, Method, OutgoingRequest, SendError, Transport,
 };
-use dcr_core::store::{MemoryStore, RegistrationStore, StoreError, StoreKey, StoredRegistration};
+use dcr_core::store::{MemoryStore, RegistrationStore, StoreKey, StoredRegistration};
 use dcr_core::{Config, Session, StateView};
 use url::Url;
 
@@ -126,11 +126,7 @@ impl Rig {
         let config = Config::from_json(&config.to_string()).expect("the test config is valid");
         let transport = Arc::new(transport);
         let store = Arc::new(MemoryStore::new());
-        let session = Session::with_transport(
-            config,
-            transport.clone(),
-            Box::new(SharedStore(store.clone())),
-        );
+        let session = Session::with_transport(config, transport.clone(), Box::new(store.clone()));
         Rig {
             idp,
             browser: Arc::new(ScriptedBrowser::new()),
@@ -144,6 +140,16 @@ impl Rig {
     /// A user agent on the rig's browser that signs in as the demo user when asked.
     pub fn agent(&self) -> ScriptedAgent {
         ScriptedAgent::login(self.browser.clone())
+    }
+
+    /// Registers and signs in with `agent`, and returns the new client's ID.
+    pub async fn signed_in_client(&self, agent: &ScriptedAgent) -> String {
+        let view = self
+            .session
+            .register_and_sign_in(agent)
+            .await
+            .expect("registration and sign-in succeed");
+        client_id(&view)
     }
 
     /// What the store holds for this rig's server and form.
@@ -168,21 +174,6 @@ pub fn query(url: &Url, name: &str) -> Option<String> {
     url.query_pairs()
         .find(|(key, _)| key == name)
         .map(|(_, value)| value.into_owned())
-}
-
-/// Lends a store to a session while the test keeps a handle to it.
-pub struct SharedStore<S>(pub Arc<S>);
-
-impl<S: RegistrationStore> RegistrationStore for SharedStore<S> {
-    fn load(&self, key: &StoreKey) -> Result<Option<StoredRegistration>, StoreError> {
-        self.0.load(key)
-    }
-    fn save(&self, key: &StoreKey, value: &StoredRegistration) -> Result<(), StoreError> {
-        self.0.save(key, value)
-    }
-    fn delete(&self, key: &StoreKey) -> Result<(), StoreError> {
-        self.0.delete(key)
-    }
 }
 
 /// One back-channel exchange as the engine made it. `Debug` shows method, path and status only.
@@ -300,6 +291,26 @@ impl RecordingTransport {
             .into_iter()
             .filter(|exchange| exchange.method == method)
             .collect()
+    }
+
+    /// Checks that the client the `nth` registration request created was deleted again, so no
+    /// orphan is left on the server: the only DELETE (RFC 7592 §2.3) names it and got 204.
+    pub fn assert_registered_client_deleted(&self, nth: usize) {
+        let created = self.to("/reg")[nth]
+            .response_json()
+            .expect("the registration answered JSON")["client_id"]
+            .as_str()
+            .expect("the registration has a client_id")
+            .to_owned();
+        self.assert_deleted_once(&created);
+    }
+
+    /// Checks that the only DELETE (RFC 7592 §2.3) was of `client_id`, and got 204.
+    pub fn assert_deleted_once(&self, client_id: &str) {
+        let deletes = self.with_method("DELETE");
+        assert_eq!(deletes.len(), 1, "{deletes:?}");
+        assert!(deletes[0].path.ends_with(client_id));
+        assert_eq!(deletes[0].status, Some(204));
     }
 }
 

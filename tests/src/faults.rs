@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use crate::idp::{admin_client, spawn};
+use crate::idp::spawn;
 use crate::{Idp, IdpOptions};
 
 /// How long a killed server may take to exit, and a stalled request to show in the log.
@@ -85,17 +85,7 @@ impl Idp {
             std::process::id(),
             crate::random_token(8)
         ));
-        let admin_token = crate::random_token(24);
-        let (child, logs, issuer) = spawn(options, &admin_token, 0, Some(&dir)).await;
-        Idp {
-            issuer,
-            admin_token,
-            child,
-            logs,
-            http: admin_client(),
-            options,
-            store_dir: Some(dir),
-        }
+        Idp::launch(options, Some(dir)).await
     }
 
     /// Arms `fault` (`POST /admin/faults`). Each fault fires once.
@@ -106,13 +96,7 @@ impl Idp {
             .append_pair("path", fault.path)
             .append_pair("nth", &fault.nth.to_string())
             .append_pair("action", fault.action.as_str());
-        let response = self
-            .http
-            .post(url)
-            .bearer_auth(&self.admin_token)
-            .send()
-            .await
-            .expect("admin API request failed");
+        let response = self.admin(reqwest::Method::POST, url).await;
         assert_eq!(response.status(), 204, "POST /admin/faults {fault}");
     }
 

@@ -1,15 +1,20 @@
 //! The identity server's protocol driven by hand (no engine): the authorization request through
-//! the scripted browser, the code exchange, RFC 7591 registration, refresh and logout, with none
-//! of the engine's checks, discovery, keychain or RFC 7592 read. Tests that check the server
+//! the scripted browser, the code exchange, RFC 7591 registration, refresh and logout, and a
+//! device's key-bound token requests ([`Device`]), with none of the engine's checks, discovery,
+//! keychain or RFC 7592 read. Tests that check the server
 //! itself (`idp_smoke.rs`, `idp_device_bound.rs`) build on these; the benches use them for real
 //! tokens and registrations and as the "bare round trips" baseline.
 
 use std::collections::HashMap;
 
+use dcr_core::device_key::DeviceKey;
+use dcr_core::Secret;
+
 use serde_json::{json, Value};
 use url::Url;
 
 use crate::{pkce_pair, random_token, BrowserError, Idp, ScriptedBrowser, DEMO_USER};
+use reqwest::StatusCode;
 
 pub use crate::engine::{POST_LOGOUT_URI, REDIRECT_URI, REGISTRATION_CLIENT};
 
@@ -21,6 +26,21 @@ pub fn http() -> reqwest::Client {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("an HTTP client")
+}
+
+/// Sends `request` and returns the status and the JSON body (`Value::Null` when there is none),
+/// for the tests that check a refusal as closely as a success.
+pub async fn answer(request: reqwest::RequestBuilder) -> (StatusCode, Value) {
+    let response = request.send().await.expect("the server answers");
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// The JSON body of an [`answer`] that must have the `expected` status.
+fn expect_status((status, body): (StatusCode, Value), expected: u16, what: &str) -> Value {
+    assert_eq!(status, expected, "{what}");
+    assert!(body.is_object(), "{what} response is JSON");
+    body
 }
 
 /// One authorization request.
@@ -199,23 +219,47 @@ pub async fn sign_in(
     scope: &str,
     prompt_login: bool,
 ) -> SignedIn {
-    let authorized = authorize(
-        idp,
-        browser,
-        AuthorizeRequest {
-            client_id: client.map_or(REGISTRATION_CLIENT, |c| c.id.as_str()),
-            scope,
-            prompt_login,
-            credentials: Some(DEMO_USER),
-            extra: &[],
-        },
-    )
-    .await
-    .expect("the browser step reaches the app's redirect URI");
-    SignedIn {
-        tokens: exchange(http, idp, &authorized.code, &authorized.verifier, client).await,
+    let login = Login {
+        client,
+        scope,
+        prompt_login,
+        credentials: Some(DEMO_USER),
+    };
+    try_sign_in(http, idp, browser, login)
+        .await
+        .expect("the browser step reaches the app's redirect URI")
+}
+
+/// What a sign-in asks for. `client` is `None` for the public registration client.
+pub struct Login<'a> {
+    pub client: Option<&'a Client>,
+    pub scope: &'a str,
+    pub prompt_login: bool,
+    /// What the login form gets if it shows (`None`: SSO only).
+    pub credentials: Option<(&'a str, &'a str)>,
+}
+
+/// Like [`sign_in`], for any [`Login`], with the browser's failure when the login does not
+/// reach the app.
+pub async fn try_sign_in(
+    http: &reqwest::Client,
+    idp: &Idp,
+    browser: &ScriptedBrowser,
+    login: Login<'_>,
+) -> Result<SignedIn, BrowserError> {
+    let request = AuthorizeRequest {
+        client_id: login.client.map_or(REGISTRATION_CLIENT, |c| c.id.as_str()),
+        scope: login.scope,
+        prompt_login: login.prompt_login,
+        credentials: login.credentials,
+        extra: &[],
+    };
+    let authorized = authorize(idp, browser, request).await?;
+    let (code, verifier) = (&authorized.code, &authorized.verifier);
+    Ok(SignedIn {
+        tokens: exchange(http, idp, code, verifier, login.client).await,
         nonce: authorized.nonce,
-    }
+    })
 }
 
 /// The seed's registration request (Curity's tutorial), plus `extra` metadata.
@@ -236,18 +280,26 @@ pub fn registration_body(extra: Value) -> Value {
 
 /// RFC 7591 §3.1 with the DCR token as Bearer. Returns the whole response.
 pub async fn register(http: &reqwest::Client, idp: &Idp, dcr_token: &str, body: &Value) -> Value {
-    let response = http
-        .post(idp.endpoint("reg"))
-        .bearer_auth(dcr_token)
-        .json(body)
-        .send()
-        .await
-        .expect("registration request");
-    assert_eq!(response.status(), 201, "registration");
-    response
-        .json()
-        .await
-        .expect("registration response is JSON")
+    expect_status(
+        try_register(http, idp, Some(dcr_token), body).await,
+        201,
+        "registration",
+    )
+}
+
+/// An RFC 7591 §3.1 request with `bearer` as the initial access token, if any: the status and
+/// the JSON answer, a refusal included.
+pub async fn try_register(
+    http: &reqwest::Client,
+    idp: &Idp,
+    bearer: Option<&str>,
+    body: &Value,
+) -> (StatusCode, Value) {
+    let mut request = http.post(idp.endpoint("reg")).json(body);
+    if let Some(token) = bearer {
+        request = request.bearer_auth(token);
+    }
+    answer(request).await
 }
 
 /// The client id and secret of a registration response (RFC 7591 §3.2.1).
@@ -271,18 +323,28 @@ pub async fn refresh(
     client: &Client,
     refresh_token: &str,
 ) -> Value {
-    let response = http
+    expect_status(
+        try_refresh(http, idp, client, refresh_token).await,
+        200,
+        "refresh",
+    )
+}
+
+/// The refresh request of [`refresh`]: the status and the JSON answer, a refusal included.
+pub async fn try_refresh(
+    http: &reqwest::Client,
+    idp: &Idp,
+    client: &Client,
+    refresh_token: &str,
+) -> (StatusCode, Value) {
+    let request = http
         .post(idp.endpoint("token"))
         .basic_auth(&client.id, Some(&client.secret))
         .form(&[
             ("grant_type", "refresh_token"),
             ("refresh_token", refresh_token),
-        ])
-        .send()
-        .await
-        .expect("refresh request");
-    assert_eq!(response.status(), 200, "refresh");
-    response.json().await.expect("refresh response is JSON")
+        ]);
+    answer(request).await
 }
 
 /// RP-Initiated Logout 1.0 §2: the end-session page, confirmed, back to the app.
@@ -297,4 +359,122 @@ pub async fn logout(idp: &Idp, browser: &ScriptedBrowser, id_token: &str) -> Url
         .open(url, None)
         .await
         .expect("logout returns to the app")
+}
+
+/// Seconds since the Unix epoch, for the `iat` of assertions and proofs.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs() as i64)
+}
+
+/// A device's side of the conversation with the token and UserInfo endpoints: its key (RFC 7523
+/// client assertions, RFC 9449 DPoP proofs), its client, and the server's DPoP nonce.
+pub struct Device<'a> {
+    pub idp: &'a Idp,
+    pub key: &'a DeviceKey,
+    pub client_id: String,
+    pub nonce: Option<String>,
+    /// How often the server asked for a nonce (`use_dpop_nonce`, RFC 9449 §8).
+    pub nonce_retries: usize,
+}
+
+impl<'a> Device<'a> {
+    /// `client_id` as this device, with `key` and no DPoP nonce yet.
+    pub fn new(idp: &'a Idp, key: &'a DeviceKey, client_id: &str) -> Self {
+        Device {
+            idp,
+            key,
+            client_id: client_id.to_owned(),
+            nonce: None,
+            nonce_retries: 0,
+        }
+    }
+
+    /// A token-endpoint request authenticated with a client assertion and carrying a DPoP proof;
+    /// `use_dpop_nonce` (RFC 9449 §8) is answered with exactly one retry.
+    pub async fn token_request(&mut self, form: &[(&str, &str)]) -> (StatusCode, Value) {
+        let endpoint = self.idp.endpoint("token");
+        for attempt in 0..2 {
+            let assertion =
+                self.key
+                    .client_assertion(&self.client_id, self.idp.issuer.as_str(), now());
+            let proof = self
+                .key
+                .dpop_proof("POST", &endpoint, now(), None, self.nonce.as_deref());
+            let mut body: Vec<(&str, &str)> = form.to_vec();
+            body.push((
+                "client_assertion_type",
+                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            ));
+            body.push(("client_assertion", assertion.expose()));
+            let response = http()
+                .post(endpoint.clone())
+                .header("DPoP", proof.expose())
+                .form(&body)
+                .send()
+                .await
+                .expect("the server answers");
+            let status = response.status();
+            let fresh_nonce = response
+                .headers()
+                .get("dpop-nonce")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            let json: Value = response.json().await.unwrap_or(Value::Null);
+            if fresh_nonce.is_some() {
+                self.nonce = fresh_nonce;
+            }
+            if status == StatusCode::BAD_REQUEST
+                && json["error"] == "use_dpop_nonce"
+                && attempt == 0
+            {
+                self.nonce_retries += 1;
+                continue;
+            }
+            return (status, json);
+        }
+        unreachable!("the loop returns on its second pass")
+    }
+
+    /// RFC 6749 §6 with a fresh client assertion and DPoP proof.
+    pub async fn refresh(&mut self, refresh_token: &str) -> (StatusCode, Value) {
+        self.token_request(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+        ])
+        .await
+    }
+
+    /// UserInfo with a DPoP-bound access token (RFC 9449 §7.1), one nonce retry.
+    pub async fn userinfo(&mut self, access_token: &str) -> StatusCode {
+        let endpoint = self.idp.endpoint("me");
+        let token = Secret::new(access_token);
+        for attempt in 0..2 {
+            let proof =
+                self.key
+                    .dpop_proof("GET", &endpoint, now(), Some(&token), self.nonce.as_deref());
+            let response = http()
+                .get(endpoint.clone())
+                .header("Authorization", format!("DPoP {access_token}"))
+                .header("DPoP", proof.expose())
+                .send()
+                .await
+                .expect("the server answers");
+            if let Some(nonce) = response.headers().get("dpop-nonce") {
+                self.nonce = nonce.to_str().ok().map(str::to_owned);
+            }
+            let asks_for_nonce = response
+                .headers()
+                .get("www-authenticate")
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.contains("use_dpop_nonce"));
+            if response.status() == StatusCode::UNAUTHORIZED && asks_for_nonce && attempt == 0 {
+                self.nonce_retries += 1;
+                continue;
+            }
+            return response.status();
+        }
+        unreachable!("the loop returns on its second pass")
+    }
 }

@@ -6,6 +6,8 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use reqwest::Method;
+use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
@@ -115,8 +117,13 @@ impl Idp {
     /// Starts a server with the given lifetimes. Panics, saying what to do, when Node or the
     /// server's packages are missing or the server does not become ready within 30 s.
     pub async fn start_with(options: IdpOptions) -> Idp {
-        let admin_token = crate::pkce::random_token(24);
-        let (child, logs, issuer) = spawn(options, &admin_token, 0, None).await;
+        Idp::launch(options, None).await
+    }
+
+    /// Spawns the server with a fresh admin token, and `IDP_STORE=store_dir` when given.
+    pub(crate) async fn launch(options: IdpOptions, store_dir: Option<PathBuf>) -> Idp {
+        let admin_token = crate::random_token(24);
+        let (child, logs, issuer) = spawn(options, &admin_token, 0, store_dir.as_deref()).await;
         Idp {
             issuer,
             admin_token,
@@ -124,7 +131,7 @@ impl Idp {
             logs,
             http: admin_client(),
             options,
-            store_dir: None,
+            store_dir,
         }
     }
 
@@ -145,21 +152,35 @@ impl Idp {
         snapshot(&self.logs)
     }
 
+    /// An admin API request, authorized with the admin token.
+    pub(crate) async fn admin(&self, method: Method, url: Url) -> reqwest::Response {
+        self.http
+            .request(method, url)
+            .bearer_auth(&self.admin_token)
+            .send()
+            .await
+            .expect("admin API request failed")
+    }
+
     fn admin_url(&self, path: &str) -> Url {
         self.issuer.join(path).expect("a valid admin path")
     }
 
+    /// An admin API request to `path` that must answer 200 with JSON; `hint` follows the request
+    /// line in a failure.
+    async fn admin_json<T: DeserializeOwned>(&self, method: Method, path: &str, hint: &str) -> T {
+        let what = format!("{method} {path}{hint}");
+        let response = self.admin(method, self.admin_url(path)).await;
+        assert_eq!(response.status(), 200, "{what}");
+        response
+            .json()
+            .await
+            .unwrap_or_else(|error| panic!("{what}: the answer is not JSON: {error}"))
+    }
+
     /// `GET /admin/clients`: the dynamically registered clients, oldest first.
     pub async fn admin_list_clients(&self) -> Vec<AdminClient> {
-        let response = self
-            .http
-            .get(self.admin_url("/admin/clients"))
-            .bearer_auth(&self.admin_token)
-            .send()
-            .await
-            .expect("admin API request failed");
-        assert_eq!(response.status(), 200, "GET /admin/clients");
-        response.json().await.expect("admin client list is JSON")
+        self.admin_json(Method::GET, "/admin/clients", "").await
     }
 
     /// `GET /admin/issued-secrets`: every secret value the server issued so far (client
@@ -175,59 +196,35 @@ impl Idp {
 
     /// Like [`admin_issued_secrets`](Self::admin_issued_secrets), with each value's kind.
     pub async fn admin_issued_secrets_by_kind(&self) -> Vec<IssuedSecret> {
-        let response = self
-            .http
-            .get(self.admin_url("/admin/issued-secrets"))
-            .bearer_auth(&self.admin_token)
-            .send()
+        self.admin_json(Method::GET, "/admin/issued-secrets", "")
             .await
-            .expect("admin API request failed");
-        assert_eq!(response.status(), 200, "GET /admin/issued-secrets");
-        response.json().await.expect("issued secrets are JSON")
     }
 
     /// `POST /admin/rotate-signing-key`: ID tokens are signed with a new key from now on, and
     /// the old keys stay published. Returns the new key's `kid`.
     pub async fn admin_rotate_signing_key(&self) -> String {
-        let response = self
-            .http
-            .post(self.admin_url("/admin/rotate-signing-key"))
-            .bearer_auth(&self.admin_token)
-            .send()
-            .await
-            .expect("admin API request failed");
-        assert_eq!(response.status(), 200, "POST /admin/rotate-signing-key");
-        let body: serde_json::Value = response.json().await.expect("the answer is JSON");
+        let body: serde_json::Value = self
+            .admin_json(Method::POST, "/admin/rotate-signing-key", "")
+            .await;
         body["kid"].as_str().expect("a kid").to_owned()
     }
 
     /// `GET /admin/requests`: every request under the issuer so far, in arrival order. Needs
     /// [`IdpOptions::request_log`].
     pub async fn admin_requests(&self) -> Vec<LoggedRequest> {
-        let response = self
-            .http
-            .get(self.admin_url("/admin/requests"))
-            .bearer_auth(&self.admin_token)
-            .send()
-            .await
-            .expect("admin API request failed");
-        assert_eq!(
-            response.status(),
-            200,
-            "GET /admin/requests (is IdpOptions::request_log set?)"
-        );
-        response.json().await.expect("the request log is JSON")
+        self.admin_json(
+            Method::GET,
+            "/admin/requests",
+            " (is IdpOptions::request_log set?)",
+        )
+        .await
     }
 
     /// `DELETE /admin/requests`: empties the request log.
     pub async fn admin_clear_requests(&self) {
         let response = self
-            .http
-            .delete(self.admin_url("/admin/requests"))
-            .bearer_auth(&self.admin_token)
-            .send()
-            .await
-            .expect("admin API request failed");
+            .admin(Method::DELETE, self.admin_url("/admin/requests"))
+            .await;
         assert_eq!(response.status(), 204, "DELETE /admin/requests");
     }
 
@@ -239,13 +236,7 @@ impl Idp {
             .expect("http URL")
             .pop_if_empty()
             .push(client_id);
-        let response = self
-            .http
-            .delete(url)
-            .bearer_auth(&self.admin_token)
-            .send()
-            .await
-            .expect("admin API request failed");
+        let response = self.admin(Method::DELETE, url).await;
         match response.status().as_u16() {
             204 => true,
             404 => false,

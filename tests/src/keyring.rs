@@ -91,6 +91,23 @@ pub fn assert_child_passed(output: &Output) {
     );
 }
 
+/// The parent half of a test that locks a keyring: it needs the test keyring (`test` names it
+/// in the failure), then runs test `child` as `role` in its own D-Bus session and checks that it
+/// passed, so the keyring it locks is never the one the other tests use.
+pub fn run_in_own_session(test: &str, child: &str, role: &str) {
+    require_test_keyring(test);
+    assert_child_passed(&run_child_test(child, role));
+}
+
+/// The child half: fails, naming the `parent` test to run instead, unless it was started by
+/// [`run_in_own_session`] as `role`.
+pub fn assert_started_as(role: &str, parent: &str) {
+    assert!(
+        is_child(role),
+        "run {parent} instead: this half locks the keyring of the D-Bus session it runs in"
+    );
+}
+
 /// How many of this app's keychain entries name `issuer` (the Secret Service's readable
 /// `issuer` attribute, as `secret-tool` lists them), whatever their mode, client or form. Each
 /// test's identity server has its own port, so its issuer names only that test's entries.

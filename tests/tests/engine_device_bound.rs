@@ -12,7 +12,7 @@ use dcr_core::device_key::DeviceKey;
 use dcr_core::session::{Credential, Event, Reason, StateName};
 use dcr_core::store::{MemoryStore, RegistrationStore};
 use dcr_core::Session;
-use dcr_tests::engine::{self, query, Exchange, Form, RecordingTransport, Rig, SharedStore};
+use dcr_tests::engine::{self, query, Exchange, Form, RecordingTransport, Rig};
 use dcr_tests::flows::http;
 use dcr_tests::{jwt_claims, IdpOptions, ScriptedAgent};
 use reqwest::StatusCode;
@@ -335,7 +335,7 @@ async fn k5_a_stolen_copy_without_the_private_key_cannot_refresh_or_use_the_toke
     let thief = Session::with_transport(
         d.session.config().clone(),
         Arc::new(RecordingTransport::new()),
-        Box::new(SharedStore(other.clone())),
+        Box::new(other.clone()),
     );
     let view = thief.state().await.unwrap();
     assert_eq!(view.state, StateName::Unregistered);

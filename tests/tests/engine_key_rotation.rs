@@ -10,17 +10,10 @@ use dcr_core::session::{Credential, Event, StateName};
 use dcr_core::store::MemoryStore;
 use dcr_core::{Config, Session};
 use dcr_tests::engine::{config_json, Form, RecordingTransport, Rig};
-use dcr_tests::flows::http;
+use dcr_tests::flows::{http, Device};
 use dcr_tests::{Idp, IdpOptions, ScriptedAgent, ScriptedBrowser};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
-}
 
 /// A token request authenticated by `key` for `client_id`, with a DPoP proof by the same key and
 /// one retry for `use_dpop_nonce` (RFC 9449 §8). The grant is a refresh token the server never
@@ -31,40 +24,9 @@ async fn token_request_signed_by(
     key: &DeviceKey,
     client_id: &str,
 ) -> (StatusCode, Value) {
-    let endpoint = idp.endpoint("token");
-    let mut nonce: Option<String> = None;
-    for _ in 0..2 {
-        let assertion = key.client_assertion(client_id, idp.issuer.as_str(), now());
-        let proof = key.dpop_proof("POST", &endpoint, now(), None, nonce.as_deref());
-        let response = http()
-            .post(endpoint.clone())
-            .header("DPoP", proof.expose())
-            .form(&[
-                ("grant_type", "refresh_token"),
-                ("refresh_token", "never-issued-refresh-token"),
-                (
-                    "client_assertion_type",
-                    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-                ),
-                ("client_assertion", assertion.expose()),
-            ])
-            .send()
-            .await
-            .unwrap();
-        let status = response.status();
-        let fresh = response
-            .headers()
-            .get("dpop-nonce")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let body: Value = response.json().await.unwrap_or(Value::Null);
-        if body["error"] == "use_dpop_nonce" && nonce.is_none() && fresh.is_some() {
-            nonce = fresh;
-            continue;
-        }
-        return (status, body);
-    }
-    unreachable!("the second pass returns")
+    Device::new(idp, key, client_id)
+        .refresh("never-issued-refresh-token")
+        .await
 }
 
 /// The `kid` in the header of the client assertion a token request carried.

@@ -9,9 +9,9 @@ use std::sync::Arc;
 use dcr_core::session::{Event, Reason, StateName};
 use dcr_core::store::{KeychainStore, RegistrationStore};
 use dcr_core::Session;
-use dcr_tests::engine::{self, Form, RecordingTransport, SharedStore};
+use dcr_tests::engine::{self, Form, RecordingTransport};
 use dcr_tests::keyring::{
-    assert_child_passed, is_child, require_test_keyring, run_child_test, GnomeKeyring,
+    assert_started_as, require_test_keyring, run_in_own_session, GnomeKeyring,
 };
 use dcr_tests::{Idp, ScriptedAgent, ScriptedBrowser};
 
@@ -147,19 +147,20 @@ async fn revoked_client_is_removed_from_the_keychain() {
 /// session and gnome-keyring, which it locks.
 #[tokio::test]
 async fn locked_keychain_is_a_clear_error_and_leaves_no_registration() {
-    require_test_keyring("locked_keychain_is_a_clear_error_and_leaves_no_registration");
-    let output = run_child_test("child_locked_keychain", "locked-keychain");
-    assert_child_passed(&output);
+    run_in_own_session(
+        "locked_keychain_is_a_clear_error_and_leaves_no_registration",
+        "child_locked_keychain",
+        "locked-keychain",
+    );
 }
 
 /// The child half of `locked_keychain_is_a_clear_error_and_leaves_no_registration`.
 #[tokio::test]
 #[ignore = "started by locked_keychain_is_a_clear_error_and_leaves_no_registration in its own D-Bus session"]
 async fn child_locked_keychain() {
-    assert!(
-        is_child("locked-keychain"),
-        "run locked_keychain_is_a_clear_error_and_leaves_no_registration instead: this half \
-         locks the keyring of the D-Bus session it runs in"
+    assert_started_as(
+        "locked-keychain",
+        "locked_keychain_is_a_clear_error_and_leaves_no_registration",
     );
     let keyring = GnomeKeyring::start();
     let idp = Idp::start().await;
@@ -167,14 +168,8 @@ async fn child_locked_keychain() {
     keychain.check_available().unwrap();
     let agent = ScriptedAgent::login(Arc::new(ScriptedBrowser::new()));
     let transport = Arc::new(RecordingTransport::new());
-    let session = |form: Form| {
-        engine::session(
-            &idp,
-            form,
-            transport.clone(),
-            Box::new(SharedStore(keychain.clone())),
-        )
-    };
+    let session =
+        |form: Form| engine::session(&idp, form, transport.clone(), Box::new(keychain.clone()));
 
     // Saved while unlocked (the templatized form has an entry of its own), then locked.
     let kept = session(Form::Templatized).register(&agent).await.unwrap();
@@ -216,14 +211,7 @@ async fn child_locked_keychain() {
     let registrations = transport.to("/reg");
     assert_eq!(registrations.len(), 2);
     assert_eq!(registrations[1].status, Some(201));
-    let client_id = registrations[1].response_json().unwrap()["client_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let deletes = transport.with_method("DELETE");
-    assert_eq!(deletes.len(), 1, "{deletes:?}");
-    assert!(deletes[0].path.ends_with(&client_id));
-    assert_eq!(deletes[0].status, Some(204));
+    transport.assert_registered_client_deleted(1);
     let clients = idp.admin_list_clients().await;
     assert_eq!(clients.len(), 1, "only the one saved before the lock");
     assert_eq!(clients[0].client_id, kept);

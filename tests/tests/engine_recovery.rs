@@ -29,8 +29,7 @@ async fn sleep_until(at: i64) {
 async fn admin_deletion_then_refresh_is_revoked_once_without_a_loop() {
     let r = Rig::start(Form::Full).await;
     let agent = r.agent();
-    let view = r.session.register_and_sign_in(&agent).await.unwrap();
-    let client_id = view.registration.unwrap().client_id;
+    let client_id = r.signed_in_client(&agent).await;
     assert!(r.idp.admin_delete_client(&client_id).await);
     let before = r.transport.exchanges().len();
 
@@ -162,9 +161,7 @@ async fn short_client_secret_lifetime_registers_again_before_the_secret_is_used(
     );
     assert!(token_clients.contains(&Some(new.client_id.clone())));
     // The old client was deleted on the server.
-    let deletes = r.transport.with_method("DELETE");
-    assert_eq!(deletes.len(), 1);
-    assert!(deletes[0].path.ends_with(&old.client_id) && deletes[0].status == Some(204));
+    r.transport.assert_deleted_once(&old.client_id);
     let clients = r.idp.admin_list_clients().await;
     assert_eq!(clients.len(), 1);
     assert_eq!(clients[0].client_id, new.client_id);
@@ -219,8 +216,7 @@ async fn expired_dcr_token_is_a_clear_error_and_nothing_is_stored() {
 async fn ended_server_session_drops_the_tokens_and_keeps_the_registration() {
     let r = Rig::start(Form::Full).await;
     let agent = r.agent();
-    let view = r.session.register_and_sign_in(&agent).await.unwrap();
-    let client_id = view.registration.unwrap().client_id;
+    let client_id = r.signed_in_client(&agent).await;
 
     let mut end_session = r.idp.endpoint("session/end");
     end_session

@@ -134,8 +134,10 @@ fn assert_token_chain(mode: UserAgentKind, transport: &RecordingTransport) -> us
 }
 
 /// `what` failed: say which mode, which step, and the error's kind (never a secret).
-fn failed(mode: UserAgentKind, what: &str, error: dcr_core::Error) -> ! {
-    panic!("{mode:?}: {what} failed: {} ({error})", error.kind())
+/// The value of a step that must succeed in `mode`; a failure names the mode, the step and the
+/// error's kind.
+fn ok<T>(mode: UserAgentKind, what: &str, result: Result<T, dcr_core::Error>) -> T {
+    result.unwrap_or_else(|error| panic!("{mode:?}: {what} failed: {} ({error})", error.kind()))
 }
 
 async fn lifecycle(mode: UserAgentKind) {
@@ -162,10 +164,7 @@ async fn lifecycle(mode: UserAgentKind) {
 
     // First run: no RFC 7592 read (the 201 just said the client exists).
     let first = restart();
-    let view = first
-        .register_and_sign_in(agent)
-        .await
-        .unwrap_or_else(|error| failed(mode, "first run", error));
+    let view = ok(mode, "first run", first.register_and_sign_in(agent).await);
     assert_eq!(view.state, StateName::SignedIn, "{mode:?}");
     let client = client_id(&view);
     assert_eq!(
@@ -180,25 +179,24 @@ async fn lifecycle(mode: UserAgentKind) {
     let mut session = None;
     for run in 1..=2 {
         let restarted = restart();
-        let view = restarted
-            .state()
-            .await
-            .unwrap_or_else(|error| failed(mode, "restoring", error));
+        let view = ok(mode, "restoring", restarted.state().await);
         assert_eq!(
             (view.state, view.last_event),
             (StateName::Registered, Some(Event::Restored)),
             "{mode:?}: restart {run}"
         );
-        let view = restarted
-            .sign_in(agent)
-            .await
-            .unwrap_or_else(|error| failed(mode, &format!("sign-in after restart {run}"), error));
+        let view = ok(
+            mode,
+            &format!("sign-in after restart {run}"),
+            restarted.sign_in(agent).await,
+        );
         assert_eq!(view.state, StateName::SignedIn, "{mode:?}: restart {run}");
         assert_eq!(client_id(&view), client, "{mode:?}: the same client");
-        let view = restarted
-            .refresh()
-            .await
-            .unwrap_or_else(|error| failed(mode, &format!("refresh after restart {run}"), error));
+        let view = ok(
+            mode,
+            &format!("refresh after restart {run}"),
+            restarted.refresh().await,
+        );
         assert_eq!(view.last_event, Some(Event::Refreshed), "{mode:?}");
         session = Some(restarted);
     }
@@ -210,10 +208,7 @@ async fn lifecycle(mode: UserAgentKind) {
 
     // Forget: RFC 7592 delete with the latest token, then the keychain entry.
     let session = session.expect("two restarts ran");
-    let view = session
-        .forget()
-        .await
-        .unwrap_or_else(|error| failed(mode, "forget", error));
+    let view = ok(mode, "forget", session.forget().await);
     assert_eq!(
         (view.state, view.last_event),
         (StateName::Unregistered, Some(Event::Forgotten)),
@@ -224,10 +219,7 @@ async fn lifecycle(mode: UserAgentKind) {
         "{mode:?}: the client is gone from the server"
     );
     assert_eq!(entries_for_issuer(issuer), 0, "{mode:?}: no keychain entry");
-    let view = restart()
-        .state()
-        .await
-        .unwrap_or_else(|error| failed(mode, "the last restart", error));
+    let view = ok(mode, "the last restart", restart().state().await);
     assert_eq!(view.state, StateName::Unregistered, "{mode:?}");
 
     let reads = assert_token_chain(mode, &transport);

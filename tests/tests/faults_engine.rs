@@ -372,12 +372,7 @@ async fn fi5_the_keychain_save_is_the_first_thing_after_the_201() {
         transport: transport.clone(),
         saves: Mutex::new(Vec::new()),
     });
-    let session = engine::session(
-        &idp,
-        FORM,
-        transport.clone(),
-        Box::new(engine::SharedStore(store.clone())),
-    );
+    let session = engine::session(&idp, FORM, transport.clone(), Box::new(store.clone()));
     let agent = ScriptedAgent::login(Arc::new(ScriptedBrowser::new()));
     session.register_and_sign_in(&agent).await.unwrap();
     let saves = store.saves.lock().unwrap().clone();

@@ -10,9 +10,7 @@ use std::sync::{Arc, Mutex};
 use dcr_core::session::StateName;
 use dcr_core::store::{KeychainStore, RegistrationStore, StoreError, StoreKey, StoredRegistration};
 use dcr_tests::engine::{self, Form, RecordingTransport};
-use dcr_tests::keyring::{
-    assert_child_passed, is_child, require_test_keyring, run_child_test, GnomeKeyring,
-};
+use dcr_tests::keyring::{assert_started_as, run_in_own_session, GnomeKeyring};
 use dcr_tests::{Idp, ScriptedAgent, ScriptedBrowser};
 
 /// The real keychain, which locks itself at the first save, after the registration's 201 and
@@ -46,19 +44,20 @@ impl RegistrationStore for LocksAtSave {
 /// and after the keyring is unlocked the next attempt registers and stores.
 #[tokio::test]
 async fn fi3_keychain_locked_between_registration_and_save_then_unlocked() {
-    require_test_keyring("fi3_keychain_locked_between_registration_and_save_then_unlocked");
-    let output = run_child_test("child_keychain_locked_at_save", "locked-at-save");
-    assert_child_passed(&output);
+    run_in_own_session(
+        "fi3_keychain_locked_between_registration_and_save_then_unlocked",
+        "child_keychain_locked_at_save",
+        "locked-at-save",
+    );
 }
 
 /// The child half of `fi3_keychain_locked_between_registration_and_save_then_unlocked`.
 #[tokio::test]
 #[ignore = "started by fi3_keychain_locked_between_registration_and_save_then_unlocked in its own D-Bus session"]
 async fn child_keychain_locked_at_save() {
-    assert!(
-        is_child("locked-at-save"),
-        "run fi3_keychain_locked_between_registration_and_save_then_unlocked instead: this half \
-         locks the keyring of the D-Bus session it runs in"
+    assert_started_as(
+        "locked-at-save",
+        "fi3_keychain_locked_between_registration_and_save_then_unlocked",
     );
     let keyring = Arc::new(Mutex::new(Some(GnomeKeyring::start())));
     let idp = Idp::start().await;
@@ -71,12 +70,7 @@ async fn child_keychain_locked_at_save() {
     let key = engine::store_key(&idp, Form::Full);
     let agent = ScriptedAgent::login(Arc::new(ScriptedBrowser::new()));
     let transport = Arc::new(RecordingTransport::new());
-    let session = engine::session(
-        &idp,
-        Form::Full,
-        transport.clone(),
-        Box::new(engine::SharedStore(store.clone())),
-    );
+    let session = engine::session(&idp, Form::Full, transport.clone(), Box::new(store.clone()));
 
     let error = session.register(&agent).await.unwrap_err();
     assert_eq!(error.kind(), "keychainLocked", "{error}");
@@ -85,14 +79,7 @@ async fn child_keychain_locked_at_save() {
     assert_eq!(view.state, StateName::Unregistered);
     assert!(view.registration.is_none());
     // The client the 201 created was deleted again, and nothing else is on the server.
-    let created = transport.to("/reg")[0].response_json().unwrap()["client_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let deletes = transport.with_method("DELETE");
-    assert_eq!(deletes.len(), 1, "{deletes:?}");
-    assert!(deletes[0].path.ends_with(&created));
-    assert_eq!(deletes[0].status, Some(204));
+    transport.assert_registered_client_deleted(0);
     assert!(idp.admin_list_clients().await.is_empty(), "no orphan");
 
     // Unlock: the user logs in again (a new daemon over the same keyring, with the password).

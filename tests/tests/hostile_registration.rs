@@ -11,7 +11,6 @@ use dcr_core::http::back_channel_client;
 use dcr_core::session::StateName;
 use dcr_core::store::MemoryStore;
 use dcr_core::{BrowserStep, Config, Session, UserAgent, UserAgentError};
-use dcr_tests::engine::SharedStore;
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
@@ -189,7 +188,7 @@ fn session(server: &RegistrationServer, store: Arc<MemoryStore>) -> Session {
         .to_string(),
     )
     .expect("config");
-    Session::new(config, back_channel_client(), Box::new(SharedStore(store)))
+    Session::new(config, back_channel_client(), Box::new(store))
 }
 
 #[tokio::test]

@@ -6,8 +6,8 @@
 use std::time::Duration;
 
 use dcr_tests::flows::{
-    authorize, dcr_token_response, http, AuthorizeRequest, POST_LOGOUT_URI, REDIRECT_URI,
-    REGISTRATION_CLIENT,
+    answer, client_of, http, registration_body, try_refresh, try_register, try_sign_in, Client,
+    Login, SignedIn, POST_LOGOUT_URI, REDIRECT_URI, REGISTRATION_CLIENT,
 };
 use dcr_tests::{
     jwt_claims, random_token, BrowserError, Idp, IdpOptions, ScriptedBrowser, DEMO_USER,
@@ -19,148 +19,91 @@ const TEMPLATE_CLIENT: &str = "mobile-dcr-template-client";
 
 /// The registration request from Curity's tutorial (non-templatized DCR).
 fn seed_registration_body() -> Value {
-    json!({
-        "redirect_uris": [REDIRECT_URI],
-        "post_logout_redirect_uris": [POST_LOGOUT_URI],
-        "application_type": "native",
-        "grant_types": ["authorization_code"],
-        "scope": "openid profile",
-        "token_endpoint_auth_method": "client_secret_basic"
-    })
+    registration_body(json!({}))
 }
 
-/// A dynamic client's credentials, as returned by registration.
-struct Client {
-    id: String,
-    secret: String,
-}
-
-struct Tokens(Value);
-
-impl Tokens {
-    fn get(&self, name: &str) -> &str {
-        self.0[name]
-            .as_str()
-            .unwrap_or_else(|| panic!("token response has no {name}"))
-    }
-}
-
-/// Runs an authorization request through the scripted browser and exchanges the code.
-/// `client` is `None` for the public registration client.
+/// Runs an authorization request through the scripted browser and exchanges the code, and
+/// checks the ID token of an OpenID request (OIDC Core §3.1.3.7).
 async fn sign_in(
     idp: &Idp,
     browser: &ScriptedBrowser,
-    client_id: &str,
-    client: Option<&Client>,
-    scope: &str,
-    prompt_login: bool,
-    credentials: Option<(&str, &str)>,
-) -> Result<Tokens, BrowserError> {
-    let authorized = authorize(
-        idp,
-        browser,
-        AuthorizeRequest {
-            client_id,
-            scope,
-            prompt_login,
-            credentials,
-            extra: &[],
-        },
-    )
-    .await?;
-    let mut form = vec![
-        ("grant_type", "authorization_code"),
-        ("code", authorized.code.as_str()),
-        ("redirect_uri", REDIRECT_URI),
-        ("code_verifier", authorized.verifier.as_str()),
-    ];
-    let mut request = http().post(idp.endpoint("token"));
-    match client {
-        Some(c) => request = request.basic_auth(&c.id, Some(&c.secret)),
-        None => form.push(("client_id", client_id)),
-    }
-    let response = request.form(&form).send().await.unwrap();
-    assert_eq!(
-        response.status(),
-        StatusCode::OK,
-        "code exchange for {client_id}"
-    );
-    let tokens = Tokens(response.json().await.unwrap());
-    if scope.split(' ').any(|s| s == "openid") {
+    login: Login<'_>,
+) -> Result<SignedIn, BrowserError> {
+    let (client, openid) = (login.client, login.scope.split(' ').any(|s| s == "openid"));
+    let tokens = try_sign_in(&http(), idp, browser, login).await?;
+    if openid {
         let claims = jwt_claims(tokens.get("id_token"));
         assert_eq!(claims["iss"], idp.issuer.as_str());
-        assert_eq!(claims["aud"], client_id);
-        assert_eq!(claims["nonce"], authorized.nonce.as_str());
+        assert_eq!(
+            claims["aud"],
+            client.map_or(REGISTRATION_CLIENT, |c| c.id.as_str())
+        );
+        assert_eq!(claims["nonce"], tokens.nonce.as_str());
         assert_eq!(claims["sub"], "demouser");
     }
     Ok(tokens)
 }
 
+/// A sign-in with a dynamic client (`openid profile`, no `prompt=login`): SSO answers unless
+/// the session has ended, and then the form gets `credentials`.
+async fn client_sign_in(
+    idp: &Idp,
+    browser: &ScriptedBrowser,
+    client: &Client,
+    credentials: Option<(&str, &str)>,
+) -> Result<SignedIn, BrowserError> {
+    let login = Login {
+        client: Some(client),
+        scope: "openid profile",
+        prompt_login: false,
+        credentials,
+    };
+    sign_in(idp, browser, login).await
+}
+
 /// Logs in with the static client (scope `dcr`, prompt=login) and returns the DCR access token.
 async fn dcr_token(idp: &Idp, browser: &ScriptedBrowser) -> String {
-    let tokens = Tokens(dcr_token_response(idp, browser).await);
+    let login = Login {
+        client: None,
+        scope: "dcr",
+        prompt_login: true,
+        credentials: Some(DEMO_USER),
+    };
+    let tokens = sign_in(idp, browser, login)
+        .await
+        .expect("the registration login reaches the app");
     assert_eq!(tokens.get("scope"), "dcr");
-    assert_eq!(tokens.0["token_type"], "Bearer");
+    assert_eq!(tokens.tokens["token_type"], "Bearer");
     assert!(
-        tokens.0.get("refresh_token").is_none(),
+        tokens.tokens.get("refresh_token").is_none(),
         "the registration client gets no refresh token"
     );
     assert!(
-        tokens.0.get("id_token").is_none(),
+        tokens.tokens.get("id_token").is_none(),
         "a plain OAuth request gets no ID token"
     );
     tokens.get("access_token").to_string()
 }
 
-async fn register(idp: &Idp, bearer: Option<&str>, body: &Value) -> (StatusCode, Value) {
-    let mut request = http().post(idp.endpoint("reg")).json(body);
-    if let Some(token) = bearer {
-        request = request.bearer_auth(token);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status();
-    (status, response.json().await.unwrap_or(Value::Null))
+/// A server started with `options`, and a DCR access token from it.
+async fn dcr_token_from(options: IdpOptions) -> (Idp, String) {
+    let idp = Idp::start_with(options).await;
+    let dcr = dcr_token(&idp, &ScriptedBrowser::new()).await;
+    (idp, dcr)
 }
 
-fn client_of(registration: &Value) -> Client {
-    Client {
-        id: registration["client_id"]
-            .as_str()
-            .expect("client_id")
-            .to_string(),
-        secret: registration["client_secret"]
-            .as_str()
-            .expect("client_secret")
-            .to_string(),
-    }
+async fn register(idp: &Idp, bearer: Option<&str>, body: &Value) -> (StatusCode, Value) {
+    try_register(&http(), idp, bearer, body).await
 }
 
 async fn refresh(idp: &Idp, client: &Client, refresh_token: &str) -> (StatusCode, Value) {
-    let response = http()
-        .post(idp.endpoint("token"))
-        .basic_auth(&client.id, Some(&client.secret))
-        .form(&[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", refresh_token),
-        ])
-        .send()
-        .await
-        .unwrap();
-    let status = response.status();
-    (status, response.json().await.unwrap())
+    try_refresh(&http(), idp, client, refresh_token).await
 }
 
 #[tokio::test]
 async fn discovery_and_registration_without_a_valid_token() {
     let idp = Idp::start().await;
-    let discovery: Value = http()
-        .get(idp.endpoint(".well-known/openid-configuration"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, discovery) = answer(http().get(idp.endpoint(".well-known/openid-configuration"))).await;
     assert_eq!(discovery["issuer"], idp.issuer.as_str());
     for endpoint in [
         "registration_endpoint",
@@ -200,16 +143,13 @@ async fn register_sign_in_with_sso_refresh_and_revoke() {
     let browser = ScriptedBrowser::new();
 
     // A wrong password re-renders the form with an error; nothing is issued.
-    let wrong = sign_in(
-        &idp,
-        &browser,
-        REGISTRATION_CLIENT,
-        None,
-        "dcr",
-        true,
-        Some(("demouser", "nope")),
-    )
-    .await;
+    let login = Login {
+        client: None,
+        scope: "dcr",
+        prompt_login: true,
+        credentials: Some(("demouser", "nope")),
+    };
+    let wrong = sign_in(&idp, &browser, login).await;
     match wrong {
         Err(BrowserError::LoginFailed { message }) => {
             assert_eq!(message, "Invalid username or password.")
@@ -282,28 +222,17 @@ async fn register_sign_in_with_sso_refresh_and_revoke() {
     );
 
     // Sign in with the new client: SSO, no second password.
-    let tokens = sign_in(
-        &idp,
-        &browser,
-        &client.id,
-        Some(&client),
-        "openid profile",
-        false,
-        None,
-    )
-    .await
-    .expect("SSO sign-in with the dynamic client");
+    let tokens = client_sign_in(&idp, &browser, &client, None)
+        .await
+        .expect("SSO sign-in with the dynamic client");
     assert_eq!(browser.password_posts(), 2, "SSO asked for no password");
     assert_eq!(jwt_claims(tokens.get("id_token"))["name"], "Demo User");
-    let userinfo: Value = http()
-        .get(idp.endpoint("me"))
-        .bearer_auth(tokens.get("access_token"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, userinfo) = answer(
+        http()
+            .get(idp.endpoint("me"))
+            .bearer_auth(tokens.get("access_token")),
+    )
+    .await;
     assert_eq!(userinfo["sub"], "demouser");
     assert_eq!(userinfo["preferred_username"], "demouser");
 
@@ -334,17 +263,9 @@ async fn register_sign_in_with_sso_refresh_and_revoke() {
     let third = refreshed["refresh_token"].as_str().unwrap().to_string();
 
     // Replaying a rotated refresh token revokes the whole grant (tried on the template client).
-    let tokens = sign_in(
-        &idp,
-        &browser,
-        &template_client.id,
-        Some(&template_client),
-        "openid profile",
-        false,
-        None,
-    )
-    .await
-    .expect("SSO sign-in with the templatized client");
+    let tokens = client_sign_in(&idp, &browser, &template_client, None)
+        .await
+        .expect("SSO sign-in with the templatized client");
     let old = tokens.get("refresh_token");
     let (status, rotated) = refresh(&idp, &template_client, old).await;
     assert_eq!(status, StatusCode::OK);
@@ -396,17 +317,9 @@ async fn logout_ends_the_sso_session() {
     let (_, registration) =
         register(&idp, Some(&dcr), &json!({"software_id": TEMPLATE_CLIENT})).await;
     let client = client_of(&registration);
-    let tokens = sign_in(
-        &idp,
-        &browser,
-        &client.id,
-        Some(&client),
-        "openid profile",
-        false,
-        None,
-    )
-    .await
-    .expect("SSO sign-in");
+    let tokens = client_sign_in(&idp, &browser, &client, None)
+        .await
+        .expect("SSO sign-in");
 
     // RP-Initiated Logout 1.0 §2–3: confirm, then back to the app with state.
     let state = random_token(8);
@@ -430,43 +343,24 @@ async fn logout_ends_the_sso_session() {
     );
 
     // The next sign-in, even without prompt=login, needs the password again.
-    let again = sign_in(
-        &idp,
-        &browser,
-        &client.id,
-        Some(&client),
-        "openid profile",
-        false,
-        None,
-    )
-    .await;
+    let again = client_sign_in(&idp, &browser, &client, None).await;
     assert!(
         matches!(again, Err(BrowserError::LoginRequired)),
         "{:?}",
         again.map(|_| ())
     );
-    sign_in(
-        &idp,
-        &browser,
-        &client.id,
-        Some(&client),
-        "openid profile",
-        false,
-        Some(DEMO_USER),
-    )
-    .await
-    .expect("sign-in with the password after logout");
+    client_sign_in(&idp, &browser, &client, Some(DEMO_USER))
+        .await
+        .expect("sign-in with the password after logout");
 }
 
 #[tokio::test]
 async fn an_expired_dcr_token_cannot_register() {
-    let idp = Idp::start_with(IdpOptions {
+    let (idp, dcr) = dcr_token_from(IdpOptions {
         dcr_token_ttl: Some(1),
         ..IdpOptions::default()
     })
     .await;
-    let browser = ScriptedBrowser::new();
-    let dcr = dcr_token(&idp, &browser).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     let (status, body) = register(&idp, Some(&dcr), &seed_registration_body()).await;
     assert_eq!(
@@ -477,13 +371,11 @@ async fn an_expired_dcr_token_cannot_register() {
 
 #[tokio::test]
 async fn client_secret_lifetime_is_reported() {
-    let idp = Idp::start_with(IdpOptions {
+    let (idp, dcr) = dcr_token_from(IdpOptions {
         client_secret_ttl: Some(3600),
         ..IdpOptions::default()
     })
     .await;
-    let browser = ScriptedBrowser::new();
-    let dcr = dcr_token(&idp, &browser).await;
     let (status, body) = register(&idp, Some(&dcr), &seed_registration_body()).await;
     assert_eq!(status, StatusCode::CREATED);
     let issued = body["client_id_issued_at"].as_u64().unwrap();
@@ -506,9 +398,7 @@ async fn manage(
     if let Some(body) = body {
         request = request.json(body);
     }
-    let response = request.send().await.unwrap();
-    let status = response.status();
-    (status, response.json().await.unwrap_or(Value::Null))
+    answer(request).await
 }
 
 fn registration_access_token(body: &Value) -> String {
@@ -524,13 +414,11 @@ fn registration_access_token(body: &Value) -> String {
 /// rotated tokens are in the server's record of issued secrets, for the leak tests.
 #[tokio::test]
 async fn registration_access_token_rotates_on_every_call() {
-    let idp = Idp::start_with(IdpOptions {
+    let (idp, dcr) = dcr_token_from(IdpOptions {
         rotate_registration_token: true,
         ..IdpOptions::default()
     })
     .await;
-    let browser = ScriptedBrowser::new();
-    let dcr = dcr_token(&idp, &browser).await;
     let (status, registered) = register(&idp, Some(&dcr), &seed_registration_body()).await;
     assert_eq!(status, StatusCode::CREATED, "{registered}");
     let client = client_of(&registered);
