@@ -7,13 +7,13 @@ use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, PoisonError, RwLock};
 
 use dcr_core::config::{Config, UserAgentKind};
+use dcr_core::device::store::KeychainStore;
 use dcr_core::diagnostics::About;
 use dcr_core::session::{Session, StateView};
-use dcr_core::store::KeychainStore;
 use tauri::AppHandle;
 
-use dcr_core::deep_link::DeepLinkInbox;
-use dcr_core::user_agent::BrowserControl;
+use dcr_core::agents::deep_link::DeepLinkInbox;
+use dcr_core::agents::BrowserControl;
 use url::Url;
 
 use crate::about::Facts;
@@ -60,7 +60,7 @@ pub struct Shell {
 fn new_session(app: &AppHandle, config: Config) -> Session {
     Session::new(
         config,
-        dcr_core::http::back_channel_client(),
+        dcr_core::platform::http::back_channel_client(),
         Box::new(KeychainStore::new()),
     )
     .with_progress(Arc::new(ProgressEvents(app.clone())))

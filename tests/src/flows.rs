@@ -7,7 +7,8 @@
 
 use std::collections::HashMap;
 
-use dcr_core::device_key::DeviceKey;
+use dcr_core::device::key::DeviceKey;
+use dcr_core::protocol::token::ClientAssertionSigner;
 use dcr_core::Secret;
 
 use serde_json::{json, Value};

@@ -133,7 +133,7 @@ fn secret_tool(command: &[&str], issuer: &str) -> Output {
         .args(command)
         .args([
             "service",
-            dcr_core::store::KEYCHAIN_SERVICE,
+            dcr_core::device::store::KEYCHAIN_SERVICE,
             "issuer",
             issuer,
         ])

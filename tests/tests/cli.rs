@@ -8,7 +8,7 @@
 
 use std::path::Path;
 
-use dcr_core::store::{KeychainStore, RegistrationStore};
+use dcr_core::device::store::{KeychainStore, RegistrationStore};
 use dcr_tests::cli::{spawn, Setup};
 use dcr_tests::engine::{self, query, Form};
 use dcr_tests::keyring::require_test_keyring;

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use dcr_core::config::Config;
-use dcr_core::store::{KeychainStore, RegistrationStore, StoreKey};
+use dcr_core::device::store::{KeychainStore, RegistrationStore, StoreKey};
 use dcr_tests::keyring::require_test_keyring;
 use dcr_tests::{procs, Idp};
 use serde_json::json;

@@ -8,9 +8,10 @@ use std::sync::Arc;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use dcr_core::device_key::DeviceKey;
+use dcr_core::device::key::DeviceKey;
+use dcr_core::device::store::{MemoryStore, RegistrationStore};
+use dcr_core::protocol::token::ClientAssertionSigner;
 use dcr_core::session::{Credential, Event, Reason, StateName};
-use dcr_core::store::{MemoryStore, RegistrationStore};
 use dcr_core::Session;
 use dcr_tests::engine::{self, query, Exchange, Form, RecordingTransport, Rig};
 use dcr_tests::flows::http;

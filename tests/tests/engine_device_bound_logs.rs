@@ -7,9 +7,9 @@
 
 use std::sync::Arc;
 
+use dcr_core::device::store::{KeychainStore, RegistrationStore};
 use dcr_core::diagnostics::{About, ShellFacts};
 use dcr_core::session::{Credential, Event};
-use dcr_core::store::{KeychainStore, RegistrationStore};
 use dcr_core::{Config, Session};
 use dcr_tests::engine::{self, Form, RecordingTransport};
 mod leaks;

@@ -5,9 +5,9 @@
 
 use std::sync::Arc;
 
-use dcr_core::device_key::DeviceKey;
+use dcr_core::device::key::DeviceKey;
+use dcr_core::device::store::MemoryStore;
 use dcr_core::session::{Credential, Event, StateName};
-use dcr_core::store::MemoryStore;
 use dcr_core::{Config, Session};
 use dcr_tests::engine::{config_json, Form, RecordingTransport, Rig};
 use dcr_tests::flows::{http, Device};

@@ -6,8 +6,8 @@
 
 use std::sync::Arc;
 
+use dcr_core::device::store::{KeychainStore, RegistrationStore};
 use dcr_core::session::{Event, Reason, StateName};
-use dcr_core::store::{KeychainStore, RegistrationStore};
 use dcr_core::Session;
 use dcr_tests::engine::{self, Form, RecordingTransport};
 use dcr_tests::keyring::{

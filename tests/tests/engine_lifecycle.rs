@@ -3,8 +3,8 @@
 //! refreshes. The store is the in-memory one here; `engine_keychain.rs` runs against the real
 //! keychain, `engine_cancellation.rs` and `engine_recovery.rs` take the other paths.
 
+use dcr_core::device::store::MemoryStore;
 use dcr_core::session::{Event, StateName};
-use dcr_core::store::MemoryStore;
 use dcr_core::{Config, Session};
 use dcr_tests::engine::{
     self, query, Form, Rig, POST_LOGOUT_URI, REDIRECT_URI, REGISTRATION_CLIENT, TEMPLATE_CLIENT,

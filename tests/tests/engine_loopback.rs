@@ -5,10 +5,10 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
-use dcr_core::loopback::LoopbackAgent;
+use dcr_core::agents::loopback::LoopbackAgent;
+use dcr_core::agents::{BrowserControl, BrowserOpener, UserBrowser};
+use dcr_core::device::store::MemoryStore;
 use dcr_core::session::{Event, StateName};
-use dcr_core::store::MemoryStore;
-use dcr_core::user_agent::{BrowserControl, BrowserOpener, UserBrowser};
 use dcr_core::{Config, Progress, ProgressSink, Session};
 use dcr_tests::engine::{config_json, query, Form, RecordingTransport, REGISTRATION_CLIENT};
 use dcr_tests::loopback::{listening_sockets, Delivery, LoopbackBrowser};

@@ -7,9 +7,9 @@
 
 use std::sync::Arc;
 
-use dcr_core::lock::ProcessLock;
+use dcr_core::device::store::{KeychainStore, RegistrationStore, StoreKey};
+use dcr_core::platform::lock::ProcessLock;
 use dcr_core::session::{Event, Reason, StateName};
-use dcr_core::store::{KeychainStore, RegistrationStore, StoreKey};
 use dcr_core::{Config, Session};
 use dcr_tests::engine::{self, Form, RecordingTransport, Rig};
 use dcr_tests::keyring::require_test_keyring;
@@ -23,7 +23,7 @@ fn remembering(idp: &Idp, transport: Arc<RecordingTransport>) -> Session {
     let mut json = engine::config_json(idp, FORM);
     json["rememberSignIn"] = true.into();
     let config = Config::from_json(&json.to_string()).unwrap();
-    let lock = ProcessLock::for_user(&engine::store_key(idp, FORM));
+    let lock = ProcessLock::for_user(&engine::store_key(idp, FORM).fingerprint());
     Session::with_transport(config, transport, Box::new(KeychainStore::new()))
         .with_process_lock(lock)
 }

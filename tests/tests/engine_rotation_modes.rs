@@ -13,12 +13,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use dcr_core::agents::deep_link::{DeepLinkInbox, SystemAgent};
+use dcr_core::agents::loopback::LoopbackAgent;
+use dcr_core::agents::UserBrowser;
 use dcr_core::config::UserAgentKind;
-use dcr_core::deep_link::{DeepLinkInbox, SystemAgent};
-use dcr_core::loopback::LoopbackAgent;
+use dcr_core::device::store::KeychainStore;
 use dcr_core::session::{Event, StateName};
-use dcr_core::store::KeychainStore;
-use dcr_core::user_agent::UserBrowser;
 use dcr_core::{Config, Session, UserAgent};
 use dcr_tests::engine::{client_id, config_json, Exchange, Form, RecordingTransport};
 use dcr_tests::keyring::{clear_entries_for_issuer, entries_for_issuer, require_test_keyring};

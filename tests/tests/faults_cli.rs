@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use dcr_core::store::{KeychainStore, RegistrationStore};
+use dcr_core::device::store::{KeychainStore, RegistrationStore};
 use dcr_tests::cli::{spawn, Setup};
 use dcr_tests::engine::{self, Form};
 use dcr_tests::faults::{client_ids, Action, Fault};

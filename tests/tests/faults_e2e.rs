@@ -9,7 +9,7 @@ mod support;
 
 use std::path::PathBuf;
 
-use dcr_core::store::{KeychainStore, RegistrationStore, StoreKey};
+use dcr_core::device::store::{KeychainStore, RegistrationStore, StoreKey};
 use dcr_tests::engine::{self, Form};
 use dcr_tests::faults::{client_ids, Action, Fault};
 use dcr_tests::{Idp, IdpOptions, DEMO_USER};

@@ -9,10 +9,10 @@
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 
-use dcr_core::session::{Event, Reason, ServerCleanup, StateName};
-use dcr_core::store::{
+use dcr_core::device::store::{
     KeychainStore, MemoryStore, RegistrationStore, StoreError, StoreKey, StoredRegistration,
 };
+use dcr_core::session::{Event, Reason, ServerCleanup, StateName};
 use dcr_core::Session;
 use dcr_tests::engine::{self, Form, RecordingTransport};
 use dcr_tests::faults::{Action, Fault};

@@ -7,8 +7,10 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
+use dcr_core::device::store::{
+    KeychainStore, RegistrationStore, StoreError, StoreKey, StoredRegistration,
+};
 use dcr_core::session::StateName;
-use dcr_core::store::{KeychainStore, RegistrationStore, StoreError, StoreKey, StoredRegistration};
 use dcr_tests::engine::{self, Form, RecordingTransport};
 use dcr_tests::keyring::{assert_started_as, run_in_own_session, GnomeKeyring};
 use dcr_tests::{Idp, ScriptedAgent, ScriptedBrowser};

@@ -7,9 +7,9 @@
 
 use std::sync::{Arc, Mutex};
 
-use dcr_core::http::back_channel_client;
+use dcr_core::device::store::MemoryStore;
+use dcr_core::platform::http::back_channel_client;
 use dcr_core::session::StateName;
-use dcr_core::store::MemoryStore;
 use dcr_core::{BrowserStep, Config, Session, UserAgent, UserAgentError};
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};

@@ -7,11 +7,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use dcr_core::http::{
+use dcr_core::device::store::MemoryStore;
+use dcr_core::platform::http::{
     back_channel_client, back_channel_client_with_timeout, send, CappedResponse, Method,
     OutgoingRequest, ReadError, SendError,
 };
-use dcr_core::store::MemoryStore;
 use dcr_core::{BrowserStep, Config, Session, UserAgent, UserAgentError};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};

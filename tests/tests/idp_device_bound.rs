@@ -1,11 +1,11 @@
 //! The identity server's `device-bound` profile against the engine's device key: the
-//! client assertions (RFC 7523) and DPoP proofs (RFC 9449) that `dcr_core::device_key` makes are
+//! client assertions (RFC 7523) and DPoP proofs (RFC 9449) that `dcr_core::device::key` makes are
 //! accepted by a real oidc-provider, tokens come back bound to the device's key, and a copy of
 //! the registration without the private key gets nowhere.
 //!
 //! This drives the protocol by hand; the engine's own flow in this mode builds on it.
 
-use dcr_core::device_key::DeviceKey;
+use dcr_core::device::key::DeviceKey;
 use dcr_tests::flows::{
     authorize, dcr_token_response, http, registration_body, try_register, AuthorizeRequest, Device,
     REDIRECT_URI,

@@ -1,7 +1,7 @@
 //! The shell contains no OAuth parsing: the desktop shell (`src-tauri/src`) and the
 //! UI (`ui/`) never read OAuth parameters out of URLs. What a browser step is for comes from the
 //! engine (`BrowserStep::purpose`), and callbacks are checked by the engine alone
-//! (`dcr_core::callback`, `dcr_core::deep_link`). The shell once decoded `client_id` and
+//! (`dcr_core::protocol::callback`, `dcr_core::agents::deep_link`). The shell once decoded `client_id` and
 //! `prompt` from authorization URLs to guess the step (and said "Signing you in…" while signing
 //! out); this keeps that from coming back. It reads source text, so it is cheap and needs no
 //! display.

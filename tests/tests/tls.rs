@@ -1,6 +1,6 @@
 //! N2: the back channel's TLS, against a real TLS server whose certificate comes from a CA made
 //! at test time. The `dcr` binary is the client, so the trust store is exactly the one the app
-//! builds ([`dcr_core::http::back_channel_client`]: reqwest, rustls, rustls-native-certs). That
+//! builds ([`dcr_core::platform::http::back_channel_client`]: reqwest, rustls, rustls-native-certs). That
 //! store is the OS's, or, when `SSL_CERT_FILE` is set, the PEM file it names instead
 //! (rustls-native-certs 0.8 `load_native_certs`), which is how a test or a deployment trusts a
 //! private CA without touching the system.
@@ -15,7 +15,7 @@ use std::process::Stdio;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use dcr_core::store::{KeychainStore, RegistrationStore, StoreKey};
+use dcr_core::device::store::{KeychainStore, RegistrationStore, StoreKey};
 use dcr_tests::cli::cli_binary;
 use dcr_tests::engine::{POST_LOGOUT_URI, REDIRECT_URI, REGISTRATION_CLIENT};
 use dcr_tests::keyring::require_test_keyring;

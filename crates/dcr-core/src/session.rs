@@ -34,15 +34,15 @@ pub use view::{
     Credential, Event, Reason, RegistrationView, ServerCleanup, StateName, StateView, UserView,
 };
 
+use crate::agents::UserAgent;
 use crate::config::Config;
-use crate::discovery::ProviderMetadata;
+use crate::device::store::{RegistrationStore, StoredRegistration};
 use crate::error::{Error, ErrorKind};
-use crate::http::Transport;
-use crate::id_token::{IdToken, Jwks};
-use crate::lock::ProcessLock;
+use crate::platform::http::Transport;
+use crate::platform::lock::ProcessLock;
 use crate::progress::{NoProgress, Progress, ProgressSink};
-use crate::store::{RegistrationStore, StoredRegistration};
-use crate::user_agent::UserAgent;
+use crate::protocol::discovery::ProviderMetadata;
+use crate::protocol::id_token::{IdToken, Jwks};
 use crate::Secret;
 use cleanup::PendingCleanup;
 use client_management::{ClientManager, DeleteOutcome, Liveness};
@@ -112,12 +112,12 @@ pub(crate) fn now() -> i64 {
 }
 
 impl Session {
-    /// A session over the real back channel. Build `http` with [`crate::http::back_channel_client`].
+    /// A session over the real back channel. Build `http` with [`crate::platform::http::back_channel_client`].
     /// Registration and refresh are serialized with this user's other processes
     /// ([`ProcessLock::for_user`]).
     pub fn new(config: Config, http: reqwest::Client, store: Box<dyn RegistrationStore>) -> Self {
         let session = Self::with_transport(config, Arc::new(http), store);
-        let lock = ProcessLock::for_user(session.entry.key());
+        let lock = ProcessLock::for_user(&session.entry.key().fingerprint());
         session.with_process_lock(lock)
     }
 
@@ -154,14 +154,14 @@ impl Session {
             http,
             op: Mutex::new(()),
             inner: Mutex::new(Inner::default()),
-            key_refetch_secs: AtomicI64::new(crate::id_token::JWKS_MIN_REFETCH_SECS),
+            key_refetch_secs: AtomicI64::new(crate::protocol::id_token::JWKS_MIN_REFETCH_SECS),
             progress: Arc::new(NoProgress),
             refreshes: AtomicU64::new(0),
         }
     }
 
     /// Sets the least time between two key-set fetches caused by an unknown `kid` (D6;
-    /// default [`JWKS_MIN_REFETCH_SECS`](crate::id_token::JWKS_MIN_REFETCH_SECS)). A server
+    /// default [`JWKS_MIN_REFETCH_SECS`](crate::protocol::id_token::JWKS_MIN_REFETCH_SECS)). A server
     /// that rotates its keys more often than this is seen as `keysUnavailable` until the
     /// interval has passed. Tests against a real server shorten it to see a rotation at once.
     pub fn set_key_refetch_interval(&self, interval: std::time::Duration) {

@@ -11,9 +11,9 @@ use serde_json::{json, Value};
 use url::Url;
 
 use crate::config::Config;
-use crate::discovery::ProviderMetadata;
-use crate::http::CappedResponse;
-use crate::id_token::{jwks_response, Jwks};
+use crate::platform::http::CappedResponse;
+use crate::protocol::discovery::ProviderMetadata;
+use crate::protocol::id_token::{jwks_response, Jwks};
 
 pub(crate) const ISSUER: &str = "https://idp.example/oauth/v2/oauth-anonymous";
 pub(crate) const CLIENT_ID: &str = "87f1d9de-de2f-4e96-b27b-882cce0a3352";

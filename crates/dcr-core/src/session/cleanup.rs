@@ -19,13 +19,13 @@ use tracing::{info, warn};
 use super::client_management::DeleteOutcome;
 use super::device::Credentials;
 use super::{now, Event, ServerCleanup, Session, StateView, Tokens};
-use crate::discovery::ProviderMetadata;
+use crate::agents::UserAgent;
+use crate::device::store::StoredRegistration;
 use crate::error::{Error, TokenError};
 use crate::progress::Progress;
-use crate::registration::prepare_delete;
-use crate::store::StoredRegistration;
-use crate::token::{prepare_revocation, revocation_response};
-use crate::user_agent::UserAgent;
+use crate::protocol::discovery::ProviderMetadata;
+use crate::protocol::registration::prepare_delete;
+use crate::protocol::token::{prepare_revocation, revocation_response};
 
 /// How the server half of a logout went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,12 +8,12 @@ use url::Url;
 
 use super::{now, Session};
 use crate::config::TokenEndpointAuthMethod;
-use crate::device_key::DeviceKey;
+use crate::device::key::DeviceKey;
+use crate::device::store::{StoreError, StoredRegistration};
 use crate::error::{Error, OAuthError, RegistrationError, TokenError};
-use crate::http::{CappedResponse, OutgoingRequest, SendError};
-use crate::store::{StoreError, StoredRegistration};
-use crate::token::ClientAuth;
-use crate::userinfo::{dpop_challenge, prepare_userinfo, prepare_userinfo_dpop};
+use crate::platform::http::{CappedResponse, OutgoingRequest, SendError};
+use crate::protocol::token::ClientAuth;
+use crate::protocol::userinfo::{dpop_challenge, prepare_userinfo, prepare_userinfo_dpop};
 use crate::Secret;
 
 /// What the per-install client authenticates with, checked once before any request is built.

@@ -5,8 +5,8 @@
 use tracing::info;
 
 use super::{Event, Session};
+use crate::device::store::StoredRegistration;
 use crate::error::Error;
-use crate::store::StoredRegistration;
 
 impl Session {
     pub(super) async fn ensure_loaded(&self) -> Result<(), Error> {

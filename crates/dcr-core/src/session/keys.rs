@@ -14,9 +14,9 @@ use std::sync::Arc;
 use tracing::{info, warn};
 
 use super::{now, Session};
-use crate::discovery::ProviderMetadata;
 use crate::error::{Error, IdTokenError};
-use crate::id_token::{
+use crate::protocol::discovery::ProviderMetadata;
+use crate::protocol::id_token::{
     jwks_response, prepare_jwks, refetch_due, verify_id_token, IdToken, IdTokenExpectations, Jwks,
     JWKS_RETRY_BACKOFF,
 };

@@ -9,18 +9,18 @@ use tracing::{info, warn};
 
 use super::shared::NewRegistration;
 use super::{now, Session};
-use crate::authorize::{prepare_authorization, AuthorizationParams};
-use crate::callback::check_callback;
+use crate::agents::{BrowserPurpose, BrowserStep, UserAgent};
 use crate::config::TokenEndpointAuthMethod;
-use crate::device_key::{DeviceKey, DeviceKeyError};
+use crate::device::key::{DeviceKey, DeviceKeyError};
+use crate::device::store::StoredRegistration;
 use crate::error::{Error, RegistrationError, TokenError};
 use crate::progress::Progress;
-use crate::registration::{
+use crate::protocol::authorize::{prepare_authorization, AuthorizationParams};
+use crate::protocol::callback::check_callback;
+use crate::protocol::registration::{
     prepare_cleanup, prepare_registration, registration_response, RegistrationBody,
 };
-use crate::store::StoredRegistration;
-use crate::token::{prepare_code_exchange, token_response, ClientAuth};
-use crate::user_agent::{BrowserPurpose, BrowserStep, UserAgent};
+use crate::protocol::token::{prepare_code_exchange, token_response, ClientAuth};
 
 impl Session {
     /// The registration login (static public client, scope `dcr`, `prompt=login`), the RFC 7591
@@ -79,7 +79,7 @@ impl Session {
         let key_based = config.token_endpoint_auth_method == TokenEndpointAuthMethod::PrivateKeyJwt;
         let device_key = new_device_key(key_based || config.dpop, DeviceKey::generate)?;
         if let (true, Some(key)) = (key_based, &device_key) {
-            body = body.with_device_key(key);
+            body = body.with_device_jwks(&key.public_jwks());
         }
         if config.dpop {
             body = body.with_dpop_bound_access_tokens();

@@ -17,9 +17,9 @@ use tracing::{info, warn};
 use super::revocation::{is_bare_unauthorized, is_invalid_client};
 use super::steps::{Identity, RefreshGrant};
 use super::{now, Event, Reason, Session, StateView, Tokens};
+use crate::device::store::StoredRegistration;
 use crate::error::{Error, ErrorKind, TokenError};
 use crate::progress::Progress;
-use crate::store::StoredRegistration;
 use crate::Secret;
 
 /// Whether a refresh failure means the refresh token is dead (delete it), as opposed to a

@@ -11,14 +11,14 @@
 //!   generation (`shared_entry.rs`), never over (or away with) the newer ones another process
 //!   just wrote.
 //!
-//! [`ProcessLock`]: crate::lock::ProcessLock
+//! [`ProcessLock`]: crate::platform::lock::ProcessLock
 
 use tracing::info;
 
 use super::client_management::adopted;
 use super::{now, Event, Reason, Session};
+use crate::device::store::StoredRegistration;
 use crate::error::Error;
-use crate::store::StoredRegistration;
 
 /// What a registration attempt ended with.
 pub(super) enum NewRegistration {

@@ -11,21 +11,21 @@ use super::client_management;
 use super::device::Credentials;
 use super::refresh::Expiry;
 use super::{now, Session, Tokens};
-use crate::authorize::{prepare_authorization, AuthorizationParams};
-use crate::callback::check_callback;
-use crate::device_key::DeviceKey;
-use crate::discovery::{discovery_response, prepare_discovery, ProviderMetadata};
+use crate::agents::{BrowserPurpose, BrowserStep, UserAgent};
+use crate::device::key::DeviceKey;
+use crate::device::store::StoredRegistration;
 use crate::error::{DiscoveryError, Error, TokenError, UserInfoError};
-use crate::http::{CappedResponse, OutgoingRequest, SendError};
-use crate::id_token::IdTokenExpectations;
-use crate::logout::{check_logout_callback, end_session_url};
+use crate::platform::http::{CappedResponse, OutgoingRequest, SendError};
 use crate::progress::Progress;
-use crate::store::StoredRegistration;
-use crate::token::{
+use crate::protocol::authorize::{prepare_authorization, AuthorizationParams};
+use crate::protocol::callback::check_callback;
+use crate::protocol::discovery::{discovery_response, prepare_discovery, ProviderMetadata};
+use crate::protocol::id_token::IdTokenExpectations;
+use crate::protocol::logout::{check_logout_callback, end_session_url};
+use crate::protocol::token::{
     prepare_code_grant, prepare_refresh, token_response_for, CodeGrant, TokenResponse,
 };
-use crate::user_agent::{BrowserPurpose, BrowserStep, UserAgent};
-use crate::userinfo::userinfo_response;
+use crate::protocol::userinfo::userinfo_response;
 use crate::Secret;
 
 impl Session {

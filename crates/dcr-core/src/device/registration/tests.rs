@@ -1,8 +1,8 @@
 use serde_json::json;
 
 use super::*;
-use crate::registration::parse_registration;
-use crate::store::MemoryStore;
+use crate::device::store::MemoryStore;
+use crate::protocol::registration::parse_registration;
 use crate::test_support::config_json;
 use crate::Secret;
 
@@ -127,7 +127,7 @@ fn the_generation_follows_every_credential_and_not_the_refresh_token() {
     rotated_secret.registration.client_secret = Some(Secret::new("secret-2"));
     let with_key = StoredRegistration {
         device_key: Some(std::sync::Arc::new(
-            crate::device_key::DeviceKey::generate().unwrap(),
+            crate::device::key::DeviceKey::generate().unwrap(),
         )),
         ..base.clone()
     };

@@ -10,9 +10,9 @@ use base64::Engine as _;
 use serde_json::{json, Value};
 use url::Url;
 
-use crate::http::{CappedResponse, Method, OutgoingRequest, SendError, Transport};
+use crate::agents::{BrowserPurpose, BrowserStep, UserAgent, UserAgentError};
+use crate::platform::http::{CappedResponse, Method, OutgoingRequest, SendError, Transport};
 use crate::test_support::{TestKey, ISSUER};
-use crate::user_agent::{BrowserPurpose, BrowserStep, UserAgent, UserAgentError};
 
 mod device;
 mod keys;
@@ -169,7 +169,7 @@ impl FakeIdp {
         let value = format!(
             "{prefix}-{}-{}",
             state.counter,
-            crate::authorize::random_token(9)
+            crate::protocol::authorize::random_token(9)
         );
         state.issued.push(value.clone());
         value
