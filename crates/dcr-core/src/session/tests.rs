@@ -23,7 +23,9 @@ use serde_json::json;
 use self::fake::{FakeBrowser, FakeIdp};
 use super::*;
 use crate::device::store::{MemoryStore, StoreError, StoreKey};
+use crate::error::ErrorKind;
 use crate::test_support::{config, config_json};
+use crate::Secret;
 
 struct Rig {
     idp: Arc<FakeIdp>,

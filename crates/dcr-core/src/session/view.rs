@@ -4,7 +4,8 @@
 use serde::Serialize;
 
 use super::cleanup::PendingCleanup;
-use super::{Session, Tokens};
+use super::tokens::Tokens;
+use super::Session;
 use crate::config::TokenEndpointAuthMethod;
 use crate::protocol::registration::SecretExpiry;
 use serde_json::{Map, Value};
@@ -293,7 +294,7 @@ fn display_value(value: &Value) -> Value {
 
 #[cfg(test)]
 mod tests {
-    use super::super::refresh::Expiry;
+    use super::super::tokens::Expiry;
     use super::*;
     use crate::protocol::id_token::{IdToken, IdTokenClaims};
     use crate::Secret;

@@ -1,20 +1,26 @@
-//! The registration steps: the registration login with the static client, the RFC 7591 request
-//! with the DCR token, the keychain save, and the RFC 7592 delete (client management's) that
-//! cleans up after a refused or unkept registration. Like `steps.rs`, nothing here commits session state. Callers hold
-//! the `op` lock.
+//! Registering: the registration login with the static client, the RFC 7591 request with the
+//! DCR token, and the keychain save, ending in one of three ways: a new client stored, another
+//! process's registration adopted (it registered while this one's browser step ran), or a
+//! refused 201 whose client is deleted again (RFC 7592 §2.3, through client management).
+//!
+//! [`Registrar`] depends on the identity server, the shared entry and client management, and
+//! never on the session's state: it returns a [`NewRegistration`] and the session commits it.
+//! Callers hold the session's `op` lock.
 
 use std::sync::Arc;
 
 use tracing::{info, warn};
 
-use super::shared::NewRegistration;
-use super::{now, Session};
+use super::client_management::ClientManager;
+use super::now;
+use super::server::IdentityServer;
+use super::shared_entry::SharedEntry;
 use crate::agents::{BrowserPurpose, BrowserStep, UserAgent};
-use crate::config::TokenEndpointAuthMethod;
+use crate::config::{Config, TokenEndpointAuthMethod};
 use crate::device::key::{DeviceKey, DeviceKeyError};
 use crate::device::store::StoredRegistration;
 use crate::error::{Error, RegistrationError, TokenError};
-use crate::progress::Progress;
+use crate::progress::{Progress, ProgressSink};
 use crate::protocol::authorize::{prepare_authorization, AuthorizationParams};
 use crate::protocol::callback::check_callback;
 use crate::protocol::registration::{
@@ -22,13 +28,29 @@ use crate::protocol::registration::{
 };
 use crate::protocol::token::{prepare_code_exchange, token_response, ClientAuth};
 
-impl Session {
+/// The registering component, over the session's parts.
+pub(super) struct Registrar<'a> {
+    pub(super) config: &'a Config,
+    pub(super) server: &'a IdentityServer,
+    pub(super) entry: &'a SharedEntry,
+    pub(super) progress: &'a dyn ProgressSink,
+}
+
+/// What a registration attempt ended with.
+pub(super) enum NewRegistration {
+    /// This process registered a client and stored it.
+    Created(StoredRegistration),
+    /// Another process stored a live registration while this one's browser step ran.
+    Adopted(StoredRegistration),
+}
+
+impl Registrar<'_> {
     /// The registration login (static public client, scope `dcr`, `prompt=login`), the RFC 7591
     /// request with the resulting DCR token, and the keychain save. The DCR token lives only
     /// inside this function.
-    pub(super) async fn register_new(&self, ua: &dyn UserAgent) -> Result<NewRegistration, Error> {
-        let config = &self.config;
-        let metadata = self.metadata().await?;
+    pub(super) async fn register(&self, ua: &dyn UserAgent) -> Result<NewRegistration, Error> {
+        let config = self.config;
+        let metadata = self.server.metadata().await?;
         // The request, the callback check and the exchange all use this step's redirect (in
         // loopback mode, this step's port: `UserAgent::prepare_redirect`).
         let registered = self.entry.binding().redirect_uri();
@@ -39,7 +61,7 @@ impl Session {
         };
         let (url, pending) = prepare_authorization(&metadata, &params);
         info!(client_id = %config.registration_client_id, "registration login: waiting for the user agent");
-        self.report(Progress::WaitingForSignIn);
+        self.progress.report(Progress::WaitingForSignIn);
         // `prompt=login` (OIDC Core §3.1.2.1): the server shows its form whatever session it has.
         let redirect = ua
             .authorize(BrowserStep {
@@ -51,13 +73,17 @@ impl Session {
             })
             .await?;
         let code = check_callback(&redirect, &pending)?;
-        self.report(Progress::Registering);
+        self.progress.report(Progress::Registering);
         let auth = ClientAuth::Public {
             client_id: &config.registration_client_id,
         };
         let (request, _nonce) =
             prepare_code_exchange(&metadata.token_endpoint, pending, code, &auth);
-        let response = self.send(request).await.map_err(TokenError::Transport)?;
+        let response = self
+            .server
+            .send(request)
+            .await
+            .map_err(TokenError::Transport)?;
         let dcr_token = token_response(response, false)?.access_token;
 
         let mut body = match &config.software_id {
@@ -94,6 +120,7 @@ impl Session {
         let request = prepare_registration(&metadata.registration_endpoint, &dcr_token, &body);
         drop(dcr_token);
         let response = self
+            .server
             .send(request)
             .await
             .map_err(RegistrationError::Transport)?;
@@ -135,6 +162,20 @@ impl Session {
             return Err(error);
         }
         Ok(NewRegistration::Created(stored))
+    }
+
+    /// Under the lock, before registering: a live registration in the entry means another
+    /// process got there first.
+    async fn registered_elsewhere(&self) -> Result<Option<StoredRegistration>, Error> {
+        Ok(self
+            .entry
+            .read()
+            .await?
+            .filter(|theirs| !theirs.registration.secret_expired(now())))
+    }
+
+    fn clients(&self) -> ClientManager<'_> {
+        ClientManager::new(self.server.http(), self.entry)
     }
 }
 
