@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use dcr_core::session::StateName;
 use dcr_core::store::{KeychainStore, RegistrationStore, StoreError, StoreKey, StoredRegistration};
 use dcr_tests::engine::{self, Form, RecordingTransport};
-use dcr_tests::keyring::{assert_started_as, run_in_own_session, GnomeKeyring};
+use dcr_tests::keyring::{assert_started_as, run_in_own_session, test_in, GnomeKeyring};
 use dcr_tests::{Idp, ScriptedAgent, ScriptedBrowser};
 
 /// The real keychain, which locks itself at the first save, after the registration's 201 and
@@ -46,7 +46,7 @@ impl RegistrationStore for LocksAtSave {
 async fn fi3_keychain_locked_between_registration_and_save_then_unlocked() {
     run_in_own_session(
         "fi3_keychain_locked_between_registration_and_save_then_unlocked",
-        "child_keychain_locked_at_save",
+        &test_in(module_path!(), "child_keychain_locked_at_save"),
         "locked-at-save",
     );
 }
