@@ -2,8 +2,8 @@
 //! given the URL the engine's [`SystemAgent`](dcr_core::agents::deep_link::SystemAgent) opens, it signs
 //! in with [`ScriptedBrowser`] (which stops at the private-use-scheme Location,
 //! `io.curity.dcrclient:/…`), and hands that URL to the engine's [`DeepLinkInbox`] the way the
-//! operating system hands a deep link to the app. (`tests/tests/e2e_system.rs` does the same with
-//! the real app binary as the receiver.)
+//! operating system hands a deep link to the app. (`tests/tests/desktop/system.rs` does the same
+//! with the real app binary as the receiver.)
 
 use std::sync::{Arc, Mutex, PoisonError};
 

@@ -4,22 +4,19 @@
 //! zbus, …) captured at TRACE, as a user running the app with `RUST_LOG=trace` would get. Then every secret value the server actually issued
 //! (`GET /admin/issued-secrets`), every PKCE verifier and every client-authentication header
 //! the engine actually sent is searched for, whole and in 16-character pieces.
-//!
-//! This binary holds a single test: the log subscriber is process-wide.
 
 use std::collections::HashSet;
 use std::sync::Arc;
 
-mod leaks;
-
-use dcr_core::device::store::{KeychainStore, RegistrationStore};
+use crate::capture::capture_logs;
 use dcr_core::diagnostics::{About, ShellFacts};
 use dcr_core::session::{Event, StateName};
+use dcr_core::device::store::{KeychainStore, RegistrationStore};
 use dcr_core::{Error, StateView};
 use dcr_tests::engine::{self, Form, RecordingTransport, SECRET_KINDS};
 use dcr_tests::keyring::require_test_keyring;
+use dcr_tests::leaks::{assert_no_secret_in, Jwts, PIECE};
 use dcr_tests::{Idp, ScriptedAgent, ScriptedBrowser};
-use leaks::{assert_no_secret_in, capture_logs, Jwts, PIECE};
 
 /// What the app shows or hands to a UI.
 #[derive(Default)]
@@ -44,7 +41,7 @@ impl Shown {
 #[tokio::test]
 async fn no_secret_appears_in_trace_logs_views_or_errors() {
     require_test_keyring("no_secret_appears_in_trace_logs_views_or_errors");
-    let logs = capture_logs();
+    let logs = capture_logs().await;
     let idp = Idp::start().await;
     let form = Form::Full;
     let key = engine::store_key(&idp, form);

@@ -8,15 +8,13 @@
 //! `DCR_SYSTEM_CONFIG` (honoured by debug builds only), so a machine with a real
 //! /etc/io.curity.dcrclient/config.json cannot change what they see.
 
-mod support;
-
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
+use dcr_tests::app::{current_state, write_config};
+use dcr_tests::desktop::{Desktop, ONE_WINDOW_AT_A_TIME};
 use dcr_tests::Idp;
 use serde_json::json;
-use support::app::{current_state, write_config};
-use support::desktop::{Desktop, ONE_WINDOW_AT_A_TIME};
 
 /// A scratch world for one test: the user's config folder and the system-wide file, both absent.
 struct Scratch {

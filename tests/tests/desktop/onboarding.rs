@@ -2,18 +2,16 @@
 //! identity server. A person's clicks and keystrokes, through tauri-driver and WebKitWebDriver.
 //! Every screen is saved as a screenshot (the paths are printed).
 
-mod support;
-
 use std::time::Duration;
 
-use dcr_tests::{Idp, DEMO_USER};
-use serde_json::json;
-use support::app::{
+use dcr_tests::app::{
     assert_no_secret_recorded, current_state, finish_sign_in, fresh_app, launch,
     open_registration_window, registered_app, sign_out_through_ui, type_password, write_config,
     RECORD_IPC,
 };
-use support::desktop::ONE_WINDOW_AT_A_TIME;
+use dcr_tests::desktop::ONE_WINDOW_AT_A_TIME;
+use dcr_tests::{Idp, DEMO_USER};
+use serde_json::json;
 
 /// 1–4 and 10: first run, refresh, sign out, sign in again with the password, restart.
 #[tokio::test(flavor = "multi_thread")]
@@ -211,7 +209,7 @@ async fn a_wrong_password_shows_the_server_error_then_succeeds() {
 
 /// Closes the current (sign-in) window as a user would. The close can race the app's own
 /// teardown of the window, so WebDriver's answer is not awaited for long.
-async fn close_sign_in_window(desktop: &support::desktop::Desktop) {
+async fn close_sign_in_window(desktop: &dcr_tests::desktop::Desktop) {
     let _ = tokio::time::timeout(Duration::from_secs(10), desktop.client.close_window()).await;
 }
 

@@ -8,17 +8,15 @@
 //! `203.0.113.9`, `ftp://x`) are refused by the navigation policy before WebKit resolves or
 //! connects, and the loopback "elsewhere" server proves it by counting zero requests.
 
-mod support;
-
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use dcr_tests::app::{current_state, launch, write_config};
+use dcr_tests::desktop::{Desktop, ONE_WINDOW_AT_A_TIME};
 use fantoccini::wd::WindowHandle;
 use fantoccini::Locator;
 use serde_json::json;
-use support::app::{current_state, launch, write_config};
-use support::desktop::{Desktop, ONE_WINDOW_AT_A_TIME};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use url::Url;

@@ -3,13 +3,11 @@
 //! the real app: the registration login waits for the user and then registers, a later
 //! sign-in signs in, and signing out says so and never "Signing you in…".
 
-mod support;
-
 use std::time::Duration;
 
+use dcr_tests::app::{fresh_app, register_through_ui, sign_out_through_ui, type_password, Fresh};
+use dcr_tests::desktop::Desktop;
 use dcr_tests::DEMO_USER;
-use support::app::{fresh_app, register_through_ui, sign_out_through_ui, type_password, Fresh};
-use support::desktop::Desktop;
 
 /// In the main window: keeps every `progress` step, in order.
 const RECORD_STEPS: &str = r#"

@@ -11,7 +11,7 @@ use dcr_core::session::{Event, Reason, StateName};
 use dcr_core::Session;
 use dcr_tests::engine::{self, Form, RecordingTransport};
 use dcr_tests::keyring::{
-    assert_started_as, require_test_keyring, run_in_own_session, GnomeKeyring,
+    assert_started_as, require_test_keyring, run_in_own_session, test_in, GnomeKeyring,
 };
 use dcr_tests::{Idp, ScriptedAgent, ScriptedBrowser};
 
@@ -149,7 +149,7 @@ async fn revoked_client_is_removed_from_the_keychain() {
 async fn locked_keychain_is_a_clear_error_and_leaves_no_registration() {
     run_in_own_session(
         "locked_keychain_is_a_clear_error_and_leaves_no_registration",
-        "child_locked_keychain",
+        &test_in(module_path!(), "child_locked_keychain"),
         "locked-keychain",
     );
 }

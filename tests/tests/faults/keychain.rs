@@ -12,7 +12,7 @@ use dcr_core::device::store::{
 };
 use dcr_core::session::StateName;
 use dcr_tests::engine::{self, Form, RecordingTransport};
-use dcr_tests::keyring::{assert_started_as, run_in_own_session, GnomeKeyring};
+use dcr_tests::keyring::{assert_started_as, run_in_own_session, test_in, GnomeKeyring};
 use dcr_tests::{Idp, ScriptedAgent, ScriptedBrowser};
 
 /// The real keychain, which locks itself at the first save, after the registration's 201 and
@@ -48,7 +48,7 @@ impl RegistrationStore for LocksAtSave {
 async fn fi3_keychain_locked_between_registration_and_save_then_unlocked() {
     run_in_own_session(
         "fi3_keychain_locked_between_registration_and_save_then_unlocked",
-        "child_keychain_locked_at_save",
+        &test_in(module_path!(), "child_keychain_locked_at_save"),
         "locked-at-save",
     );
 }

@@ -3,16 +3,14 @@
 //! DPoP-bound, and every DPoP proof needs a server nonce), with a config that asks for
 //! `private_key_jwt` and `dpop`. A person's clicks and keystrokes, through tauri-driver.
 
-mod support;
-
-use dcr_tests::{Idp, IdpOptions, DEMO_USER};
-use fantoccini::wd::WindowHandle;
-use serde_json::{json, Value};
-use support::app::{
+use dcr_tests::app::{
     assert_no_secret_recorded, current_state, launch, register_through_ui, sign_out_through_ui,
     type_password, write_config, RECORD_IPC,
 };
-use support::desktop::{Desktop, ONE_WINDOW_AT_A_TIME};
+use dcr_tests::desktop::{Desktop, ONE_WINDOW_AT_A_TIME};
+use dcr_tests::{Idp, IdpOptions, DEMO_USER};
+use fantoccini::wd::WindowHandle;
+use serde_json::{json, Value};
 
 /// First run, Home says how the device proves itself, refresh, rotate the device key, refresh
 /// with the new key, sign out, sign in, restart, welcome back, sign in.

@@ -3,11 +3,9 @@
 //! the refresh token from the keychain, no sign-in window). There, Home refreshes the access
 //! token in the background before it expires.
 
-mod support;
-
+use dcr_tests::app::{launch, register_through_ui, write_config};
+use dcr_tests::desktop::{Desktop, ONE_WINDOW_AT_A_TIME};
 use dcr_tests::{Idp, IdpOptions};
-use support::app::{launch, register_through_ui, write_config};
-use support::desktop::{Desktop, ONE_WINDOW_AT_A_TIME};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_remembered_sign_in_opens_home_after_a_restart_and_refreshes_in_the_background() {

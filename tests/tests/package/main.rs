@@ -7,24 +7,27 @@
 //! be installed on this Debian machine: its files and desktop entry are read from the file.
 //!
 //! scripts/test.sh builds both packages and sets `DCR_PACKAGE_DEB` / `DCR_PACKAGE_RPM`.
+//!
+//! A binary of its own: the package it installs puts the app and its config system-wide, where
+//! no other test may meet them.
 
-mod support;
+mod install;
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use dcr_core::config::Config;
-use dcr_core::device::store::{KeychainStore, RegistrationStore, StoreKey};
-use dcr_tests::keyring::require_test_keyring;
-use dcr_tests::{procs, Idp};
-use serde_json::json;
-use support::app::{register_through_ui, write_config};
-use support::desktop::{Desktop, ONE_WINDOW_AT_A_TIME};
-use support::package::{
+use crate::install::{
     built_package, check_desktop_entry, deb_field, default_scheme_handler, dpkg_knows, stdout_of,
     Installed, INSTALLED_APP, SYSTEM_CONFIG,
 };
+use dcr_core::config::Config;
+use dcr_core::device::store::{KeychainStore, RegistrationStore, StoreKey};
+use dcr_tests::app::{register_through_ui, write_config};
+use dcr_tests::desktop::{Desktop, ONE_WINDOW_AT_A_TIME};
+use dcr_tests::keyring::require_test_keyring;
+use dcr_tests::{procs, Idp};
+use serde_json::json;
 
 /// The version is set once, in the workspace Cargo.toml (tauri.conf.json has none, so Tauri takes
 /// Cargo's); this crate inherits the same one.
@@ -124,13 +127,13 @@ async fn the_deb_installs_registers_the_scheme_runs_first_run_and_restart_and_re
         default_scheme_handler(&xdg),
         entry_name,
         "`xdg-mime query default {}` names the package's entry",
-        support::package::SCHEME_MIME_TYPE
+        crate::install::SCHEME_MIME_TYPE
     );
     let cache = std::fs::read_to_string("/usr/share/applications/mimeinfo.cache")
         .expect("dpkg's desktop-file-utils trigger writes the MIME cache");
     assert!(
         cache.lines().any(|line| line
-            .starts_with(&format!("{}=", support::package::SCHEME_MIME_TYPE))
+            .starts_with(&format!("{}=", crate::install::SCHEME_MIME_TYPE))
             && line.contains(entry_name.as_ref())),
         "the MIME cache lists the handler:\n{cache}"
     );

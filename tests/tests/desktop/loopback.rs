@@ -6,14 +6,12 @@
 //! First run, Home, refresh, sign-out, Cancel, and sign-in again; screenshots of the waiting
 //! screen go to $DCR_ARTIFACTS/screenshots.
 
-mod support;
-
 use std::sync::Arc;
 
+use crate::in_browser::first_run_in_browser;
 use dcr_tests::app::{assert_no_secret_recorded, current_state, wait_for_state};
 use dcr_tests::loopback::{listening_sockets, Delivery, LoopbackBrowser};
 use dcr_tests::ScriptedBrowser;
-use support::in_browser::first_run_in_browser;
 use url::Url;
 
 /// One browser step as the user's browser does it; checks the listener on the way.

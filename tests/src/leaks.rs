@@ -1,13 +1,8 @@
-//! Shared by the leak tests (`engine_logs.rs`, `engine_device_bound_logs.rs`): every log event
-//! captured at TRACE, and a search for secrets, whole and in pieces, that never prints one.
-//! (Each including binary uses one `Jwts` rule.)
-#![allow(dead_code)]
+//! The secret search of the leak tests (the `logs` test binary, and the About report in the
+//! `desktop` one): every secret, whole and in pieces, looked for in a text, failing with the
+//! kind and place and never printing the value. (Each test uses one [`Jwts`] rule.)
 
 use std::collections::HashMap;
-use std::io::Write;
-use std::sync::{Arc, Mutex, PoisonError};
-
-use tracing::level_filters::LevelFilter;
 
 /// Length of the pieces searched for: a leak of part of a secret is still a leak.
 pub const PIECE: usize = 16;
@@ -20,42 +15,6 @@ pub enum Jwts {
     IdTokens,
     /// Any value with three dot-separated parts (assertions, proofs, ID tokens).
     AnyCompactJws,
-}
-
-#[derive(Clone, Default)]
-pub struct Buffer(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Buffer {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Buffer {
-    pub fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap_or_else(PoisonError::into_inner)).into_owned()
-    }
-}
-
-/// Everything, at TRACE, whatever `RUST_LOG` says. The subscriber is process-wide, so a binary
-/// that calls this holds a single test.
-pub fn capture_logs() -> Buffer {
-    let buffer = Buffer::default();
-    let writer = buffer.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(LevelFilter::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    tracing::subscriber::set_global_default(subscriber).expect("the only subscriber");
-    buffer
 }
 
 /// Fails naming the kind of secret and where, never printing the value.

@@ -10,17 +10,15 @@
 //! sign-in, a refresh and a sign-out; the app's log shows each ignored link and why. The
 //! waiting screen's hint is system mode's own (no loopback "close the tab" wording). Screenshots go to $DCR_ARTIFACTS/screenshots.
 
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::in_browser::{first_run_in_browser, FINISH_SIGN_IN};
 use dcr_tests::app::{assert_no_secret_recorded, current_state, wait_for_state};
 use dcr_tests::desktop::{app_binary, Desktop};
 use dcr_tests::loopback::forged_state as forged;
 use dcr_tests::{ScriptedBrowser, DEMO_USER};
-use support::in_browser::{first_run_in_browser, FINISH_SIGN_IN};
 use url::Url;
 
 /// What the OS does with a `io.curity.dcrclient:` URL: start the app with the URL as its only

@@ -2,26 +2,23 @@
 //! proofs, and every token are in no log line (TRACE, every crate, the real keychain over
 //! D-Bus included), no `StateView`, no About report and no error. The private key is written to the keychain
 //! entry and nowhere else.
-//!
-//! This binary holds a single test: the log subscriber is process-wide.
 
 use std::sync::Arc;
 
-use dcr_core::device::store::{KeychainStore, RegistrationStore};
+use crate::capture::capture_logs;
 use dcr_core::diagnostics::{About, ShellFacts};
 use dcr_core::session::{Credential, Event};
+use dcr_core::device::store::{KeychainStore, RegistrationStore};
 use dcr_core::{Config, Session};
 use dcr_tests::engine::{self, Form, RecordingTransport};
-mod leaks;
-
 use dcr_tests::keyring::require_test_keyring;
+use dcr_tests::leaks::{assert_no_secret_in, Jwts};
 use dcr_tests::{Idp, IdpOptions, ScriptedAgent, ScriptedBrowser};
-use leaks::{assert_no_secret_in, capture_logs, Jwts};
 
 #[tokio::test]
 async fn k5_the_device_key_assertions_and_proofs_never_reach_logs_or_views() {
     require_test_keyring("k5_the_device_key_assertions_and_proofs_never_reach_logs_or_views");
-    let buffer = capture_logs();
+    let buffer = capture_logs().await;
 
     let idp = Idp::start_with(IdpOptions {
         profile: Some("device-bound"),

@@ -5,20 +5,18 @@
 //! with a retry, keep the keychain in step, and the retry, once the server is back, must reach
 //! Home.
 
-mod support;
-
 use std::path::PathBuf;
 
 use dcr_core::device::store::{KeychainStore, RegistrationStore, StoreKey};
+use dcr_tests::app::{
+    current_state, finish_sign_in, launch, open_registration_window, register_through_ui,
+    type_password, write_config,
+};
+use dcr_tests::desktop::{Desktop, ONE_WINDOW_AT_A_TIME};
 use dcr_tests::engine::{self, Form};
 use dcr_tests::faults::{client_ids, Action, Fault};
 use dcr_tests::{Idp, IdpOptions, DEMO_USER};
 use fantoccini::wd::WindowHandle;
-use support::app::{
-    current_state, finish_sign_in, launch, open_registration_window, register_through_ui,
-    type_password, write_config,
-};
-use support::desktop::{Desktop, ONE_WINDOW_AT_A_TIME};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn fi1_server_killed_after_registration_shows_retry_and_the_retry_reaches_home() {

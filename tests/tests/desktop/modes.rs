@@ -11,20 +11,18 @@
 //!
 //! Screenshots go to $DCR_ARTIFACTS/screenshots.
 
-mod support;
-
 use std::sync::Arc;
 use std::time::Duration;
 
-use dcr_tests::loopback::LoopbackBrowser;
-use dcr_tests::{Idp, ScriptedBrowser, DEMO_USER};
-use serde_json::json;
-use support::app::{
+use dcr_tests::app::{
     current_state, fresh_app, launch_with_browser as launch, register_through_ui,
     sign_out_through_ui, type_password, write_config,
 };
-use support::browser_shim::BrowserShim;
-use support::desktop::{Desktop, ONE_WINDOW_AT_A_TIME};
+use dcr_tests::browser_shim::BrowserShim;
+use dcr_tests::desktop::{Desktop, ONE_WINDOW_AT_A_TIME};
+use dcr_tests::loopback::LoopbackBrowser;
+use dcr_tests::{Idp, ScriptedBrowser, DEMO_USER};
+use serde_json::json;
 use url::Url;
 
 /// Polls the current window's `document.visibilityState` until it is `visible` (WebKit reports

@@ -1,13 +1,11 @@
 //! End-to-end: the failure screens a person meets before anything works: a broken config.json
 //! and an identity server that does not answer. Each says what to do next.
 
-mod support;
-
 use std::net::TcpListener;
 
+use dcr_tests::app::launch;
+use dcr_tests::desktop::ONE_WINDOW_AT_A_TIME;
 use serde_json::json;
-use support::app::launch;
-use support::desktop::ONE_WINDOW_AT_A_TIME;
 
 fn config_file(name: &str, config: serde_json::Value) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("dcr-e2e-{}-{name}", std::process::id()));
@@ -84,7 +82,7 @@ async fn an_unreachable_identity_server_offers_retry() {
         desktop.has("#retry").await,
         "the unreachable screen offers a retry ({title})"
     );
-    let state = support::app::current_state(&desktop).await;
+    let state = dcr_tests::app::current_state(&desktop).await;
     assert_eq!(state["state"], "unregistered", "nothing changed");
 
     // Retrying runs the registration again (and fails the same way, with the same screen).

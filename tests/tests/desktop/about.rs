@@ -7,21 +7,18 @@
 //! `DCR_FOLDER_OPENER` (honoured by debug builds only) at a script that records the folder it is
 //! asked to open instead of starting a file manager.
 
-mod leaks;
-mod support;
-
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use dcr_tests::app::{register_through_ui, write_config, RECORD_IPC};
+use dcr_tests::desktop::{Desktop, ONE_WINDOW_AT_A_TIME};
 use dcr_tests::engine::SECRET_KINDS;
+use dcr_tests::leaks::{assert_no_secret_in, Jwts};
 use dcr_tests::Idp;
 use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::key::Key;
-use leaks::{assert_no_secret_in, Jwts};
 use serde_json::json;
-use support::app::{register_through_ui, write_config, RECORD_IPC};
-use support::desktop::{Desktop, ONE_WINDOW_AT_A_TIME};
 
 /// The app's data folder and a file manager that only writes down what it was asked to open.
 struct Scratch {

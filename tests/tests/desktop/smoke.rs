@@ -1,8 +1,6 @@
 //! The real-window smoke test: the built app opens in WebKitGTK and shows its first screen.
 
-mod support;
-
-use support::desktop::{Desktop, ONE_WINDOW_AT_A_TIME};
+use dcr_tests::desktop::{Desktop, ONE_WINDOW_AT_A_TIME};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_app_opens_on_the_registration_screen() {
