@@ -99,6 +99,8 @@ mod tests {
     use crate::protocol::authorize::{prepare_authorization, AuthorizationParams};
     use crate::test_support::{config, metadata, ISSUER};
 
+    const CALLBACK: &str = "io.curity.dcrclient:/callback";
+
     fn pending(config: &Config, iss_required: bool) -> PendingAuthorization {
         let mut metadata = metadata();
         metadata.authorization_response_iss_parameter_supported = iss_required;
@@ -106,7 +108,7 @@ mod tests {
     }
 
     fn callback(pending: &PendingAuthorization, extra: &str) -> Url {
-        let mut url = Url::parse("io.curity.dcrclient:/callback").unwrap();
+        let mut url = Url::parse(CALLBACK).unwrap();
         url.query_pairs_mut()
             .append_pair("state", pending.state.expose())
             .append_pair("iss", ISSUER);
@@ -116,6 +118,16 @@ mod tests {
             text.push_str(extra);
         }
         Url::parse(&text).unwrap()
+    }
+
+    /// A callback at `prefix` with `rest` and `pending`'s state; unlike [`callback`], no `iss`.
+    fn callback_at(prefix: &str, pending: &PendingAuthorization, rest: &str) -> Url {
+        Url::parse(&format!("{prefix}?{rest}&state={}", pending.state.expose())).unwrap()
+    }
+
+    /// Why `check_callback` refuses `url`; a callback it accepts fails the test.
+    fn refusal(url: &Url, pending: &PendingAuthorization) -> CallbackError {
+        check_callback(url, pending).expect_err("the callback was accepted")
     }
 
     #[test]
@@ -133,13 +145,13 @@ mod tests {
         let pending = pending(&config, false);
         let url = Url::parse("io.curity.dcrclient:/callback?code=abc&state=forged").unwrap();
         assert!(matches!(
-            check_callback(&url, &pending),
-            Err(CallbackError::StateMismatch)
+            refusal(&url, &pending),
+            CallbackError::StateMismatch
         ));
         let url = Url::parse("io.curity.dcrclient:/callback?code=abc").unwrap();
         assert!(matches!(
-            check_callback(&url, &pending),
-            Err(CallbackError::StateMismatch)
+            refusal(&url, &pending),
+            CallbackError::StateMismatch
         ));
     }
 
@@ -163,8 +175,8 @@ mod tests {
         assert!(check_callback(&delivered, &first).is_ok());
         let second = pending(&config, true);
         assert!(matches!(
-            check_callback(&delivered, &second),
-            Err(CallbackError::StateMismatch)
+            refusal(&delivered, &second),
+            CallbackError::StateMismatch
         ));
     }
 
@@ -172,14 +184,14 @@ mod tests {
     fn a2_iss_mismatch_is_rejected() {
         let config = config();
         let pending = pending(&config, false);
-        let url = Url::parse(&format!(
-            "io.curity.dcrclient:/callback?code=abc&state={}&iss=https%3A%2F%2Fevil.example",
-            pending.state.expose()
-        ))
-        .unwrap();
+        let url = callback_at(
+            CALLBACK,
+            &pending,
+            "code=abc&iss=https%3A%2F%2Fevil.example",
+        );
         assert!(matches!(
-            check_callback(&url, &pending),
-            Err(CallbackError::IssuerMismatch)
+            refusal(&url, &pending),
+            CallbackError::IssuerMismatch
         ));
     }
 
@@ -187,22 +199,14 @@ mod tests {
     fn a2_iss_missing_while_advertised_is_rejected() {
         let config = config();
         let pending = pending(&config, true);
-        let url = Url::parse(&format!(
-            "io.curity.dcrclient:/callback?code=abc&state={}",
-            pending.state.expose()
-        ))
-        .unwrap();
+        let url = callback_at(CALLBACK, &pending, "code=abc");
         assert!(matches!(
-            check_callback(&url, &pending),
-            Err(CallbackError::IssuerMissing)
+            refusal(&url, &pending),
+            CallbackError::IssuerMissing
         ));
         // Not advertised: absence is fine.
         let relaxed = self::pending(&config, false);
-        let url = Url::parse(&format!(
-            "io.curity.dcrclient:/callback?code=abc&state={}",
-            relaxed.state.expose()
-        ))
-        .unwrap();
+        let url = callback_at(CALLBACK, &relaxed, "code=abc");
         assert!(check_callback(&url, &relaxed).is_ok());
     }
 
@@ -214,8 +218,8 @@ mod tests {
             &pending,
             "error=access_denied&error_description=User%20said%20no%0A",
         );
-        match check_callback(&url, &pending) {
-            Err(CallbackError::AccessDenied { description }) => {
+        match refusal(&url, &pending) {
+            CallbackError::AccessDenied { description } => {
                 assert_eq!(description.as_deref(), Some("User said no"));
             }
             other => panic!("{other:?}"),
@@ -228,8 +232,8 @@ mod tests {
         let pending = pending(&config, false);
         let url = Url::parse("io.curity.dcrclient:/callback?error=access_denied&state=x").unwrap();
         assert!(matches!(
-            check_callback(&url, &pending),
-            Err(CallbackError::StateMismatch)
+            refusal(&url, &pending),
+            CallbackError::StateMismatch
         ));
     }
 
@@ -241,8 +245,8 @@ mod tests {
             &pending,
             "error=login_required&error_description=no%20session",
         );
-        match check_callback(&url, &pending) {
-            Err(CallbackError::Server(e)) => {
+        match refusal(&url, &pending) {
+            CallbackError::Server(e) => {
                 assert_eq!(e.error, "login_required");
                 assert_eq!(e.description.as_deref(), Some("no session"));
             }
@@ -256,14 +260,14 @@ mod tests {
         let pending = pending(&config, true);
         let url = callback(&pending, "code=abc&access_token=leak");
         assert!(matches!(
-            check_callback(&url, &pending),
-            Err(CallbackError::TokensInFrontChannel)
+            refusal(&url, &pending),
+            CallbackError::TokensInFrontChannel
         ));
         let mut url = callback(&pending, "code=abc");
         url.set_fragment(Some("id_token=eyJ"));
         assert!(matches!(
-            check_callback(&url, &pending),
-            Err(CallbackError::TokensInFrontChannel)
+            refusal(&url, &pending),
+            CallbackError::TokensInFrontChannel
         ));
     }
 
@@ -276,16 +280,10 @@ mod tests {
             "io.curity.dcrclient:/callbackx",
             "https://evil.example/callback",
         ] {
-            let url = Url::parse(&format!(
-                "{prefix}?code=a&state={}&iss={ISSUER}",
-                pending.state.expose()
-            ))
-            .unwrap();
+            let url = callback_at(prefix, &pending, &format!("code=a&iss={ISSUER}"));
+            let refused = refusal(&url, &pending);
             assert!(
-                matches!(
-                    check_callback(&url, &pending),
-                    Err(CallbackError::RedirectMismatch)
-                ),
+                matches!(refused, CallbackError::RedirectMismatch),
                 "{prefix}"
             );
         }
@@ -305,13 +303,13 @@ mod tests {
         ));
         let url = Url::parse(&giant[..MAX_CALLBACK_URL_LEN + 100]).unwrap();
         assert!(matches!(
-            check_callback(&url, &pending),
-            Err(CallbackError::Malformed(_))
+            refusal(&url, &pending),
+            CallbackError::Malformed(_)
         ));
         let url = callback(&pending, "code=abc%00def");
         assert!(matches!(
-            check_callback(&url, &pending),
-            Err(CallbackError::Malformed(_))
+            refusal(&url, &pending),
+            CallbackError::Malformed(_)
         ));
     }
 
@@ -321,8 +319,8 @@ mod tests {
         let pending = pending(&config, true);
         let url = callback(&pending, "code=a&code=b");
         assert!(matches!(
-            check_callback(&url, &pending),
-            Err(CallbackError::Malformed(_))
+            refusal(&url, &pending),
+            CallbackError::Malformed(_)
         ));
     }
 
@@ -331,8 +329,8 @@ mod tests {
         let config = config();
         let pending = pending(&config, true);
         assert!(matches!(
-            check_callback(&callback(&pending, ""), &pending),
-            Err(CallbackError::MissingCode)
+            refusal(&callback(&pending, ""), &pending),
+            CallbackError::MissingCode
         ));
     }
 
