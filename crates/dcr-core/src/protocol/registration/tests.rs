@@ -4,6 +4,8 @@
 use super::*;
 use serde_json::Value;
 
+use crate::test_support::respond_raw;
+
 mod device_key;
 mod management;
 mod redirects;
@@ -18,13 +20,9 @@ const RAT: &str = "e99ab41e-52a1-4fa3-b21b-fb95a398c33a";
 /// The seed tutorial's registration response, verbatim.
 pub(super) const SEED_RESPONSE: &str = r#"{"default_acr_values": ["urn:se:curity:authentication:html-form:Username-Password"],"application_type": "native","registration_client_uri": "https://baa467f55bc7.eu.ngrok.io/token-service/oauth-registration/87f1d9de-de2f-4e96-b27b-882cce0a3352","registration_access_token_expires_in": 31536000,"registration_access_token": "e99ab41e-52a1-4fa3-b21b-fb95a398c33a","client_id": "87f1d9de-de2f-4e96-b27b-882cce0a3352","token_endpoint_auth_method": "client_secret_basic","scope": "openid profile","client_id_issued_at": 1624011134,"client_secret": "tfs9nad3dweFAa1CqpUj5p6NC4-092hb5Gg4SVRhOkc","id_token_signed_response_alg": "RS256","grant_types": ["authorization_code", "refresh_token"],"subject_type": "public","redirect_uris": ["io.curity.dcrclient:/callback"],"post_logout_redirect_uris":["io.curity.dcrclient:/logoutcallback"],"client_secret_expires_at": 0,"token_endpoint_auth_methods": ["client_secret_basic", "client_secret_post"],"response_types": ["code", "id_token"],"refresh_token_ttl": 3600}"#;
 
+/// `body` byte for byte: [`SEED_RESPONSE`] is the tutorial's text, not re-serialized JSON.
 fn resp(status: u16, body: &str) -> CappedResponse {
-    CappedResponse {
-        status,
-        content_type: Some("application/json".into()),
-        body: body.as_bytes().to_vec(),
-        ..Default::default()
-    }
+    respond_raw(status, Some("application/json"), body.as_bytes())
 }
 
 /// The seed response with one field replaced (`None` removes it).
@@ -196,12 +194,7 @@ fn r3_body_that_is_not_a_json_object_is_rejected() {
             "{body}"
         );
     }
-    let not_utf8 = CappedResponse {
-        status: 201,
-        content_type: None,
-        body: vec![0xff, 0xfe, b'{'],
-        ..Default::default()
-    };
+    let not_utf8 = respond_raw(201, None, &[0xff, 0xfe, b'{']);
     assert!(matches!(
         registration_response(not_utf8, &full_basic(), REDIRECT, NOW),
         Err(RefusedRegistration {

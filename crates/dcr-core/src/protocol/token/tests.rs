@@ -4,7 +4,7 @@ use serde_json::json;
 
 use super::*;
 use crate::protocol::authorize::{prepare_authorization, AuthorizationParams};
-use crate::test_support::{config, metadata, respond};
+use crate::test_support::{config, metadata, respond, respond_raw};
 
 fn form(request: &OutgoingRequest) -> HashMap<String, String> {
     url::form_urlencoded::parse(request.body.as_ref().unwrap().expose().as_bytes())
@@ -151,12 +151,7 @@ fn t2_invalid_client_is_structured_and_a_bare_401_is_not_invalid_client() {
     // A 401 without an OAuth error body (a proxy, a gateway) proves nothing about the
     // client; it must not read as invalid_client, which wipes the registration.
     for body in [&b""[..], b"<html>401 Authorization Required</html>", b"{}"] {
-        let bare = CappedResponse {
-            status: 401,
-            content_type: None,
-            body: body.to_vec(),
-            ..Default::default()
-        };
+        let bare = respond_raw(401, None, body);
         let error = token_response(bare, true).unwrap_err();
         assert!(matches!(error, TokenError::Unauthorized), "{error:?}");
         assert_eq!(crate::Error::from(error).kind(), "serverError");
@@ -170,12 +165,7 @@ fn t2_invalid_client_is_structured_and_a_bare_401_is_not_invalid_client() {
 
 #[test]
 fn t3_html_invalid_json_and_non_object_are_rejected() {
-    let html = CappedResponse {
-        status: 200,
-        content_type: Some("text/html".into()),
-        body: b"<html>".to_vec(),
-        ..Default::default()
-    };
+    let html = respond_raw(200, Some("text/html"), b"<html>");
     assert!(matches!(
         token_response(html, false),
         Err(TokenError::Parse(_))
