@@ -95,16 +95,16 @@ pub fn check_callback(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Config;
     use crate::protocol::authorize::{prepare_authorization, AuthorizationParams};
     use crate::test_support::{config, metadata, ISSUER};
 
     const CALLBACK: &str = "io.curity.dcrclient:/callback";
 
-    fn pending(config: &Config, iss_required: bool) -> PendingAuthorization {
+    /// A sign-in flow in flight; `iss_required`: the server advertises RFC 9207 `iss`.
+    fn pending(iss_required: bool) -> PendingAuthorization {
         let mut metadata = metadata();
         metadata.authorization_response_iss_parameter_supported = iss_required;
-        prepare_authorization(&metadata, &AuthorizationParams::registration(config)).1
+        prepare_authorization(&metadata, &AuthorizationParams::registration(&config())).1
     }
 
     fn callback(pending: &PendingAuthorization, extra: &str) -> Url {
@@ -132,8 +132,7 @@ mod tests {
 
     #[test]
     fn valid_callback_yields_the_code() {
-        let config = config();
-        let pending = pending(&config, true);
+        let pending = pending(true);
         let code = check_callback(&callback(&pending, "code=abc"), &pending).unwrap();
         assert_eq!(code.0.expose(), "abc");
         assert!(!format!("{code:?}").contains("abc"));
@@ -141,8 +140,7 @@ mod tests {
 
     #[test]
     fn a1_wrong_or_missing_state_is_rejected() {
-        let config = config();
-        let pending = pending(&config, false);
+        let pending = pending(false);
         let url = Url::parse("io.curity.dcrclient:/callback?code=abc&state=forged").unwrap();
         assert!(matches!(
             refusal(&url, &pending),
@@ -157,9 +155,8 @@ mod tests {
 
     #[test]
     fn x1_callback_for_another_request_does_not_consume_the_pending_one() {
-        let config = config();
-        let pending = pending(&config, false);
-        let other = self::pending(&config, false);
+        let pending = pending(false);
+        let other = self::pending(false);
         assert!(check_callback(&callback(&other, "code=stolen"), &pending).is_err());
         assert!(check_callback(&callback(&pending, "code=real"), &pending).is_ok());
     }
@@ -169,11 +166,10 @@ mod tests {
     /// `state` it does not carry.
     #[test]
     fn a1_replayed_callback_into_a_new_flow_is_refused() {
-        let config = config();
-        let first = pending(&config, true);
+        let first = pending(true);
         let delivered = callback(&first, "code=abc");
         assert!(check_callback(&delivered, &first).is_ok());
-        let second = pending(&config, true);
+        let second = pending(true);
         assert!(matches!(
             refusal(&delivered, &second),
             CallbackError::StateMismatch
@@ -182,8 +178,7 @@ mod tests {
 
     #[test]
     fn a2_iss_mismatch_is_rejected() {
-        let config = config();
-        let pending = pending(&config, false);
+        let pending = pending(false);
         let url = callback_at(
             CALLBACK,
             &pending,
@@ -197,23 +192,21 @@ mod tests {
 
     #[test]
     fn a2_iss_missing_while_advertised_is_rejected() {
-        let config = config();
-        let pending = pending(&config, true);
+        let pending = pending(true);
         let url = callback_at(CALLBACK, &pending, "code=abc");
         assert!(matches!(
             refusal(&url, &pending),
             CallbackError::IssuerMissing
         ));
         // Not advertised: absence is fine.
-        let relaxed = self::pending(&config, false);
+        let relaxed = self::pending(false);
         let url = callback_at(CALLBACK, &relaxed, "code=abc");
         assert!(check_callback(&url, &relaxed).is_ok());
     }
 
     #[test]
     fn a3_access_denied_with_valid_state_is_its_own_outcome() {
-        let config = config();
-        let pending = pending(&config, true);
+        let pending = pending(true);
         let url = callback(
             &pending,
             "error=access_denied&error_description=User%20said%20no%0A",
@@ -228,8 +221,7 @@ mod tests {
 
     #[test]
     fn a3_error_with_wrong_state_is_a_state_mismatch() {
-        let config = config();
-        let pending = pending(&config, false);
+        let pending = pending(false);
         let url = Url::parse("io.curity.dcrclient:/callback?error=access_denied&state=x").unwrap();
         assert!(matches!(
             refusal(&url, &pending),
@@ -239,8 +231,7 @@ mod tests {
 
     #[test]
     fn other_errors_are_structured() {
-        let config = config();
-        let pending = pending(&config, true);
+        let pending = pending(true);
         let url = callback(
             &pending,
             "error=login_required&error_description=no%20session",
@@ -256,8 +247,7 @@ mod tests {
 
     #[test]
     fn a5_tokens_in_front_channel_are_rejected() {
-        let config = config();
-        let pending = pending(&config, true);
+        let pending = pending(true);
         let url = callback(&pending, "code=abc&access_token=leak");
         assert!(matches!(
             refusal(&url, &pending),
@@ -273,8 +263,7 @@ mod tests {
 
     #[test]
     fn x3_wrong_scheme_or_path_is_rejected() {
-        let config = config();
-        let pending = pending(&config, true);
+        let pending = pending(true);
         for prefix in [
             "io.curity.other:/callback",
             "io.curity.dcrclient:/callbackx",
@@ -291,8 +280,7 @@ mod tests {
 
     #[test]
     fn x3_giant_url_and_nul_are_rejected() {
-        let config = config();
-        let pending = pending(&config, true);
+        let pending = pending(true);
         let giant = format!(
             "io.curity.dcrclient:/callback?code={}",
             "a".repeat(10 * 1024 * 1024)
@@ -315,8 +303,7 @@ mod tests {
 
     #[test]
     fn repeated_parameters_are_rejected() {
-        let config = config();
-        let pending = pending(&config, true);
+        let pending = pending(true);
         let url = callback(&pending, "code=a&code=b");
         assert!(matches!(
             refusal(&url, &pending),
@@ -326,8 +313,7 @@ mod tests {
 
     #[test]
     fn missing_code_is_rejected() {
-        let config = config();
-        let pending = pending(&config, true);
+        let pending = pending(true);
         assert!(matches!(
             refusal(&callback(&pending, ""), &pending),
             CallbackError::MissingCode
