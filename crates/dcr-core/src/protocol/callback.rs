@@ -95,18 +95,20 @@ pub fn check_callback(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Config;
     use crate::protocol::authorize::{prepare_authorization, AuthorizationParams};
     use crate::test_support::{config, metadata, ISSUER};
 
-    fn pending(config: &Config, iss_required: bool) -> PendingAuthorization {
+    const CALLBACK: &str = "io.curity.dcrclient:/callback";
+
+    /// A sign-in flow in flight; `iss_required`: the server advertises RFC 9207 `iss`.
+    fn pending(iss_required: bool) -> PendingAuthorization {
         let mut metadata = metadata();
         metadata.authorization_response_iss_parameter_supported = iss_required;
-        prepare_authorization(&metadata, &AuthorizationParams::registration(config)).1
+        prepare_authorization(&metadata, &AuthorizationParams::registration(&config())).1
     }
 
     fn callback(pending: &PendingAuthorization, extra: &str) -> Url {
-        let mut url = Url::parse("io.curity.dcrclient:/callback").unwrap();
+        let mut url = Url::parse(CALLBACK).unwrap();
         url.query_pairs_mut()
             .append_pair("state", pending.state.expose())
             .append_pair("iss", ISSUER);
@@ -118,10 +120,19 @@ mod tests {
         Url::parse(&text).unwrap()
     }
 
+    /// A callback at `prefix` with `rest` and `pending`'s state; unlike [`callback`], no `iss`.
+    fn callback_at(prefix: &str, pending: &PendingAuthorization, rest: &str) -> Url {
+        Url::parse(&format!("{prefix}?{rest}&state={}", pending.state.expose())).unwrap()
+    }
+
+    /// Why `check_callback` refuses `url`; a callback it accepts fails the test.
+    fn refusal(url: &Url, pending: &PendingAuthorization) -> CallbackError {
+        check_callback(url, pending).expect_err("the callback was accepted")
+    }
+
     #[test]
     fn valid_callback_yields_the_code() {
-        let config = config();
-        let pending = pending(&config, true);
+        let pending = pending(true);
         let code = check_callback(&callback(&pending, "code=abc"), &pending).unwrap();
         assert_eq!(code.0.expose(), "abc");
         assert!(!format!("{code:?}").contains("abc"));
@@ -129,25 +140,23 @@ mod tests {
 
     #[test]
     fn a1_wrong_or_missing_state_is_rejected() {
-        let config = config();
-        let pending = pending(&config, false);
+        let pending = pending(false);
         let url = Url::parse("io.curity.dcrclient:/callback?code=abc&state=forged").unwrap();
         assert!(matches!(
-            check_callback(&url, &pending),
-            Err(CallbackError::StateMismatch)
+            refusal(&url, &pending),
+            CallbackError::StateMismatch
         ));
         let url = Url::parse("io.curity.dcrclient:/callback?code=abc").unwrap();
         assert!(matches!(
-            check_callback(&url, &pending),
-            Err(CallbackError::StateMismatch)
+            refusal(&url, &pending),
+            CallbackError::StateMismatch
         ));
     }
 
     #[test]
     fn x1_callback_for_another_request_does_not_consume_the_pending_one() {
-        let config = config();
-        let pending = pending(&config, false);
-        let other = self::pending(&config, false);
+        let pending = pending(false);
+        let other = self::pending(false);
         assert!(check_callback(&callback(&other, "code=stolen"), &pending).is_err());
         assert!(check_callback(&callback(&pending, "code=real"), &pending).is_ok());
     }
@@ -157,65 +166,53 @@ mod tests {
     /// `state` it does not carry.
     #[test]
     fn a1_replayed_callback_into_a_new_flow_is_refused() {
-        let config = config();
-        let first = pending(&config, true);
+        let first = pending(true);
         let delivered = callback(&first, "code=abc");
         assert!(check_callback(&delivered, &first).is_ok());
-        let second = pending(&config, true);
+        let second = pending(true);
         assert!(matches!(
-            check_callback(&delivered, &second),
-            Err(CallbackError::StateMismatch)
+            refusal(&delivered, &second),
+            CallbackError::StateMismatch
         ));
     }
 
     #[test]
     fn a2_iss_mismatch_is_rejected() {
-        let config = config();
-        let pending = pending(&config, false);
-        let url = Url::parse(&format!(
-            "io.curity.dcrclient:/callback?code=abc&state={}&iss=https%3A%2F%2Fevil.example",
-            pending.state.expose()
-        ))
-        .unwrap();
+        let pending = pending(false);
+        let url = callback_at(
+            CALLBACK,
+            &pending,
+            "code=abc&iss=https%3A%2F%2Fevil.example",
+        );
         assert!(matches!(
-            check_callback(&url, &pending),
-            Err(CallbackError::IssuerMismatch)
+            refusal(&url, &pending),
+            CallbackError::IssuerMismatch
         ));
     }
 
     #[test]
     fn a2_iss_missing_while_advertised_is_rejected() {
-        let config = config();
-        let pending = pending(&config, true);
-        let url = Url::parse(&format!(
-            "io.curity.dcrclient:/callback?code=abc&state={}",
-            pending.state.expose()
-        ))
-        .unwrap();
+        let pending = pending(true);
+        let url = callback_at(CALLBACK, &pending, "code=abc");
         assert!(matches!(
-            check_callback(&url, &pending),
-            Err(CallbackError::IssuerMissing)
+            refusal(&url, &pending),
+            CallbackError::IssuerMissing
         ));
         // Not advertised: absence is fine.
-        let relaxed = self::pending(&config, false);
-        let url = Url::parse(&format!(
-            "io.curity.dcrclient:/callback?code=abc&state={}",
-            relaxed.state.expose()
-        ))
-        .unwrap();
+        let relaxed = self::pending(false);
+        let url = callback_at(CALLBACK, &relaxed, "code=abc");
         assert!(check_callback(&url, &relaxed).is_ok());
     }
 
     #[test]
     fn a3_access_denied_with_valid_state_is_its_own_outcome() {
-        let config = config();
-        let pending = pending(&config, true);
+        let pending = pending(true);
         let url = callback(
             &pending,
             "error=access_denied&error_description=User%20said%20no%0A",
         );
-        match check_callback(&url, &pending) {
-            Err(CallbackError::AccessDenied { description }) => {
+        match refusal(&url, &pending) {
+            CallbackError::AccessDenied { description } => {
                 assert_eq!(description.as_deref(), Some("User said no"));
             }
             other => panic!("{other:?}"),
@@ -224,25 +221,23 @@ mod tests {
 
     #[test]
     fn a3_error_with_wrong_state_is_a_state_mismatch() {
-        let config = config();
-        let pending = pending(&config, false);
+        let pending = pending(false);
         let url = Url::parse("io.curity.dcrclient:/callback?error=access_denied&state=x").unwrap();
         assert!(matches!(
-            check_callback(&url, &pending),
-            Err(CallbackError::StateMismatch)
+            refusal(&url, &pending),
+            CallbackError::StateMismatch
         ));
     }
 
     #[test]
     fn other_errors_are_structured() {
-        let config = config();
-        let pending = pending(&config, true);
+        let pending = pending(true);
         let url = callback(
             &pending,
             "error=login_required&error_description=no%20session",
         );
-        match check_callback(&url, &pending) {
-            Err(CallbackError::Server(e)) => {
+        match refusal(&url, &pending) {
+            CallbackError::Server(e) => {
                 assert_eq!(e.error, "login_required");
                 assert_eq!(e.description.as_deref(), Some("no session"));
             }
@@ -252,40 +247,32 @@ mod tests {
 
     #[test]
     fn a5_tokens_in_front_channel_are_rejected() {
-        let config = config();
-        let pending = pending(&config, true);
+        let pending = pending(true);
         let url = callback(&pending, "code=abc&access_token=leak");
         assert!(matches!(
-            check_callback(&url, &pending),
-            Err(CallbackError::TokensInFrontChannel)
+            refusal(&url, &pending),
+            CallbackError::TokensInFrontChannel
         ));
         let mut url = callback(&pending, "code=abc");
         url.set_fragment(Some("id_token=eyJ"));
         assert!(matches!(
-            check_callback(&url, &pending),
-            Err(CallbackError::TokensInFrontChannel)
+            refusal(&url, &pending),
+            CallbackError::TokensInFrontChannel
         ));
     }
 
     #[test]
     fn x3_wrong_scheme_or_path_is_rejected() {
-        let config = config();
-        let pending = pending(&config, true);
+        let pending = pending(true);
         for prefix in [
             "io.curity.other:/callback",
             "io.curity.dcrclient:/callbackx",
             "https://evil.example/callback",
         ] {
-            let url = Url::parse(&format!(
-                "{prefix}?code=a&state={}&iss={ISSUER}",
-                pending.state.expose()
-            ))
-            .unwrap();
+            let url = callback_at(prefix, &pending, &format!("code=a&iss={ISSUER}"));
+            let refused = refusal(&url, &pending);
             assert!(
-                matches!(
-                    check_callback(&url, &pending),
-                    Err(CallbackError::RedirectMismatch)
-                ),
+                matches!(refused, CallbackError::RedirectMismatch),
                 "{prefix}"
             );
         }
@@ -293,8 +280,7 @@ mod tests {
 
     #[test]
     fn x3_giant_url_and_nul_are_rejected() {
-        let config = config();
-        let pending = pending(&config, true);
+        let pending = pending(true);
         let giant = format!(
             "io.curity.dcrclient:/callback?code={}",
             "a".repeat(10 * 1024 * 1024)
@@ -305,34 +291,32 @@ mod tests {
         ));
         let url = Url::parse(&giant[..MAX_CALLBACK_URL_LEN + 100]).unwrap();
         assert!(matches!(
-            check_callback(&url, &pending),
-            Err(CallbackError::Malformed(_))
+            refusal(&url, &pending),
+            CallbackError::Malformed(_)
         ));
         let url = callback(&pending, "code=abc%00def");
         assert!(matches!(
-            check_callback(&url, &pending),
-            Err(CallbackError::Malformed(_))
+            refusal(&url, &pending),
+            CallbackError::Malformed(_)
         ));
     }
 
     #[test]
     fn repeated_parameters_are_rejected() {
-        let config = config();
-        let pending = pending(&config, true);
+        let pending = pending(true);
         let url = callback(&pending, "code=a&code=b");
         assert!(matches!(
-            check_callback(&url, &pending),
-            Err(CallbackError::Malformed(_))
+            refusal(&url, &pending),
+            CallbackError::Malformed(_)
         ));
     }
 
     #[test]
     fn missing_code_is_rejected() {
-        let config = config();
-        let pending = pending(&config, true);
+        let pending = pending(true);
         assert!(matches!(
-            check_callback(&callback(&pending, ""), &pending),
-            Err(CallbackError::MissingCode)
+            refusal(&callback(&pending, ""), &pending),
+            CallbackError::MissingCode
         ));
     }
 

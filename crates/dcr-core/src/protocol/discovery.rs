@@ -131,6 +131,7 @@ fn optional(doc: &Map<String, Value>, field: &'static str) -> Result<Option<Url>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::{respond, respond_raw};
     use serde_json::json;
 
     const ISSUER: &str = "https://idp.example/oauth/v2/oauth-anonymous";
@@ -151,15 +152,6 @@ mod tests {
             "authorization_response_iss_parameter_supported": true,
             "code_challenge_methods_supported": ["plain"],
         })
-    }
-
-    fn respond(status: u16, body: &Value) -> CappedResponse {
-        CappedResponse {
-            status,
-            content_type: Some("application/json".into()),
-            body: serde_json::to_vec(body).unwrap(),
-            ..Default::default()
-        }
     }
 
     #[test]
@@ -235,12 +227,7 @@ mod tests {
             discovery_response(respond(404, &doc()), &issuer()),
             Err(DiscoveryError::UnexpectedStatus(404))
         ));
-        let html = CappedResponse {
-            status: 200,
-            content_type: Some("text/html".into()),
-            body: b"<html><body>Welcome</body></html>".to_vec(),
-            ..Default::default()
-        };
+        let html = respond_raw(200, Some("text/html"), b"<html><body>Welcome</body></html>");
         assert!(matches!(
             discovery_response(html, &issuer()),
             Err(DiscoveryError::Parse(_))

@@ -85,6 +85,23 @@ mod tests {
     use crate::test_support::{config, metadata};
     use std::collections::HashMap;
 
+    /// A logout begun against the test server's end-session endpoint.
+    fn begin_logout() -> PendingLogout {
+        let config = config();
+        end_session_url(&metadata(), None, "c", &config.post_logout_redirect_uri)
+            .unwrap()
+            .1
+    }
+
+    /// The post-logout redirect to `path` (ours is `/logoutcallback`) carrying `pending`'s state.
+    fn returned_to(path: &str, pending: &PendingLogout) -> Url {
+        Url::parse(&format!(
+            "io.curity.dcrclient:{path}?state={}",
+            pending.state.expose()
+        ))
+        .unwrap()
+    }
+
     #[test]
     fn l4_end_session_url_has_hint_client_redirect_and_fresh_state() {
         let config = config();
@@ -126,24 +143,13 @@ mod tests {
 
     #[test]
     fn l3_logout_callback_wrong_missing_or_replayed_state_is_reported() {
-        let config = config();
-        let (_, pending) =
-            end_session_url(&metadata(), None, "c", &config.post_logout_redirect_uri).unwrap();
-        let good = Url::parse(&format!(
-            "io.curity.dcrclient:/logoutcallback?state={}",
-            pending.state.expose()
-        ))
-        .unwrap();
+        let pending = begin_logout();
+        let good = returned_to("/logoutcallback", &pending);
         assert!(check_logout_callback(&good, &pending).is_ok());
-        let (_, older) =
-            end_session_url(&metadata(), None, "c", &config.post_logout_redirect_uri).unwrap();
-        let replayed = Url::parse(&format!(
-            "io.curity.dcrclient:/logoutcallback?state={}",
-            older.state.expose()
-        ))
-        .unwrap();
+        // A state from another (older) logout is a replay, not ours.
+        let older = begin_logout();
         for url in [
-            replayed,
+            returned_to("/logoutcallback", &older),
             Url::parse("io.curity.dcrclient:/logoutcallback").unwrap(),
             Url::parse("io.curity.dcrclient:/logoutcallback?state=x&state=y").unwrap(),
         ] {
@@ -152,11 +158,7 @@ mod tests {
                 Err(LogoutError::StateMismatch)
             ));
         }
-        let elsewhere = Url::parse(&format!(
-            "io.curity.dcrclient:/callback?state={}",
-            pending.state.expose()
-        ))
-        .unwrap();
+        let elsewhere = returned_to("/callback", &pending);
         assert!(matches!(
             check_logout_callback(&elsewhere, &pending),
             Err(LogoutError::RedirectMismatch)

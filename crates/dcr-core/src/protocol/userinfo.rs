@@ -77,7 +77,7 @@ pub fn userinfo_response(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::respond;
+    use crate::test_support::{respond, respond_raw};
     use serde_json::json;
 
     #[test]
@@ -134,12 +134,7 @@ mod tests {
             userinfo_response(respond(200, &json!([])), "a"),
             Err(UserInfoError::Parse)
         ));
-        let jwt = CappedResponse {
-            status: 200,
-            content_type: Some("application/jwt".into()),
-            body: b"a.b.c".to_vec(),
-            ..Default::default()
-        };
+        let jwt = respond_raw(200, Some("application/jwt"), b"a.b.c");
         assert!(matches!(
             userinfo_response(jwt, "a"),
             Err(UserInfoError::Parse)

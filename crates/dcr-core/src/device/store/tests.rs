@@ -2,8 +2,8 @@
 //! `keychain/tests.rs`.
 
 use super::*;
-use crate::platform::http::CappedResponse;
 use crate::protocol::registration::registration_response;
+use crate::test_support::respond_raw;
 
 const REDIRECT: &str = "io.curity.dcrclient:/callback";
 const SECRET: &str = "tfs9nad3dweFAa1CqpUj5p6NC4-092hb5Gg4SVRhOkc";
@@ -21,12 +21,7 @@ pub(crate) fn key() -> StoreKey {
 }
 
 pub(crate) fn stored_from(response: &str, registered_at: i64) -> StoredRegistration {
-    let resp = CappedResponse {
-        status: 201,
-        content_type: None,
-        body: response.as_bytes().to_vec(),
-        ..Default::default()
-    };
+    let resp = respond_raw(201, None, response.as_bytes());
     let request = crate::protocol::registration::RegistrationBody::templatized("tmpl");
     let registration = registration_response(resp, &request, REDIRECT, 1_700_000_000).unwrap();
     StoredRegistration {
@@ -289,11 +284,7 @@ fn key_stored(device: &std::sync::Arc<DeviceKey>) -> StoredRegistration {
     let mut doc: Value = serde_json::from_str(SEED_RESPONSE).unwrap();
     crate::test_support::as_private_key_jwt(&mut doc);
     doc["jwks"] = device.public_jwks();
-    let resp = CappedResponse {
-        status: 201,
-        body: doc.to_string().into_bytes(),
-        ..Default::default()
-    };
+    let resp = respond_raw(201, None, doc.to_string().as_bytes());
     let request = crate::protocol::registration::RegistrationBody::templatized("tmpl")
         .with_device_jwks(&device.public_jwks());
     let registration = registration_response(resp, &request, REDIRECT, 1_700_000_000).unwrap();

@@ -27,6 +27,38 @@ fn claims_with(change: impl FnOnce(&mut serde_json::Map<String, Value>)) -> Valu
     claims
 }
 
+/// The good claims with `name` set to `value`.
+fn with_claim(name: &str, value: Value) -> Value {
+    claims_with(|c| {
+        c.insert(name.into(), value);
+    })
+}
+
+/// The good claims without `name`.
+fn without_claim(name: &str) -> Value {
+    claims_with(|c| {
+        c.remove(name);
+    })
+}
+
+/// Why a token with `claims`, correctly signed, is refused; an accepted one fails the test.
+fn refusal(claims: &Value) -> IdTokenError {
+    verify_with(&TestKey::p256(), claims).expect_err("the ID token was accepted")
+}
+
+/// A token whose `name` claim is `wrong` and one without `name` are both refused, for a reason
+/// `is_expected` accepts.
+fn assert_wrong_and_missing_refused(
+    name: &str,
+    wrong: Value,
+    is_expected: fn(&IdTokenError) -> bool,
+) {
+    for claims in [with_claim(name, wrong), without_claim(name)] {
+        let error = refusal(&claims);
+        assert!(is_expected(&error), "{claims}: {error:?}");
+    }
+}
+
 #[test]
 fn valid_rs256_es256_and_eddsa_tokens_are_accepted() {
     for key in [TestKey::rsa(), TestKey::p256(), TestKey::ed25519()] {
@@ -49,12 +81,7 @@ fn i1_bad_signature_is_rejected() {
     let key = TestKey::rsa();
     let token = key.mint("k1", &good_claims(NONCE, NOW));
     // Swap in a different payload under the same signature.
-    let other = key.mint(
-        "k1",
-        &claims_with(|c| {
-            c.insert("sub".into(), json!("mallory"));
-        }),
-    );
+    let other = key.mint("k1", &with_claim("sub", json!("mallory")));
     let parts: Vec<&str> = token.split('.').collect();
     let forged = format!(
         "{}.{}.{}",
@@ -133,70 +160,39 @@ fn crit_header_and_malformed_tokens_are_rejected() {
 
 #[test]
 fn i4_wrong_or_missing_issuer_is_rejected() {
-    let key = TestKey::p256();
-    let wrong = claims_with(|c| {
-        c.insert("iss".into(), json!(format!("{ISSUER}/")));
+    assert_wrong_and_missing_refused("iss", json!(format!("{ISSUER}/")), |e| {
+        matches!(e, IdTokenError::IssuerMismatch)
     });
-    assert!(matches!(
-        verify_with(&key, &wrong),
-        Err(IdTokenError::IssuerMismatch)
-    ));
-    let missing = claims_with(|c| {
-        c.remove("iss");
-    });
-    assert!(matches!(
-        verify_with(&key, &missing),
-        Err(IdTokenError::IssuerMismatch)
-    ));
 }
 
 #[test]
 fn i5_wrong_missing_or_extra_audience_is_rejected() {
     let key = TestKey::p256();
-    let wrong = claims_with(|c| {
-        c.insert("aud".into(), json!("someone-else"));
-    });
-    assert!(matches!(
-        verify_with(&key, &wrong),
-        Err(IdTokenError::AudienceMismatch)
-    ));
-    let missing = claims_with(|c| {
-        c.remove("aud");
-    });
-    assert!(matches!(
-        verify_with(&key, &missing),
-        Err(IdTokenError::Claim("aud"))
-    ));
+    let wrong = with_claim("aud", json!("someone-else"));
+    assert!(matches!(refusal(&wrong), IdTokenError::AudienceMismatch));
+    let missing = without_claim("aud");
+    assert!(matches!(refusal(&missing), IdTokenError::Claim("aud")));
     let extra = claims_with(|c| {
         c.insert("aud".into(), json!([CLIENT_ID, "untrusted"]));
         c.insert("azp".into(), json!(CLIENT_ID));
     });
-    assert!(matches!(
-        verify_with(&key, &extra),
-        Err(IdTokenError::UntrustedAudience)
-    ));
-    let array = claims_with(|c| {
-        c.insert("aud".into(), json!([CLIENT_ID]));
-    });
+    assert!(matches!(refusal(&extra), IdTokenError::UntrustedAudience));
+    let array = with_claim("aud", json!([CLIENT_ID]));
     assert!(verify_with(&key, &array).is_ok());
 }
 
 #[test]
 fn azp_must_be_this_client_and_is_required_with_several_audiences() {
     let key = TestKey::p256();
-    let wrong = claims_with(|c| {
-        c.insert("azp".into(), json!("other"));
-    });
+    let wrong = with_claim("azp", json!("other"));
     assert!(matches!(
-        verify_with(&key, &wrong),
-        Err(IdTokenError::AuthorizedPartyMismatch)
+        refusal(&wrong),
+        IdTokenError::AuthorizedPartyMismatch
     ));
-    let several_without_azp = claims_with(|c| {
-        c.insert("aud".into(), json!([CLIENT_ID, CLIENT_ID]));
-    });
+    let several_without_azp = with_claim("aud", json!([CLIENT_ID, CLIENT_ID]));
     assert!(matches!(
-        verify_with(&key, &several_without_azp),
-        Err(IdTokenError::AuthorizedPartyMismatch)
+        refusal(&several_without_azp),
+        IdTokenError::AuthorizedPartyMismatch
     ));
     let several_with_azp = claims_with(|c| {
         c.insert("aud".into(), json!([CLIENT_ID, CLIENT_ID]));
@@ -207,29 +203,16 @@ fn azp_must_be_this_client_and_is_required_with_several_audiences() {
 
 #[test]
 fn i6_missing_subject_is_rejected() {
-    let key = TestKey::p256();
-    for claims in [
-        claims_with(|c| {
-            c.remove("sub");
-        }),
-        claims_with(|c| {
-            c.insert("sub".into(), json!(""));
-        }),
-    ] {
-        assert!(matches!(
-            verify_with(&key, &claims),
-            Err(IdTokenError::SubjectMismatch)
-        ));
-    }
+    assert_wrong_and_missing_refused("sub", json!(""), |e| {
+        matches!(e, IdTokenError::SubjectMismatch)
+    });
 }
 
 #[test]
 fn refresh_token_id_token_needs_same_subject_and_no_nonce() {
     let key = TestKey::p256();
     let jwks = jwks_of(&[(&key, "k1")]);
-    let claims = claims_with(|c| {
-        c.remove("nonce");
-    });
+    let claims = without_claim("nonce");
     let token = Secret::new(key.mint("k1", &claims));
     let refresh = IdTokenExpectations {
         nonce: None,
@@ -250,68 +233,33 @@ fn refresh_token_id_token_needs_same_subject_and_no_nonce() {
 #[test]
 fn i8_expired_or_missing_exp_is_rejected_and_skew_is_small() {
     let key = TestKey::p256();
-    let expired = claims_with(|c| {
-        c.insert("exp".into(), json!(NOW - CLOCK_SKEW_SECS - 1));
-    });
-    assert!(matches!(
-        verify_with(&key, &expired),
-        Err(IdTokenError::Expired)
-    ));
-    let within_skew = claims_with(|c| {
-        c.insert("exp".into(), json!(NOW - CLOCK_SKEW_SECS + 1));
-    });
+    let expired = with_claim("exp", json!(NOW - CLOCK_SKEW_SECS - 1));
+    assert!(matches!(refusal(&expired), IdTokenError::Expired));
+    let within_skew = with_claim("exp", json!(NOW - CLOCK_SKEW_SECS + 1));
     assert!(verify_with(&key, &within_skew).is_ok());
-    let missing = claims_with(|c| {
-        c.remove("exp");
-    });
-    assert!(matches!(
-        verify_with(&key, &missing),
-        Err(IdTokenError::Claim("exp"))
-    ));
+    let missing = without_claim("exp");
+    assert!(matches!(refusal(&missing), IdTokenError::Claim("exp")));
 }
 
 #[test]
 fn iat_outside_window_or_missing_is_rejected() {
-    let key = TestKey::p256();
     for iat in [
         json!(NOW + CLOCK_SKEW_SECS + 5),
         json!(NOW - MAX_IAT_AGE_SECS - 5),
         json!("yesterday"),
     ] {
-        let claims = claims_with(|c| {
-            c.insert("iat".into(), iat.clone());
-        });
-        assert!(
-            matches!(verify_with(&key, &claims), Err(IdTokenError::IssuedAt)),
-            "{iat}"
-        );
+        let claims = with_claim("iat", iat.clone());
+        assert!(matches!(refusal(&claims), IdTokenError::IssuedAt), "{iat}");
     }
-    let missing = claims_with(|c| {
-        c.remove("iat");
-    });
-    assert!(matches!(
-        verify_with(&key, &missing),
-        Err(IdTokenError::IssuedAt)
-    ));
+    let missing = without_claim("iat");
+    assert!(matches!(refusal(&missing), IdTokenError::IssuedAt));
 }
 
 #[test]
 fn i9_wrong_or_missing_nonce_is_rejected() {
-    let key = TestKey::p256();
-    let wrong = claims_with(|c| {
-        c.insert("nonce".into(), json!("other"));
+    assert_wrong_and_missing_refused("nonce", json!("other"), |e| {
+        matches!(e, IdTokenError::NonceMismatch)
     });
-    assert!(matches!(
-        verify_with(&key, &wrong),
-        Err(IdTokenError::NonceMismatch)
-    ));
-    let missing = claims_with(|c| {
-        c.remove("nonce");
-    });
-    assert!(matches!(
-        verify_with(&key, &missing),
-        Err(IdTokenError::NonceMismatch)
-    ));
 }
 
 #[test]
@@ -385,12 +333,7 @@ fn jwks_errors_are_reported() {
 #[test]
 fn errors_never_contain_the_token() {
     let key = TestKey::p256();
-    let token = key.mint(
-        "k1",
-        &claims_with(|c| {
-            c.insert("nonce".into(), json!("other"));
-        }),
-    );
+    let token = key.mint("k1", &with_claim("nonce", json!("other")));
     let error = verify_id_token(
         &Secret::new(token.clone()),
         &jwks_of(&[(&key, "k1")]),

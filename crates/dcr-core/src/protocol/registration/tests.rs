@@ -4,6 +4,8 @@
 use super::*;
 use serde_json::Value;
 
+use crate::test_support::respond_raw;
+
 mod device_key;
 mod management;
 mod redirects;
@@ -18,13 +20,9 @@ const RAT: &str = "e99ab41e-52a1-4fa3-b21b-fb95a398c33a";
 /// The seed tutorial's registration response, verbatim.
 pub(super) const SEED_RESPONSE: &str = r#"{"default_acr_values": ["urn:se:curity:authentication:html-form:Username-Password"],"application_type": "native","registration_client_uri": "https://baa467f55bc7.eu.ngrok.io/token-service/oauth-registration/87f1d9de-de2f-4e96-b27b-882cce0a3352","registration_access_token_expires_in": 31536000,"registration_access_token": "e99ab41e-52a1-4fa3-b21b-fb95a398c33a","client_id": "87f1d9de-de2f-4e96-b27b-882cce0a3352","token_endpoint_auth_method": "client_secret_basic","scope": "openid profile","client_id_issued_at": 1624011134,"client_secret": "tfs9nad3dweFAa1CqpUj5p6NC4-092hb5Gg4SVRhOkc","id_token_signed_response_alg": "RS256","grant_types": ["authorization_code", "refresh_token"],"subject_type": "public","redirect_uris": ["io.curity.dcrclient:/callback"],"post_logout_redirect_uris":["io.curity.dcrclient:/logoutcallback"],"client_secret_expires_at": 0,"token_endpoint_auth_methods": ["client_secret_basic", "client_secret_post"],"response_types": ["code", "id_token"],"refresh_token_ttl": 3600}"#;
 
+/// `body` byte for byte: [`SEED_RESPONSE`] is the tutorial's text, not re-serialized JSON.
 fn resp(status: u16, body: &str) -> CappedResponse {
-    CappedResponse {
-        status,
-        content_type: Some("application/json".into()),
-        body: body.as_bytes().to_vec(),
-        ..Default::default()
-    }
+    respond_raw(status, Some("application/json"), body.as_bytes())
 }
 
 /// The seed response with one field replaced (`None` removes it).
@@ -50,6 +48,32 @@ fn full_basic() -> RegistrationBody {
 
 fn register(status: u16, body: &str) -> Result<ClientRegistration, RegistrationError> {
     registration_response(resp(status, body), &full_basic(), REDIRECT, NOW).map_err(|r| r.error)
+}
+
+/// R3/R5: a response without `field`, or with `field: null`, is refused as missing it.
+fn assert_required(field: &'static str) {
+    for body in [seed_with(field, None), seed_with(field, Some(Value::Null))] {
+        match register(201, &body) {
+            Err(RegistrationError::MissingField(missing)) => assert_eq!(missing, field, "{body}"),
+            other => panic!("{field} absent or null: {other:?}"),
+        }
+    }
+}
+
+/// RFC 7592 §2: a management request goes to the registration's own
+/// `registration_client_uri`, authorized by its registration access token.
+fn assert_managed_with_the_registration_token(
+    request: &OutgoingRequest,
+    registration: &ClientRegistration,
+) {
+    assert_eq!(
+        request.url,
+        *registration.registration_client_uri.as_ref().unwrap()
+    );
+    assert_eq!(
+        request.authorization.as_ref().unwrap().expose(),
+        format!("Bearer {RAT}")
+    );
 }
 
 /// Like [`register`], keeping the whole refusal (with its cleanup handle).
@@ -161,15 +185,7 @@ fn r3_redirects_and_other_statuses_are_unexpected() {
 
 #[test]
 fn r3_missing_client_id_is_rejected() {
-    for body in [
-        seed_with("client_id", None),
-        seed_with("client_id", Some(Value::Null)),
-    ] {
-        assert!(matches!(
-            register(201, &body),
-            Err(RegistrationError::MissingField("client_id"))
-        ));
-    }
+    assert_required("client_id");
 }
 
 #[test]
@@ -196,12 +212,7 @@ fn r3_body_that_is_not_a_json_object_is_rejected() {
             "{body}"
         );
     }
-    let not_utf8 = CappedResponse {
-        status: 201,
-        content_type: None,
-        body: vec![0xff, 0xfe, b'{'],
-        ..Default::default()
-    };
+    let not_utf8 = respond_raw(201, None, &[0xff, 0xfe, b'{']);
     assert!(matches!(
         registration_response(not_utf8, &full_basic(), REDIRECT, NOW),
         Err(RefusedRegistration {
@@ -275,15 +286,7 @@ fn unsupported_auth_methods_are_rejected_with_a_sanitized_name() {
 
 #[test]
 fn r5_secret_without_expiry_is_rejected() {
-    for body in [
-        seed_with("client_secret_expires_at", None),
-        seed_with("client_secret_expires_at", Some(Value::Null)),
-    ] {
-        assert!(matches!(
-            register(201, &body),
-            Err(RegistrationError::MissingField("client_secret_expires_at"))
-        ));
-    }
+    assert_required("client_secret_expires_at");
 }
 
 #[test]
@@ -338,23 +341,20 @@ fn r6_malformed_expiry_is_rejected() {
 
 #[test]
 fn our_redirect_uri_must_be_registered() {
-    let other = seed_with(
-        "redirect_uris",
-        Some(serde_json::json!(["io.curity.dcrclient:/other"])),
-    );
-    assert!(matches!(
-        register(201, &other),
-        Err(RegistrationError::RedirectUriMissing)
-    ));
-    // Exact match only: a prefix or different case is not ours (RFC 8252 §8.10).
-    let prefix = seed_with(
-        "redirect_uris",
-        Some(serde_json::json!(["io.curity.dcrclient:/callback/x"])),
-    );
-    assert!(matches!(
-        register(201, &prefix),
-        Err(RegistrationError::RedirectUriMissing)
-    ));
+    // Another path, or ours with a suffix: exact match only (RFC 8252 §8.10).
+    for registered in [
+        "io.curity.dcrclient:/other",
+        "io.curity.dcrclient:/callback/x",
+    ] {
+        let body = seed_with("redirect_uris", Some(serde_json::json!([registered])));
+        assert!(
+            matches!(
+                register(201, &body),
+                Err(RegistrationError::RedirectUriMissing)
+            ),
+            "{registered}"
+        );
+    }
     let not_list = seed_with("redirect_uris", Some(REDIRECT.into()));
     assert!(matches!(
         register(201, &not_list),

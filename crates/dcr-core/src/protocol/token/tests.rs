@@ -4,7 +4,7 @@ use serde_json::json;
 
 use super::*;
 use crate::protocol::authorize::{prepare_authorization, AuthorizationParams};
-use crate::test_support::{config, metadata, respond};
+use crate::test_support::{config, metadata, oauth_error, respond, respond_raw};
 
 fn form(request: &OutgoingRequest) -> HashMap<String, String> {
     url::form_urlencoded::parse(request.body.as_ref().unwrap().expose().as_bytes())
@@ -14,6 +14,17 @@ fn form(request: &OutgoingRequest) -> HashMap<String, String> {
 
 fn ok(body: serde_json::Value) -> CappedResponse {
     respond(200, &body)
+}
+
+/// A refresh with refresh token `rt`, the client authenticated by a secret-based `method`.
+fn refresh_authenticated(
+    method: TokenEndpointAuthMethod,
+    client_id: &str,
+    secret: &str,
+) -> OutgoingRequest {
+    let secret = Secret::new(secret);
+    let auth = ClientAuth::for_secret_method(method, client_id, &secret).unwrap();
+    prepare_refresh(&metadata().token_endpoint, &Secret::new("rt"), &auth)
 }
 
 #[test]
@@ -49,14 +60,11 @@ fn registration_login_exchanges_as_a_public_client() {
 
 #[test]
 fn t7_client_secret_basic_is_form_urlencoded_before_base64_and_not_in_body() {
-    let secret = Secret::new("s3cr:t/+ é");
-    let auth = ClientAuth::for_secret_method(
+    let request = refresh_authenticated(
         TokenEndpointAuthMethod::ClientSecretBasic,
         "id:1 2",
-        &secret,
-    )
-    .unwrap();
-    let request = prepare_refresh(&metadata().token_endpoint, &Secret::new("rt"), &auth);
+        "s3cr:t/+ é",
+    );
     let header = request.authorization.as_ref().unwrap().expose().to_owned();
     let decoded = String::from_utf8(
         STANDARD
@@ -74,20 +82,18 @@ fn t7_client_secret_basic_is_form_urlencoded_before_base64_and_not_in_body() {
 
 #[test]
 fn client_secret_post_puts_id_and_secret_in_the_body() {
-    let secret = Secret::new("tfs9nad3");
-    let auth = ClientAuth::for_secret_method(
+    let request = refresh_authenticated(
         TokenEndpointAuthMethod::ClientSecretPost,
         "87f1d9de",
-        &secret,
-    )
-    .unwrap();
+        "tfs9nad3",
+    );
+    // private_key_jwt is no secret method: it gets no secret-based authentication.
     assert!(ClientAuth::for_secret_method(
         TokenEndpointAuthMethod::PrivateKeyJwt,
         "87f1d9de",
-        &secret
+        &Secret::new("tfs9nad3")
     )
     .is_none());
-    let request = prepare_refresh(&metadata().token_endpoint, &Secret::new("rt"), &auth);
     assert!(request.authorization.is_none());
     let form = form(&request);
     assert_eq!(form["client_id"], "87f1d9de");
@@ -126,14 +132,7 @@ fn full_response_is_parsed() {
 
 #[test]
 fn t1_invalid_grant_is_structured() {
-    let error = token_response(
-        respond(
-            400,
-            &json!({"error":"invalid_grant","error_description":"code used"}),
-        ),
-        true,
-    )
-    .unwrap_err();
+    let error = token_response(oauth_error(400, "invalid_grant", "code used"), true).unwrap_err();
     match error {
         TokenError::Server(e) => {
             assert!(e.is("invalid_grant"));
@@ -151,12 +150,7 @@ fn t2_invalid_client_is_structured_and_a_bare_401_is_not_invalid_client() {
     // A 401 without an OAuth error body (a proxy, a gateway) proves nothing about the
     // client; it must not read as invalid_client, which wipes the registration.
     for body in [&b""[..], b"<html>401 Authorization Required</html>", b"{}"] {
-        let bare = CappedResponse {
-            status: 401,
-            content_type: None,
-            body: body.to_vec(),
-            ..Default::default()
-        };
+        let bare = respond_raw(401, None, body);
         let error = token_response(bare, true).unwrap_err();
         assert!(matches!(error, TokenError::Unauthorized), "{error:?}");
         assert_eq!(crate::Error::from(error).kind(), "serverError");
@@ -170,12 +164,7 @@ fn t2_invalid_client_is_structured_and_a_bare_401_is_not_invalid_client() {
 
 #[test]
 fn t3_html_invalid_json_and_non_object_are_rejected() {
-    let html = CappedResponse {
-        status: 200,
-        content_type: Some("text/html".into()),
-        body: b"<html>".to_vec(),
-        ..Default::default()
-    };
+    let html = respond_raw(200, Some("text/html"), b"<html>");
     assert!(matches!(
         token_response(html, false),
         Err(TokenError::Parse(_))

@@ -12,7 +12,7 @@ use crate::device::key::DeviceKey;
 use crate::protocol::authorize::{
     prepare_authorization, AuthorizationParams, PendingAuthorization,
 };
-use crate::test_support::{config, metadata, respond, ISSUER};
+use crate::test_support::{config, metadata, oauth_error, respond, ISSUER};
 
 fn form(request: &OutgoingRequest) -> HashMap<String, String> {
     url::form_urlencoded::parse(request.body.as_ref().unwrap().expose().as_bytes())
@@ -167,15 +167,8 @@ fn k4_token_type_must_be_dpop_exactly_when_a_proof_was_sent() {
 
 #[test]
 fn k4_invalid_dpop_proof_is_its_own_kind() {
-    let error = token_response_for(
-        respond(
-            400,
-            &json!({"error":"invalid_dpop_proof","error_description":"bad htu"}),
-        ),
-        false,
-        true,
-    )
-    .unwrap_err();
+    let bad_proof = oauth_error(400, "invalid_dpop_proof", "bad htu");
+    let error = token_response_for(bad_proof, false, true).unwrap_err();
     assert_eq!(crate::Error::from(error).kind(), "invalidDpopProof");
     let userinfo = CappedResponse {
         status: 401,

@@ -7,22 +7,11 @@ fn rfc7592_read_and_delete_use_the_registration_access_token() {
     let registration = register(201, SEED_RESPONSE).unwrap();
     let read = prepare_read(&registration).unwrap();
     assert_eq!(read.method, Method::Get);
-    assert_eq!(
-        read.url,
-        *registration.registration_client_uri.as_ref().unwrap()
-    );
-    assert_eq!(
-        read.authorization.as_ref().unwrap().expose(),
-        format!("Bearer {RAT}")
-    );
+    assert_managed_with_the_registration_token(&read, &registration);
     assert!(read.body.is_none() && read.content_type.is_none());
     let delete = prepare_delete(&registration).unwrap();
     assert_eq!(delete.method, Method::Delete);
-    assert_eq!(delete.url, read.url);
-    assert_eq!(
-        delete.authorization.as_ref().unwrap().expose(),
-        format!("Bearer {RAT}")
-    );
+    assert_managed_with_the_registration_token(&delete, &registration);
     assert!(delete.body.is_none());
 }
 
@@ -71,29 +60,29 @@ fn rfc7592_read_response_maps_statuses() {
 /// update, with everything else of the registration kept.
 #[test]
 fn rfc7592_read_with_a_rotated_secret_or_token_is_an_update() {
-    let new_secret = seed_with("client_secret", Some("rotated-secret".into()));
-    let Ok(ClientStatus::Updated(updated)) = read(200, &new_secret) else {
-        panic!("a new secret is an update");
-    };
-    assert_eq!(
-        updated.client_secret.as_ref().unwrap().expose(),
-        "rotated-secret"
-    );
-    assert_eq!(
-        updated.registration_access_token.as_ref().unwrap().expose(),
-        RAT
-    );
-    assert!(updated.response_json.expose().contains("rotated-secret"));
-
-    let new_token = seed_with("registration_access_token", Some("rotated-rat".into()));
-    let Ok(ClientStatus::Updated(updated)) = read(200, &new_token) else {
-        panic!("a new registration access token is an update");
-    };
-    assert_eq!(
-        updated.registration_access_token.as_ref().unwrap().expose(),
-        "rotated-rat"
-    );
-    assert_eq!(updated.client_secret.as_ref().unwrap().expose(), SECRET);
+    // (the rotated field, its new value, then the secret and token the update must hold)
+    for (field, rotated, secret, token) in [
+        ("client_secret", "rotated-secret", "rotated-secret", RAT),
+        (
+            "registration_access_token",
+            "rotated-rat",
+            SECRET,
+            "rotated-rat",
+        ),
+    ] {
+        let Ok(ClientStatus::Updated(updated)) = read(200, &seed_with(field, Some(rotated.into())))
+        else {
+            panic!("a new {field} is an update");
+        };
+        assert_eq!(
+            updated.client_secret.as_ref().unwrap().expose(),
+            secret,
+            "{field}"
+        );
+        let kept_token = updated.registration_access_token.as_ref().unwrap();
+        assert_eq!(kept_token.expose(), token, "{field}");
+        assert!(updated.response_json.expose().contains(rotated), "{field}");
+    }
 }
 
 /// A read that leaves out the management endpoint and token (oidc-provider's does) keeps ours.

@@ -29,14 +29,7 @@ fn kr1_update_is_a_put_with_the_whole_metadata_and_the_new_jwks() {
     let registration = current();
     let request = prepare_update(&registration, &jwks(NEW_KID)).unwrap();
     assert_eq!(request.method, Method::Put);
-    assert_eq!(
-        request.url,
-        *registration.registration_client_uri.as_ref().unwrap()
-    );
-    assert_eq!(
-        request.authorization.as_ref().unwrap().expose(),
-        format!("Bearer {RAT}")
-    );
+    assert_managed_with_the_registration_token(&request, &registration);
     assert_eq!(request.content_type, Some("application/json"));
     let body = body_of(&request);
     // RFC 7592 §2.2: client_id is required; the registered metadata is all there.
