@@ -6,9 +6,9 @@
 use std::sync::Arc;
 
 use crate::capture::capture_logs;
+use dcr_core::device::store::{KeychainStore, RegistrationStore};
 use dcr_core::diagnostics::{About, ShellFacts};
 use dcr_core::session::{Credential, Event};
-use dcr_core::device::store::{KeychainStore, RegistrationStore};
 use dcr_core::{Config, Session};
 use dcr_tests::engine::{self, Form, RecordingTransport};
 use dcr_tests::keyring::require_test_keyring;

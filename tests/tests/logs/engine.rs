@@ -9,9 +9,9 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use crate::capture::capture_logs;
+use dcr_core::device::store::{KeychainStore, RegistrationStore};
 use dcr_core::diagnostics::{About, ShellFacts};
 use dcr_core::session::{Event, StateName};
-use dcr_core::device::store::{KeychainStore, RegistrationStore};
 use dcr_core::{Error, StateView};
 use dcr_tests::engine::{self, Form, RecordingTransport, SECRET_KINDS};
 use dcr_tests::keyring::require_test_keyring;
