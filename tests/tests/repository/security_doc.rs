@@ -75,7 +75,7 @@ fn code_only(source: &str) -> String {
             && (i == 0
                 || !ident(chars[i - 1])
                 || (chars[i - 1] == 'b' && (i < 2 || !ident(chars[i - 2]))))
-            && chars[i + 1..].iter().skip_while(|&&h| h == '#').next() == Some(&'"')
+            && chars[i + 1..].iter().find(|&&h| h != '#') == Some(&'"')
         {
             // A raw string: r"…", r#"…"#, br##"…"##.
             let hashes = chars[i + 1..].iter().take_while(|&&h| h == '#').count();
