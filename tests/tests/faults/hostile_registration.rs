@@ -191,9 +191,13 @@ fn session(server: &RegistrationServer, store: Arc<MemoryStore>) -> Session {
     Session::new(config, back_channel_client(), Box::new(store))
 }
 
+/// R1/R4: every kind of 201 the engine refuses, each deleted over real HTTP with the token and
+/// at the URI its body named. This is the full table; the session's unit test
+/// (`r1_a_refused_201_deletes_the_client_it_created_and_stores_nothing`) keeps one case, for
+/// what only its fake server can show: the client gone from the server's own registry.
 #[tokio::test]
 async fn r1_every_refused_201_is_deleted_on_the_server_and_nothing_is_stored() {
-    let cases: [(&str, Option<Value>); 9] = [
+    let cases: [(&str, Option<Value>); 11] = [
         ("client_secret", None),
         ("client_secret_expires_at", None),
         (
@@ -201,6 +205,7 @@ async fn r1_every_refused_201_is_deleted_on_the_server_and_nothing_is_stored() {
             Some(json!("client_secret_post")),
         ),
         ("token_endpoint_auth_method", Some(json!("private_key_jwt"))),
+        ("token_endpoint_auth_method", Some(json!("none"))),
         (
             "redirect_uris",
             Some(json!(["io.curity.dcrclient:/elsewhere"])),
@@ -214,6 +219,9 @@ async fn r1_every_refused_201_is_deleted_on_the_server_and_nothing_is_stored() {
         // R4: a full-metadata registration must say which redirect URIs it registered.
         ("redirect_uris", None),
         ("client_secret_expires_at", Some(json!(1_000_000_000))),
+        // No client_id: the body cannot be used, but its management handle still deletes the
+        // client (RFC 7592 §2.3 needs only the URI and the token).
+        ("client_id", None),
     ];
     for (field, value) in cases {
         let case = format!("{field} = {value:?}");

@@ -12,55 +12,36 @@ fn rat_issued(rig: &Rig) -> String {
         .unwrap()
 }
 
-/// R1: every kind of 201 we refuse is cleaned up with the registration access token it carried,
-/// at the management URI it named, and nothing is stored.
+/// R1: a refused 201 is cleaned up with the registration access token it carried, at the
+/// management URI it named, and nothing is stored. The fake keeps a client registry, so this
+/// shows what a server that only records requests cannot: the client the 201 created is gone
+/// from the server. The case is the hardest one, a body that does not even name its client;
+/// every other kind of refused 201 runs over real HTTP in
+/// `tests/tests/faults/hostile_registration.rs`
+/// (`r1_every_refused_201_is_deleted_on_the_server_and_nothing_is_stored`).
 #[tokio::test]
 async fn r1_a_refused_201_deletes_the_client_it_created_and_stores_nothing() {
-    let cases: [(&str, Option<Value>); 8] = [
-        ("client_secret", None),
-        ("client_secret_expires_at", None),
-        (
-            "token_endpoint_auth_method",
-            Some(json!("client_secret_post")),
-        ),
-        ("token_endpoint_auth_method", Some(json!("none"))),
-        ("redirect_uris", Some(json!(["io.curity.dcrclient:/other"]))),
-        ("redirect_uris", Some(json!([]))),
-        ("client_secret_expires_at", Some(json!(1))),
-        ("client_id", None),
-    ];
-    for (field, value) in cases {
-        let rig = rig();
-        rig.idp
-            .with(|s| s.registration_patch = Some((field, value.clone())));
-        let error = rig.session.register(&rig.browser).await.unwrap_err();
-        let case = format!("{field} = {value:?}");
-        assert_eq!(error.kind(), "invalidResponse", "{case}");
-        assert!(
-            error
-                .message()
-                .ends_with("the client it created was deleted again"),
-            "{case}: {}",
-            error.message()
-        );
-        assert_eq!(
-            rig.idp.with(|s| s.delete_requests.clone()),
-            vec![("/register/client-1".to_owned(), rat_issued(&rig))],
-            "{case}"
-        );
-        assert_eq!(
-            rig.idp.with(|s| s.deleted.clone()),
-            vec!["client-1"],
-            "{case}"
-        );
-        assert!(
-            rig.idp.with(|s| s.clients.is_empty()),
-            "{case}: no live client"
-        );
-        assert!(rig.store.is_empty(), "{case}");
-        let view = rig.session.state().await.unwrap();
-        assert_eq!(view.state, StateName::Unregistered, "{case}");
-    }
+    let rig = rig();
+    rig.idp
+        .with(|s| s.registration_patch = Some(("client_id", None)));
+    let error = rig.session.register(&rig.browser).await.unwrap_err();
+    assert_eq!(error.kind(), "invalidResponse");
+    assert!(
+        error
+            .message()
+            .ends_with("the client it created was deleted again"),
+        "{}",
+        error.message()
+    );
+    assert_eq!(
+        rig.idp.with(|s| s.delete_requests.clone()),
+        vec![("/register/client-1".to_owned(), rat_issued(&rig))]
+    );
+    assert_eq!(rig.idp.with(|s| s.deleted.clone()), vec!["client-1"]);
+    assert!(rig.idp.with(|s| s.clients.is_empty()), "no live client");
+    assert!(rig.store.is_empty());
+    let view = rig.session.state().await.unwrap();
+    assert_eq!(view.state, StateName::Unregistered);
 }
 
 /// When the delete fails, or the management URI may not receive the token (N1), the message
