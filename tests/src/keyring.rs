@@ -8,7 +8,10 @@
 //! binary in a child process ([`run_child_test`]) inside a private `dbus-run-session`, with its
 //! own XDG folders and no display (gnome-keyring's unlock prompt then fails at once instead of
 //! waiting for a click). The child starts its own daemon ([`GnomeKeyring::start`]) and locks it
-//! ([`GnomeKeyring::lock_default_collection`]).
+//! ([`GnomeKeyring::lock_default_collection`]), and may unlock it again by restarting it
+//! ([`GnomeKeyring::restart_unlocked`]). A test of the keychain with no Secret Service at all
+//! runs its child with a session bus address that leads nowhere
+//! ([`run_child_without_secret_service`]).
 
 use std::io::Write;
 use std::process::{Child, Command, Output, Stdio};
@@ -49,6 +52,33 @@ pub fn test_in(module: &str, test: &str) -> String {
     }
 }
 
+/// Test `name` (its full name, see [`test_in`]) of the current test binary as a child process
+/// with `CHILD_ENV=role`, inside a `dbus-run-session` of its own when `own_bus`.
+fn child_command(name: &str, role: &str, own_bus: bool) -> Command {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let mut command = if own_bus {
+        let mut command = Command::new("dbus-run-session");
+        command.arg("--").arg(exe);
+        command
+    } else {
+        Command::new(exe)
+    };
+    command
+        .args([
+            name,
+            "--exact",
+            "--include-ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CHILD_ENV, role)
+        // No display: gnome-keyring's unlock prompt must fail at once, not wait for a click.
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .stdin(Stdio::null());
+    command
+}
+
 /// Runs test `name` (its full name, see [`test_in`]) of the current test binary in a child process inside its own
 /// `dbus-run-session`, with fresh XDG folders and no display, and `CHILD_ENV=role`. Returns
 /// its output after it exits; [`assert_child_passed`] checks it.
@@ -66,28 +96,31 @@ pub fn run_child_test(name: &str, role: &str) -> Output {
         std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o700))
             .expect("runtime folder permissions");
     }
-    let output = Command::new("dbus-run-session")
-        .arg("--")
-        .arg(std::env::current_exe().expect("the test binary's path"))
-        .args([
-            name,
-            "--exact",
-            "--include-ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(CHILD_ENV, role)
+    let output = child_command(name, role, true)
         .env("XDG_RUNTIME_DIR", &runtime)
         .env("XDG_DATA_HOME", scratch.join("data"))
         .env("XDG_CONFIG_HOME", scratch.join("config"))
         .env("XDG_CACHE_HOME", scratch.join("cache"))
-        .env_remove("DISPLAY")
-        .env_remove("WAYLAND_DISPLAY")
-        .stdin(Stdio::null())
         .output()
         .expect("could not start the child test (dbus-run-session comes with dbus)");
     let _ = std::fs::remove_dir_all(&scratch);
     output
+}
+
+/// Runs test `name` (its full name, see [`test_in`]) as `role` in a child process whose session
+/// bus address leads nowhere, so there is no Secret Service at all. Hermetic: it needs no test
+/// keyring. Returns its output after it exits; [`assert_child_passed`] checks it.
+pub fn run_child_without_secret_service(name: &str, role: &str) -> Output {
+    let nowhere = std::env::temp_dir()
+        .join(format!("dcr-no-bus-{}-{}", std::process::id(), nanos()))
+        .join("bus");
+    child_command(name, role, false)
+        .env(
+            "DBUS_SESSION_BUS_ADDRESS",
+            format!("unix:path={}", nowhere.display()),
+        )
+        .output()
+        .expect("could not start the child test")
 }
 
 pub fn assert_child_passed(output: &Output) {
@@ -110,11 +143,12 @@ pub fn run_in_own_session(test: &str, child: &str, role: &str) {
 }
 
 /// The child half: fails, naming the `parent` test to run instead, unless it was started by
-/// [`run_in_own_session`] as `role`.
+/// [`run_in_own_session`] or [`run_child_without_secret_service`] as `role`. Run by hand, a
+/// child half would lock the keyring of the session it runs in, or find one it must not.
 pub fn assert_started_as(role: &str, parent: &str) {
     assert!(
         is_child(role),
-        "run {parent} instead: this half locks the keyring of the D-Bus session it runs in"
+        "run {parent} instead: it starts this half in a process of its own"
     );
 }
 
@@ -122,12 +156,26 @@ pub fn assert_started_as(role: &str, parent: &str) {
 /// `issuer` attribute, as `secret-tool` lists them), whatever their mode, client or form. Each
 /// test's identity server has its own port, so its issuer names only that test's entries.
 pub fn entries_for_issuer(issuer: &str) -> usize {
-    let output = secret_tool(&["search", "--all"], issuer);
-    // The listing holds the secrets too: only the attribute lines are looked at, never shown.
     let wanted = format!("attribute.issuer = {issuer}");
+    entry_attributes(issuer)
+        .iter()
+        .filter(|line| **line == wanted)
+        .count()
+}
+
+/// What another process (libsecret's `secret-tool`) sees of this app's entries that name
+/// `issuer`: their `label = …` and `attribute.… = …` lines, trimmed. The listing holds the
+/// secrets too; only these lines are kept, so a failure may show them.
+pub fn entry_attributes(issuer: &str) -> Vec<String> {
+    let output = secret_tool(&["search", "--all"], issuer);
     let listing = String::from_utf8_lossy(&output.stdout).into_owned()
         + &String::from_utf8_lossy(&output.stderr);
-    listing.lines().filter(|line| line.trim() == wanted).count()
+    listing
+        .lines()
+        .map(str::trim)
+        .filter(|line| line.starts_with("attribute.") || line.starts_with("label = "))
+        .map(str::to_owned)
+        .collect()
 }
 
 /// Deletes this app's keychain entries that name `issuer`: what an earlier run on the same port
@@ -167,21 +215,29 @@ pub struct GnomeKeyring {
 
 impl GnomeKeyring {
     pub fn start() -> GnomeKeyring {
-        let mut daemon = Command::new("gnome-keyring-daemon")
-            .args(["--foreground", "--unlock", "--components=secrets"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("gnome-keyring-daemon is needed for the locked-keychain test");
-        let mut stdin = daemon.stdin.take().expect("stdin is piped");
-        stdin
-            .write_all(b"test-keyring-password")
-            .expect("the keyring password");
-        drop(stdin);
-        let mut keyring = GnomeKeyring { daemon };
+        let mut keyring = GnomeKeyring {
+            daemon: spawn_daemon(false),
+        };
         keyring.wait_until_ready();
         keyring
+    }
+
+    /// Unlocks the keyring by replacing the daemon with one given the password
+    /// (`--replace`). Nothing may touch the bus name until the old daemon is gone and the new
+    /// one owns it, or D-Bus activation would start a third, locked daemon. A store's existing
+    /// connection has to reconnect by itself.
+    pub fn restart_unlocked(&mut self) {
+        let replacement = spawn_daemon(true);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.daemon.try_wait().ok().flatten().is_none() {
+            assert!(
+                Instant::now() < deadline,
+                "the old gnome-keyring-daemon did not exit on --replace"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        self.daemon = replacement;
+        self.wait_until_ready();
     }
 
     /// Waits until the Secret Service name has an owner, so D-Bus activation never starts a
@@ -234,6 +290,27 @@ impl Drop for GnomeKeyring {
         let _ = self.daemon.kill();
         let _ = self.daemon.wait();
     }
+}
+
+/// A foreground gnome-keyring-daemon given the keyring password on stdin (`--unlock`).
+fn spawn_daemon(replace: bool) -> Child {
+    let mut command = Command::new("gnome-keyring-daemon");
+    if replace {
+        command.arg("--replace");
+    }
+    let mut daemon = command
+        .args(["--foreground", "--unlock", "--components=secrets"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("gnome-keyring-daemon is needed for the locked-keychain tests");
+    let mut stdin = daemon.stdin.take().expect("stdin is piped");
+    stdin
+        .write_all(b"test-keyring-password")
+        .expect("the keyring password");
+    drop(stdin);
+    daemon
 }
 
 fn name_has_owner() -> bool {

@@ -15,6 +15,7 @@ mod idp_device_bound;
 mod idp_smoke;
 mod key_rotation;
 mod keychain;
+mod keychain_store;
 mod keys;
 mod lifecycle;
 mod loopback;

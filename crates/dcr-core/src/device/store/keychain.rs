@@ -15,6 +15,9 @@
 //!
 //! Every call blocks on the keychain (on a desktop, possibly on an unlock prompt that the user
 //! answers); async code calls it through `spawn_blocking`.
+//!
+//! Its tests need the real keychain, and a private keyring for the locked and missing cases, so
+//! they live with the test harness: `tests/tests/engine/keychain_store.rs`.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -25,9 +28,6 @@ use zeroize::{Zeroize, Zeroizing};
 use super::{decode, encode, RegistrationStore, StoreError, StoreKey, StoredRegistration};
 use crate::text::sanitize;
 use crate::Secret;
-
-#[cfg(test)]
-mod tests;
 
 /// The OS keychain. Cheap to create; connects lazily.
 #[derive(Default)]

@@ -1,5 +1,5 @@
-//! Unit tests for keys, the entry format and the memory store. The real keychain is tested in
-//! `keychain/tests.rs`.
+//! Unit tests for keys, the entry format and the memory store. The real keychain is tested with
+//! the test harness, in `tests/tests/engine/keychain_store.rs`.
 
 use super::*;
 use crate::protocol::registration::registration_response;
@@ -32,7 +32,7 @@ pub(crate) fn stored_from(response: &str, registered_at: i64) -> StoredRegistrat
     }
 }
 
-pub(crate) fn seed_stored() -> StoredRegistration {
+fn seed_stored() -> StoredRegistration {
     stored_from(SEED_RESPONSE, 1_700_000_123)
 }
 
