@@ -80,6 +80,26 @@ impl Rig {
         self.session.entry.key()
     }
 
+    /// The state the session reports now.
+    async fn state(&self) -> StateName {
+        self.session.state().await.unwrap().state
+    }
+
+    /// Registers (the registration login in the browser); the client is not signed in.
+    async fn registered(&self) -> StateView {
+        self.session.register(&self.browser).await.unwrap()
+    }
+
+    /// A sign-in that must fail: its error.
+    async fn failed_sign_in(&self) -> Error {
+        self.session.sign_in(&self.browser).await.unwrap_err()
+    }
+
+    /// A refresh that must fail: its error.
+    async fn failed_refresh(&self) -> Error {
+        self.session.refresh().await.unwrap_err()
+    }
+
     /// The first run every scenario starts from: register, then sign in (one click in the app).
     async fn signed_in(&self) -> StateView {
         self.session
@@ -126,7 +146,7 @@ async fn full_lifecycle_register_sign_in_refresh_sign_out_forget() {
     let view = rig.session.state().await.unwrap();
     assert_eq!(view.state, StateName::Unregistered);
 
-    let view = rig.session.register(&rig.browser).await.unwrap();
+    let view = rig.registered().await;
     assert_eq!(view.state, StateName::Registered);
     assert_eq!(view.last_event, Some(Event::Registered));
     let registration = view.registration.unwrap();
@@ -177,7 +197,7 @@ async fn full_lifecycle_register_sign_in_refresh_sign_out_forget() {
 #[tokio::test]
 async fn s5_restart_restores_the_registration() {
     let rig = rig();
-    rig.session.register(&rig.browser).await.unwrap();
+    rig.registered().await;
     let restarted = rig.restart();
     let view = restarted.state().await.unwrap();
     assert_eq!(view.state, StateName::Registered);
@@ -191,8 +211,8 @@ async fn s5_restart_restores_the_registration() {
 #[tokio::test]
 async fn register_twice_is_a_no_op() {
     let rig = rig();
-    rig.session.register(&rig.browser).await.unwrap();
-    let view = rig.session.register(&rig.browser).await.unwrap();
+    rig.registered().await;
+    let view = rig.registered().await;
     assert_eq!(view.last_event, Some(Event::AlreadyRegistered));
     assert_eq!(rig.idp.with(|s| s.registrations), 1);
 }
@@ -202,7 +222,7 @@ async fn templatized_registration_sends_only_the_software_id() {
     let config =
         Config::from_json(&config_json(r#""softwareId":"mobile-dcr-template-client""#)).unwrap();
     let rig = rig_with(config, Arc::new(MemoryStore::new()));
-    let view = rig.session.register(&rig.browser).await.unwrap();
+    let view = rig.registered().await;
     assert!(view.registration.unwrap().templatized);
     let body = rig.idp.with(|s| s.last_registration_body.clone()).unwrap();
     assert_eq!(body, json!({"software_id": "mobile-dcr-template-client"}));
@@ -214,20 +234,14 @@ async fn cancellation_changes_nothing() {
     rig.idp.with(|s| s.cancel_browser = true);
     let error = rig.session.register(&rig.browser).await.unwrap_err();
     assert_eq!(error.kind(), "cancelled");
-    assert_eq!(
-        rig.session.state().await.unwrap().state,
-        StateName::Unregistered
-    );
+    assert_eq!(rig.state().await, StateName::Unregistered);
     assert!(rig.store.is_empty());
 
     rig.idp.with(|s| s.cancel_browser = false);
-    rig.session.register(&rig.browser).await.unwrap();
+    rig.registered().await;
     let before = rig.session.state().await.unwrap();
     rig.idp.with(|s| s.cancel_browser = true);
-    assert_eq!(
-        rig.session.sign_in(&rig.browser).await.unwrap_err().kind(),
-        "cancelled"
-    );
+    assert_eq!(rig.failed_sign_in().await.kind(), "cancelled");
     assert_eq!(rig.session.state().await.unwrap(), before);
 }
 
@@ -254,15 +268,9 @@ async fn l1_cancelled_logout_page_still_wipes_local_tokens() {
 #[tokio::test]
 async fn not_registered_and_not_signed_in_are_their_own_errors() {
     let rig = rig();
-    assert_eq!(
-        rig.session.sign_in(&rig.browser).await.unwrap_err().kind(),
-        "notRegistered"
-    );
-    rig.session.register(&rig.browser).await.unwrap();
-    assert_eq!(
-        rig.session.refresh().await.unwrap_err().kind(),
-        "notSignedIn"
-    );
+    assert_eq!(rig.failed_sign_in().await.kind(), "notRegistered");
+    rig.registered().await;
+    assert_eq!(rig.failed_refresh().await.kind(), "notSignedIn");
 }
 
 #[tokio::test]

@@ -32,7 +32,7 @@ async fn each_browser_step_names_its_purpose_and_redirect() {
 #[tokio::test]
 async fn a_later_sign_in_is_a_sign_in_not_a_registration() {
     let rig = rig();
-    rig.session.register(&rig.browser).await.unwrap();
+    rig.registered().await;
     let restarted = rig.restart();
     restarted.sign_in(&rig.browser).await.unwrap();
     restarted.sign_out(&rig.browser).await.unwrap();

@@ -55,7 +55,7 @@ async fn l2_without_an_end_session_endpoint_nothing_is_pending() {
 #[tokio::test]
 async fn a_failed_server_delete_at_forget_is_pending_and_can_be_finished() {
     let rig = rig();
-    rig.session.register(&rig.browser).await.unwrap();
+    rig.registered().await;
     rig.idp.with(|s| s.delete_status = Some(503));
     let view = rig.session.forget().await.unwrap();
     assert_eq!(view.state, StateName::Unregistered);
@@ -85,7 +85,7 @@ async fn a_failed_server_delete_at_forget_is_pending_and_can_be_finished() {
 #[tokio::test]
 async fn fi2_a_delete_whose_answer_was_lost_is_forgotten_on_the_retry() {
     let rig = rig();
-    rig.session.register(&rig.browser).await.unwrap();
+    rig.registered().await;
     rig.idp.with(|s| s.delete_answer_lost = true);
     let view = rig.session.forget().await.unwrap();
     assert_eq!(view.last_event, Some(Event::ForgottenLocally));
@@ -103,7 +103,7 @@ async fn fi2_a_delete_whose_answer_was_lost_is_forgotten_on_the_retry() {
 #[tokio::test]
 async fn fi2_a_delete_answered_401_stays_not_deleted_on_the_retry() {
     let rig = rig();
-    rig.session.register(&rig.browser).await.unwrap();
+    rig.registered().await;
     rig.idp.with(|s| s.delete_status = Some(401));
     let view = rig.session.forget().await.unwrap();
     assert_eq!(view.pending_server_cleanup, Some(ServerCleanup::Forget));
@@ -118,13 +118,13 @@ async fn fi2_a_delete_answered_401_stays_not_deleted_on_the_retry() {
 async fn pending_cleanup_is_memory_only_and_dropped_by_a_new_registration() {
     let rig = rig();
     rig.idp.with(|s| s.no_management = true);
-    rig.session.register(&rig.browser).await.unwrap();
+    rig.registered().await;
     let view = rig.session.forget().await.unwrap();
     assert_eq!(view.last_event, Some(Event::ForgottenLocally));
     assert_eq!(view.pending_server_cleanup, None);
 
     let rig = super::rig();
-    rig.session.register(&rig.browser).await.unwrap();
+    rig.registered().await;
     rig.idp.with(|s| s.delete_status = Some(503));
     let view = rig.session.forget().await.unwrap();
     assert_eq!(view.pending_server_cleanup, Some(ServerCleanup::Forget));
@@ -133,7 +133,7 @@ async fn pending_cleanup_is_memory_only_and_dropped_by_a_new_registration() {
         None
     );
     rig.idp.with(|s| s.delete_status = None);
-    let view = rig.session.register(&rig.browser).await.unwrap();
+    let view = rig.registered().await;
     assert_eq!(view.pending_server_cleanup, None);
 }
 

@@ -18,7 +18,7 @@ async fn k4_device_key_lifecycle_with_a_required_nonce_retries_once_then_reuses_
     let rig = device_rig(KEY_AND_DPOP);
     rig.idp
         .with(|s| s.device.required_nonce = Some("first".into()));
-    let view = rig.session.register(&rig.browser).await.unwrap();
+    let view = rig.registered().await;
     assert_eq!(view.credential, Credential::DeviceKey);
     assert!(view.tokens_bound);
     let thumbprint = view.device_key_thumbprint.clone().unwrap();
@@ -65,7 +65,7 @@ async fn k4_device_key_lifecycle_with_a_required_nonce_retries_once_then_reuses_
 #[tokio::test]
 async fn k4_the_token_endpoint_and_userinfo_each_keep_their_own_nonce() {
     let rig = device_rig(KEY_AND_DPOP);
-    rig.session.register(&rig.browser).await.unwrap();
+    rig.registered().await;
     rig.idp.with(|s| {
         s.device.required_nonce = Some("token-endpoint".into());
         s.device.userinfo_nonce = Some("userinfo".into());
@@ -102,9 +102,9 @@ async fn k4_the_token_endpoint_and_userinfo_each_keep_their_own_nonce() {
 #[tokio::test]
 async fn k4_use_dpop_nonce_is_retried_once_and_never_twice() {
     let rig = device_rig(KEY_AND_DPOP);
-    rig.session.register(&rig.browser).await.unwrap();
+    rig.registered().await;
     rig.idp.with(|s| s.device.nonce_every_time = true);
-    let error = rig.session.sign_in(&rig.browser).await.unwrap_err();
+    let error = rig.failed_sign_in().await;
     assert_eq!(error.kind(), ErrorKind::ServerError, "{error}");
     rig.idp.with(|s| {
         assert_eq!(s.device.nonce_asks, 2, "the first try and one retry");
@@ -114,10 +114,7 @@ async fn k4_use_dpop_nonce_is_retried_once_and_never_twice() {
             "the retry used the nonce"
         );
     });
-    assert_eq!(
-        rig.session.state().await.unwrap().state,
-        StateName::Registered
-    );
+    assert_eq!(rig.state().await, StateName::Registered);
 }
 
 #[tokio::test]
@@ -125,14 +122,11 @@ async fn k4_invalid_dpop_proof_is_reported_and_keeps_the_tokens() {
     let rig = device_rig(KEY_AND_DPOP);
     rig.signed_in().await;
     rig.idp.with(|s| s.device.refuse_proofs = true);
-    let error = rig.session.refresh().await.unwrap_err();
+    let error = rig.failed_refresh().await;
     assert_eq!(error.kind(), ErrorKind::InvalidDpopProof, "{error}");
     assert_eq!(error.kind().as_str(), "invalidDpopProof");
     // Not invalid_grant: the sign-in and the registration stay, and a retry can work.
-    assert_eq!(
-        rig.session.state().await.unwrap().state,
-        StateName::SignedIn
-    );
+    assert_eq!(rig.state().await, StateName::SignedIn);
     rig.idp.with(|s| s.device.refuse_proofs = false);
     assert_eq!(
         rig.session.refresh().await.unwrap().state,
@@ -143,20 +137,17 @@ async fn k4_invalid_dpop_proof_is_reported_and_keeps_the_tokens() {
 #[tokio::test]
 async fn k4_a_bearer_token_is_refused_when_dpop_was_asked_for() {
     let rig = device_rig(r#""dpop":true"#);
-    let view = rig.session.register(&rig.browser).await.unwrap();
+    let view = rig.registered().await;
     assert_eq!(view.credential, Credential::ClientSecret);
     assert!(
         view.device_key_thumbprint.is_some(),
         "a DPoP key for this install"
     );
     rig.idp.with(|s| s.device.ignore_proofs = true);
-    let error = rig.session.sign_in(&rig.browser).await.unwrap_err();
+    let error = rig.failed_sign_in().await;
     assert_eq!(error.kind(), ErrorKind::InvalidResponse, "{error}");
     assert!(error.message().contains("DPoP"), "{error}");
-    assert_eq!(
-        rig.session.state().await.unwrap().state,
-        StateName::Registered
-    );
+    assert_eq!(rig.state().await, StateName::Registered);
     // Honoured proofs: the same client signs in with a bound token (client secret + DPoP).
     rig.idp.with(|s| s.device.ignore_proofs = false);
     let view = rig.session.sign_in(&rig.browser).await.unwrap();

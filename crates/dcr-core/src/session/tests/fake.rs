@@ -210,7 +210,18 @@ impl FakeIdp {
 
     /// The token endpoint refuses the refresh token: expired or revoked (RFC 6749 §5.2).
     pub(super) fn refuse_refresh_tokens(&self) {
-        self.with(|s| s.refresh_error = Some((400, json!({"error": "invalid_grant"}))));
+        self.fail_refreshes(400, json!({"error": "invalid_grant"}));
+    }
+
+    /// The token endpoint answers every refresh with `status` and `body` until reset.
+    pub(super) fn fail_refreshes(&self, status: u16, body: Value) {
+        self.with(|s| s.refresh_error = Some((status, body)));
+    }
+
+    /// The token endpoint refuses every code exchange with OAuth error `error` (RFC 6749 §5.2)
+    /// until reset.
+    pub(super) fn refuse_code_exchanges(&self, status: u16, error: &str) {
+        self.with(|s| s.code_error = Some((status, json!({ "error": error }))));
     }
 
     /// Simulates the admin disabling a stolen device's client.

@@ -57,7 +57,7 @@ async fn d6_a_flood_of_unknown_kids_fetches_at_most_once_per_interval() {
     rig.idp.with(|s| s.kid_override = Some("invented".into()));
     for round in 0..5 {
         let before = rig.session.state().await.unwrap().token_fingerprint;
-        let error = rig.session.refresh().await.unwrap_err();
+        let error = rig.failed_refresh().await;
         assert_eq!(error.kind(), "keysUnavailable", "round {round}");
         assert!(error.is_keys_unavailable());
         let view = rig.session.state().await.unwrap();
@@ -74,7 +74,7 @@ async fn d6_a_flood_of_unknown_kids_fetches_at_most_once_per_interval() {
     signed_in(&rig).await;
     rig.idp.with(|s| s.kid_override = Some("invented".into()));
     for round in 1..=3 {
-        let error = rig.session.refresh().await.unwrap_err();
+        let error = rig.failed_refresh().await;
         assert_eq!(error.kind(), "keysUnavailable");
         assert_eq!(fetches(&rig), 1 + round);
     }
@@ -93,7 +93,7 @@ async fn d8_key_set_outage_on_refresh_keeps_the_rotated_tokens() {
         rig.idp.rotate_key();
         rig.idp
             .with(|s| s.jwks_failures = [outage, outage].into_iter().collect());
-        let error = rig.session.refresh().await.unwrap_err();
+        let error = rig.failed_refresh().await;
         assert_eq!(error.kind(), "keysUnavailable", "{outage:?}");
         assert!(error.message().contains("try again"), "{}", error.message());
         assert_eq!(fetches(&rig), 3, "the refetch and its one retry");
@@ -121,7 +121,7 @@ async fn d8_key_set_outage_on_refresh_keeps_the_rotated_tokens() {
 async fn d8_one_failed_key_set_fetch_is_retried_after_a_short_backoff() {
     for outage in [Outage::Drop, Outage::Status(502)] {
         let rig = rig();
-        rig.session.register(&rig.browser).await.unwrap();
+        rig.registered().await;
         rig.idp.with(|s| s.jwks_failures.push_back(outage));
         let started = Instant::now();
         let view = rig.session.sign_in(&rig.browser).await.unwrap();
@@ -135,11 +135,11 @@ async fn d8_one_failed_key_set_fetch_is_retried_after_a_short_backoff() {
 #[tokio::test]
 async fn d8_key_set_unavailable_at_sign_in_is_retryable_and_changes_nothing() {
     let rig = rig();
-    rig.session.register(&rig.browser).await.unwrap();
+    rig.registered().await;
     let before = rig.session.state().await.unwrap();
     rig.idp
         .with(|s| s.jwks_failures = [Outage::Status(500), Outage::Drop].into());
-    let error = rig.session.sign_in(&rig.browser).await.unwrap_err();
+    let error = rig.failed_sign_in().await;
     assert_eq!(error.kind(), "keysUnavailable");
     assert_eq!(rig.session.state().await.unwrap(), before);
     assert_eq!(fetches(&rig), 2);
@@ -151,7 +151,7 @@ async fn d8_key_set_unavailable_at_sign_in_is_retryable_and_changes_nothing() {
 #[tokio::test]
 async fn d6_a_moved_key_set_is_found_by_reading_discovery_again() {
     let rig = rig();
-    rig.session.register(&rig.browser).await.unwrap();
+    rig.registered().await;
     assert_eq!(rig.idp.with(|s| s.discoveries), 1);
     rig.idp.with(|s| s.jwks_path = "/jwks-v2".into());
     let view = rig.session.sign_in(&rig.browser).await.unwrap();
@@ -165,7 +165,7 @@ async fn d6_a_moved_key_set_is_found_by_reading_discovery_again() {
     rig.idp.rotate_key();
     rig.idp
         .with(|s| s.jwks_failures = [Outage::Status(404); 3].into());
-    let error = rig.session.refresh().await.unwrap_err();
+    let error = rig.failed_refresh().await;
     assert_eq!(error.kind(), "keysUnavailable");
     assert_eq!(rig.idp.with(|s| s.discoveries), 2);
     assert_eq!(
@@ -173,10 +173,7 @@ async fn d6_a_moved_key_set_is_found_by_reading_discovery_again() {
         4,
         "sign-in, then 404, 404 after discovery, one retry"
     );
-    assert_eq!(
-        rig.session.state().await.unwrap().state,
-        StateName::SignedIn
-    );
+    assert_eq!(rig.state().await, StateName::SignedIn);
 }
 
 /// What may be kept is only what could not be checked: an ID token that fails its checks (here
@@ -187,7 +184,7 @@ async fn d8_an_id_token_that_fails_its_checks_on_refresh_still_drops_the_tokens(
     signed_in(&rig).await;
     rig.idp.rotate_key();
     rig.idp.with(|s| s.kid_override = Some("k1".into()));
-    let error = rig.session.refresh().await.unwrap_err();
+    let error = rig.failed_refresh().await;
     assert_eq!(error.kind(), "idTokenInvalid");
     assert!(!error.is_keys_unavailable());
     let view = rig.session.state().await.unwrap();

@@ -29,7 +29,7 @@ fn stored_token(rig: &Rig) -> String {
 #[tokio::test]
 async fn a_registration_access_token_rotated_on_every_read_is_adopted_in_loopback_mode() {
     let rig = loopback_rig("");
-    rig.session.register(&rig.browser).await.unwrap();
+    rig.registered().await;
     let body = rig.idp.with(|s| s.last_registration_body.clone()).unwrap();
     assert_eq!(body["redirect_uris"], json!(["http://127.0.0.1/callback"]));
     // Like Keycloak: every RFC 7592 read answers with a new registration access token.
@@ -55,7 +55,7 @@ async fn a_registration_access_token_rotated_on_every_read_is_adopted_in_loopbac
 #[tokio::test]
 async fn a_device_key_rotation_in_loopback_mode_is_adopted() {
     let rig = loopback_rig(r#","tokenEndpointAuthMethod":"private_key_jwt""#);
-    rig.session.register(&rig.browser).await.unwrap();
+    rig.registered().await;
     let old = rig.store.load(rig.key()).unwrap().unwrap();
 
     let view = rig.session.rotate_device_key().await.unwrap();

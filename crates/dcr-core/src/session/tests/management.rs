@@ -90,7 +90,7 @@ async fn r1_a_refused_201_whose_client_cannot_be_deleted_says_so() {
 #[tokio::test]
 async fn rfc7592_a_rotated_secret_from_the_read_is_stored_and_used() {
     let rig = rig();
-    rig.session.register(&rig.browser).await.unwrap();
+    rig.registered().await;
     let old = rig.store.load(rig.key()).unwrap().unwrap();
     rig.idp.with(|s| s.rotate_secret_on_read = true);
     let view = rig.session.sign_in(&rig.browser).await.unwrap();
@@ -112,7 +112,7 @@ async fn rfc7592_a_rotated_secret_from_the_read_is_stored_and_used() {
 #[tokio::test]
 async fn rfc7592_a_rotated_registration_access_token_is_stored_and_used() {
     let rig = rig();
-    rig.session.register(&rig.browser).await.unwrap();
+    rig.registered().await;
     rig.idp.with(|s| s.rotate_token_on_read = true);
     rig.session.sign_in(&rig.browser).await.unwrap();
     let new_token = rig.idp.with(|s| s.clients["client-1"].1.clone());
@@ -127,18 +127,15 @@ async fn rfc7592_a_rotated_registration_access_token_is_stored_and_used() {
 #[tokio::test]
 async fn rfc7592_a_rotation_that_cannot_be_saved_keeps_the_old_entry_and_reports() {
     let rig = rig();
-    rig.session.register(&rig.browser).await.unwrap();
+    rig.registered().await;
     let before = rig.store.raw(rig.key()).unwrap();
     rig.store
         .set_save_error(Some(StoreError::Unavailable("no Secret Service".into())));
     rig.idp.with(|s| s.rotate_secret_on_read = true);
-    let error = rig.session.sign_in(&rig.browser).await.unwrap_err();
+    let error = rig.failed_sign_in().await;
     assert_eq!(error.kind(), "keychainUnavailable");
     assert_eq!(rig.store.raw(rig.key()).unwrap(), before);
-    assert_eq!(
-        rig.session.state().await.unwrap().state,
-        StateName::Registered
-    );
+    assert_eq!(rig.state().await, StateName::Registered);
 }
 
 /// A read about another client, or one that fails the registration checks, is not an update:
@@ -156,7 +153,7 @@ async fn rfc7592_a_read_that_fails_the_checks_is_never_stored() {
     ];
     for (field, value) in cases {
         let rig = rig();
-        rig.session.register(&rig.browser).await.unwrap();
+        rig.registered().await;
         let before = rig.store.raw(rig.key()).unwrap();
         rig.idp
             .with(|s| s.read_patch = Some((field, value.clone())));
@@ -172,7 +169,7 @@ async fn rfc7592_a_read_that_fails_the_checks_is_never_stored() {
 #[tokio::test]
 async fn rfc7592_forget_with_a_delete_answered_401_is_forgotten_locally() {
     let rig = rig();
-    rig.session.register(&rig.browser).await.unwrap();
+    rig.registered().await;
     rig.idp.with(|s| s.delete_status = Some(401));
     let view = rig.session.forget().await.unwrap();
     assert_eq!(view.state, StateName::Unregistered);

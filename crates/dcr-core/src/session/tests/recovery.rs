@@ -11,10 +11,7 @@ async fn r2_rejected_dcr_token_stores_nothing() {
     let error = rig.session.register(&rig.browser).await.unwrap_err();
     assert_eq!(error.kind(), "dcrTokenRejected");
     assert!(rig.store.is_empty());
-    assert_eq!(
-        rig.session.state().await.unwrap().state,
-        StateName::Unregistered
-    );
+    assert_eq!(rig.state().await, StateName::Unregistered);
     // No loop: one registration login only.
     assert_eq!(rig.idp.with(|s| s.browser_steps.len()), 1);
 }
@@ -47,10 +44,7 @@ async fn s1_keychain_save_failure_deletes_the_new_client() {
         vec!["client-1"],
         "no orphan on the server"
     );
-    assert_eq!(
-        rig.session.state().await.unwrap().state,
-        StateName::Unregistered
-    );
+    assert_eq!(rig.state().await, StateName::Unregistered);
 }
 
 #[tokio::test]
@@ -73,10 +67,7 @@ async fn s2_locked_keychain_is_an_error_and_never_a_silent_registration() {
     );
     // Unlocked later: the same session recovers.
     rig.store.set_load_error(None);
-    assert_eq!(
-        rig.session.state().await.unwrap().state,
-        StateName::Unregistered
-    );
+    assert_eq!(rig.state().await, StateName::Unregistered);
 }
 
 #[tokio::test]
@@ -92,13 +83,9 @@ async fn s3_corrupt_entry_is_discarded() {
 #[tokio::test]
 async fn t1_invalid_grant_on_code_exchange_stores_nothing_new() {
     let rig = rig();
-    rig.session.register(&rig.browser).await.unwrap();
-    rig.idp
-        .with(|s| s.code_error = Some((400, json!({"error": "invalid_grant"}))));
-    assert_eq!(
-        rig.session.sign_in(&rig.browser).await.unwrap_err().kind(),
-        "invalidGrant"
-    );
+    rig.registered().await;
+    rig.idp.refuse_code_exchanges(400, "invalid_grant");
+    assert_eq!(rig.failed_sign_in().await.kind(), "invalidGrant");
     let view = rig.session.state().await.unwrap();
     assert_eq!(view.state, StateName::Registered);
     assert_eq!(rig.idp.with(|s| s.browser_steps.len()), 2, "no retry");
@@ -109,10 +96,7 @@ async fn f1_invalid_grant_on_refresh_drops_tokens_and_keeps_registration() {
     let rig = rig();
     rig.signed_in().await;
     rig.idp.refuse_refresh_tokens();
-    assert_eq!(
-        rig.session.refresh().await.unwrap_err().kind(),
-        "invalidGrant"
-    );
+    assert_eq!(rig.failed_refresh().await.kind(), "invalidGrant");
     let view = rig.session.state().await.unwrap();
     assert_eq!(view.state, StateName::Registered);
     assert_eq!(view.reason, Some(Reason::SessionExpired));
@@ -123,15 +107,9 @@ async fn f1_invalid_grant_on_refresh_drops_tokens_and_keeps_registration() {
 async fn server_error_on_refresh_keeps_the_tokens() {
     let rig = rig();
     rig.signed_in().await;
-    rig.idp.with(|s| s.refresh_error = Some((503, json!({}))));
-    assert_eq!(
-        rig.session.refresh().await.unwrap_err().kind(),
-        "serverError"
-    );
-    assert_eq!(
-        rig.session.state().await.unwrap().state,
-        StateName::SignedIn
-    );
+    rig.idp.fail_refreshes(503, json!({}));
+    assert_eq!(rig.failed_refresh().await.kind(), "serverError");
+    assert_eq!(rig.state().await, StateName::SignedIn);
 }
 
 #[tokio::test]
@@ -177,7 +155,7 @@ async fn r6_expired_secret_registers_again_before_sign_in() {
     // second boundary in between), which the engine rightly rejects as already expired.
     let expires_at = now() + 2;
     rig.idp.with(|s| s.secret_expires_at = expires_at);
-    rig.session.register(&rig.browser).await.unwrap();
+    rig.registered().await;
     rig.idp.with(|s| s.secret_expires_at = 0);
     while now() < expires_at {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;

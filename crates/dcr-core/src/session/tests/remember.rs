@@ -72,7 +72,7 @@ async fn a_failed_shared_refresh_fails_every_caller_with_its_kind() {
     let rig = rig();
     rig.signed_in().await;
     rig.idp
-        .with(|s| s.refresh_error = Some((503, json!({"error": "temporarily_unavailable"}))));
+        .fail_refreshes(503, json!({"error": "temporarily_unavailable"}));
     let before = token_requests(&rig);
     let gate = hold_token_requests(&rig);
     let (first, second, ()) = tokio::join!(
@@ -159,7 +159,7 @@ async fn unreachable_resume_keeps_the_token_and_tries_again() {
     let rig = remembering();
     rig.signed_in().await;
     rig.idp
-        .with(|s| s.refresh_error = Some((503, json!({"error": "temporarily_unavailable"}))));
+        .fail_refreshes(503, json!({"error": "temporarily_unavailable"}));
     let restarted = rig.restart();
     assert_eq!(
         restarted.resume().await.unwrap_err().kind(),

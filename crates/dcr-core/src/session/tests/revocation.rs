@@ -25,25 +25,18 @@ async fn t2_invalid_client_on_refresh_wipes_the_registration_once() {
     let rig = rig();
     rig.signed_in().await;
     rig.idp.revoke_all_clients();
-    let error = rig.session.refresh().await.unwrap_err();
+    let error = rig.failed_refresh().await;
     assert_eq!(error.kind(), "invalidClient");
     assert_revoked(&rig, &rig.session).await;
-    assert_eq!(
-        rig.session.refresh().await.unwrap_err().kind(),
-        "notRegistered"
-    );
+    assert_eq!(rig.failed_refresh().await.kind(), "notRegistered");
 }
 
 #[tokio::test]
 async fn t2_invalid_client_at_the_code_exchange_wipes_the_registration() {
     let rig = rig();
-    rig.session.register(&rig.browser).await.unwrap();
-    rig.idp
-        .with(|s| s.code_error = Some((401, json!({"error": "invalid_client"}))));
-    assert_eq!(
-        rig.session.sign_in(&rig.browser).await.unwrap_err().kind(),
-        "invalidClient"
-    );
+    rig.registered().await;
+    rig.idp.refuse_code_exchanges(401, "invalid_client");
+    assert_eq!(rig.failed_sign_in().await.kind(), "invalidClient");
     assert_revoked(&rig, &rig.session).await;
     assert_eq!(steps(&rig), vec!["/authorize login", "/authorize sso"]);
 }
@@ -53,7 +46,7 @@ async fn t2_invalid_client_at_the_code_exchange_wipes_the_registration() {
 #[tokio::test]
 async fn t2_deleted_client_is_found_at_sign_in_before_the_browser_opens() {
     let rig = rig();
-    rig.session.register(&rig.browser).await.unwrap();
+    rig.registered().await;
     let restarted = rig.restart();
     rig.idp.revoke_all_clients();
 
@@ -81,7 +74,7 @@ async fn t2_deleted_client_is_found_at_sign_in_before_the_browser_opens() {
 async fn t2_an_unreadable_registration_does_not_block_sign_in() {
     for (outages, status) in [(1, None), (0, Some(503)), (0, Some(403))] {
         let rig = rig();
-        rig.session.register(&rig.browser).await.unwrap();
+        rig.registered().await;
         rig.idp
             .with(|s| (s.read_outages, s.read_status) = (outages, status));
         let view = rig.session.sign_in(&rig.browser).await.unwrap();
@@ -98,11 +91,11 @@ async fn t2_an_unreadable_registration_does_not_block_sign_in() {
 async fn t2_a_failed_browser_step_asks_again() {
     for cancel in [false, true] {
         let rig = rig();
-        rig.session.register(&rig.browser).await.unwrap();
+        rig.registered().await;
         rig.idp.revoke_all_clients();
         rig.idp
             .with(|s| (s.read_outages, s.cancel_browser) = (1, cancel));
-        let error = rig.session.sign_in(&rig.browser).await.unwrap_err();
+        let error = rig.failed_sign_in().await;
         assert_eq!(error.kind(), "invalidClient", "cancel: {cancel}");
         assert_revoked(&rig, &rig.session).await;
         assert_eq!(steps(&rig), vec!["/authorize login", "/authorize sso"]);
@@ -114,10 +107,10 @@ async fn t2_a_failed_browser_step_asks_again() {
 #[tokio::test]
 async fn t2_cancelling_with_a_live_client_changes_nothing() {
     let rig = rig();
-    rig.session.register(&rig.browser).await.unwrap();
+    rig.registered().await;
     let before = rig.session.state().await.unwrap();
     rig.idp.with(|s| s.cancel_browser = true);
-    let error = rig.session.sign_in(&rig.browser).await.unwrap_err();
+    let error = rig.failed_sign_in().await;
     assert_eq!(error.kind(), "cancelled");
     assert_eq!(rig.session.state().await.unwrap(), before);
     assert_eq!(rig.store.len(), 1);
@@ -130,9 +123,9 @@ async fn t2_cancelling_with_a_live_client_changes_nothing() {
 async fn t2_without_rfc7592_management_the_sign_in_goes_ahead() {
     let rig = rig();
     rig.idp.with(|s| s.no_management = true);
-    rig.session.register(&rig.browser).await.unwrap();
+    rig.registered().await;
     rig.idp.revoke_all_clients();
-    let error = rig.session.sign_in(&rig.browser).await.unwrap_err();
+    let error = rig.failed_sign_in().await;
     assert_eq!(error.kind(), "userAgent");
     let view = rig.session.state().await.unwrap();
     assert_eq!(view.state, StateName::Registered);
@@ -148,7 +141,7 @@ async fn t2_a_bare_401_on_refresh_keeps_a_live_registration() {
     rig.signed_in().await;
     rig.idp.with(|s| s.token_bare_401 = true);
     let reads = rig.idp.with(|s| s.reads);
-    let error = rig.session.refresh().await.unwrap_err();
+    let error = rig.failed_refresh().await;
     assert_eq!(error.kind(), "serverError");
     assert!(error.message().contains("try again"), "{}", error.message());
     let view = rig.session.state().await.unwrap();
@@ -173,9 +166,9 @@ async fn t2_a_bare_401_on_refresh_keeps_a_live_registration() {
 #[tokio::test]
 async fn t2_a_bare_401_at_the_code_exchange_keeps_a_live_registration() {
     let rig = rig();
-    rig.session.register(&rig.browser).await.unwrap();
+    rig.registered().await;
     rig.idp.with(|s| s.token_bare_401 = true);
-    let error = rig.session.sign_in(&rig.browser).await.unwrap_err();
+    let error = rig.failed_sign_in().await;
     assert_eq!(error.kind(), "serverError");
     let view = rig.session.state().await.unwrap();
     assert_eq!(view.state, StateName::Registered);
@@ -191,7 +184,7 @@ async fn t2_a_bare_401_confirmed_by_the_read_wipes_the_registration() {
     rig.signed_in().await;
     rig.idp.revoke_all_clients();
     rig.idp.with(|s| s.token_bare_401 = true);
-    let error = rig.session.refresh().await.unwrap_err();
+    let error = rig.failed_refresh().await;
     assert_eq!(error.kind(), "invalidClient");
     assert_revoked(&rig, &rig.session).await;
     assert!(rig.idp.with(|s| s.delete_requests.is_empty()));
@@ -203,10 +196,9 @@ async fn t2_a_bare_401_confirmed_by_the_read_wipes_the_registration() {
 #[tokio::test]
 async fn t2_a_wipe_for_invalid_client_deletes_the_client_on_the_server() {
     let rig = rig();
-    rig.session.register(&rig.browser).await.unwrap();
-    rig.idp
-        .with(|s| s.code_error = Some((401, json!({"error": "invalid_client"}))));
-    let error = rig.session.sign_in(&rig.browser).await.unwrap_err();
+    rig.registered().await;
+    rig.idp.refuse_code_exchanges(401, "invalid_client");
+    let error = rig.failed_sign_in().await;
     assert_eq!(error.kind(), "invalidClient");
     assert_revoked(&rig, &rig.session).await;
     assert_eq!(rig.idp.with(|s| s.deleted.clone()), vec!["client-1"]);

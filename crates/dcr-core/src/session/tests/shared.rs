@@ -15,7 +15,7 @@ async fn a_registration_found_under_the_lock_is_adopted_not_duplicated() {
     let other = second_process(&rig);
     // Both start unregistered (the other process read the entry first).
     assert_eq!(other.state().await.unwrap().state, StateName::Unregistered);
-    rig.session.register(&rig.browser).await.unwrap();
+    rig.registered().await;
 
     let view = other.register(&rig.browser).await.unwrap();
     assert_eq!(view.last_event, Some(Event::AlreadyRegistered));
@@ -30,7 +30,7 @@ async fn a_registration_found_under_the_lock_is_adopted_not_duplicated() {
 #[tokio::test]
 async fn a_wipe_never_deletes_the_registration_another_process_just_stored() {
     let rig = rig();
-    rig.session.register(&rig.browser).await.unwrap();
+    rig.registered().await;
     rig.session.sign_in(&rig.browser).await.unwrap();
     // Another process forgets this device and registers it again: a new client in the entry.
     let other = second_process(&rig);
@@ -40,7 +40,7 @@ async fn a_wipe_never_deletes_the_registration_another_process_just_stored() {
 
     // Our refresh notices the entry changed and stops using the old client's tokens, without
     // touching the entry.
-    let error = rig.session.refresh().await.unwrap_err();
+    let error = rig.failed_refresh().await;
     assert_eq!(error.kind(), ErrorKind::NotSignedIn);
     let view = rig.session.state().await.unwrap();
     assert_eq!(view.registration.unwrap().client_id, "client-2");
@@ -61,16 +61,13 @@ async fn a_wipe_never_deletes_the_registration_another_process_just_stored() {
 #[tokio::test]
 async fn a_forget_elsewhere_ends_the_sign_in_here() {
     let rig = rig();
-    rig.session.register(&rig.browser).await.unwrap();
+    rig.registered().await;
     rig.session.sign_in(&rig.browser).await.unwrap();
     rig.restart().forget().await.unwrap();
     let issued = rig.idp.with(|s| s.issued.len());
-    let error = rig.session.refresh().await.unwrap_err();
+    let error = rig.failed_refresh().await;
     assert_eq!(error.kind(), ErrorKind::NotRegistered);
-    assert_eq!(
-        rig.session.state().await.unwrap().state,
-        StateName::Unregistered
-    );
+    assert_eq!(rig.state().await, StateName::Unregistered);
     assert_eq!(
         rig.idp.with(|s| s.issued.len()),
         issued,
@@ -82,7 +79,7 @@ async fn a_forget_elsewhere_ends_the_sign_in_here() {
 /// token on every RFC 7592 read (Keycloak does, RFC 7592 §3 allows it).
 async fn two_processes_on_a_rotating_server() -> (Rig, Session) {
     let rig = rig();
-    rig.session.register(&rig.browser).await.unwrap();
+    rig.registered().await;
     rig.idp.with(|s| s.rotate_token_on_every_read = true);
     let cli = second_process(&rig);
     assert_eq!(cli.state().await.unwrap().state, StateName::Registered);
