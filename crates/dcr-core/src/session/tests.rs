@@ -108,6 +108,14 @@ impl Rig {
             .unwrap()
     }
 
+    /// Signs in, then signs out with the end-session page closed by the user (L1): the local
+    /// half is done, the server's is not. The fake keeps closing browser steps until told not to.
+    async fn signed_out_with_the_logout_page_closed(&self) -> StateView {
+        self.signed_in().await;
+        self.idp.with(|s| s.cancel_browser = true);
+        self.session.sign_out(&self.browser).await.unwrap()
+    }
+
     /// Retries the server half of a sign-out or forget that failed before.
     async fn finish_cleanup(&self) -> StateView {
         self.session
@@ -258,9 +266,7 @@ async fn l2_logout_without_end_session_endpoint_is_local() {
 #[tokio::test]
 async fn l1_cancelled_logout_page_still_wipes_local_tokens() {
     let rig = rig();
-    rig.signed_in().await;
-    rig.idp.with(|s| s.cancel_browser = true);
-    let view = rig.session.sign_out(&rig.browser).await.unwrap();
+    let view = rig.signed_out_with_the_logout_page_closed().await;
     assert_eq!(view.state, StateName::Registered);
     assert_eq!(view.last_event, Some(Event::SignedOutLocally));
 }

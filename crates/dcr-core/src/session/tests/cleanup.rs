@@ -6,9 +6,7 @@ use super::*;
 #[tokio::test]
 async fn l1_a_failed_server_sign_out_is_pending_and_can_be_finished() {
     let rig = rig();
-    rig.signed_in().await;
-    rig.idp.with(|s| s.cancel_browser = true);
-    let view = rig.session.sign_out(&rig.browser).await.unwrap();
+    let view = rig.signed_out_with_the_logout_page_closed().await;
     assert_eq!(view.state, StateName::Registered);
     assert!(view.user.is_none() && view.token_fingerprint.is_none());
     assert_eq!(view.last_event, Some(Event::SignedOutLocally));
@@ -140,9 +138,7 @@ async fn pending_cleanup_is_memory_only_and_dropped_by_a_new_registration() {
 #[tokio::test]
 async fn a_new_sign_in_drops_a_pending_sign_out() {
     let rig = rig();
-    rig.signed_in().await;
-    rig.idp.with(|s| s.cancel_browser = true);
-    let view = rig.session.sign_out(&rig.browser).await.unwrap();
+    let view = rig.signed_out_with_the_logout_page_closed().await;
     assert_eq!(view.pending_server_cleanup, Some(ServerCleanup::SignOut));
     rig.idp.with(|s| s.cancel_browser = false);
     let view = rig.session.sign_in(&rig.browser).await.unwrap();

@@ -218,6 +218,11 @@ impl FakeIdp {
         self.with(|s| s.refresh_error = Some((status, body)));
     }
 
+    /// The token endpoint is down for refreshes: 503 `temporarily_unavailable` until reset.
+    pub(super) fn refreshes_unavailable(&self) {
+        self.fail_refreshes(503, json!({"error": "temporarily_unavailable"}));
+    }
+
     /// The token endpoint refuses every code exchange with OAuth error `error` (RFC 6749 §5.2)
     /// until reset.
     pub(super) fn refuse_code_exchanges(&self, status: u16, error: &str) {

@@ -71,8 +71,7 @@ async fn concurrent_refreshes_share_one_token_request() {
 async fn a_failed_shared_refresh_fails_every_caller_with_its_kind() {
     let rig = rig();
     rig.signed_in().await;
-    rig.idp
-        .fail_refreshes(503, json!({"error": "temporarily_unavailable"}));
+    rig.idp.refreshes_unavailable();
     let before = token_requests(&rig);
     let gate = hold_token_requests(&rig);
     let (first, second, ()) = tokio::join!(
@@ -158,8 +157,7 @@ async fn refused_resume_falls_back_to_welcome_back_and_deletes_the_token() {
 async fn unreachable_resume_keeps_the_token_and_tries_again() {
     let rig = remembering();
     rig.signed_in().await;
-    rig.idp
-        .fail_refreshes(503, json!({"error": "temporarily_unavailable"}));
+    rig.idp.refreshes_unavailable();
     let restarted = rig.restart();
     assert_eq!(
         restarted.resume().await.unwrap_err().kind(),
