@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use dcr_core::device::store::{
     KeychainStore, MemoryStore, RegistrationStore, StoreError, StoreKey, StoredRegistration,
 };
-use dcr_core::session::{Event, Reason, ServerCleanup, StateName};
+use dcr_core::session::{Event, Reason, ServerCleanup, StateName, StateView};
 use dcr_core::Session;
 use dcr_tests::engine::{self, Form, RecordingTransport};
 use dcr_tests::faults::{Action, Fault};
@@ -34,6 +34,18 @@ async fn client_ids(idp: &Idp) -> BTreeSet<String> {
         .into_iter()
         .map(|client| client.client_id)
         .collect()
+}
+
+/// After a fault at the server half of a sign-out or forget: the local half is done (signed out,
+/// or forgotten with the keychain entry gone) and the server half is left `pending` for the retry.
+fn assert_left_pending(view: &StateView, pending: ServerCleanup, what: &str) {
+    let (state, event) = match pending {
+        ServerCleanup::SignOut => (StateName::Registered, Event::SignedOutLocally),
+        ServerCleanup::Forget => (StateName::Unregistered, Event::ForgottenLocally),
+    };
+    assert_eq!(view.state, state, "{what}");
+    assert_eq!(view.last_event, Some(event), "{what}");
+    assert_eq!(view.pending_server_cleanup, Some(pending), "{what}");
 }
 
 /// The keychain entry and the engine agree: both name the same client, or neither has one, and
@@ -246,13 +258,7 @@ async fn fi2_refresh_sign_out_and_forget_survive_the_server_killed() {
         idp.arm(fault).await;
         let view = session.sign_out(&agent).await.unwrap();
         idp.wait_killed().await;
-        assert_eq!(view.state, StateName::Registered, "{what}");
-        assert_eq!(view.last_event, Some(Event::SignedOutLocally), "{what}");
-        assert_eq!(
-            view.pending_server_cleanup,
-            Some(ServerCleanup::SignOut),
-            "{what}"
-        );
+        assert_left_pending(&view, ServerCleanup::SignOut, &what);
         idp.restart().await;
         let view = session.finish_server_cleanup(&agent).await.unwrap();
         assert_eq!(view.last_event, Some(Event::SignedOut), "{what}");
@@ -273,13 +279,7 @@ async fn fi2_refresh_sign_out_and_forget_survive_the_server_killed() {
         idp.arm(fault).await;
         let view = session.forget().await.unwrap();
         idp.wait_killed().await;
-        assert_eq!(view.state, StateName::Unregistered, "{what}");
-        assert_eq!(view.last_event, Some(Event::ForgottenLocally), "{what}");
-        assert_eq!(
-            view.pending_server_cleanup,
-            Some(ServerCleanup::Forget),
-            "{what}"
-        );
+        assert_left_pending(&view, ServerCleanup::Forget, &what);
         assert!(keychain.load(&key).unwrap().is_none(), "{what}");
         idp.restart().await;
         assert_eq!(
