@@ -18,13 +18,19 @@ use dcr_tests::faults::{client_ids, Action, Fault};
 use dcr_tests::{Idp, IdpOptions, DEMO_USER};
 use fantoccini::wd::WindowHandle;
 
+/// Back in the main window, the error screen with its retry button: returns the error's title.
+async fn retry_screen(desktop: &Desktop, main: &WindowHandle) -> String {
+    desktop.back_to_main(main).await;
+    let title = desktop.text_of("#error-title").await;
+    desktop.find("#retry").await;
+    title
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn fi1_server_killed_after_registration_shows_retry_and_the_retry_reaches_home() {
     let (_one, mut idp, key, keychain, _config, desktop, main) =
         password_typed_with(Fault::new("POST", "/reg", 1, Action::KillAfter)).await;
-    desktop.back_to_main(&main).await;
-    let title = desktop.text_of("#error-title").await;
-    desktop.find("#retry").await;
+    let title = retry_screen(&desktop, &main).await;
     desktop
         .screenshot("faults-01-server-killed-at-registration")
         .await;
@@ -59,9 +65,7 @@ async fn fi1_server_killed_after_registration_shows_retry_and_the_retry_reaches_
 async fn fi1_server_dead_at_the_sign_in_window_shows_unreachable_and_the_retry_reaches_home() {
     let (_one, mut idp, key, keychain, _config, desktop, main) =
         password_typed_with(Fault::new("GET", "/auth", 2, Action::KillBefore)).await;
-    desktop.back_to_main(&main).await;
-    let title = desktop.text_of("#error-title").await;
-    desktop.find("#retry").await;
+    let title = retry_screen(&desktop, &main).await;
     desktop.screenshot("faults-03-server-dead-at-sign-in").await;
     assert!(title.contains("unreachable"), "{title}");
     idp.wait_killed().await;
