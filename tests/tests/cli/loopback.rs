@@ -8,19 +8,20 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use dcr_tests::browser_shim::BrowserShim;
 use dcr_tests::cli::cli_binary;
 use dcr_tests::engine::{self, Form};
 use dcr_tests::keyring::require_test_keyring;
 use dcr_tests::loopback::LoopbackBrowser;
 use dcr_tests::{Idp, ScriptedBrowser};
 use serde_json::Value;
-use url::Url;
 
-/// One test's `dcr` runs: a scratch folder with the `BROWSER` shim (a script that appends each
-/// URL it is given to `opened`) and the config, and the browser the test plays.
+/// One test's `dcr` runs: a scratch folder with the config, the `BROWSER` shim that records the
+/// URLs `dcr` opens, and the browser the test plays for them.
 struct Cli {
     dir: PathBuf,
     config: PathBuf,
+    shim: BrowserShim,
     browser: Arc<ScriptedBrowser>,
 }
 
@@ -34,17 +35,6 @@ impl Cli {
             idp.issuer.port().unwrap_or(0)
         ));
         std::fs::create_dir_all(&dir).unwrap();
-        let script = dir.join("browser");
-        std::fs::write(
-            &script,
-            format!(
-                "#!/bin/sh\nprintf '%s\\n' \"$1\" >> '{}'\n",
-                dir.join("opened").display()
-            ),
-        )
-        .unwrap();
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
         let config = dir.join("config.json");
         let mut json = engine::config_json(idp, Form::Full);
         if let (Some(json), Value::Object(extra)) = (json.as_object_mut(), extra) {
@@ -54,6 +44,7 @@ impl Cli {
         Cli {
             dir,
             config,
+            shim: BrowserShim::new(&format!("cli-{name}"), idp),
             browser: Arc::new(ScriptedBrowser::new()),
         }
     }
@@ -71,13 +62,13 @@ impl Cli {
     /// Runs `dcr <args>` (no `--browser` added); plays the browser for each URL the shim
     /// receives until the CLI exits. Returns stdout's JSON and how many browser steps there were.
     async fn run_as_is(&self, args: &[&str]) -> (Value, usize) {
-        let opened = self.dir.join("opened");
-        let _ = std::fs::remove_file(&opened);
+        // The shim keeps every URL of the test; this run's are the ones after these.
+        let earlier = self.shim.opened().len();
         let mut child = tokio::process::Command::new(cli_binary())
             .arg("--config")
             .arg(&self.config)
             .args(args)
-            .env("BROWSER", self.dir.join("browser"))
+            .env("BROWSER", self.shim.script())
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
@@ -97,12 +88,7 @@ impl Cli {
                 let json = serde_json::from_slice(&output.stdout).expect("one JSON line");
                 return (json, played);
             }
-            let urls: Vec<Url> = std::fs::read_to_string(&opened)
-                .unwrap_or_default()
-                .lines()
-                .map(|line| Url::parse(line).expect("a URL"))
-                .collect();
-            if let Some(url) = urls.get(played) {
+            if let Some(url) = self.shim.opened().get(earlier + played) {
                 let delivery = LoopbackBrowser::play(self.browser.clone(), url.clone()).await;
                 assert_eq!(delivery.error, None, "{delivery:?}");
                 assert_eq!(delivery.loopback_only, Some(true));
