@@ -4,11 +4,13 @@
 use super::*;
 use crate::test_support::config_json;
 
-fn remembering() -> Rig {
+/// A user signed in (after the first run) with `rememberSignIn: true`.
+async fn signed_in_remembering() -> Rig {
     let config = Config::from_json(&config_json(r#""rememberSignIn":true"#)).unwrap();
     let rig = rig_with(config, Arc::new(MemoryStore::new()));
     // A refresh without a previous ID token must bring one (OIDC Core §12.2).
     rig.idp.with(|s| s.refresh_id_token = true);
+    rig.signed_in().await;
     rig
 }
 
@@ -102,8 +104,7 @@ async fn the_name_comes_from_the_merged_claims() {
 /// with exactly one refresh and no browser step; the rotated token replaces the stored one.
 #[tokio::test]
 async fn remembered_restart_resumes_with_one_refresh() {
-    let rig = remembering();
-    rig.signed_in().await;
+    let rig = signed_in_remembering().await;
     let remembered = stored_refresh_token(&rig).expect("the refresh token is remembered");
     let raw = rig.store.raw(rig.key()).unwrap();
     let issued = rig.idp.with(|s| s.issued.clone());
@@ -141,8 +142,7 @@ async fn remembered_restart_resumes_with_one_refresh() {
 /// token deleted from the entry; the registration stays.
 #[tokio::test]
 async fn refused_resume_falls_back_to_welcome_back_and_deletes_the_token() {
-    let rig = remembering();
-    rig.signed_in().await;
+    let rig = signed_in_remembering().await;
     rig.idp.refuse_refresh_tokens();
     let restarted = rig.restart();
     let view = restarted.resume().await.unwrap();
@@ -155,8 +155,7 @@ async fn refused_resume_falls_back_to_welcome_back_and_deletes_the_token() {
 /// A network failure keeps the token: trying again resumes.
 #[tokio::test]
 async fn unreachable_resume_keeps_the_token_and_tries_again() {
-    let rig = remembering();
-    rig.signed_in().await;
+    let rig = signed_in_remembering().await;
     rig.idp.refreshes_unavailable();
     let restarted = rig.restart();
     assert_eq!(
@@ -171,8 +170,7 @@ async fn unreachable_resume_keeps_the_token_and_tries_again() {
 /// Sign-out removes the remembered token (the registration stays); forget removes the entry.
 #[tokio::test]
 async fn sign_out_and_forget_remove_the_remembered_token() {
-    let rig = remembering();
-    rig.signed_in().await;
+    let rig = signed_in_remembering().await;
     assert!(stored_refresh_token(&rig).is_some());
     rig.session.sign_out(&rig.browser).await.unwrap();
     assert!(stored_refresh_token(&rig).is_none());
@@ -189,8 +187,7 @@ async fn sign_out_and_forget_remove_the_remembered_token() {
 /// `rememberSignIn: false` keeps nothing, and deletes a token remembered while it was on.
 #[tokio::test]
 async fn remember_off_stores_nothing_and_deletes_an_earlier_token() {
-    let rig = remembering();
-    rig.signed_in().await;
+    let rig = signed_in_remembering().await;
     assert!(stored_refresh_token(&rig).is_some());
     let off = locked(
         Session::with_transport(config(), rig.idp.clone(), Box::new(rig.store.clone())),
@@ -210,8 +207,7 @@ async fn remember_off_stores_nothing_and_deletes_an_earlier_token() {
 /// under the lock and uses the newest token, so neither presents a rotated-away one.
 #[tokio::test]
 async fn two_sessions_refreshing_with_rotation_both_stay_signed_in() {
-    let rig = remembering();
-    rig.signed_in().await;
+    let rig = signed_in_remembering().await;
     let other = rig.restart();
     assert_eq!(other.resume().await.unwrap().state, StateName::SignedIn);
     // `rig.session` still holds the token `other` rotated away.
