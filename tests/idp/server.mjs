@@ -22,6 +22,9 @@ const INTERACTIONS_PATH = `${ISSUER_PATH}/interaction`;
 const HOST = '127.0.0.1'; // loopback only, plain http: a test server, never exposed
 
 const log = (message) => process.stderr.write(`[idp] ${message}\n`);
+// Milliseconds since the process started, once every module above has loaded (ESM imports run
+// first). With the time to `ready`, it shows where a slow start went (docs/testing.md).
+const modulesLoadedAt = performance.now();
 const under = (pathname, prefix) => pathname === prefix || pathname.startsWith(`${prefix}/`);
 
 let env;
@@ -109,6 +112,8 @@ async function start() {
     + `profile ${env.profile}${env.dpopNonce ? ' (DPoP nonces required)' : ''}; `
     + `registration access token rotated on ${env.rotateRegistrationToken ? 'every read and update' : 'update'}; `
     + `admin API ${env.adminToken ? 'enabled' : 'disabled'}`);
+  log(`started in ${Math.round(performance.now())} ms: node and modules ${Math.round(modulesLoadedAt)} ms, `
+    + `signing keys and provider ${Math.round(performance.now() - modulesLoadedAt)} ms`);
   process.stdout.write(`ready ${issuer}\n`);
 }
 
