@@ -10,6 +10,7 @@
 //!   WebDriver, the onboarding steps a user clicks, and the user's browser in loopback and system
 //!   mode; the end-to-end tests and the app benches share them.
 //! - [`procs`]: process trees and their memory, from /proc.
+//! - [`stats`]: the benchmarks' plain statistics (the soaks' least-squares memory slope).
 //! - [`loopback`], [`system`]: the user's browser in loopback and system mode, delivering the
 //!   redirect to the engine's own user agents.
 //!
@@ -49,6 +50,7 @@ pub mod keyring;
 pub mod loopback;
 pub mod pkce;
 pub mod procs;
+pub mod stats;
 pub mod system;
 pub mod ui;
 
