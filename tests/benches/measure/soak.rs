@@ -72,13 +72,13 @@ fn verdict(fit: &Fit) -> Verdict {
 }
 
 impl Soak {
-    /// A soak that samples every `every` runs and fits from run `warmup` on (rounded down to a
-    /// sampled run).
+    /// A soak that samples every `every` runs and fits from run `warmup` on (rounded up to a
+    /// sampled run, so no warm-up sample is ever fitted).
     pub fn new(every: usize, warmup: usize) -> Soak {
         assert!(every > 0, "sample at least every run");
         Soak {
             every,
-            warmup: warmup / every * every,
+            warmup: warmup.div_ceil(every) * every,
             samples: Vec::new(),
             failures: Vec::new(),
         }
