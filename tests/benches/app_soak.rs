@@ -12,10 +12,10 @@
 //! 2. **Embedded mode, release build** (`DCR_SHELL_APP`, default
 //!    `$CARGO_TARGET_DIR/release/dcr-desktop`, which scripts/bench.sh builds): the shipped
 //!    binary in the default mode, driven as a person drives it: Register, the password typed
-//!    into the identity server's form in the app's own sign-in window, Home; `refresh` over IPC;
-//!    Sign out through the UI (confirming in the sign-in window when the server asks);
-//!    `forget_device` over IPC. So the sign-in windows and their web views, created and
-//!    destroyed every lifecycle, are in the figures too.
+//!    into the identity server's form in the app's own sign-in window, Home; Refresh; Sign out
+//!    (confirming in the sign-in window when the server asks); then `forget_device` over IPC
+//!    and the page reloaded (see [`embedded_lifecycle`]). So the sign-in windows and their web
+//!    views, created and destroyed every lifecycle, are in the figures too.
 //!
 //! Why not a unit-level soak: the commands need a live Tauri app (`State<Shell>`, an
 //! `AppHandle` for the events), and Tauri's mock runtime would need the `test` feature, a second
@@ -108,19 +108,24 @@ async fn play(shim: &BrowserShim, browser: &Arc<ScriptedBrowser>, n: usize) -> R
     }
 }
 
-/// One lifecycle in the embedded mode, through the UI where a window is involved.
+/// One lifecycle in the embedded mode, through the UI as a person clicks it. Only forgetting
+/// goes over IPC: the Sign-in screen has no Forget button (Home has), and the UI follows only the
+/// commands it started itself (another command's progress event leaves it on that command's
+/// progress screen), so the page is reloaded afterwards, which shows the first screen again.
 async fn embedded_lifecycle(desktop: &Desktop, main: &WindowHandle) -> Result<(), String> {
     register_through_ui(desktop, main).await;
     let state = current_state(desktop).await;
     if state["state"] != "signedIn" {
         return Err(format!("register: {state}"));
     }
-    expect(
-        &invoke(desktop, "refresh").await,
-        "refresh",
-        "lastEvent",
-        "refreshed",
-    )?;
+    desktop.click("#refresh").await;
+    desktop
+        .wait_for_text("#notice", "The access token was refreshed")
+        .await;
+    let state = current_state(desktop).await;
+    if state["lastEvent"] != "refreshed" {
+        return Err(format!("refresh: {state}"));
+    }
     sign_out_through_ui(desktop, main).await;
     let state = current_state(desktop).await;
     if state["lastEvent"] != "signedOut" {
@@ -129,9 +134,18 @@ async fn embedded_lifecycle(desktop: &Desktop, main: &WindowHandle) -> Result<()
     let answer = invoke(desktop, "forget_device").await;
     expect(&answer, "forget_device", "lastEvent", "forgotten")?;
     expect(&answer, "forget_device", "state", "unregistered")?;
-    // The UI re-renders on the state event: wait for the first screen again.
-    desktop.find("#register").await;
+    reload(desktop).await;
     Ok(())
+}
+
+/// Reloads the main window's page and waits for the first screen.
+async fn reload(desktop: &Desktop) {
+    desktop
+        .client
+        .refresh()
+        .await
+        .unwrap_or_else(|error| panic!("cannot reload the page: {error}"));
+    desktop.find("#register").await;
 }
 
 /// The release build: `DCR_SHELL_APP`, else `$CARGO_TARGET_DIR/release/dcr-desktop`.
@@ -252,7 +266,7 @@ async fn embedded_release(release: &std::path::Path, runs: usize, warmup: usize)
             // Not `sign_out`: in this mode it may wait on a window step nobody drives here.
             // Forgetting needs no window and leaves the app unregistered.
             let _ = invoke(&desktop, "forget_device").await;
-            desktop.find("#register").await;
+            reload(&desktop).await;
         }
         if soak.due(run) {
             soak.sample(run, sample(app));

@@ -40,8 +40,7 @@ pub fn chart_dir() -> PathBuf {
 pub fn write_chart(name: &str, alt: &str, svg: &str) {
     let file = format!("{name}.svg");
     std::fs::write(chart_dir().join(&file), svg).expect("cannot write the chart");
-    println!("
-![{alt}]({file})");
+    println!("\n![{alt}]({file})\n");
 }
 
 pub fn mib(kib: u64) -> f64 {

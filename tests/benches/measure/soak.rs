@@ -51,23 +51,27 @@ struct Slope {
     total: f64,
 }
 
-/// How a slope compares with [`LEAK_BOUND`].
+/// How a slope compares with [`LEAK_BOUND`], given its standard error: the slope ± 2 standard
+/// errors (about 95 %) must lie wholly on one side of the bound for a verdict.
 #[derive(Debug, PartialEq)]
 enum Verdict {
     Met,
     NotMet,
-    /// Below the bound, but the fit's standard error is too wide to tell (slope + 2 standard
-    /// errors above the bound): the run had too few lifecycles or too much noise.
+    /// The interval straddles the bound (or there is no standard error, with two samples): the
+    /// run had too few lifecycles or too much noise to tell.
     Unresolved,
 }
 
 fn verdict(fit: &Fit) -> Verdict {
-    if fit.slope > LEAK_BOUND {
-        Verdict::NotMet
-    } else if fit.slope + 2.0 * fit.slope_error.unwrap_or(f64::INFINITY) > LEAK_BOUND {
-        Verdict::Unresolved
-    } else {
+    let Some(error) = fit.slope_error else {
+        return Verdict::Unresolved;
+    };
+    if fit.slope + 2.0 * error <= LEAK_BOUND {
         Verdict::Met
+    } else if fit.slope - 2.0 * error > LEAK_BOUND {
+        Verdict::NotMet
+    } else {
+        Verdict::Unresolved
     }
 }
 
@@ -144,10 +148,12 @@ impl Soak {
             };
             let judged = if i == 0 {
                 match verdict(&s.fit) {
-                    Verdict::Met => format!("≤ {LEAK_BOUND:.0}: met"),
-                    Verdict::NotMet => format!("> {LEAK_BOUND:.0}: **NOT met**"),
+                    Verdict::Met => format!("slope + 2 standard errors ≤ {LEAK_BOUND:.0}: met"),
+                    Verdict::NotMet => {
+                        format!("slope − 2 standard errors > {LEAK_BOUND:.0}: **NOT met**")
+                    }
                     Verdict::Unresolved => format!(
-                        "≤ {LEAK_BOUND:.0}, but slope + 2 standard errors is over it: **unresolved** (more lifecycles needed)"
+                        "slope ± 2 standard errors straddles {LEAK_BOUND:.0}: **unresolved** (more lifecycles needed)"
                     ),
                 }
             } else {

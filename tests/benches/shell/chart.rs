@@ -68,5 +68,5 @@ pub fn write(file: &str, title: &str, rows: &[(&str, f64, f64)]) {
     std::fs::create_dir_all(&dir).expect("the charts folder");
     std::fs::write(dir.join(file), svg).expect("write the chart");
     // A Markdown image linked by file name: results.md sits beside the charts.
-    println!("\n![{title}]({file})");
+    println!("\n![{title}]({file})\n");
 }
