@@ -98,8 +98,8 @@ mkdir -p "$(dirname "$out")"
   echo
   echo "- corpus: the committed seeds (read only) plus the run corpus $([ "$smoke" = 1 ] && echo '(a temporary folder)' || echo '`$DCR_FUZZ_TARGET_DIR/corpus-run/<target>`, which carries over between runs'); \"findings\" counts the inputs libFuzzer saved under fuzz/artifacts/<target>/ in this run (crash, leak, timeout, out-of-memory)"
   echo
-  echo "| target | seeds | executions | time (s) | exec/s | peak RSS (MB) | corpus before | corpus after | findings | result |"
-  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+  echo "| target | seeds | executions | time (s) | exec/s | peak RSS (MB) | max input (bytes) | corpus before | corpus after | findings | result |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
 } >"$out"
 
 # The inputs libFuzzer has saved for a target (its artifact prefixes: crash-, leak-, timeout-, oom-).
@@ -109,7 +109,7 @@ count_findings() {
 
 # One target: libFuzzer's run, then its row of the table in $scratch/$target.row.
 fuzz_target() {
-  local target="$1" seeds="$FUZZ_DIR/corpus/$1" work status=0 start secs execs rss result before findings
+  local target="$1" seeds="$FUZZ_DIR/corpus/$1" work status=0 start secs execs rss result before findings max_len
   if [ "$smoke" = 1 ]; then work="$scratch/$target"; else work="$DCR_FUZZ_TARGET_DIR/corpus-run/$target"; fi
   mkdir -p "$seeds" "$work" "$FUZZ_DIR/artifacts/$target"
   before="$(find "$work" -type f | wc -l)"
@@ -126,6 +126,8 @@ fuzz_target() {
   findings=$(($(count_findings "$target") - findings))
   execs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$scratch/$target.log" | tail -n1)"
   rss="$(sed -n 's/^stat::peak_rss_mb: *//p' "$scratch/$target.log" | tail -n1)"
+  # -max_len is not set: libFuzzer picks it from the corpus and says so at the start.
+  max_len="$(sed -n 's/.*will not generate inputs larger than \([0-9]*\) bytes.*/\1/p' "$scratch/$target.log" | head -n1)"
   if [ "$status" -eq 0 ]; then
     result=ok
   else
@@ -134,7 +136,7 @@ fuzz_target() {
     cp "$scratch/$target.log" "$FUZZ_DIR/artifacts/$target/last-run.log"
     tail -n 40 "$scratch/$target.log" >&2
   fi
-  echo "$target ${execs:-0} $secs $status | $target | $(find "$seeds" -type f | wc -l) | ${execs:-0} | $secs | $((${execs:-0} / (secs > 0 ? secs : 1))) | ${rss:-?} | $before | $(find "$work" -type f | wc -l) | $findings | $result |" >"$scratch/$target.row"
+  echo "$target ${execs:-0} $secs $status | $target | $(find "$seeds" -type f | wc -l) | ${execs:-0} | $secs | $((${execs:-0} / (secs > 0 ? secs : 1))) | ${rss:-?} | ${max_len:-?} | $before | $(find "$work" -type f | wc -l) | $findings | $result |" >"$scratch/$target.row"
 }
 
 # DCR_FUZZ_JOBS targets at a time (default 1): each libFuzzer process uses one core.
@@ -157,7 +159,7 @@ for target in "$@"; do
   total_secs=$((total_secs + secs))
   [ "$status" -eq 0 ] || failed+=("$target")
 done
-echo "| **total** | | **$total** | $total_secs (wall: $wall, $jobs_max at a time) | | | | | | ${#failed[@]} target(s) with a finding |" >>"$out"
+echo "| **total** | | **$total** | $total_secs (wall: $wall, $jobs_max at a time) | | | | | | | ${#failed[@]} target(s) with a finding |" >>"$out"
 echo >>"$out"
 echo "Load average after: $(cut -d' ' -f1-3 /proc/loadavg)." >>"$out"
 
