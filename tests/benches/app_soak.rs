@@ -171,11 +171,7 @@ fn sample(app: u32) -> Vec<u64> {
     vec![procs::rss_kib(Some(app)), tree.rss, tree.pss]
 }
 
-const COLUMNS: [&str; 3] = [
-    "app process RSS",
-    "tree RSS (with WebKit)",
-    "tree PSS",
-];
+const COLUMNS: [&str; 3] = ["app process RSS", "tree RSS (with WebKit)", "tree PSS"];
 
 fn main() {
     if !support::bench_mode("app_soak") {
@@ -232,7 +228,9 @@ async fn loopback_debug(runs: usize, warmup: usize) {
         started.elapsed().as_secs_f64() * 1000.0 / runs as f64
     );
     soak.report(
-        &format!("Soak: {runs} lifecycles through the app's commands (loopback, debug build), memory"),
+        &format!(
+            "Soak: {runs} lifecycles through the app's commands (loopback, debug build), memory"
+        ),
         "soak-app-rss",
         runs,
         &COLUMNS,

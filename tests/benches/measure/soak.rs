@@ -90,7 +90,7 @@ impl Soak {
 
     /// Whether memory is sampled after run `run`.
     pub fn due(&self, run: usize) -> bool {
-        run % self.every == 0
+        run.is_multiple_of(self.every)
     }
 
     pub fn sample(&mut self, runs: usize, kib: Vec<u64>) {
