@@ -13,10 +13,10 @@ die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 # The Debian/Ubuntu packages each mode needs. Tauri's default features need only WebKitGTK 4.1.
 RUN_PACKAGES=(build-essential pkg-config libwebkit2gtk-4.1-dev)
 TEST_PACKAGES=(xvfb xauth x11-utils dbus-daemon dbus-bin webkit2gtk-driver gnome-keyring libsecret-tools)
-# The package test (tests/tests/e2e_package.rs): xdg-utils is the .deb's dependency and answers
-# `xdg-mime query default`; desktop-file-utils validates the desktop entry and, through its dpkg
-# trigger, builds the MIME cache an install registers the scheme handler in; rpm and cpio read the
-# .rpm on this Debian machine.
+# The package test (the `package` test binary, tests/tests/package/): xdg-utils is the .deb's
+# dependency and answers `xdg-mime query default`; desktop-file-utils validates the desktop entry
+# and, through its dpkg trigger, builds the MIME cache an install registers the scheme handler in;
+# rpm and cpio read the .rpm on this Debian machine.
 TEST_PACKAGES+=(xdg-utils desktop-file-utils rpm cpio)
 
 install_apt_packages() {
@@ -65,16 +65,16 @@ install_tauri_cli() {
 }
 
 # Whether `scripts/test.sh "$@"` runs the package test: every run does, except one narrowed to
-# other tests (`--test NAME` without e2e_package, or `--lib`).
+# other tests (`--test NAME` without `--test package`, or `--lib`).
 wants_packages() {
   local previous="" arg narrowed=0
   for arg in "$@"; do
     case "$arg" in
-      --test=e2e_package) return 0 ;;
+      --test=package) return 0 ;;
       --test=* | --lib) narrowed=1 ;;
     esac
     if [ "$previous" = --test ]; then
-      [ "$arg" = e2e_package ] && return 0
+      [ "$arg" = package ] && return 0
       narrowed=1
     fi
     previous="$arg"

@@ -8,5 +8,5 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 check_toolchains
 install_idp
 cd "$REPO_ROOT"
-cargo test --workspace --quiet --test fuzz_seeds -- --ignored
+cargo test --workspace --quiet --test engine -- fuzz_seeds::capture_fuzz_seeds --exact --ignored
 log "seeds written under fuzz/corpus/"

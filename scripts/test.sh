@@ -3,7 +3,8 @@
 # virtual display and a D-Bus session with an unlocked gnome-keyring, and runs every cargo test,
 # the end-to-end ones included. Each test starts its own identity server on an ephemeral port.
 # Everything started here is stopped by PID on exit, even on failure. Extra arguments go to
-# `cargo test`, e.g. `scripts/test.sh --test e2e_onboarding`.
+# `cargo test`, e.g. `scripts/test.sh --test desktop` (one test binary; docs/testing.md lists
+# them) or `scripts/test.sh --test desktop onboarding::` (its tests whose names contain that).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
@@ -20,9 +21,10 @@ cargo build --workspace --exclude bare-tauri --bins --quiet
 export DCR_APP_BINARY="$CARGO_TARGET_DIR/debug/dcr-desktop"
 export DCR_CLI_BINARY="$CARGO_TARGET_DIR/debug/dcr"
 
-# The .deb and .rpm, for tests/tests/e2e_package.rs. Skipped only when the arguments pick other
-# tests (`--test NAME` without e2e_package, or `--lib`). `tauri build` is a release cargo build
-# (incremental: seconds when nothing changed, one LTO link when a source did) plus packaging.
+# The .deb and .rpm, for the `package` test binary (tests/tests/package/). Skipped only when the
+# arguments pick other tests (`--test NAME` without `--test package`, or `--lib`). `tauri build`
+# is a release cargo build (incremental: seconds when nothing changed, one LTO link when a source
+# did) plus packaging.
 if wants_packages "$@"; then
   log "building the .deb and .rpm (release, output in $CARGO_TARGET_DIR/release/bundle)"
   build_packages

@@ -25,7 +25,7 @@ export const STEP_TEXT = Object.freeze({
  * Where each STEP_TEXT entry comes from besides the engine's own progress reports
  * (`dcr_core::Progress`): steps only the desktop shell reports (loopback mode's waiting
  * screen, `ShellStep` in src-tauri/src/events.rs), and steps the UI shows by itself.
- * tests/tests/progress_steps.rs and src-tauri's events tests keep the three lists exact.
+ * tests/tests/repository/progress_steps.rs and src-tauri's events tests keep the three lists exact.
  */
 export const SHELL_STEPS = Object.freeze(["waitingInBrowser", "signingOutInBrowser", "waitingInSystemBrowser", "signingOutInSystemBrowser", "waitingInWindow", "signingOutInWindow"]);
 export const UI_ONLY_STEPS = Object.freeze(["loading", "savingConfig"]);

@@ -62,6 +62,14 @@ export function facts(doc, rows, attrs) {
   );
 }
 
+/**
+ * A screen: a `<section class="screen screen-{name}">` that a screen reader names by the
+ * element `labelledBy` (its heading, or on Home the user's name).
+ */
+export function screen(doc, name, labelledBy, ...children) {
+  return h(doc, "section", { class: `screen screen-${name}`, "aria-labelledby": labelledBy }, ...children);
+}
+
 /** The screen's heading: focusable by script so a screen change moves a screen reader to it. */
 export function heading(doc, text, attrs) {
   return h(doc, "h1", { tabindex: "-1", ...attrs }, text);

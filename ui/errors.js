@@ -1,6 +1,7 @@
 // What the error screen says for each error kind. One entry per kind the engine can report
-// (`ErrorKind` in crates/dcr-core/src/error/kind.rs); tests/tests/error_kinds.rs checks that the
-// two lists are the same, so a new kind in Rust cannot reach this screen without its own words.
+// (`ErrorKind` in crates/dcr-core/src/error/kind.rs); tests/tests/repository/error_kinds.rs checks
+// that the two lists are the same, so a new kind in Rust cannot reach this screen without its own
+// words.
 //
 // `actions` names what the screen offers: "retry" (try the same action again), "retryOrBack"
 // (both), "back" (return to the screen the state implies), "none" (nothing the app can do; the

@@ -16,8 +16,8 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use dcr_core::agents::{BrowserPurpose, BrowserStep, UserAgent, UserAgentError};
 use dcr_core::config::RedirectUri;
-use dcr_core::user_agent::{BrowserPurpose, BrowserStep, UserAgent, UserAgentError};
 use tauri::webview::{NewWindowResponse, PageLoadEvent};
 use tauri::{AppHandle, Manager, WebviewUrl, WebviewWindowBuilder, WindowEvent};
 use tokio::sync::oneshot;

@@ -7,7 +7,7 @@ use tauri::{AppHandle, Emitter};
 /// What the app is doing right now, for the progress screen: the engine's own report
 /// ([`dcr_core::Progress`], through [`ProgressEvents`]), or a step only the shell knows of.
 /// Serialized as the bare name (`"signingIn"`, `"waitingInBrowser"`); `ui/copy.js` has a text
-/// for each (tests/tests/progress_steps.rs).
+/// for each (tests/tests/repository/progress_steps.rs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum Step {
@@ -92,7 +92,8 @@ mod tests {
     use super::*;
 
     /// The shell's own steps are exactly `SHELL_STEPS` in ui/copy.js (whose STEP_TEXT
-    /// tests/tests/progress_steps.rs checks), and serialize as bare names like the engine's.
+    /// tests/tests/repository/progress_steps.rs checks), and serialize as bare names like the
+    /// engine's.
     #[test]
     fn shell_steps_match_the_ui_list() {
         let copy = std::fs::read_to_string(

@@ -1,12 +1,12 @@
 //! "Open log folder" (About this device): shows a local folder in the system's file manager,
-//! through the engine's one opener ([`dcr_core::loopback::open_on_desktop`]: `xdg-open`, `open`
+//! through the engine's one opener ([`dcr_core::agents::open_on_desktop`]: `xdg-open`, `open`
 //! or `explorer`). The folder always comes from the shell itself (the log folder), never from
 //! the webview.
 
 use std::path::Path;
 use std::process::Command;
 
-use dcr_core::loopback::{launch_detached, open_on_desktop, OpenTarget};
+use dcr_core::agents::{launch_detached, open_on_desktop, OpenTarget};
 
 /// Starts the file manager on `folder` and returns once it is started.
 pub fn open_folder(folder: &Path) -> Result<(), String> {

@@ -7,13 +7,13 @@ use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, PoisonError, RwLock};
 
 use dcr_core::config::{Config, UserAgentKind};
+use dcr_core::device::store::KeychainStore;
 use dcr_core::diagnostics::About;
 use dcr_core::session::{Session, StateView};
-use dcr_core::store::KeychainStore;
 use tauri::AppHandle;
 
-use dcr_core::deep_link::DeepLinkInbox;
-use dcr_core::user_agent::BrowserControl;
+use dcr_core::agents::deep_link::DeepLinkInbox;
+use dcr_core::agents::BrowserControl;
 use url::Url;
 
 use crate::about::Facts;
@@ -60,7 +60,7 @@ pub struct Shell {
 fn new_session(app: &AppHandle, config: Config) -> Session {
     Session::new(
         config,
-        dcr_core::http::back_channel_client(),
+        dcr_core::platform::http::back_channel_client(),
         Box::new(KeychainStore::new()),
     )
     .with_progress(Arc::new(ProgressEvents(app.clone())))
@@ -264,44 +264,51 @@ impl Shell {
         self.publish(&session, outcome).await
     }
 
-    pub async fn sign_in(&self) -> Result<StateView, UiError> {
+    /// One engine action on the session of the mode registered (or configured): its outcome,
+    /// and the state after it, go to the UI through [`Self::publish`].
+    async fn run(
+        &self,
+        action: impl AsyncFnOnce(&Session) -> Result<StateView, dcr_core::Error>,
+    ) -> Result<StateView, UiError> {
         let session = self.registered_mode().await?;
-        let outcome = session.sign_in(&self.browser(&session)).await;
+        let outcome = action(&session).await;
         self.publish(&session, outcome).await
+    }
+
+    pub async fn sign_in(&self) -> Result<StateView, UiError> {
+        self.run(async |session| session.sign_in(&self.browser(session)).await)
+            .await
     }
 
     pub async fn refresh(&self) -> Result<StateView, UiError> {
-        let session = self.registered_mode().await?;
-        let outcome = session.refresh().await;
-        self.publish(&session, outcome).await
+        self.run(async |session| session.refresh().await).await
     }
 
     pub async fn sign_out(&self) -> Result<StateView, UiError> {
-        let session = self.registered_mode().await?;
-        let outcome = session.sign_out(&self.browser(&session)).await;
-        self.publish(&session, outcome).await
+        self.run(async |session| session.sign_out(&self.browser(session)).await)
+            .await
     }
 
     /// Tries the server half of a sign-out or forget again (`pendingServerCleanup`). A pending
     /// sign-out may open the identity server's logout page, so it gets the sign-in window.
     pub async fn finish_server_cleanup(&self) -> Result<StateView, UiError> {
-        let session = self.registered_mode().await?;
-        let outcome = session.finish_server_cleanup(&self.browser(&session)).await;
-        self.publish(&session, outcome).await
+        self.run(async |session| session.finish_server_cleanup(&self.browser(session)).await)
+            .await
     }
 
     pub async fn forget_device(&self) -> Result<StateView, UiError> {
-        let session = self.registered_mode().await?;
-        let outcome = session.forget().await;
-        clear_sign_in_data(&self.app);
-        self.publish(&session, outcome).await
+        self.run(async |session| {
+            let outcome = session.forget().await;
+            clear_sign_in_data(&self.app);
+            outcome
+        })
+        .await
     }
 
     /// "Rotate device key": RFC 7592 update with a new key pair; no browser step.
     pub async fn rotate_device_key(&self) -> Result<StateView, UiError> {
-        let session = self.registered_mode().await?;
-        let outcome = session.rotate_device_key().await;
-        self.publish(&session, outcome).await
+        self.run(async |session| session.rotate_device_key().await)
+            .await
     }
 }
 

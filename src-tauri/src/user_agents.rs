@@ -2,20 +2,21 @@
 //!
 //! - `embedded` (default): the app's own sign-in window ([`EmbeddedBrowser`]).
 //! - `loopback`: the user's default browser, and a one-shot listener on 127.0.0.1 for the
-//!   answer (RFC 8252 §7.3; [`dcr_core::loopback::LoopbackAgent`]). The engine binds a listener
+//!   answer (RFC 8252 §7.3; [`dcr_core::agents::loopback::LoopbackAgent`]). The engine binds a listener
 //!   per step through `UserAgent::prepare_redirect`; this shell only adds the waiting screen
 //!   ("Finish signing in in your browser", Cancel, "Open the browser again").
 //! - `system`: the user's default browser, and the private-use scheme redirect
 //!   (`io.curity.dcrclient:/callback`) coming back through the OS as a deep link (RFC 8252
-//!   §7.1; [`dcr_core::deep_link::SystemAgent`]). `lib.rs` feeds every deep link into the
+//!   §7.1; [`dcr_core::agents::deep_link::SystemAgent`]). `lib.rs` feeds every deep link into the
 //!   shell's [`DeepLinkInbox`]; the same waiting screen as loopback.
 
-use dcr_core::config::{RedirectUri, UserAgentKind};
-use dcr_core::deep_link::{DeepLinkInbox, SystemAgent};
-use dcr_core::loopback::{LoopbackAgent, SystemBrowser};
-use dcr_core::user_agent::{
+use dcr_core::agents::deep_link::{DeepLinkInbox, SystemAgent};
+use dcr_core::agents::loopback::LoopbackAgent;
+use dcr_core::agents::SystemBrowser;
+use dcr_core::agents::{
     BrowserControl, BrowserPurpose, BrowserStep, UserAgent, UserAgentError, UserBrowser,
 };
+use dcr_core::config::{RedirectUri, UserAgentKind};
 use dcr_core::Config;
 use tauri::AppHandle;
 use url::Url;

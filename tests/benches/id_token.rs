@@ -1,4 +1,4 @@
-//! ID-token validation, the engine's real path (`dcr_core::id_token::verify_id_token`: JWS
+//! ID-token validation, the engine's real path (`dcr_core::protocol::id_token::verify_id_token`: JWS
 //! signature against the server's key set, then the OIDC Core §3.1.3.7 claim checks), on real
 //! ID tokens from the bundled identity server, signed RS256 (its default key) and ES256 (a client
 //! registered with `id_token_signed_response_alg: ES256`, RFC 7591 §2 / OIDC Registration §2).
@@ -13,8 +13,10 @@ use std::hint::black_box;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use dcr_core::http::{back_channel_client, CappedResponse, Transport};
-use dcr_core::id_token::{jwks_response, prepare_jwks, verify_id_token, IdTokenExpectations, Jwks};
+use dcr_core::platform::http::{back_channel_client, CappedResponse, Transport};
+use dcr_core::protocol::id_token::{
+    jwks_response, prepare_jwks, verify_id_token, IdTokenExpectations, Jwks,
+};
 use dcr_core::Secret;
 use dcr_tests::flows::{self, Client};
 use dcr_tests::{jwt_claims, Idp, ScriptedBrowser};

@@ -12,11 +12,11 @@ mod support;
 use std::time::{Duration, Instant};
 
 use dcr_core::config::TokenEndpointAuthMethod;
-use dcr_core::http::CappedResponse;
-use dcr_core::registration::{registration_response, RegistrationBody};
-use dcr_core::store::{
+use dcr_core::device::store::{
     KeychainStore, MemoryStore, RegistrationStore, StoreKey, StoredRegistration,
 };
+use dcr_core::platform::http::CappedResponse;
+use dcr_core::protocol::registration::{registration_response, RegistrationBody};
 use dcr_tests::engine::{POST_LOGOUT_URI, REDIRECT_URI, REGISTRATION_CLIENT};
 use dcr_tests::flows;
 use dcr_tests::{Idp, ScriptedBrowser};

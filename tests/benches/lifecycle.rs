@@ -20,10 +20,12 @@ use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use dcr_core::discovery::prepare_discovery;
-use dcr_core::http::{back_channel_client, CappedResponse, OutgoingRequest, SendError, Transport};
+use dcr_core::device::store::{KeychainStore, MemoryStore, RegistrationStore};
+use dcr_core::platform::http::{
+    back_channel_client, CappedResponse, OutgoingRequest, SendError, Transport,
+};
+use dcr_core::protocol::discovery::prepare_discovery;
 use dcr_core::session::{Event, StateName};
-use dcr_core::store::{KeychainStore, MemoryStore, RegistrationStore};
 use dcr_core::{BrowserStep, Session, UserAgent, UserAgentError};
 use dcr_tests::engine::{engine_config, Form};
 use dcr_tests::flows;

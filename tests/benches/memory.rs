@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
-use dcr_core::store::{KeychainStore, RegistrationStore};
+use dcr_core::device::store::{KeychainStore, RegistrationStore};
 use dcr_tests::engine::{self, Form};
 use dcr_tests::procs::{self, mib};
 use dcr_tests::{repo_root, Idp, ScriptedBrowser, DEMO_USER};

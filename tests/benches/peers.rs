@@ -20,8 +20,8 @@ mod support;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use dcr_core::device::store::MemoryStore;
 use dcr_core::session::{Event, StateName};
-use dcr_core::store::MemoryStore;
 use dcr_core::{BrowserStep, Session, UserAgent, UserAgentError};
 use dcr_tests::engine::{config_json, engine_config, Form};
 use dcr_tests::{Idp, IdpOptions, ScriptedAgent, ScriptedBrowser};
@@ -261,7 +261,7 @@ fn main() {
         })
         .await;
         // One back channel for all flows, as the app keeps one; node keeps its global agent.
-        let http = dcr_core::http::back_channel_client();
+        let http = dcr_core::platform::http::back_channel_client();
         let mut peer = Peer::start(&idp);
         for _ in 0..support::iterations(WARMUP) {
             engine_flow(&idp, &http).await;

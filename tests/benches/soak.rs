@@ -16,8 +16,8 @@ mod support;
 
 use std::sync::Arc;
 
+use dcr_core::device::store::KeychainStore;
 use dcr_core::session::{Event, StateName};
-use dcr_core::store::KeychainStore;
 use dcr_core::Session;
 use dcr_tests::engine::{engine_config, Form};
 use dcr_tests::{procs, Idp, ScriptedAgent, ScriptedBrowser};
@@ -70,7 +70,7 @@ fn main() {
         let idp = Idp::start().await;
         let session = Session::new(
             engine_config(&idp, Form::Full),
-            dcr_core::http::back_channel_client(),
+            dcr_core::platform::http::back_channel_client(),
             Box::new(KeychainStore::new()),
         );
         let mut soak = Soak::new(EVERY, warmup);

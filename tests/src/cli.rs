@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::OnceLock;
 
-use dcr_core::store::{KeychainStore, RegistrationStore};
+use dcr_core::device::store::{KeychainStore, RegistrationStore};
 
 use crate::engine::{self, Form};
 use crate::Idp;

@@ -7,10 +7,10 @@ use std::time::Duration;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
-use dcr_core::http::{
+use dcr_core::device::store::{MemoryStore, RegistrationStore, StoreKey, StoredRegistration};
+use dcr_core::platform::http::{
     back_channel_client, CappedResponse, Method, OutgoingRequest, SendError, Transport,
 };
-use dcr_core::store::{MemoryStore, RegistrationStore, StoreKey, StoredRegistration};
 use dcr_core::{Config, Session, StateView};
 use url::Url;
 

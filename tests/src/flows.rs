@@ -1,13 +1,14 @@
 //! The identity server's protocol driven by hand (no engine): the authorization request through
 //! the scripted browser, the code exchange, RFC 7591 registration, refresh and logout, and a
 //! device's key-bound token requests ([`Device`]), with none of the engine's checks, discovery,
-//! keychain or RFC 7592 read. Tests that check the server
-//! itself (`idp_smoke.rs`, `idp_device_bound.rs`) build on these; the benches use them for real
-//! tokens and registrations and as the "bare round trips" baseline.
+//! keychain or RFC 7592 read. Tests that check the server itself
+//! (`tests/tests/engine/idp_smoke.rs`, `idp_device_bound.rs`) build on these; the benches use them
+//! for real tokens and registrations and as the "bare round trips" baseline.
 
 use std::collections::HashMap;
 
-use dcr_core::device_key::DeviceKey;
+use dcr_core::device::key::DeviceKey;
+use dcr_core::protocol::token::ClientAssertionSigner;
 use dcr_core::Secret;
 
 use serde_json::{json, Value};

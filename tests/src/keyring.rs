@@ -39,7 +39,17 @@ pub fn is_child(role: &str) -> bool {
     std::env::var(CHILD_ENV).as_deref() == Ok(role)
 }
 
-/// Runs test `name` of the current test binary in a child process inside its own
+/// The name the test harness gives function `test` of module `module` (its `module_path!()`):
+/// the path without the test binary's own crate name, as `--exact` wants it. A test binary holds
+/// several modules, so a bare function name would not select the child test.
+pub fn test_in(module: &str, test: &str) -> String {
+    match module.split_once("::") {
+        Some((_, path)) => format!("{path}::{test}"),
+        None => test.to_owned(),
+    }
+}
+
+/// Runs test `name` (its full name, see [`test_in`]) of the current test binary in a child process inside its own
 /// `dbus-run-session`, with fresh XDG folders and no display, and `CHILD_ENV=role`. Returns
 /// its output after it exits; [`assert_child_passed`] checks it.
 pub fn run_child_test(name: &str, role: &str) -> Output {
@@ -92,7 +102,7 @@ pub fn assert_child_passed(output: &Output) {
 }
 
 /// The parent half of a test that locks a keyring: it needs the test keyring (`test` names it
-/// in the failure), then runs test `child` as `role` in its own D-Bus session and checks that it
+/// in the failure), then runs test `child` (its full name, see [`test_in`]) as `role` in its own D-Bus session and checks that it
 /// passed, so the keyring it locks is never the one the other tests use.
 pub fn run_in_own_session(test: &str, child: &str, role: &str) {
     require_test_keyring(test);
@@ -133,7 +143,7 @@ fn secret_tool(command: &[&str], issuer: &str) -> Output {
         .args(command)
         .args([
             "service",
-            dcr_core::store::KEYCHAIN_SERVICE,
+            dcr_core::device::store::KEYCHAIN_SERVICE,
             "issuer",
             issuer,
         ])

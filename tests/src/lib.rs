@@ -9,6 +9,7 @@
 //! - [`desktop`], [`app`], [`browser_shim`]: the built desktop app in a real window through
 //!   WebDriver, the onboarding steps a user clicks, and the user's browser in loopback and system
 //!   mode; the end-to-end tests and the app benches share them.
+//! - [`leaks`]: the search for secrets, whole and in pieces, in logs and in what the app shows.
 //! - [`procs`]: process trees and their memory, from /proc.
 //! - [`stats`]: the benchmarks' plain statistics (the soaks' least-squares memory slope).
 //! - [`loopback`], [`system`]: the user's browser in loopback and system mode, delivering the
@@ -47,6 +48,7 @@ pub mod flows;
 mod html;
 pub mod idp;
 pub mod keyring;
+pub mod leaks;
 pub mod loopback;
 pub mod pkce;
 pub mod procs;

@@ -57,7 +57,7 @@ pub fn listening_sockets(port: u16) -> Vec<(String, bool)> {
 const IPV4_LOOPBACK: &str = "0100007F";
 const IPV6_LOOPBACK: &str = "00000000000000000000000001000000";
 
-/// The app's browser, as a [`dcr_core::user_agent::BrowserOpener`].
+/// The app's browser, as a [`dcr_core::agents::BrowserOpener`].
 pub struct LoopbackBrowser {
     pub browser: Arc<ScriptedBrowser>,
     deliveries: Arc<Mutex<Vec<Delivery>>>,
@@ -150,7 +150,7 @@ impl LoopbackBrowser {
     }
 }
 
-impl dcr_core::user_agent::BrowserOpener for LoopbackBrowser {
+impl dcr_core::agents::BrowserOpener for LoopbackBrowser {
     fn open(&self, url: &Url) -> Result<(), String> {
         let (browser, deliveries, url) =
             (self.browser.clone(), self.deliveries.clone(), url.clone());

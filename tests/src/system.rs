@@ -1,13 +1,13 @@
 //! The user's browser in system mode (RFC 8252 §7.1), played by the test at the engine level:
-//! given the URL the engine's [`SystemAgent`](dcr_core::deep_link::SystemAgent) opens, it signs
+//! given the URL the engine's [`SystemAgent`](dcr_core::agents::deep_link::SystemAgent) opens, it signs
 //! in with [`ScriptedBrowser`] (which stops at the private-use-scheme Location,
 //! `io.curity.dcrclient:/…`), and hands that URL to the engine's [`DeepLinkInbox`] the way the
-//! operating system hands a deep link to the app. (`tests/tests/e2e_system.rs` does the same with
-//! the real app binary as the receiver.)
+//! operating system hands a deep link to the app. (`tests/tests/desktop/system.rs` does the same
+//! with the real app binary as the receiver.)
 
 use std::sync::{Arc, Mutex, PoisonError};
 
-use dcr_core::deep_link::{DeepLinkInbox, Ignored};
+use dcr_core::agents::deep_link::{DeepLinkInbox, Ignored};
 use url::Url;
 
 use crate::{ScriptedBrowser, DEMO_USER};
@@ -22,7 +22,7 @@ pub enum Delivery {
 }
 
 /// The user's default browser and the OS's deep-link delivery, as a
-/// [`dcr_core::user_agent::BrowserOpener`] for the engine's `SystemAgent`.
+/// [`dcr_core::agents::BrowserOpener`] for the engine's `SystemAgent`.
 pub struct DeepLinkBrowser {
     pub browser: Arc<ScriptedBrowser>,
     inbox: DeepLinkInbox,
@@ -48,7 +48,7 @@ impl DeepLinkBrowser {
     }
 }
 
-impl dcr_core::user_agent::BrowserOpener for DeepLinkBrowser {
+impl dcr_core::agents::BrowserOpener for DeepLinkBrowser {
     /// Runs the step on its own task, like a browser process: the agent is already waiting on
     /// the inbox when it opens the browser.
     fn open(&self, url: &Url) -> Result<(), String> {

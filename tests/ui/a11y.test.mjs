@@ -1,7 +1,7 @@
 // Keyboard and screen-reader guarantees, checked on every screen the view can draw
 // and on the static page: every control has an accessible name and a bound action, every
 // status is a live region, every dialog is labelled, and keyboard focus is always visible.
-// The real window's Tab / Enter / Escape walk is tests/tests/e2e_about.rs.
+// The real window's Tab / Enter / Escape walk is tests/tests/desktop/about.rs.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";

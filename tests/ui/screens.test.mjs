@@ -26,6 +26,16 @@ function assertButtonsSound(root) {
   }
 }
 
+// A register flow stopped at progress `step` (waiting in a browser or the sign-in window).
+const registeringAt = (step) => modelWith(loaded(views.unregistered), { type: "started", action: "register" }, { type: "progress", step });
+
+// The progress screen says `status` and offers exactly `buttons` ([id, label, action]) in order.
+function assertProgress(root, status, buttons) {
+  assert.equal(text(byId(root, "progress")), status);
+  assert.deepEqual(byTag(root, "button").map(text), buttons.map(([, label]) => label));
+  for (const [id, , action] of buttons) assert.equal(byId(root, id).getAttribute("data-action"), action, id);
+}
+
 function stepStates(root) {
   return byTag(root, "li").map((li) => li.getAttribute("aria-current"));
 }
@@ -66,7 +76,7 @@ test("Sign-in screen: Welcome back, the registration date, Sign in", () => {
 });
 
 test("Progress screen: a live status with the step text and the onboarding step", () => {
-  const model = modelWith(loaded(views.unregistered), { type: "started", action: "register" }, { type: "progress", step: "registering" });
+  const model = registeringAt("registering");
   const root = progressScreen(model, ctx);
   const status = byId(root, "progress");
   assert.equal(status.getAttribute("role"), "status");
@@ -81,12 +91,12 @@ test("Progress screen: a live status with the step text and the onboarding step"
 });
 
 test("Progress screen in loopback mode: finish in your browser, Cancel, Open the browser again", () => {
-  const model = modelWith(loaded(views.unregistered), { type: "started", action: "register" }, { type: "progress", step: "waitingInBrowser" });
+  const model = registeringAt("waitingInBrowser");
   const root = progressScreen(model, ctx);
-  assert.equal(text(byId(root, "progress")), "Finish signing in in your browser");
-  assert.deepEqual(byTag(root, "button").map(text), ["Cancel", "Open the browser again"]);
-  assert.equal(byId(root, "cancel-browser").getAttribute("data-action"), "cancelBrowser");
-  assert.equal(byId(root, "open-browser-again").getAttribute("data-action"), "openBrowserAgain");
+  assertProgress(root, "Finish signing in in your browser", [
+    ["cancel-browser", "Cancel", "cancelBrowser"],
+    ["open-browser-again", "Open the browser again", "openBrowserAgain"],
+  ]);
   const out = progressScreen(transition(model, { type: "progress", step: "signingOutInBrowser" }), ctx);
   assert.equal(text(byId(out, "progress")), "Finish signing out in your browser");
   // The SSO sign-in that follows the registration, in the browser too: step 2 of onboarding.
@@ -259,15 +269,14 @@ test("Progress screen names a page the sign-in window refused, as text in an ale
 });
 
 test("Progress screen, embedded mode: a few seconds in, Show the sign-in window and Cancel", () => {
-  const model = modelWith(loaded(views.unregistered), { type: "started", action: "register" }, { type: "progress", step: "waitingInWindow" });
-  const root = progressScreen(model, ctx);
-  assert.equal(text(byId(root, "progress")), "Waiting for you to sign in…");
-  assert.deepEqual(byTag(root, "button").map(text), ["Show the sign-in window", "Cancel"]);
-  assert.equal(byId(root, "show-sign-in-window").getAttribute("data-action"), "showSignInWindow");
-  assert.equal(byId(root, "cancel-sign-in").getAttribute("data-action"), "cancelBrowser");
+  const model = registeringAt("waitingInWindow");
+  const buttons = [
+    ["show-sign-in-window", "Show the sign-in window", "showSignInWindow"],
+    ["cancel-sign-in", "Cancel", "cancelBrowser"],
+  ];
+  assertProgress(progressScreen(model, ctx), "Waiting for you to sign in…", buttons);
   const out = progressScreen(transition(model, { type: "progress", step: "signingOutInWindow" }), ctx);
-  assert.equal(text(byId(out, "progress")), "Signing you out…");
-  assert.deepEqual(byTag(out, "button").map(text), ["Show the sign-in window", "Cancel"]);
+  assertProgress(out, "Signing you out…", buttons);
 });
 
 test("Progress screen, system mode: no loopback wording about closing the tab", () => {

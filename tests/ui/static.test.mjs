@@ -13,7 +13,7 @@ const js = Object.entries(sources).filter(([name]) => name.endsWith(".js"));
 
 test("ui/ has the expected modules", () => {
   for (const name of ["index.html", "styles.css", "screens.css", "main.js", "api.js", "state.js", "copy.js", "format.js", "errors.js", "refresher.js", "view.js",
-    "screens/register.js", "screens/sign-in.js", "screens/home.js", "screens/error.js", "screens/progress.js", "screens/setup.js", "screens/cleanup.js", "screens/about.js", "clipboard.js"]) {
+    "screens/register.js", "screens/sign-in.js", "screens/home.js", "screens/error.js", "screens/progress.js", "screens/setup.js", "screens/cleanup.js", "screens/onboarding.js", "screens/about.js", "clipboard.js"]) {
     assert.ok(name in sources, name);
   }
 });

@@ -1,5 +1,5 @@
 // The error screen: what happened, the sanitized message, what to do next.
-import { h, button, heading } from "../dom.js";
+import { h, button, heading, screen } from "../dom.js";
 
 const ACTIONS = {
   retry: { id: "retry", label: "Try again", kind: "primary" },
@@ -8,10 +8,10 @@ const ACTIONS = {
 
 export function errorScreen(model, { doc }) {
   const error = model.error;
-  return h(
+  return screen(
     doc,
-    "section",
-    { class: "screen screen-error", "aria-labelledby": "error-title" },
+    "error",
+    "error-title",
     h(doc, "div", { class: "error-icon", "aria-hidden": "true" }, "!"),
     heading(doc, error.title, { id: "error-title" }),
     error.message ? h(doc, "p", { id: "error-message", class: "error-message" }, error.message) : null,

@@ -1,6 +1,6 @@
 // The Home screen: who is signed in, this device's registration, and the access token's expiry.
 // Token values never reach the webview; the backend sends only the expiry and a short fingerprint.
-import { h, button, facts, heading } from "../dom.js";
+import { h, button, facts, heading, screen } from "../dom.js";
 import { aboutButton } from "./about.js";
 import { NO_NAME_HEADING, claimLabel } from "../copy.js";
 import { deviceCredential, formatClaim, formatCountdown, formatSecretExpiry, formatTimestamp } from "../format.js";
@@ -16,10 +16,10 @@ export function homeScreen(model, { doc, now, locale }) {
   const expiresAt = view.accessTokenExpiresAt;
   const credential = deviceCredential(view);
 
-  return h(
+  return screen(
     doc,
-    "section",
-    { class: "screen screen-home", "aria-labelledby": "user-name" },
+    "home",
+    "user-name",
     h(
       doc,
       "header",

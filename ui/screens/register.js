@@ -1,9 +1,8 @@
 // The Registration screen: first start, or after the registration was revoked or forgotten.
-import { h, button, steps, heading } from "../dom.js";
+import { h, button, heading } from "../dom.js";
 import { chosenMode } from "../state.js";
 import { MODE_TEXT } from "../copy.js";
-import { cleanupCallout } from "./cleanup.js";
-import { aboutButton } from "./about.js";
+import { onboardingScreen } from "./onboarding.js";
 
 // Why the user is here again, when the backend says so (StateView.reason).
 const REASONS = {
@@ -19,12 +18,10 @@ const REASONS = {
 
 export function registerScreen(model, { doc }) {
   const reason = model.view && REASONS[model.view.reason];
-  return h(
+  return onboardingScreen(
     doc,
-    "section",
-    { class: "screen screen-register", "aria-labelledby": "screen-title" },
-    steps(doc, 0),
-    cleanupCallout(doc, model.view),
+    model,
+    { name: "register", step: 0 },
     reason
       ? h(
           doc,
@@ -61,7 +58,6 @@ export function registerScreen(model, { doc }) {
         label: reason ? "Register again" : "Register this device",
       }),
     ),
-    h(doc, "div", { class: "screen-footer" }, aboutButton(doc)),
   );
 }
 

@@ -1,15 +1,15 @@
 // The setup screen: no config was found anywhere (the app has no built-in default). It names the
 // files the app looked for and lets the user choose the config.json their organisation gave them;
 // the shell checks it like a config at start and saves it only if it is valid.
-import { h, heading } from "../dom.js";
+import { h, heading, screen } from "../dom.js";
 
 export function setupScreen(model, { doc }) {
   const setup = model.setup;
   const searched = setup.searched.length ? setup.searched : ["(no location is known on this system)"];
-  return h(
+  return screen(
     doc,
-    "section",
-    { class: "screen screen-setup", "aria-labelledby": "screen-title" },
+    "setup",
+    "screen-title",
     heading(doc, "Choose a configuration", { id: "screen-title" }),
     h(
       doc,

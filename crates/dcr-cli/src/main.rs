@@ -10,13 +10,14 @@ mod manual;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use dcr_core::agents::loopback::LoopbackAgent;
+use dcr_core::agents::SystemBrowser;
+use dcr_core::agents::UserBrowser;
 use dcr_core::config::UserAgentKind;
+use dcr_core::device::store::KeychainStore;
 use dcr_core::error::ErrorKind;
-use dcr_core::http::back_channel_client;
-use dcr_core::loopback::{LoopbackAgent, SystemBrowser};
+use dcr_core::platform::http::back_channel_client;
 use dcr_core::session::{Event, ModeError, Session, StateName};
-use dcr_core::store::KeychainStore;
-use dcr_core::user_agent::UserBrowser;
 use dcr_core::{Config, Error, UserAgent};
 use serde_json::{json, Value};
 

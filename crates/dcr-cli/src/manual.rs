@@ -4,10 +4,10 @@
 
 use std::io::{BufRead, Write};
 
-use dcr_core::callback::parse_callback_url;
+use dcr_core::agents::BrowserOpener;
+use dcr_core::agents::SystemBrowser;
 use dcr_core::error::CallbackError;
-use dcr_core::loopback::SystemBrowser;
-use dcr_core::user_agent::BrowserOpener;
+use dcr_core::protocol::callback::parse_callback_url;
 use dcr_core::{BrowserStep, UserAgent, UserAgentError};
 use url::Url;
 

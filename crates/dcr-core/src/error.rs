@@ -13,13 +13,13 @@
 //! `registration.rs` for RFC 7591/7592, `store.rs` for the keychain and the device key. The
 //! module that reports an error re-exports its enum (`registration::RegistrationError`), so
 //! callers may name either path. `error/` imports nothing from the modules that use it, only
-//! the leaf [`crate::text`] and the transport's [`SendError`] (from [`crate::http`], which
+//! the leaf [`crate::text`] and the transport's [`SendError`] (from [`crate::platform::http`], which
 //! imports nothing from the crate): the wrapper below everything can then never close an import
 //! cycle (`tests/module_cycles.rs`).
 
 use serde::ser::SerializeStruct;
 
-use crate::http::{ReadError, SendError};
+use crate::platform::http::{ReadError, SendError};
 pub use crate::text::{is_invisible, sanitize};
 
 mod concerns;

@@ -14,14 +14,14 @@
 //! Every result is also turned into the [`Error`] a shell would see, with its kind and message,
 //! so the error paths (which echo server text through `sanitize`) run too.
 
-use crate::authorize::{PendingAuthorization, PkceVerifier};
-use crate::callback::{check_callback, parse_callback_url};
 use crate::config::{Config, Issuer, RedirectUri, TokenEndpointAuthMethod};
-use crate::discovery::discovery_response;
-use crate::http::CappedResponse;
-use crate::id_token::{self, jwks_response, verify_id_token, IdTokenExpectations};
-use crate::registration::{read_response, registration_response, RegistrationBody};
-use crate::token::{token_response_for, MAX_EXPIRES_IN};
+use crate::platform::http::CappedResponse;
+use crate::protocol::authorize::{PendingAuthorization, PkceVerifier};
+use crate::protocol::callback::{check_callback, parse_callback_url};
+use crate::protocol::discovery::discovery_response;
+use crate::protocol::id_token::{self, jwks_response, verify_id_token, IdTokenExpectations};
+use crate::protocol::registration::{read_response, registration_response, RegistrationBody};
+use crate::protocol::token::{token_response_for, MAX_EXPIRES_IN};
 use crate::{Error, Secret};
 
 /// The redirect URI of the tutorial's `config.json`, which the captured responses name.
@@ -170,7 +170,7 @@ pub fn registration_read(input: &[u8]) {
         return;
     };
     match read_response(resp, &current, REDIRECT_URI, REGISTRATION_NOW) {
-        Ok(crate::registration::ClientStatus::Updated(read)) => {
+        Ok(crate::protocol::registration::ClientStatus::Updated(read)) => {
             assert_eq!(read.client_id, current.client_id);
         }
         Ok(_) => {}

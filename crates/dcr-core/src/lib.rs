@@ -9,24 +9,24 @@
 //! # The flow, step by step
 //!
 //! Every protocol step is a module with a pure `prepare_*` function that builds an
-//! [`http::OutgoingRequest`] and a pure `*_response` function that checks the
-//! [`http::CappedResponse`]; the HTTP call happens in between. Tests therefore assert exact
+//! [`platform::http::OutgoingRequest`] and a pure `*_response` function that checks the
+//! [`platform::http::CappedResponse`]; the HTTP call happens in between. Tests therefore assert exact
 //! requests and feed hostile responses without a network.
 //!
 //! 1. [`config`]: `config.json` (Curity's keys) → a validated [`Config`].
-//! 2. [`discovery`]: the provider metadata, with the issuer compared exactly (D1).
-//! 3. [`authorize`]: the authorization URL with PKCE S256, `state`, `nonce`; the registration
+//! 2. [`protocol::discovery`]: the provider metadata, with the issuer compared exactly (D1).
+//! 3. [`protocol::authorize`]: the authorization URL with PKCE S256, `state`, `nonce`; the registration
 //!    login uses the static client, scope `dcr` and `prompt=login`.
 //! 4. A [`UserAgent`] opens it and returns the URL the browser ended on.
-//! 5. [`callback`]: exact redirect match, `state`, RFC 9207 `iss`, the error branch → a code.
-//! 6. [`token`]: the code exchange, as a public client → the DCR access token.
-//! 7. [`registration`]: RFC 7591 with the DCR token as Bearer → client ID and secret.
-//! 8. [`store`]: the registration goes to the OS keychain.
+//! 5. [`protocol::callback`]: exact redirect match, `state`, RFC 9207 `iss`, the error branch → a code.
+//! 6. [`protocol::token`]: the code exchange, as a public client → the DCR access token.
+//! 7. [`protocol::registration`]: RFC 7591 with the DCR token as Bearer → client ID and secret.
+//! 8. [`device::store`]: the registration goes to the OS keychain.
 //! 9. Steps 3-6 again with the per-install client (SSO, no second password), authenticated
-//!    with `client_secret_basic` or `client_secret_post`, then [`id_token`] verification and
-//!    [`userinfo`]. Before a sign-in with a stored registration, an RFC 7592 read checks that
+//!    with `client_secret_basic` or `client_secret_post`, then [`protocol::id_token`] verification and
+//!    [`protocol::userinfo`]. Before a sign-in with a stored registration, an RFC 7592 read checks that
 //!    the server still knows the client.
-//! 10. [`token`] refreshes; [`logout`] ends the session; RFC 7592 deletes the client on
+//! 10. [`protocol::token`] refreshes; [`protocol::logout`] ends the session; RFC 7592 deletes the client on
 //!     "forget this device".
 //!
 //! [`Session`] walks these steps. It is the only owner of mutable state and implements the
@@ -37,8 +37,8 @@
 //! changes nothing.
 //!
 //! ```no_run
-//! use dcr_core::http::back_channel_client;
-//! use dcr_core::store::KeychainStore;
+//! use dcr_core::platform::http::back_channel_client;
+//! use dcr_core::device::store::KeychainStore;
 //! use dcr_core::{BrowserPurpose, BrowserStep, Config, Session, UserAgent, UserAgentError};
 //! use url::Url;
 //!
@@ -79,6 +79,21 @@
 //! # }
 //! ```
 //!
+//! # Layout
+//!
+//! The folders say what kind of code lives in them, and imports run one way (a test in
+//! `tests/module_cycles.rs` fails on a cycle or an upward import):
+//!
+//! - [`session`]: the state machine, as components (the shared keychain entry, client
+//!   management, …), and the only owner of mutable state;
+//! - [`device`]: this install: its registration (the mode it was made in, its redirect URIs, its
+//!   credential), its key pair, and the keychain entry they live in;
+//! - [`agents`]: the [`UserAgent`] trait and the browser steps that do not need a window
+//!   (loopback, system browser with a deep link, the opener, one shared wait loop);
+//! - [`protocol`]: the pure steps above, one module each;
+//! - [`platform`]: HTTP and the cross-process lock, which know no OAuth;
+//! - leaves: [`config`], [`error`], [`text`], [`secret`], [`progress`].
+//!
 //! # Why not `openidconnect`
 //!
 //! `openidconnect` 4.x was the obvious choice. The engine uses `ring` (already compiled for TLS
@@ -89,39 +104,28 @@
 //! `0`), as would the registration calls, so the crate would have contributed little beyond
 //! JWS signature checks. Third, it adds `oauth2`, `rsa`, `p256`, `p384`, `ed25519-dalek`,
 //! `hmac`, `chrono` and `serde_with` to a build on two cores; `ring` adds nothing. The JWS
-//! verification is in [`id_token::jwks`] (~200 lines, allow-listed algorithms only).
+//! verification is in [`protocol::id_token::jwks`] (~200 lines, allow-listed algorithms only).
 
-pub mod authorize;
-pub mod callback;
+pub mod agents;
 pub mod config;
-pub mod deep_link;
 pub mod device;
-pub mod device_key;
 pub mod diagnostics;
-pub mod discovery;
 pub mod error;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
-pub mod http;
-pub mod id_token;
-pub mod lock;
-pub mod logout;
-pub mod loopback;
+pub mod platform;
 pub mod progress;
-pub mod registration;
+pub mod protocol;
 pub mod secret;
 pub mod session;
-pub mod store;
 pub mod text;
-pub mod token;
-pub mod user_agent;
-pub mod userinfo;
 
 #[cfg(test)]
 mod test_support;
 
-/// Re-exported so shells can implement [`UserAgent`] and [`http::Transport`] without depending
+pub use agents::{BrowserPurpose, BrowserStep, UserAgent, UserAgentError};
+/// Re-exported so shells can implement [`UserAgent`] and [`platform::http::Transport`] without depending
 /// on `async-trait` themselves: `#[dcr_core::async_trait]`.
 pub use async_trait::async_trait;
 pub use config::{Config, RedirectUri, TokenEndpointAuthMethod};
@@ -129,4 +133,3 @@ pub use error::Error;
 pub use progress::{Progress, ProgressSink};
 pub use secret::Secret;
 pub use session::{Session, StateView};
-pub use user_agent::{BrowserPurpose, BrowserStep, UserAgent, UserAgentError};

@@ -5,7 +5,8 @@
 //! A step names work, never data: no URL, client ID or token ever rides along (Z2).
 
 /// One step the engine can report. The serialized names are what the desktop shell sends in
-/// its `progress` event; `ui/state.js` has a text for each (tests/tests/progress_steps.rs).
+/// its `progress` event; `ui/state.js` has a text for each
+/// (tests/tests/repository/progress_steps.rs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub enum Progress {

@@ -6,24 +6,48 @@
 //! refresh token, F3), and `inner` guards the data for short moments only, so [`Session::state`]
 //! answers while a browser step is open. Every operation computes its result first and commits
 //! it in one step, so a failure or cancellation leaves the state exactly as it was.
+//!
+//! # Components
+//!
+//! The operations are built from parts that each own one responsibility and depend one way
+//! (→ means "uses"); none of them touches `inner`, so only the state machine commits:
+//!
+//! - `registering` (`Registrar`): registration login, RFC 7591, keychain save; new, adopted
+//!   from another process, or refused and deleted → server, shared entry, client management;
+//! - `signing_in` (`SignIn`): the browser sign-in, code exchange, ID token and UserInfo, and
+//!   the server half of logout → server, credentials;
+//! - `tokens` (`Refresher`, `RefreshFlight`): the refresh grant, single flight, and when to
+//!   refresh next → server, credentials;
+//! - `client_management` (`ClientManager`): RFC 7592 read, update, delete, and adopting
+//!   rotated credentials → back channel, shared entry;
+//! - `shared_entry` (`SharedEntry`): the keychain entry under the cross-process lock, written
+//!   and wiped only by compare-and-swap on the credential generation;
+//! - `server` (`IdentityServer`): the back channel, with the discovery document, key set and
+//!   DPoP nonces it has taught this session (caches, under their own lock);
+//! - `credentials`: how the per-install client proves itself (secret, `private_key_jwt`, DPoP key).
+//!
+//! The state machine's own files are its transitions: `entry` (the in-memory registration kept
+//! in step with the keychain entry), `refresh` and `remember` (refresh and remembered sign-in),
+//! `revocation` (a client the server no longer knows), `rotation` (device-key rotation),
+//! `cleanup` (the server half of sign-out and forget, retried), `modes` (which user-agent mode
+//! this install registered in) and `view` (what the shells see).
 
 mod cleanup;
 mod client_management;
-mod device;
+mod credentials;
 mod entry;
-mod keys;
 mod modes;
 mod refresh;
-mod register;
+mod registering;
 mod remember;
 mod revocation;
 mod rotation;
-mod shared;
+mod server;
 mod shared_entry;
-mod steps;
+mod signing_in;
+mod tokens;
 mod view;
 
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use tokio::sync::Mutex;
@@ -34,37 +58,35 @@ pub use view::{
     Credential, Event, Reason, RegistrationView, ServerCleanup, StateName, StateView, UserView,
 };
 
+use crate::agents::UserAgent;
 use crate::config::Config;
-use crate::discovery::ProviderMetadata;
-use crate::error::{Error, ErrorKind};
-use crate::http::Transport;
-use crate::id_token::{IdToken, Jwks};
-use crate::lock::ProcessLock;
+use crate::device::store::{RegistrationStore, StoredRegistration};
+use crate::error::Error;
+use crate::platform::http::Transport;
+use crate::platform::lock::ProcessLock;
 use crate::progress::{NoProgress, Progress, ProgressSink};
-use crate::store::{RegistrationStore, StoredRegistration};
-use crate::user_agent::UserAgent;
-use crate::Secret;
 use cleanup::PendingCleanup;
 use client_management::{ClientManager, DeleteOutcome, Liveness};
+use registering::{NewRegistration, Registrar};
 use revocation::{is_bare_unauthorized, is_browser_step_failure, is_invalid_client};
-use shared::NewRegistration;
+use server::IdentityServer;
 use shared_entry::SharedEntry;
+use signing_in::SignIn;
+use tokens::{RefreshFlight, Refresher, Tokens};
 
 /// The engine's one stateful object. `Send + Sync`; every method takes `&self`.
 pub struct Session {
     config: Config,
-    http: Arc<dyn Transport>,
+    /// The back channel, and the discovery, key set and DPoP nonces it has taught this session.
+    server: IdentityServer,
     /// The keychain entry, its mode's redirect URIs and its cross-process lock.
     entry: SharedEntry,
     op: Mutex<()>,
     inner: Mutex<Inner>,
-    /// D6: the least time (seconds) between two key-set fetches for an unknown `kid`.
-    key_refetch_secs: AtomicI64,
     /// Where each step is reported; nowhere unless a shell sets one.
     progress: Arc<dyn ProgressSink>,
-    /// How many refreshes have ended: a call that sees it change while it waits for `op`
-    /// shares that refresh's outcome instead of sending a second token request.
-    refreshes: AtomicU64,
+    /// Single flight for refreshes (`tokens.rs`).
+    refreshes: RefreshFlight,
 }
 
 #[derive(Default)]
@@ -75,33 +97,11 @@ struct Inner {
     tokens: Option<Tokens>,
     reason: Option<Reason>,
     last_event: Option<Event>,
-    /// Discovery, once per session.
-    metadata: Option<Arc<ProviderMetadata>>,
-    /// The key set and when it was fetched (D6).
-    jwks: Option<(Arc<Jwks>, i64)>,
     /// The server half of a sign-out or forget that failed, kept to try again. Memory only:
     /// it never survives a restart (see `cleanup.rs`).
     pending: Option<PendingCleanup>,
-    /// The token endpoint's and UserInfo's latest `DPoP-Nonce` (RFC 9449 §8, §9).
-    dpop_nonces: device::DpopNonces,
     /// Whether [`Session::resume`] has done its one try (`remember.rs`).
     resumed: bool,
-    /// How the last refresh ended, for the calls that waited for it (single flight): `Err`
-    /// holds its kind and message, which is all a shell sees of an error.
-    last_refresh: Option<Result<(), (ErrorKind, String)>>,
-}
-
-/// Tokens of the signed-in user. Never leaves the engine.
-#[derive(Clone)]
-struct Tokens {
-    access_token: Secret,
-    refresh_token: Option<Secret>,
-    /// The last valid ID token: a refresh may not return one, and logout needs the hint.
-    id_token: IdToken,
-    expiry: Option<refresh::Expiry>,
-    userinfo: Option<serde_json::Map<String, serde_json::Value>>,
-    /// `token_type: DPoP`: the access token only works with a proof from the device key.
-    bound: bool,
 }
 
 pub(crate) fn now() -> i64 {
@@ -112,12 +112,12 @@ pub(crate) fn now() -> i64 {
 }
 
 impl Session {
-    /// A session over the real back channel. Build `http` with [`crate::http::back_channel_client`].
+    /// A session over the real back channel. Build `http` with [`crate::platform::http::back_channel_client`].
     /// Registration and refresh are serialized with this user's other processes
     /// ([`ProcessLock::for_user`]).
     pub fn new(config: Config, http: reqwest::Client, store: Box<dyn RegistrationStore>) -> Self {
         let session = Self::with_transport(config, Arc::new(http), store);
-        let lock = ProcessLock::for_user(session.entry.key());
+        let lock = ProcessLock::for_user(&session.entry.key().fingerprint());
         session.with_process_lock(lock)
     }
 
@@ -150,23 +150,22 @@ impl Session {
     fn on_store(config: Config, http: Arc<dyn Transport>, entry: SharedEntry) -> Self {
         Self {
             entry,
+            server: IdentityServer::new(http, config.issuer.clone()),
             config,
-            http,
             op: Mutex::new(()),
             inner: Mutex::new(Inner::default()),
-            key_refetch_secs: AtomicI64::new(crate::id_token::JWKS_MIN_REFETCH_SECS),
             progress: Arc::new(NoProgress),
-            refreshes: AtomicU64::new(0),
+            refreshes: RefreshFlight::default(),
         }
     }
 
     /// Sets the least time between two key-set fetches caused by an unknown `kid` (D6;
-    /// default [`JWKS_MIN_REFETCH_SECS`](crate::id_token::JWKS_MIN_REFETCH_SECS)). A server
+    /// default [`JWKS_MIN_REFETCH_SECS`](crate::protocol::id_token::JWKS_MIN_REFETCH_SECS)). A server
     /// that rotates its keys more often than this is seen as `keysUnavailable` until the
     /// interval has passed. Tests against a real server shorten it to see a rotation at once.
     pub fn set_key_refetch_interval(&self, interval: std::time::Duration) {
         let secs = i64::try_from(interval.as_secs()).unwrap_or(i64::MAX);
-        self.key_refetch_secs.store(secs, Ordering::Relaxed);
+        self.server.set_key_refetch_secs(secs);
     }
 
     pub fn config(&self) -> &Config {
@@ -185,7 +184,35 @@ impl Session {
 
     /// The RFC 7592 calls on this install's client, over this session's back channel and entry.
     fn clients(&self) -> ClientManager<'_> {
-        ClientManager::new(&self.http, &self.entry)
+        ClientManager::new(self.server.http(), &self.entry)
+    }
+
+    /// The registering component over this session's server, entry and progress sink.
+    fn registrar(&self) -> Registrar<'_> {
+        Registrar {
+            config: &self.config,
+            server: &self.server,
+            entry: &self.entry,
+            progress: self.progress.as_ref(),
+        }
+    }
+
+    /// The signing-in component over this session's server, entry and progress sink.
+    fn signing_in(&self) -> SignIn<'_> {
+        SignIn {
+            config: &self.config,
+            server: &self.server,
+            entry: &self.entry,
+            progress: self.progress.as_ref(),
+        }
+    }
+
+    /// The refresh grant over this session's server.
+    fn refresher(&self) -> Refresher<'_> {
+        Refresher {
+            config: &self.config,
+            server: &self.server,
+        }
     }
 
     /// A copy of the registration this session holds; `NotRegistered` when there is none.
@@ -208,7 +235,7 @@ impl Session {
             Some(stored) if !stored.registration.secret_expired(now()) => {
                 self.inner.lock().await.last_event = Some(Event::AlreadyRegistered);
             }
-            old => match self.register_new(ua).await? {
+            old => match self.registrar().register(ua).await? {
                 NewRegistration::Created(fresh) => {
                     self.commit_registration(fresh, old.is_some()).await;
                     if let Some(old) = old {
@@ -240,7 +267,7 @@ impl Session {
         let mut stored = self.current_registration().await?;
         if stored.registration.secret_expired(now()) {
             info!(client_id = %stored.registration.client_id, "client secret expired; registering again");
-            stored = match self.register_new(ua).await? {
+            stored = match self.registrar().register(ua).await? {
                 NewRegistration::Created(fresh) => {
                     self.commit_registration(fresh.clone(), true).await;
                     self.clients().delete_on_server(&stored).await;
@@ -260,7 +287,7 @@ impl Session {
                 Liveness::Alive(current) | Liveness::Unknown(current) => stored = *current,
             }
         }
-        let tokens = match self.sign_in_with(&stored, ua).await {
+        let tokens = match self.signing_in().sign_in(&stored, ua).await {
             Err(error) if is_invalid_client(&error) => {
                 return Err(self.revoked(&stored, false).await)
             }

@@ -11,9 +11,9 @@ use serde_json::{json, Value};
 use url::Url;
 
 use crate::config::Config;
-use crate::discovery::ProviderMetadata;
-use crate::http::CappedResponse;
-use crate::id_token::{jwks_response, Jwks};
+use crate::platform::http::CappedResponse;
+use crate::protocol::discovery::ProviderMetadata;
+use crate::protocol::id_token::{jwks_response, Jwks};
 
 pub(crate) const ISSUER: &str = "https://idp.example/oauth/v2/oauth-anonymous";
 pub(crate) const CLIENT_ID: &str = "87f1d9de-de2f-4e96-b27b-882cce0a3352";
@@ -52,10 +52,28 @@ pub(crate) fn metadata() -> ProviderMetadata {
 }
 
 pub(crate) fn respond(status: u16, body: &Value) -> CappedResponse {
+    respond_raw(
+        status,
+        Some("application/json"),
+        &serde_json::to_vec(body).unwrap(),
+    )
+}
+
+/// An OAuth error response (RFC 6749 §5.2): `error` and `error_description` in a JSON body.
+pub(crate) fn oauth_error(status: u16, error: &str, description: &str) -> CappedResponse {
+    respond(
+        status,
+        &serde_json::json!({"error": error, "error_description": description}),
+    )
+}
+
+/// A response whose body is taken as given: HTML, a JWT, bytes that are not UTF-8, or JSON
+/// text kept byte for byte. `content_type: None` sends no `Content-Type` header.
+pub(crate) fn respond_raw(status: u16, content_type: Option<&str>, body: &[u8]) -> CappedResponse {
     CappedResponse {
         status,
-        content_type: Some("application/json".into()),
-        body: serde_json::to_vec(body).unwrap(),
+        content_type: content_type.map(str::to_owned),
+        body: body.to_vec(),
         ..Default::default()
     }
 }

@@ -19,8 +19,8 @@
 use ring::digest::{digest, SHA256};
 
 use crate::config::{Config, RedirectUri, UserAgentKind};
-use crate::device_key::DeviceKey;
-use crate::store::{RegistrationStore, StoreError, StoreKey, StoredRegistration};
+use crate::device::key::DeviceKey;
+use crate::device::store::{RegistrationStore, StoreError, StoreKey, StoredRegistration};
 
 /// What a user-agent mode fixes for a registration made in it: the redirect URIs it registers
 /// and the keychain entry it lives in.

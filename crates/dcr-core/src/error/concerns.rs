@@ -2,7 +2,7 @@
 //! sanitized server text, never a URL that could carry a code and never a secret.
 
 use super::OAuthError;
-use crate::http::SendError;
+use crate::platform::http::SendError;
 
 /// `config.json` could not be used. Every message names the key and says how to fix it.
 #[derive(Debug, thiserror::Error)]

@@ -1,8 +1,9 @@
 //! [`ErrorKind`]: the stable, typed name of every failure the engine reports.
 //!
-//! The UI branches on it (`ui/state.js` has one entry per kind; `tests/tests/error_kinds.rs`
-//! checks both lists are the same), the CLI prints it as `error[<kind>]`, and the engine itself
-//! decides recovery on it ([`crate::Error::kind`]) instead of on message text or string compares.
+//! The UI branches on it (`ui/state.js` has one entry per kind;
+//! `tests/tests/repository/error_kinds.rs` checks both lists are the same), the CLI prints it as
+//! `error[<kind>]`, and the engine itself decides recovery on it ([`crate::Error::kind`]) instead
+//! of on message text or string compares.
 
 use std::fmt;
 

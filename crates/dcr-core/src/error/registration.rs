@@ -1,7 +1,7 @@
 //! [`RegistrationError`]: RFC 7591 registration and RFC 7592 read, update and delete.
 
 use super::ErrorKind;
-use crate::http::SendError;
+use crate::platform::http::SendError;
 
 /// Why a registration, read or delete failed. Every message is safe to display.
 #[derive(Debug, thiserror::Error)]

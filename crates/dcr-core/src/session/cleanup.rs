@@ -14,18 +14,16 @@
 //! registration back to life, which is the opposite of what the user asked for. It is dropped
 //! when the retry succeeds, and by a new registration or sign-in (which make it moot).
 
-use tracing::{info, warn};
+use tracing::info;
 
 use super::client_management::DeleteOutcome;
-use super::device::Credentials;
-use super::{now, Event, ServerCleanup, Session, StateView, Tokens};
-use crate::discovery::ProviderMetadata;
-use crate::error::{Error, TokenError};
+use super::tokens::Tokens;
+use super::{Event, ServerCleanup, Session, StateView};
+use crate::agents::UserAgent;
+use crate::device::store::StoredRegistration;
+use crate::error::Error;
 use crate::progress::Progress;
-use crate::registration::prepare_delete;
-use crate::store::StoredRegistration;
-use crate::token::{prepare_revocation, revocation_response};
-use crate::user_agent::UserAgent;
+use crate::protocol::registration::prepare_delete;
 
 /// How the server half of a logout went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,7 +76,11 @@ impl Session {
         client_id: String,
         ua: &dyn UserAgent,
     ) {
-        let outcome = self.end_server_session(&tokens, &client_id, ua).await;
+        let stored = self.inner.lock().await.registration.clone();
+        let outcome = self
+            .signing_in()
+            .end_server_session(stored.as_ref(), &tokens, &client_id, ua)
+            .await;
         let mut inner = self.inner.lock().await;
         inner.pending = None;
         match outcome {
@@ -128,46 +130,5 @@ impl Session {
             }
         }
         Ok(self.view().await)
-    }
-
-    /// F5: revocation is best effort; the local wipe has already happened.
-    pub(super) async fn revoke_refresh_token(
-        &self,
-        metadata: &ProviderMetadata,
-        tokens: &Tokens,
-        client_id: &str,
-    ) {
-        let (Some(endpoint), Some(refresh_token)) =
-            (&metadata.revocation_endpoint, &tokens.refresh_token)
-        else {
-            return;
-        };
-        let Some(stored) = self.inner.lock().await.registration.clone() else {
-            return;
-        };
-        // The client being signed out of, which is the stored one unless another process
-        // replaced it meanwhile (then its credentials cannot revoke this token anyway).
-        if stored.registration.client_id != client_id {
-            return;
-        }
-        let Ok(credentials) = Credentials::of(&stored) else {
-            return;
-        };
-        // RFC 7009 §2.1: the client authenticates as at the token endpoint (K2: an assertion
-        // with a device key).
-        let auth = credentials.auth(&metadata.issuer, now());
-        let result = match self
-            .send(prepare_revocation(endpoint, refresh_token, &auth))
-            .await
-        {
-            Ok(response) => revocation_response(response),
-            Err(error) => Err(TokenError::Transport(error)),
-        };
-        if let Err(error) = result {
-            warn!(
-                kind = %Error::from(error).kind(),
-                "refresh token revocation failed"
-            );
-        }
     }
 }

@@ -17,14 +17,14 @@ use tracing::{debug, info, warn};
 
 use super::now;
 use super::shared_entry::{Newest, SharedEntry};
-use crate::device_key::DeviceKey;
+use crate::device::key::DeviceKey;
+use crate::device::store::StoredRegistration;
 use crate::error::{Error, RegistrationError};
-use crate::http::{CappedResponse, OutgoingRequest, SendError, Transport};
-use crate::registration::{
+use crate::platform::http::{CappedResponse, OutgoingRequest, SendError, Transport};
+use crate::protocol::registration::{
     delete_response, prepare_delete, prepare_read, prepare_update, read_response, update_response,
     ClientRegistration, ClientStatus,
 };
-use crate::store::StoredRegistration;
 
 /// The RFC 7592 calls on this install's client, over `http`, with the credentials in `entry`.
 pub(super) struct ClientManager<'a> {

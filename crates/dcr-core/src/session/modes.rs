@@ -7,7 +7,6 @@
 //! [`crate::device::find`]), and a mode the user picks ([`Session::choose_mode`]) is refused
 //! while the install is registered in another one (forget it first).
 
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use tracing::info;
@@ -104,10 +103,11 @@ impl Session {
     /// This session's back channel, keychain, progress sink and settings, on `config`'s mode.
     fn in_mode(&self, config: Config) -> Session {
         let entry = self.entry.for_config(&config);
-        let mut session = Session::on_store(config, self.http.clone(), entry);
+        let mut session = Session::on_store(config, self.server.http().clone(), entry);
         session.progress = self.progress.clone();
-        let interval = self.key_refetch_secs.load(Ordering::Relaxed);
-        session.key_refetch_secs.store(interval, Ordering::Relaxed);
+        session
+            .server
+            .set_key_refetch_secs(self.server.key_refetch_secs());
         session
     }
 }

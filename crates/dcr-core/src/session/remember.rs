@@ -15,21 +15,13 @@
 use tracing::{info, warn};
 
 use super::revocation::{is_bare_unauthorized, is_invalid_client};
-use super::steps::{Identity, RefreshGrant};
-use super::{now, Event, Reason, Session, StateView, Tokens};
-use crate::error::{Error, ErrorKind, TokenError};
+use super::signing_in::Identity;
+use super::tokens::{refresh_refused, RefreshGrant, Tokens};
+use super::{now, Event, Reason, Session, StateView};
+use crate::device::store::StoredRegistration;
+use crate::error::Error;
 use crate::progress::Progress;
-use crate::store::StoredRegistration;
 use crate::Secret;
-
-/// Whether a refresh failure means the refresh token is dead (delete it), as opposed to a
-/// failure worth trying again with it (network, server error, keys unavailable).
-pub(super) fn refresh_refused(error: &Error) -> bool {
-    matches!(
-        error.kind(),
-        ErrorKind::InvalidGrant | ErrorKind::IdTokenInvalid
-    ) || matches!(error, Error::Token(TokenError::MissingField("id_token")))
-}
 
 impl Session {
     /// Puts `token` in the entry in place of the refresh token it holds (`None` deletes it),
@@ -193,7 +185,7 @@ impl Session {
             tokens,
             metadata,
             dpop,
-        } = self.refresh_grant(stored, &refresh_token).await?;
+        } = self.refresher().grant(stored, &refresh_token).await?;
         let refresh_token = tokens.refresh_token.clone().or(Some(refresh_token));
         self.keep_refresh_token_locked(refresh_token.clone()).await;
         let identity = Identity {
@@ -202,6 +194,8 @@ impl Session {
             nonce: None,
             dpop,
         };
-        self.with_identity(tokens, refresh_token, identity).await
+        self.signing_in()
+            .identify(tokens, refresh_token, identity)
+            .await
     }
 }

@@ -13,8 +13,8 @@ use tracing::warn;
 
 use super::client_management::{newest_known, Liveness};
 use super::{Event, Reason, Session};
+use crate::device::store::StoredRegistration;
 use crate::error::{CallbackError, Error, TokenError};
-use crate::store::StoredRegistration;
 
 impl Session {
     /// The RFC 7592 §2.1 read: true only when the server says this client no longer exists.

@@ -26,10 +26,10 @@ use tracing::{info, warn};
 
 use super::{Event, Session, StateView};
 use crate::config::TokenEndpointAuthMethod;
-use crate::device_key::DeviceKey;
+use crate::device::key::DeviceKey;
+use crate::device::store::StoredRegistration;
 use crate::error::Error;
 use crate::progress::Progress;
-use crate::store::StoredRegistration;
 
 impl Session {
     /// Replaces this install's device key, on the server first (RFC 7592 §2.2) and then in the

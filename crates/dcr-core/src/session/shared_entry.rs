@@ -22,10 +22,10 @@ use tracing::{info, warn};
 
 use super::Reason;
 use crate::config::Config;
+use crate::device::store::{RegistrationStore, StoreError, StoreKey, StoredRegistration};
 use crate::device::{self, Binding, Generation, Registration};
 use crate::error::Error;
-use crate::lock::{ProcessLock, ProcessLockGuard};
-use crate::store::{RegistrationStore, StoreError, StoreKey, StoredRegistration};
+use crate::platform::lock::{ProcessLock, ProcessLockGuard};
 
 /// This install's keychain entry, its store and its cross-process lock.
 pub(super) struct SharedEntry {
@@ -59,7 +59,7 @@ impl SharedEntry {
     /// `config`'s entry in the same store, locked like this one (its own lock file).
     pub(super) fn for_config(&self, config: &Config) -> Self {
         let binding = Binding::of(config);
-        let lock = self.lock.for_entry(binding.key());
+        let lock = self.lock.for_entry(&binding.key().fingerprint());
         Self {
             binding,
             store: self.store.clone(),

@@ -22,8 +22,10 @@ use serde_json::json;
 
 use self::fake::{FakeBrowser, FakeIdp};
 use super::*;
-use crate::store::{MemoryStore, StoreError, StoreKey};
+use crate::device::store::{MemoryStore, StoreError, StoreKey};
+use crate::error::ErrorKind;
 use crate::test_support::{config, config_json};
+use crate::Secret;
 
 struct Rig {
     idp: Arc<FakeIdp>,
@@ -64,7 +66,7 @@ fn rig_with(config: Config, store: Arc<MemoryStore>) -> Rig {
 }
 
 fn locked(session: Session, dir: &std::path::Path) -> Session {
-    let lock = crate::lock::ProcessLock::in_dir(dir, session.entry.key());
+    let lock = crate::platform::lock::ProcessLock::in_dir(dir, &session.entry.key().fingerprint());
     session.with_process_lock(lock)
 }
 

@@ -4,9 +4,10 @@
 use serde::Serialize;
 
 use super::cleanup::PendingCleanup;
-use super::{Session, Tokens};
+use super::tokens::Tokens;
+use super::Session;
 use crate::config::TokenEndpointAuthMethod;
-use crate::registration::SecretExpiry;
+use crate::protocol::registration::SecretExpiry;
 use serde_json::{Map, Value};
 
 /// The three states of the session (architecture: Unregistered → Registered → SignedIn).
@@ -208,7 +209,7 @@ const GREETING_CLAIMS: [&str; 3] = ["name", "preferred_username", "email"];
 /// top), so a server that keeps profile claims out of the ID token (OIDC Core §5.4: they may be
 /// returned from UserInfo only) still gives the heading the user's name.
 fn user_view(
-    id_claims: &crate::id_token::IdTokenClaims,
+    id_claims: &crate::protocol::id_token::IdTokenClaims,
     userinfo: Option<&Map<String, Value>>,
 ) -> UserView {
     let claims = display_claims(&id_claims.all, userinfo);
@@ -293,9 +294,9 @@ fn display_value(value: &Value) -> Value {
 
 #[cfg(test)]
 mod tests {
-    use super::super::refresh::Expiry;
+    use super::super::tokens::Expiry;
     use super::*;
-    use crate::id_token::{IdToken, IdTokenClaims};
+    use crate::protocol::id_token::{IdToken, IdTokenClaims};
     use crate::Secret;
     use serde_json::json;
 

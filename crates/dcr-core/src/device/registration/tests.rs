@@ -1,8 +1,8 @@
 use serde_json::json;
 
 use super::*;
-use crate::registration::parse_registration;
-use crate::store::MemoryStore;
+use crate::device::store::MemoryStore;
+use crate::protocol::registration::parse_registration;
 use crate::test_support::config_json;
 use crate::Secret;
 
@@ -28,6 +28,18 @@ fn registered(binding: &Binding, client_id: &str) -> StoredRegistration {
     }
 }
 
+/// Saves a registration made in `binding`'s mode under that mode's entry.
+fn save_registered(store: &MemoryStore, binding: &Binding, client_id: &str) {
+    store
+        .save(binding.key(), &registered(binding, client_id))
+        .unwrap();
+}
+
+/// The mode of the registration `find` settles on; failing the test when there is none.
+fn found_mode(config: &Config, store: &MemoryStore) -> UserAgentKind {
+    find(config, store).unwrap().expect("found").mode()
+}
+
 #[test]
 fn this_installs_registration_is_the_first_allowed_modes_that_holds_one() {
     let config = config(r#"["embedded", "loopback"]"#);
@@ -36,9 +48,7 @@ fn this_installs_registration_is_the_first_allowed_modes_that_holds_one() {
 
     // Registered in loopback mode (`dcr --browser loopback register`, or the app's choice).
     let loopback = Binding::new(&config, UserAgentKind::Loopback);
-    store
-        .save(loopback.key(), &registered(&loopback, "client-loopback"))
-        .unwrap();
+    save_registered(&store, &loopback, "client-loopback");
     let found = find(&config, &store).unwrap().expect("found");
     assert_eq!(found.mode(), UserAgentKind::Loopback);
     assert_eq!(found.client_id(), "client-loopback");
@@ -52,19 +62,13 @@ fn this_installs_registration_is_the_first_allowed_modes_that_holds_one() {
 
     // Two entries (say, from before modes were bound): the config's order decides.
     let embedded = Binding::new(&config, UserAgentKind::Embedded);
-    store
-        .save(embedded.key(), &registered(&embedded, "client-embedded"))
-        .unwrap();
-    let found = find(&config, &store).unwrap().expect("found");
-    assert_eq!(found.mode(), UserAgentKind::Embedded);
+    save_registered(&store, &embedded, "client-embedded");
+    assert_eq!(found_mode(&config, &store), UserAgentKind::Embedded);
     let reordered = Config {
         user_agents: vec![UserAgentKind::Loopback, UserAgentKind::Embedded],
         ..config.clone()
     };
-    assert_eq!(
-        find(&reordered, &store).unwrap().expect("found").mode(),
-        UserAgentKind::Loopback
-    );
+    assert_eq!(found_mode(&reordered, &store), UserAgentKind::Loopback);
     // A mode the config does not allow is never looked at.
     assert!(find(&self::config(r#""system""#), &store)
         .unwrap()
@@ -99,13 +103,8 @@ fn a_locked_keychain_is_an_error_and_an_unusable_entry_holds_none() {
     store.put_raw(embedded.key(), "{not json");
     assert!(find(&config, &store).unwrap().is_none());
     let loopback = Binding::new(&config, UserAgentKind::Loopback);
-    store
-        .save(loopback.key(), &registered(&loopback, "client-loopback"))
-        .unwrap();
-    assert_eq!(
-        find(&config, &store).unwrap().expect("found").mode(),
-        UserAgentKind::Loopback
-    );
+    save_registered(&store, &loopback, "client-loopback");
+    assert_eq!(found_mode(&config, &store), UserAgentKind::Loopback);
 }
 
 #[test]
@@ -127,7 +126,7 @@ fn the_generation_follows_every_credential_and_not_the_refresh_token() {
     rotated_secret.registration.client_secret = Some(Secret::new("secret-2"));
     let with_key = StoredRegistration {
         device_key: Some(std::sync::Arc::new(
-            crate::device_key::DeviceKey::generate().unwrap(),
+            crate::device::key::DeviceKey::generate().unwrap(),
         )),
         ..base.clone()
     };

@@ -2,7 +2,7 @@
 //! to decode `client_id` or `prompt` from the URL to know whether it is signing in or out.
 
 use super::*;
-use crate::user_agent::BrowserPurpose;
+use crate::agents::BrowserPurpose;
 
 const CALLBACK: &str = "io.curity.dcrclient:/callback";
 const LOGOUT_CALLBACK: &str = "io.curity.dcrclient:/logoutcallback";

@@ -8,7 +8,7 @@ use url::Url;
 
 use super::fake::FakeBrowser;
 use super::*;
-use crate::user_agent::{BrowserStep, UserAgent, UserAgentError};
+use crate::agents::{BrowserStep, UserAgent, UserAgentError};
 
 /// The real browser, which remembers every callback; once told, it answers a later flow with
 /// an earlier callback instead of the fresh one (the fresh code is issued but never used).

@@ -216,8 +216,8 @@ async fn k5_an_entry_without_its_device_key_is_discarded_with_its_own_reason() {
 /// reports it with the kind a key rotation reports for the same failure, and never panics.
 #[test]
 fn a_device_key_that_cannot_be_made_is_an_error_not_a_panic() {
-    use crate::device_key::DeviceKeyError;
-    use crate::session::register::new_device_key;
+    use crate::device::key::DeviceKeyError;
+    use crate::session::registering::new_device_key;
     let error = new_device_key(true, || Err(DeviceKeyError::Generate)).unwrap_err();
     assert_eq!(error.kind(), Error::from(DeviceKeyError::Generate).kind());
     assert_eq!(error.kind(), ErrorKind::DeviceKeyUnavailable);

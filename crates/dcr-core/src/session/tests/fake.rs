@@ -5,19 +5,20 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use base64::Engine as _;
 use serde_json::{json, Value};
-use url::Url;
 
-use crate::http::{CappedResponse, Method, OutgoingRequest, SendError, Transport};
+use crate::agents::{BrowserPurpose, BrowserStep, UserAgent, UserAgentError};
+use crate::platform::http::{CappedResponse, Method, OutgoingRequest, SendError, Transport};
 use crate::test_support::{TestKey, ISSUER};
-use crate::user_agent::{BrowserPurpose, BrowserStep, UserAgent, UserAgentError};
 
+mod browser;
 mod device;
 mod keys;
+mod registration;
+mod token;
 mod update;
 
+pub(super) use browser::FakeBrowser;
 pub(super) use device::DeviceState;
 use keys::dropped;
 pub(super) use keys::Outage;
@@ -169,7 +170,7 @@ impl FakeIdp {
         let value = format!(
             "{prefix}-{}-{}",
             state.counter,
-            crate::authorize::random_token(9)
+            crate::protocol::authorize::random_token(9)
         );
         state.issued.push(value.clone());
         value
@@ -205,251 +206,6 @@ impl FakeIdp {
         let keys = self.keys.lock().unwrap();
         let (kid, key) = keys.last().unwrap();
         key.mint(state.kid_override.as_deref().unwrap_or(kid), &claims)
-    }
-
-    /// RFC 6749 §2.3.1: Basic (form-urlencoded inside) or the body.
-    fn client_auth(
-        request: &OutgoingRequest,
-        form: &HashMap<String, String>,
-    ) -> (Option<String>, Option<String>) {
-        if let Some(header) = &request.authorization {
-            let decoded = STANDARD
-                .decode(header.expose().strip_prefix("Basic ").unwrap())
-                .unwrap();
-            let decoded = String::from_utf8(decoded).unwrap();
-            let (id, secret) = decoded.split_once(':').unwrap();
-            let unescape = |v: &str| {
-                url::form_urlencoded::parse(format!("v={v}").as_bytes())
-                    .next()
-                    .unwrap()
-                    .1
-                    .into_owned()
-            };
-            return (Some(unescape(id)), Some(unescape(secret)));
-        }
-        (
-            form.get("client_id").cloned(),
-            form.get("client_secret").cloned(),
-        )
-    }
-
-    fn token(&self, request: &OutgoingRequest) -> CappedResponse {
-        let form: HashMap<String, String> =
-            url::form_urlencoded::parse(request.body.as_ref().unwrap().expose().as_bytes())
-                .into_owned()
-                .collect();
-        let mut state = self.state.lock().unwrap();
-        state.token_requests += 1;
-        // RFC 7523 §2.2: an assertion instead of a secret.
-        let by_key = form.contains_key("client_assertion");
-        let (client_id, secret) = if by_key {
-            match state.device.assertion_client(&form) {
-                Some(client_id) if state.clients.contains_key(&client_id) => {
-                    (Some(client_id), None)
-                }
-                _ => return respond(401, json!({"error": "invalid_client"})),
-            }
-        } else {
-            Self::client_auth(request, &form)
-        };
-        let client_id = client_id.unwrap_or_default();
-        let dynamic = client_id != STATIC_CLIENT;
-        // RFC 9449: a proof is checked before anything else the request says.
-        let bound = request.dpop.is_some();
-        assert!(dynamic || !bound, "the DCR login stays Bearer");
-        if bound {
-            if let Err(refused) = state.device.check_proof(request, false) {
-                return refused;
-            }
-        }
-        let token_type = if bound && !state.device.ignore_proofs {
-            "DPoP"
-        } else {
-            "Bearer"
-        };
-        if dynamic && state.token_bare_401 {
-            return CappedResponse {
-                status: 401,
-                content_type: Some("text/html".into()),
-                body: b"<html>401 Authorization Required</html>".to_vec(),
-                ..Default::default()
-            };
-        }
-        if dynamic && !by_key && state.clients.get(&client_id).map(|c| &c.0) != secret.as_ref() {
-            return respond(401, json!({"error": "invalid_client"}));
-        }
-        match form["grant_type"].as_str() {
-            "authorization_code" => {
-                let Some(grant) = state.grants.remove(&form["code"]) else {
-                    return respond(400, json!({"error": "invalid_grant"}));
-                };
-                // The engine's verifier is a secret too (for the log assertions).
-                state.issued.push(form["code_verifier"].clone());
-                let digest =
-                    ring::digest::digest(&ring::digest::SHA256, form["code_verifier"].as_bytes());
-                assert_eq!(URL_SAFE_NO_PAD.encode(digest), grant.challenge, "PKCE S256");
-                assert_eq!(grant.client_id, client_id);
-                if !dynamic {
-                    let token = Self::fresh(&mut state, "dcr");
-                    state.dcr_tokens.push(token.clone());
-                    return respond(
-                        200,
-                        json!({"access_token": token, "token_type": "Bearer", "expires_in": 300}),
-                    );
-                }
-                if let Some((status, body)) = state.code_error.clone() {
-                    return respond(status, body);
-                }
-                let (access, refresh) =
-                    (Self::fresh(&mut state, "at"), Self::fresh(&mut state, "rt"));
-                state
-                    .refresh_tokens
-                    .insert(refresh.clone(), client_id.clone());
-                let id_token = self.id_token(&state, &client_id, Some(&grant.nonce));
-                state.issued.push(id_token.clone());
-                respond(
-                    200,
-                    json!({"access_token": access, "token_type": token_type, "expires_in": 300, "refresh_token": refresh, "id_token": id_token}),
-                )
-            }
-            "refresh_token" => {
-                if let Some((status, body)) = state.refresh_error.clone() {
-                    return respond(status, body);
-                }
-                let presented = &form["refresh_token"];
-                if state.refresh_tokens.get(presented) != Some(&client_id) {
-                    // Reuse of a rotated token: a strict server answers invalid_grant (F3).
-                    return respond(400, json!({"error": "invalid_grant"}));
-                }
-                let access = Self::fresh(&mut state, "at");
-                let mut body = json!({"access_token": access, "token_type": token_type.to_lowercase(), "expires_in": 600});
-                if !state.no_rotation {
-                    state.refresh_tokens.remove(presented);
-                    let refresh = Self::fresh(&mut state, "rt");
-                    state
-                        .refresh_tokens
-                        .insert(refresh.clone(), client_id.clone());
-                    body["refresh_token"] = json!(refresh);
-                }
-                if state.refresh_id_token {
-                    body["id_token"] = json!(self.id_token(&state, &client_id, None));
-                }
-                respond(200, body)
-            }
-            other => panic!("unexpected grant {other}"),
-        }
-    }
-
-    fn register(&self, request: &OutgoingRequest) -> CappedResponse {
-        let mut state = self.state.lock().unwrap();
-        let bearer = request
-            .authorization
-            .as_ref()
-            .map(|a| a.expose().trim_start_matches("Bearer ").to_owned());
-        if !bearer.is_some_and(|token| state.dcr_tokens.contains(&token)) {
-            return respond(401, json!({"error": "invalid_token"}));
-        }
-        if let Some((status, body)) = state.registration_error.clone() {
-            return respond(status, body);
-        }
-        let body: Value = serde_json::from_str(request.body.as_ref().unwrap().expose()).unwrap();
-        let device_key = (body["token_endpoint_auth_method"] == "private_key_jwt")
-            .then(|| body["jwks"]["keys"][0].clone());
-        // A templatized request names no redirect: the template's is used.
-        let redirects = match body.get("redirect_uris") {
-            Some(uris) => uris.clone(),
-            None => json!(["io.curity.dcrclient:/callback"]),
-        };
-        state.last_registration_body = Some(body);
-        state.registrations += 1;
-        let client_id = format!("client-{}", state.registrations);
-        let secret = Self::fresh(&mut state, "secret");
-        let rat = Self::fresh(&mut state, "rat");
-        state
-            .clients
-            .insert(client_id.clone(), (secret.clone(), rat.clone()));
-        state.redirects.insert(client_id.clone(), redirects.clone());
-        let mut body = json!({
-            "client_id": client_id, "client_secret": secret, "client_secret_expires_at": state.secret_expires_at,
-            "registration_access_token": rat, "registration_client_uri": format!("{BASE}/register/{client_id}"),
-            "token_endpoint_auth_method": "client_secret_basic", "redirect_uris": redirects,
-        });
-        if state.no_management {
-            body.as_object_mut()
-                .unwrap()
-                .remove("registration_client_uri");
-        }
-        if let Some(jwk) = device_key {
-            // Like oidc-provider: no secret for private_key_jwt, the key echoed.
-            crate::test_support::as_private_key_jwt(&mut body);
-            body["jwks"] = json!({ "keys": [jwk.clone()] });
-            state.device.client_keys.insert(client_id.clone(), jwk);
-        }
-        patch(&mut body, state.registration_patch.clone());
-        respond(201, body)
-    }
-
-    /// RFC 7592 §2.1 read and §2.3 delete. Like oidc-provider, an unknown client or token is 401.
-    fn manage(&self, request: &OutgoingRequest, client_id: &str) -> CappedResponse {
-        let mut state = self.state.lock().unwrap();
-        let bearer = bearer(request);
-        if request.method == Method::Get {
-            state.reads += 1;
-            if let Some(status) = state.read_status {
-                return respond(status, json!({}));
-            }
-        } else {
-            state
-                .delete_requests
-                .push((request.url.path().to_owned(), bearer.clone()));
-            if let Some(status) = state.delete_status {
-                return respond(status, json!({}));
-            }
-        }
-        let Some((secret, rat)) = state.clients.get(client_id).cloned() else {
-            return respond(401, json!({"error": "invalid_token"}));
-        };
-        if rat != bearer {
-            return respond(401, json!({"error": "invalid_token"}));
-        }
-        if request.method == Method::Get {
-            // Like oidc-provider: the client's metadata, without the management token.
-            let (mut secret, mut rat) = (secret, None);
-            if state.rotate_secret_on_read {
-                state.rotate_secret_on_read = false;
-                secret = Self::fresh(&mut state, "secret");
-            }
-            if state.rotate_token_on_read || state.rotate_token_on_every_read {
-                state.rotate_token_on_read = false;
-                rat = Some(Self::fresh(&mut state, "rat"));
-            }
-            let current = rat.clone().unwrap_or(bearer);
-            state
-                .clients
-                .insert(client_id.to_owned(), (secret.clone(), current));
-            let redirects = state
-                .redirects
-                .get(client_id)
-                .cloned()
-                .unwrap_or_else(|| json!(["io.curity.dcrclient:/callback"]));
-            let mut body = json!({
-                "client_id": client_id, "client_secret": secret,
-                "client_secret_expires_at": state.secret_expires_at,
-                "token_endpoint_auth_method": "client_secret_basic",
-                "redirect_uris": redirects,
-            });
-            if let Some(rat) = rat {
-                body["registration_access_token"] = json!(rat);
-            }
-            if state.device.client_keys.contains_key(client_id) {
-                crate::test_support::as_private_key_jwt(&mut body);
-            }
-            patch(&mut body, state.read_patch.clone());
-            return respond(200, body);
-        }
-        state.clients.remove(client_id);
-        state.deleted.push(client_id.to_owned());
-        respond(204, json!({}))
     }
 
     /// The token endpoint refuses the refresh token: expired or revoked (RFC 6749 §5.2).
@@ -512,69 +268,6 @@ impl Transport for FakeIdp {
             (Method::Get, "/userinfo") => self.userinfo(&request),
             (method, path) => panic!("unexpected {method:?} {path}"),
         })
-    }
-}
-
-/// The browser: logs the user in at once (SSO) and redirects back.
-pub(super) struct FakeBrowser(pub Arc<FakeIdp>);
-
-#[async_trait::async_trait]
-impl UserAgent for FakeBrowser {
-    async fn authorize(&self, step: BrowserStep) -> Result<Url, UserAgentError> {
-        let BrowserStep {
-            url,
-            redirect,
-            state: step_state,
-            purpose,
-            user_action_expected,
-        } = step;
-        let query: HashMap<String, String> = url.query_pairs().into_owned().collect();
-        // The step names the `state` its answer must carry, so no agent reads it out of `url`.
-        assert_eq!(query["state"], step_state.expose(), "the step's state");
-        let mut state = self.0.state.lock().unwrap();
-        state
-            .browser_purposes
-            .push((purpose, user_action_expected, redirect.as_str().to_owned()));
-        let step = format!(
-            "{} {}",
-            url.path(),
-            query.get("prompt").map(String::as_str).unwrap_or("sso")
-        );
-        state.browser_steps.push(step);
-        if state.cancel_browser {
-            return Err(UserAgentError::Cancelled);
-        }
-        // Like oidc-provider: an unknown client gets an error page, never a redirect.
-        if let Some(client_id) = query.get("client_id") {
-            if client_id != STATIC_CLIENT && !state.clients.contains_key(client_id) {
-                return Err(UserAgentError::Failed(
-                    "the server showed an error page".into(),
-                ));
-            }
-        }
-        let mut back = redirect.url().clone();
-        if url.path() == "/logout" {
-            assert_eq!(query["post_logout_redirect_uri"], redirect.as_str());
-            back.query_pairs_mut().append_pair("state", &query["state"]);
-            return Ok(back);
-        }
-        assert_eq!(query["redirect_uri"], redirect.as_str());
-        assert_eq!(query["code_challenge_method"], "S256");
-        // Like oidc-provider: `nonce` only on OpenID requests.
-        let openid = query["scope"].split(' ').any(|s| s == "openid");
-        assert_eq!(openid, query.contains_key("nonce"), "nonce iff openid");
-        let code = FakeIdp::fresh(&mut state, "code");
-        let grant = Grant {
-            client_id: query["client_id"].clone(),
-            nonce: query.get("nonce").cloned().unwrap_or_default(),
-            challenge: query["code_challenge"].clone(),
-        };
-        state.grants.insert(code.clone(), grant);
-        back.query_pairs_mut()
-            .append_pair("code", &code)
-            .append_pair("state", &query["state"])
-            .append_pair("iss", ISSUER);
-        Ok(back)
     }
 }
 

@@ -127,7 +127,7 @@ async fn d8_one_failed_key_set_fetch_is_retried_after_a_short_backoff() {
         let view = rig.session.sign_in(&rig.browser).await.unwrap();
         assert_eq!(view.state, StateName::SignedIn, "{outage:?}");
         assert_eq!(fetches(&rig), 2);
-        assert!(started.elapsed() >= crate::id_token::JWKS_RETRY_BACKOFF);
+        assert!(started.elapsed() >= crate::protocol::id_token::JWKS_RETRY_BACKOFF);
     }
 }
 

@@ -5,8 +5,8 @@
 use serde_json::{json, Value};
 
 use super::*;
-use crate::device_key::DeviceKey;
-use crate::registration::parse_registration;
+use crate::device::key::DeviceKey;
+use crate::protocol::registration::parse_registration;
 use crate::test_support::config_json;
 
 const REDIRECT: &str = "io.curity.dcrclient:/callback";

@@ -1,5 +1,6 @@
 //! Two sessions on one keychain entry: what two processes (the desktop app and the `dcr` CLI)
-//! see. The real two-process race, with the file lock, is `tests/tests/cli_concurrency.rs`.
+//! see. The real two-process race, with the file lock, is
+//! `cli_two_processes_registering_at_once_create_one_client` in `tests/tests/cli/commands.rs`.
 
 use super::*;
 

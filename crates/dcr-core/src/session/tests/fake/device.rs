@@ -12,7 +12,7 @@ use ring::signature::{UnparsedPublicKey, ECDSA_P256_SHA256_FIXED};
 use serde_json::{json, Value};
 
 use super::{respond, FakeIdp, FakeState};
-use crate::http::{CappedResponse, OutgoingRequest};
+use crate::platform::http::{CappedResponse, OutgoingRequest};
 use crate::test_support::ISSUER;
 
 /// DPoP and private_key_jwt state of the fake server.

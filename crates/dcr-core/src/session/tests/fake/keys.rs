@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use serde_json::{json, Value};
 
 use super::{respond, FakeIdp};
-use crate::http::{CappedResponse, OutgoingRequest, SendError};
+use crate::platform::http::{CappedResponse, OutgoingRequest, SendError};
 use crate::test_support::TestKey;
 
 /// A failed request: the connection dropped, or an error status.

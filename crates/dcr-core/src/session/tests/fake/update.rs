@@ -5,7 +5,7 @@
 use serde_json::{json, Value};
 
 use super::{patch, respond, FakeIdp, BASE};
-use crate::http::{CappedResponse, OutgoingRequest};
+use crate::platform::http::{CappedResponse, OutgoingRequest};
 
 /// What the fake's update endpoint saw and how it answers.
 #[derive(Default)]
