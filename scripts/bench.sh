@@ -2,9 +2,16 @@
 # The benchmark command (docs/benchmarks.md). Like scripts/test.sh it installs what is missing,
 # starts a virtual display and a D-Bus session with a throwaway unlocked gnome-keyring, then runs
 # `cargo bench -p dcr-tests` (release profile). Every bench measures its subject next to a
-# baseline in the same run. Results go to stdout and to $DCR_BENCH_OUT (default
-# $CARGO_TARGET_DIR/bench-results.md). Extra arguments go to `cargo bench`, e.g.
-# `scripts/bench.sh --bench keychain`. DCR_BENCH_QUICK=1 runs a few iterations only (a smoke check).
+# baseline in the same run.
+#
+# The run's whole output goes into one folder, docs/bench-results/<UTC date>/ (<date>-<HHMM>/ when
+# that folder exists; DCR_BENCH_DIR overrides it): the tables as results.md, written from the
+# benches' own stdout, and the SVG charts beside it. Nothing in that folder is edited by hand;
+# docs/benchmarks.md links to the latest full run's folder.
+#
+# Extra arguments go to `cargo bench`, e.g. `scripts/bench.sh --bench keychain`.
+# DCR_BENCH_QUICK=1 runs a few iterations only (a smoke check; results.md says so).
+# DCR_SOAK_RUNS=N sets the number of lifecycles of the soaks (soak, app_soak).
 # Everything started here is stopped by PID on exit.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -20,10 +27,14 @@ npm ci --prefix "$REPO_ROOT/benches/openid-client" --no-audit --no-fund --silent
 install_tauri_driver
 
 cd "$REPO_ROOT"
-out="${DCR_BENCH_OUT:-$CARGO_TARGET_DIR/bench-results.md}"
-# The SVG charts the benches draw for docs/benchmarks.md.
-export DCR_BENCH_CHARTS="${DCR_BENCH_CHARTS:-$REPO_ROOT/docs/charts}"
-mkdir -p "$(dirname "$out")"
+command_line="$(printf '%q ' "$0" "$@")"
+run_dir="${DCR_BENCH_DIR:-$REPO_ROOT/docs/bench-results/$(date -u +%Y-%m-%d)}"
+if [ -z "${DCR_BENCH_DIR:-}" ] && [ -e "$run_dir" ]; then
+  run_dir="$run_dir-$(date -u +%H%M)"
+fi
+out="$run_dir/results.md"
+# The benches write their SVG charts here, beside results.md, which links them by file name.
+export DCR_BENCH_CHARTS="$run_dir"
 
 log "building (output in $CARGO_TARGET_DIR)"
 # The CLI in release for the memory bench; the app as the tests build it (debug), for its RSS.
@@ -42,19 +53,30 @@ start_scratch_desktop
 # No arguments: every bench target, and nothing else (not the library's unit tests).
 [ $# -eq 0 ] && set -- --bench '*'
 
+# The output names no local folder: the build folder as $CARGO_TARGET_DIR, the clone's own
+# paths relative to it. Line by line, so the results show while the benches run.
+portable() {
+  sed -u -e "s|$CARGO_TARGET_DIR|\$CARGO_TARGET_DIR|g" -e "s|$REPO_ROOT/||g"
+}
+
+mkdir -p "$run_dir"
 {
   echo "# Benchmark run $(date -u '+%Y-%m-%d %H:%M UTC')"
   echo
+  echo "Written by \`scripts/bench.sh\` itself: the benches' own output, nothing edited by hand; the charts are the SVG files beside this one."
+  echo
+  echo "- command: \`${DCR_BENCH_QUICK:+DCR_BENCH_QUICK=$DCR_BENCH_QUICK }${DCR_SOAK_RUNS:+DCR_SOAK_RUNS=$DCR_SOAK_RUNS }${DCR_BENCH_SKIP_DESKTOP:+DCR_BENCH_SKIP_DESKTOP=$DCR_BENCH_SKIP_DESKTOP }${command_line% }\`$([ "${DCR_BENCH_QUICK:-0}" = 1 ] && echo ' (quick: a few iterations only, not results)')"
+  echo "- source: commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- crates src-tauri ui tests benches || echo ', with uncommitted changes')"
   echo "- nproc: $(nproc); load average before the run: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "- $(rustc --version); node $(node --version)"
   echo
   echo '```'
   lscpu | head -n 15
   echo '```'
-} | tee "$out"
+} | portable | tee "$out"
 
 log "running the benchmarks on $DISPLAY with a fresh unlocked gnome-keyring"
 # Only the benches' stdout (fd 3) goes to the results; services that D-Bus starts for the windows
 # (accessibility, portals) inherit stdout too, so theirs goes to stderr.
-dbus-run-session -- "$REPO_ROOT/scripts/with-keyring.sh" bash -c 'cargo bench -p dcr-tests "$@" >&3' dcr-bench "$@" 3>&1 1>&2 | tee -a "$out"
-log "results in $out"
+dbus-run-session -- "$REPO_ROOT/scripts/with-keyring.sh" bash -c 'cargo bench -p dcr-tests "$@" >&3' dcr-bench "$@" 3>&1 1>&2 | portable | tee -a "$out"
+log "results in $run_dir/ (results.md and the charts)"

@@ -215,6 +215,7 @@ fn report(engine: &[Sample], peer: &[Sample]) {
         .collect();
     measure::write_chart(
         "peers-cpu",
+        "Client CPU per first-run flow",
         &bar_chart(
             "Client CPU per first-run flow, ms (median; whisker min–p95)",
             "ms",
@@ -225,6 +226,7 @@ fn report(engine: &[Sample], peer: &[Sample]) {
     let first_run = |samples: &[Sample]| samples[0].requests as f64 - 1.0;
     measure::write_chart(
         "peers-requests",
+        "Back-channel requests on first run",
         &bar_chart(
             "Back-channel requests on first run (server's count)",
             "",

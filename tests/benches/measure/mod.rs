@@ -24,8 +24,9 @@ pub fn process_cpu() -> Duration {
     tv(usage.ru_utime) + tv(usage.ru_stime)
 }
 
-/// Where the charts go: `$DCR_BENCH_CHARTS` (scripts/bench.sh sets docs/charts), else
-/// `$CARGO_TARGET_DIR`-independent `target/bench-charts` under the repository.
+/// Where the charts go: `$DCR_BENCH_CHARTS`, which scripts/bench.sh sets to the run's own
+/// folder, `docs/bench-results/<date>/`, beside its `results.md`; else `target/bench-charts`
+/// under the repository (a bench run by hand).
 pub fn chart_dir() -> PathBuf {
     let dir = std::env::var_os("DCR_BENCH_CHARTS")
         .map(PathBuf::from)
@@ -34,11 +35,12 @@ pub fn chart_dir() -> PathBuf {
     dir
 }
 
-/// Writes `svg` as `<chart_dir>/<name>.svg` and says where.
-pub fn write_chart(name: &str, svg: &str) {
-    let path = chart_dir().join(format!("{name}.svg"));
-    std::fs::write(&path, svg).expect("cannot write the chart");
-    println!("\nChart: `{}`", path.display());
+/// Writes `svg` as `<chart_dir>/<name>.svg` and prints a Markdown image of it, linked by file
+/// name: `results.md` sits in the same folder as the charts.
+pub fn write_chart(name: &str, alt: &str, svg: &str) {
+    let file = format!("{name}.svg");
+    std::fs::write(chart_dir().join(&file), svg).expect("cannot write the chart");
+    println!("\n![{alt}]({file})\n");
 }
 
 pub fn mib(kib: u64) -> f64 {

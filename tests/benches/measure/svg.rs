@@ -148,21 +148,30 @@ pub struct Series {
 
 /// Lines over a shared x axis; `band` shades y values within ±fraction of `reference` (the
 /// soak's "flat" goal: within 5 % of the 100th run's sample).
+/// A fitted straight line drawn over a series, in the chart's units: `intercept + slope · x`
+/// from `from` to `to`.
+pub struct Trend {
+    pub from: f64,
+    pub to: f64,
+    pub intercept: f64,
+    pub slope: f64,
+}
+
+/// Memory over a soak: one line per series; `warmup` shades the runs left out of the fit, and
+/// `trends` (one per series, if fitted) draws each series' least-squares line, dashed.
 pub fn line_chart(
     title: &str,
     x_label: &str,
     y_label: &str,
     series: &[Series],
-    band: Option<(f64, f64)>,
+    warmup: Option<f64>,
+    trends: &[Option<Trend>],
 ) -> String {
     let (left, right, top, bottom) = (60.0, 20.0, 44.0, 44.0);
     let height = 300.0;
     let points = series.iter().flat_map(|s| s.points.iter());
     let x_max = nice_max(points.clone().map(|p| p.0).fold(0.0, f64::max));
-    let y_top = points
-        .map(|p| p.1)
-        .chain(band.map(|(r, f)| r * (1.0 + f)))
-        .fold(0.0, f64::max);
+    let y_top = points.map(|p| p.1).fold(0.0, f64::max);
     let y_max = nice_max(y_top * 1.1);
     let (pw, ph) = (W - left - right, height - top - bottom);
     let x = |v: f64| left + pw * v / x_max;
@@ -175,17 +184,14 @@ pub fn line_chart(
          <text x=\"10\" y=\"20\" font-size=\"14\" font-weight=\"bold\">{}</text>",
         escape(title)
     );
-    if let Some((reference, fraction)) = band {
-        let (hi, lo) = (reference * (1.0 + fraction), reference * (1.0 - fraction));
+    if let Some(end) = warmup.filter(|w| *w > 0.0) {
         let _ = writeln!(
             s,
-            "<rect x=\"{left}\" y=\"{:.1}\" width=\"{pw}\" height=\"{:.1}\" fill=\"#c6f6d5\"/>\n\
-             <text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\" fill=\"#2f855a\">±{:.0} % of run 100</text>",
-            y(hi),
-            y(lo) - y(hi),
-            left + pw - 4.0,
-            y(hi) - 4.0,
-            fraction * 100.0
+            "<rect x=\"{left}\" y=\"{top}\" width=\"{:.1}\" height=\"{ph}\" fill=\"#edf2f7\"/>\n\
+             <text x=\"{:.1}\" y=\"{:.1}\" fill=\"#555\">warm-up (not fitted)</text>",
+            x(end) - left,
+            left + 4.0,
+            top + ph - 6.0
         );
     }
     for k in 0..=4 {
@@ -243,6 +249,16 @@ pub fn line_chart(
             "<path d=\"{}\" stroke=\"{colour}\" stroke-width=\"2\" fill=\"none\"/>",
             path.join(" ")
         );
+        if let Some(Some(trend)) = trends.get(i) {
+            let _ = writeln!(
+                s,
+                "<path d=\"M{:.1} {:.1} L{:.1} {:.1}\" stroke=\"{colour}\" stroke-width=\"1\" stroke-dasharray=\"6 4\" fill=\"none\"/>",
+                x(trend.from),
+                y(trend.intercept + trend.slope * trend.from),
+                x(trend.to),
+                y(trend.intercept + trend.slope * trend.to)
+            );
+        }
         for (px, py) in &line.points {
             let _ = writeln!(
                 s,

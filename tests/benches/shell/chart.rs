@@ -1,6 +1,7 @@
 //! A small self-contained SVG chart for the shell bench: one horizontal bar per ratio
 //! (subject ÷ baseline), a mark at 1× (the baseline) and one at each row's goal. Written to
-//! `DCR_BENCH_CHARTS` (default docs/charts/), which docs/benchmarks.md links.
+//! `DCR_BENCH_CHARTS`, which scripts/bench.sh sets to the run's folder
+//! (`docs/bench-results/<date>/`, beside its `results.md`); by hand, `target/bench-charts`.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -10,7 +11,7 @@ use dcr_tests::repo_root;
 pub fn dir() -> PathBuf {
     std::env::var_os("DCR_BENCH_CHARTS")
         .map(PathBuf::from)
-        .unwrap_or_else(|| repo_root().join("docs/charts"))
+        .unwrap_or_else(|| repo_root().join("target/bench-charts"))
 }
 
 /// `rows`: (label, ratio, goal).
@@ -65,7 +66,7 @@ pub fn write(file: &str, title: &str, rows: &[(&str, f64, f64)]) {
     );
     let dir = dir();
     std::fs::create_dir_all(&dir).expect("the charts folder");
-    let path = dir.join(file);
-    std::fs::write(&path, svg).expect("write the chart");
-    println!("\nChart: {}", path.display());
+    std::fs::write(dir.join(file), svg).expect("write the chart");
+    // A Markdown image linked by file name: results.md sits beside the charts.
+    println!("\n![{title}]({file})\n");
 }

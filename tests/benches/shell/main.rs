@@ -13,7 +13,7 @@
 //!
 //! Binaries: `DCR_SHELL_APP` (default `$CARGO_TARGET_DIR/release/dcr-desktop`) and
 //! `DCR_SHELL_BARE` (default `$CARGO_TARGET_DIR/release/bare-tauri`); scripts/bench.sh builds
-//! both. Charts go to `DCR_BENCH_CHARTS` (default docs/charts/).
+//! both. Charts go to `DCR_BENCH_CHARTS` (scripts/bench.sh: the run's folder in docs/bench-results).
 
 #[path = "../support/mod.rs"]
 mod support;
