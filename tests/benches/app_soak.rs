@@ -207,40 +207,80 @@ async fn loopback_debug(runs: usize, warmup: usize) {
     let desktop = launch_with_browser(&config, &shim).await;
     desktop.find("#register").await;
     let app = procs::running_binary(&app_binary()).expect("the app's process");
+    let outcome = soak_loop(app, runs, warmup, async |_run| {
+        let opened = shim.opened().len();
+        let browser = Arc::new(ScriptedBrowser::new());
+        let result = lifecycle(&desktop, &shim, &browser, opened).await;
+        if result.is_err() {
+            let _ = invoke(&desktop, "sign_out").await;
+            let _ = invoke(&desktop, "forget_device").await;
+        }
+        result
+    })
+    .await;
+    outcome
+        .report(
+            &idp,
+            "including WebDriver and the shim's polling",
+            &format!(
+            "Soak: {runs} lifecycles through the app's commands (loopback, debug build), memory"
+        ),
+            "soak-app-rss",
+        )
+        .await;
+    measure::print_load("after");
+    desktop.close().await;
+}
+
+/// A soak's samples and how long its lifecycles took.
+struct SoakOutcome {
+    soak: Soak,
+    runs: usize,
+    took: std::time::Duration,
+}
+
+/// The loop both parts share: memory sampled before the first lifecycle and every `EVERY`
+/// lifecycles, each lifecycle run by `lifecycle` (which puts the app back where a lifecycle
+/// starts when it fails), and every failure recorded.
+async fn soak_loop(
+    app: u32,
+    runs: usize,
+    warmup: usize,
+    mut lifecycle: impl AsyncFnMut(usize) -> Result<(), String>,
+) -> SoakOutcome {
     let mut soak = Soak::new(EVERY, warmup);
     soak.sample(0, sample(app));
     let started = std::time::Instant::now();
     for run in 1..=runs {
-        let opened = shim.opened().len();
-        let browser = Arc::new(ScriptedBrowser::new());
-        if let Err(what) = lifecycle(&desktop, &shim, &browser, opened).await {
+        if let Err(what) = lifecycle(run).await {
             soak.fail(run, what);
-            let _ = invoke(&desktop, "sign_out").await;
-            let _ = invoke(&desktop, "forget_device").await;
         }
         if soak.due(run) {
             soak.sample(run, sample(app));
         }
     }
-    println!(
-        "\n{runs} lifecycles in {:.1} s ({:.0} ms each, wall, including WebDriver and the shim's polling).",
-        started.elapsed().as_secs_f64(),
-        started.elapsed().as_secs_f64() * 1000.0 / runs as f64
-    );
-    soak.report(
-        &format!(
-            "Soak: {runs} lifecycles through the app's commands (loopback, debug build), memory"
-        ),
-        "soak-app-rss",
+    SoakOutcome {
+        soak,
         runs,
-        &COLUMNS,
-    );
-    println!(
-        "Clients left on the identity server: {}.",
-        idp.admin_list_clients().await.len()
-    );
-    measure::print_load("after");
-    desktop.close().await;
+        took: started.elapsed(),
+    }
+}
+
+impl SoakOutcome {
+    /// The timing, the fit and its chart, and the clients left behind on the identity server.
+    async fn report(&self, idp: &Idp, wall_includes: &str, title: &str, chart: &str) {
+        println!(
+            "\n{} lifecycles in {:.1} s ({:.0} ms each, wall, {wall_includes}).",
+            self.runs,
+            self.took.as_secs_f64(),
+            self.took.as_secs_f64() * 1000.0 / self.runs as f64
+        );
+        self.soak.report(title, chart, self.runs, &COLUMNS);
+        println!(
+            "Clients left on the identity server: {}.",
+            idp.admin_list_clients().await.len()
+        );
+    }
 }
 
 /// Part 2: the release build in the default embedded mode, the windows driven as a person would.
@@ -255,36 +295,25 @@ async fn embedded_release(release: &std::path::Path, runs: usize, warmup: usize)
     let main = desktop.main_window().await;
     desktop.find("#register").await;
     let app = procs::running_binary(release).expect("the app's process");
-    let mut soak = Soak::new(EVERY, warmup);
-    soak.sample(0, sample(app));
-    let started = std::time::Instant::now();
-    for run in 1..=runs {
-        if let Err(what) = embedded_lifecycle(&desktop, &main).await {
-            soak.fail(run, what);
+    let outcome = soak_loop(app, runs, warmup, async |_run| {
+        let result = embedded_lifecycle(&desktop, &main).await;
+        if result.is_err() {
             // Not `sign_out`: in this mode it may wait on a window step nobody drives here.
             // Forgetting needs no window and leaves the app unregistered.
             let _ = invoke(&desktop, "forget_device").await;
             reload(&desktop).await;
         }
-        if soak.due(run) {
-            soak.sample(run, sample(app));
-        }
-    }
-    println!(
-        "\n{runs} lifecycles in {:.1} s ({:.0} ms each, wall, including WebDriver and its polling of the windows).",
-        started.elapsed().as_secs_f64(),
-        started.elapsed().as_secs_f64() * 1000.0 / runs as f64
-    );
-    soak.report(
-        &format!("Soak: {runs} lifecycles through the app (embedded, release build), memory"),
-        "soak-app-release-embedded-rss",
-        runs,
-        &COLUMNS,
-    );
-    println!(
-        "Clients left on the identity server: {}.",
-        idp.admin_list_clients().await.len()
-    );
+        result
+    })
+    .await;
+    outcome
+        .report(
+            &idp,
+            "including WebDriver and its polling of the windows",
+            &format!("Soak: {runs} lifecycles through the app (embedded, release build), memory"),
+            "soak-app-release-embedded-rss",
+        )
+        .await;
     measure::print_load("after");
     desktop.close().await;
 }
