@@ -15,7 +15,7 @@ use url::Url;
 
 /// How long the server may take to print its `ready` line before the test gives up. This only
 /// guards against a hang: the condition waited for is the line itself (or the process exiting,
-/// which ends the wait at once). A start takes 0.3–0.9 s on an idle 2-core machine and 2–5 s with
+/// which ends the wait at once). A start took 0.3–0.9 s on a 2-core machine at load 2 and 1.5–4.4 s with
 /// eight busy processes and a disk writer beside it; it is CPU-bound (loading oidc-provider's
 /// modules, then an RSA-2048 key whose prime search has a long tail), so under the load of a
 /// first `make test` it stretched past the 30 s this used to be. See docs/testing.md.
