@@ -351,8 +351,12 @@ async fn k5_a_stolen_copy_without_the_private_key_cannot_refresh_or_use_the_toke
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs() as i64;
-    let assertion = thief_key.client_assertion(&client_id, d.idp.issuer.as_str(), now);
-    let proof = thief_key.dpop_proof("POST", &token_endpoint, now, None, None);
+    let assertion = thief_key
+        .client_assertion(&client_id, d.idp.issuer.as_str(), now)
+        .unwrap();
+    let proof = thief_key
+        .dpop_proof("POST", &token_endpoint, now, None, None)
+        .unwrap();
     let response = http()
         .post(token_endpoint.clone())
         .header("DPoP", proof.expose())

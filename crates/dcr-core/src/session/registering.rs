@@ -78,7 +78,7 @@ impl Registrar<'_> {
             client_id: &config.registration_client_id,
         };
         let (request, _nonce) =
-            prepare_code_exchange(&metadata.token_endpoint, pending, code, &auth);
+            prepare_code_exchange(&metadata.token_endpoint, pending, code, &auth)?;
         let response = self
             .server
             .send(request)
