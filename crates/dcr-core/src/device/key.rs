@@ -21,6 +21,7 @@ use url::Url;
 
 use super::signer::{DeviceSigner, KeyHolder, PublicPoint};
 use super::software::SoftwareKey;
+use crate::config::DeviceKeyStorage;
 pub use crate::error::DeviceKeyError;
 use crate::protocol::token::ClientAssertionSigner;
 use crate::text::random_token;
@@ -53,6 +54,34 @@ impl DeviceKey {
     /// A fresh software key pair from the system's CSPRNG.
     pub fn generate() -> Result<Self, DeviceKeyError> {
         Ok(Self::from_signer(Box::new(SoftwareKey::generate()?)))
+    }
+
+    /// A fresh key where `deviceKeyStorage` says: software, the TPM (an error naming the fix
+    /// when there is no usable one), or the TPM when usable and else software.
+    pub fn generate_for(storage: DeviceKeyStorage) -> Result<Self, DeviceKeyError> {
+        match storage {
+            DeviceKeyStorage::Software => Self::generate(),
+            DeviceKeyStorage::Tpm => Self::generate_in_tpm(),
+            DeviceKeyStorage::Auto => match tpm_probe() {
+                Ok(()) => Self::generate_in_tpm(),
+                Err(reason) => {
+                    tracing::info!(%reason, "no usable TPM; the device key is kept in the keychain");
+                    Self::generate()
+                }
+            },
+        }
+    }
+
+    /// A fresh key in this process's TPM (`TPM2TOOLS_TCTI`, else `/dev/tpmrm0`).
+    #[cfg(target_os = "linux")]
+    pub fn generate_in_tpm() -> Result<Self, DeviceKeyError> {
+        Ok(Self::from_signer(Box::new(super::tpm::TpmKey::generate()?)))
+    }
+
+    /// macOS (Secure Enclave) and Windows (Platform Crypto Provider) have no TPM holder yet.
+    #[cfg(not(target_os = "linux"))]
+    pub fn generate_in_tpm() -> Result<Self, DeviceKeyError> {
+        Err(DeviceKeyError::TpmUnsupported)
     }
 
     /// A software key as stored: base64url PKCS#8.
@@ -162,6 +191,16 @@ impl ClientAssertionSigner for DeviceKey {
         });
         self.sign(&header, &claims).map(Secret::new)
     }
+}
+
+#[cfg(target_os = "linux")]
+fn tpm_probe() -> Result<(), DeviceKeyError> {
+    super::tpm::probe()
+}
+
+#[cfg(not(target_os = "linux"))]
+fn tpm_probe() -> Result<(), DeviceKeyError> {
+    Err(DeviceKeyError::TpmUnsupported)
 }
 
 /// The required public members of the EC JWK (RFC 7518 §6.2.1), nothing else.

@@ -103,7 +103,9 @@ impl Registrar<'_> {
             ),
         };
         let key_based = config.token_endpoint_auth_method == TokenEndpointAuthMethod::PrivateKeyJwt;
-        let device_key = new_device_key(key_based || config.dpop, DeviceKey::generate)?;
+        let device_key = new_device_key(key_based || config.dpop, || {
+            DeviceKey::generate_for(config.device_key_storage)
+        })?;
         if let (true, Some(key)) = (key_based, &device_key) {
             body = body.with_device_jwks(&key.public_jwks());
         }
