@@ -11,6 +11,7 @@
 //!   mode; the end-to-end tests and the app benches share them.
 //! - [`leaks`]: the search for secrets, whole and in pieces, in logs and in what the app shows.
 //! - [`procs`]: process trees and their memory, from /proc.
+//! - [`swtpm`]: a software TPM 2.0 per test, for the TPM-held device key.
 //! - [`loopback`], [`system`]: the user's browser in loopback and system mode, delivering the
 //!   redirect to the engine's own user agents.
 //!
@@ -51,6 +52,7 @@ pub mod leaks;
 pub mod loopback;
 pub mod pkce;
 pub mod procs;
+pub mod swtpm;
 pub mod system;
 pub mod ui;
 

@@ -28,7 +28,7 @@ async fn device(options: IdpOptions, form: Form, method: &str, dpop: bool) -> Ri
     Rig::start_configured(options, form, RecordingTransport::new(), extra).await
 }
 
-fn device_bound(dpop_nonce: bool) -> IdpOptions {
+pub(crate) fn device_bound(dpop_nonce: bool) -> IdpOptions {
     IdpOptions {
         profile: Some("device-bound"),
         dpop_nonce,
@@ -97,7 +97,7 @@ fn assert_proof(exchange: &Exchange, method: &str, thumbprint: &str, ath: bool) 
 }
 
 /// register → SSO sign-in → two refreshes → sign-out → forget, in a device-bound mode.
-async fn lifecycle(d: &Rig, dpop: bool) -> (String, String) {
+pub(crate) async fn lifecycle(d: &Rig, dpop: bool) -> (String, String) {
     let agent = ScriptedAgent::login(d.browser.clone());
     let issuer = d.idp.issuer.as_str().to_owned();
 
@@ -210,7 +210,7 @@ async fn lifecycle(d: &Rig, dpop: bool) -> (String, String) {
     (client_id, stolen_refresh_token)
 }
 
-async fn sign_out_and_forget(d: &Rig, client_id: &str, issuer: &str) {
+pub(crate) async fn sign_out_and_forget(d: &Rig, client_id: &str, issuer: &str) {
     let agent = ScriptedAgent::login(d.browser.clone());
     let view = d.session.sign_out(&agent).await.unwrap();
     assert_eq!(view.last_event, Some(Event::SignedOut));

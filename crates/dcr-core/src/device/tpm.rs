@@ -150,6 +150,18 @@ impl TpmKey {
         Self::from_blobs(&blob("public")?, &blob("private")?)
     }
 
+    /// Whether the public area says the TPM made the private key and will never let it out
+    /// (TPM 2.0 Part 1 §27.2: `fixedTPM`, `fixedParent`, `sensitiveDataOrigin`), which is
+    /// what makes the private blob useless anywhere else.
+    pub fn never_leaves_the_tpm(&self) -> bool {
+        Public::unmarshall(&self.public).is_ok_and(|area| {
+            let attributes = area.object_attributes();
+            attributes.fixed_tpm()
+                && attributes.fixed_parent()
+                && attributes.sensitive_data_origin()
+        })
+    }
+
     /// The TPM-wrapped public and private blobs, as stored.
     pub fn blobs(&self) -> (&[u8], &[u8]) {
         (&self.public, &self.private)
