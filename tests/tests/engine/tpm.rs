@@ -140,6 +140,13 @@ async fn the_device_bound_lifecycle_works_with_the_key_in_the_tpm() {
     // This process's TPM keys use the software TPM. No other test here sets it.
     tpm::set_process_tcti(Some(&tpm.tcti()));
     let _reset = ResetTcti;
+    // `auto` finds the TPM usable and takes it.
+    assert_eq!(
+        DeviceKey::generate_for(DeviceKeyStorage::Auto)
+            .unwrap()
+            .holder(),
+        KeyHolder::Tpm
+    );
     let options = device_bound(true);
     let extra = json!({
         "tokenEndpointAuthMethod": "private_key_jwt",

@@ -218,3 +218,39 @@ fn htu_keeps_a_non_default_port_and_the_path() {
     let url = Url::parse("http://127.0.0.1:8443/oauth/v2/token?a=b").unwrap();
     assert_eq!(dpop_htu(&url), "http://127.0.0.1:8443/oauth/v2/token");
 }
+
+/// `deviceKeyStorage`: `software` never asks a TPM; `auto` without a usable TPM keeps the key
+/// in software; `tpm` without one is an error that names the missing device and the fix.
+/// No other unit test sets the process's TCTI.
+#[cfg(target_os = "linux")]
+#[test]
+fn without_a_tpm_auto_keeps_a_software_key_and_tpm_names_the_fix() {
+    use crate::config::DeviceKeyStorage;
+    use crate::device::tpm;
+    struct Reset;
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            tpm::set_process_tcti(None);
+        }
+    }
+    tpm::set_process_tcti(Some("device:/nonexistent/tpmrm0"));
+    let _reset = Reset;
+    assert_eq!(
+        DeviceKey::generate_for(DeviceKeyStorage::Software)
+            .unwrap()
+            .holder(),
+        KeyHolder::Software
+    );
+    assert_eq!(
+        DeviceKey::generate_for(DeviceKeyStorage::Auto)
+            .unwrap()
+            .holder(),
+        KeyHolder::Software
+    );
+    let error = DeviceKey::generate_for(DeviceKeyStorage::Tpm).unwrap_err();
+    assert_eq!(
+        error,
+        DeviceKeyError::TpmMissing("/nonexistent/tpmrm0".to_owned())
+    );
+    assert!(error.to_string().contains("\"software\""), "{error}");
+}
