@@ -50,11 +50,6 @@ impl SoftwareKey {
             .map_err(|_| DeviceKeyError::Unreadable)?;
         Ok(Self { pkcs8, pair, point })
     }
-
-    /// The private key for the keychain entry, and only for it.
-    pub fn pkcs8(&self) -> &Secret {
-        &self.pkcs8
-    }
 }
 
 impl DeviceSigner for SoftwareKey {
