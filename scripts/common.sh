@@ -12,12 +12,17 @@ die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 # The Debian/Ubuntu packages each mode needs. Tauri's default features need only WebKitGTK 4.1.
 RUN_PACKAGES=(build-essential pkg-config libwebkit2gtk-4.1-dev)
+# The TPM-held device key (crates/dcr-core/src/device/tpm.rs) links tpm2-tss's ESAPI; libtss2-dev
+# brings its headers, pkg-config files and the TCTI libraries (device, swtpm) it loads at run time.
+RUN_PACKAGES+=(libtss2-dev)
 TEST_PACKAGES=(xvfb xauth x11-utils dbus-daemon dbus-bin webkit2gtk-driver gnome-keyring libsecret-tools)
 # The package test (the `package` test binary, tests/tests/package/): xdg-utils is the .deb's
 # dependency and answers `xdg-mime query default`; desktop-file-utils validates the desktop entry
 # and, through its dpkg trigger, builds the MIME cache an install registers the scheme handler in;
 # rpm and cpio read the .rpm on this Debian machine.
 TEST_PACKAGES+=(xdg-utils desktop-file-utils rpm cpio)
+# The TPM tests (tests/tests/engine/tpm.rs) start a software TPM per test (dcr_tests::swtpm).
+TEST_PACKAGES+=(swtpm)
 
 install_apt_packages() {
   local missing=() pkg

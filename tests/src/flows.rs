@@ -397,12 +397,14 @@ impl<'a> Device<'a> {
     pub async fn token_request(&mut self, form: &[(&str, &str)]) -> (StatusCode, Value) {
         let endpoint = self.idp.endpoint("token");
         for attempt in 0..2 {
-            let assertion =
-                self.key
-                    .client_assertion(&self.client_id, self.idp.issuer.as_str(), now());
+            let assertion = self
+                .key
+                .client_assertion(&self.client_id, self.idp.issuer.as_str(), now())
+                .expect("the device key signs");
             let proof = self
                 .key
-                .dpop_proof("POST", &endpoint, now(), None, self.nonce.as_deref());
+                .dpop_proof("POST", &endpoint, now(), None, self.nonce.as_deref())
+                .expect("the device key signs");
             let mut body: Vec<(&str, &str)> = form.to_vec();
             body.push((
                 "client_assertion_type",
@@ -452,9 +454,10 @@ impl<'a> Device<'a> {
         let endpoint = self.idp.endpoint("me");
         let token = Secret::new(access_token);
         for attempt in 0..2 {
-            let proof =
-                self.key
-                    .dpop_proof("GET", &endpoint, now(), Some(&token), self.nonce.as_deref());
+            let proof = self
+                .key
+                .dpop_proof("GET", &endpoint, now(), Some(&token), self.nonce.as_deref())
+                .expect("the device key signs");
             let response = http()
                 .get(endpoint.clone())
                 .header("Authorization", format!("DPoP {access_token}"))

@@ -12,6 +12,7 @@
 //! - [`leaks`]: the search for secrets, whole and in pieces, in logs and in what the app shows.
 //! - [`procs`]: process trees and their memory, from /proc.
 //! - [`stats`]: the benchmarks' plain statistics (the soaks' least-squares memory slope).
+//! - [`swtpm`]: a software TPM 2.0 per test, for the TPM-held device key.
 //! - [`loopback`], [`system`]: the user's browser in loopback and system mode, delivering the
 //!   redirect to the engine's own user agents.
 //!
@@ -53,6 +54,7 @@ pub mod loopback;
 pub mod pkce;
 pub mod procs;
 pub mod stats;
+pub mod swtpm;
 pub mod system;
 pub mod ui;
 

@@ -20,8 +20,8 @@ mod user_agents;
 
 const KNOWN_KEYS: &str =
     "issuer, registrationClientID, redirectUri, postLogoutRedirectUri, scope, \
-     softwareId, dcrScope, tokenEndpointAuthMethod, dpop, acrValues, rememberSignIn, userAgent, \
-     signInOrigins";
+     softwareId, dcrScope, tokenEndpointAuthMethod, dpop, deviceKeyStorage, acrValues, \
+     rememberSignIn, userAgent, signInOrigins";
 
 /// How the per-install client authenticates at the token endpoint (RFC 7591 §2,
 /// OIDC Core §9): a per-install secret, or a per-install key pair whose private half never
@@ -53,6 +53,40 @@ impl TokenEndpointAuthMethod {
             "client_secret_basic" => Some(Self::ClientSecretBasic),
             "client_secret_post" => Some(Self::ClientSecretPost),
             "private_key_jwt" => Some(Self::PrivateKeyJwt),
+            _ => None,
+        }
+    }
+}
+
+/// `deviceKeyStorage`: who holds the private half of this install's key pair (the
+/// `private_key_jwt` and DPoP key).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DeviceKeyStorage {
+    /// The key as PKCS#8 in the keychain entry: whoever copies the whole entry holds it. The
+    /// default, and what every computer can do.
+    #[default]
+    Software,
+    /// A key created in this computer's TPM 2.0, which never lets the private key out; no
+    /// usable TPM is an error that says how to fix it.
+    Tpm,
+    /// The TPM when it is usable, else the software key.
+    Auto,
+}
+
+impl DeviceKeyStorage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Software => "software",
+            Self::Tpm => "tpm",
+            Self::Auto => "auto",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "software" => Some(Self::Software),
+            "tpm" => Some(Self::Tpm),
+            "auto" => Some(Self::Auto),
             _ => None,
         }
     }
@@ -175,6 +209,9 @@ pub struct Config {
     /// `dpop`: bind the sign-in's tokens to this install's key with DPoP (RFC 9449). Works with
     /// every auth method; with `private_key_jwt` the same key pair does both.
     pub dpop: bool,
+    /// `deviceKeyStorage`: where a new device key is made (a key already stored is used
+    /// where it is, until it is rotated or the device registered again).
+    pub device_key_storage: DeviceKeyStorage,
     /// Space-separated `acr_values` for both logins (OIDC Core §3.1.2.1).
     pub acr_values: Option<String>,
     pub remember_sign_in: bool,
@@ -226,6 +263,7 @@ impl Config {
         let dcr_scope = optional_string(&mut map, "dcrScope")?.unwrap_or_else(|| "dcr".into());
         let auth_method = optional_string(&mut map, "tokenEndpointAuthMethod")?;
         let dpop = optional_bool(&mut map, "dpop")?;
+        let key_storage = optional_string(&mut map, "deviceKeyStorage")?;
         let acr_values = acr_values(&mut map)?;
         let remember_sign_in = optional_bool(&mut map, "rememberSignIn")?;
         let user_agents = user_agents::user_agents(&mut map)?;
@@ -279,6 +317,14 @@ impl Config {
                     .into(),
             })?,
         };
+        let device_key_storage = match key_storage.as_deref() {
+            None => DeviceKeyStorage::default(),
+            Some(storage) => DeviceKeyStorage::parse(storage).ok_or_else(|| ConfigError::Invalid {
+                key: "deviceKeyStorage",
+                reason: "use \"software\" (the default: the key in the keychain entry), \"tpm\" (held by this computer's TPM, which never lets it out) or \"auto\" (the TPM when usable, else software)"
+                    .into(),
+            })?,
+        };
         let user_agent = user_agents.first().copied();
         Ok(Self {
             issuer,
@@ -290,6 +336,7 @@ impl Config {
             dcr_scope,
             token_endpoint_auth_method,
             dpop,
+            device_key_storage,
             acr_values,
             remember_sign_in,
             user_agent,

@@ -14,6 +14,10 @@
 
 pub mod key;
 pub mod registration;
+pub mod signer;
+pub mod software;
 pub mod store;
+#[cfg(target_os = "linux")]
+pub mod tpm;
 
 pub use registration::{find, Binding, Generation, Registration};

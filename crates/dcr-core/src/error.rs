@@ -152,6 +152,7 @@ impl Error {
             },
             Error::Token(e) => match e {
                 TokenError::Transport(t) => send_kind(t),
+                TokenError::DeviceKey(_) => K::DeviceKeyUnavailable,
                 TokenError::Server(o) if o.is("invalid_client") => K::InvalidClient,
                 TokenError::Server(o) if o.is("invalid_grant") => K::InvalidGrant,
                 TokenError::Server(o) if o.is("invalid_dpop_proof") => K::InvalidDpopProof,

@@ -28,7 +28,7 @@ async fn device(options: IdpOptions, form: Form, method: &str, dpop: bool) -> Ri
     Rig::start_configured(options, form, RecordingTransport::new(), extra).await
 }
 
-fn device_bound(dpop_nonce: bool) -> IdpOptions {
+pub(crate) fn device_bound(dpop_nonce: bool) -> IdpOptions {
     IdpOptions {
         profile: Some("device-bound"),
         dpop_nonce,
@@ -97,7 +97,7 @@ fn assert_proof(exchange: &Exchange, method: &str, thumbprint: &str, ath: bool) 
 }
 
 /// register → SSO sign-in → two refreshes → sign-out → forget, in a device-bound mode.
-async fn lifecycle(d: &Rig, dpop: bool) -> (String, String) {
+pub(crate) async fn lifecycle(d: &Rig, dpop: bool) -> (String, String) {
     let agent = ScriptedAgent::login(d.browser.clone());
     let issuer = d.idp.issuer.as_str().to_owned();
 
@@ -210,7 +210,7 @@ async fn lifecycle(d: &Rig, dpop: bool) -> (String, String) {
     (client_id, stolen_refresh_token)
 }
 
-async fn sign_out_and_forget(d: &Rig, client_id: &str, issuer: &str) {
+pub(crate) async fn sign_out_and_forget(d: &Rig, client_id: &str, issuer: &str) {
     let agent = ScriptedAgent::login(d.browser.clone());
     let view = d.session.sign_out(&agent).await.unwrap();
     assert_eq!(view.last_event, Some(Event::SignedOut));
@@ -351,8 +351,12 @@ async fn k5_a_stolen_copy_without_the_private_key_cannot_refresh_or_use_the_toke
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs() as i64;
-    let assertion = thief_key.client_assertion(&client_id, d.idp.issuer.as_str(), now);
-    let proof = thief_key.dpop_proof("POST", &token_endpoint, now, None, None);
+    let assertion = thief_key
+        .client_assertion(&client_id, d.idp.issuer.as_str(), now)
+        .unwrap();
+    let proof = thief_key
+        .dpop_proof("POST", &token_endpoint, now, None, None)
+        .unwrap();
     let response = http()
         .post(token_endpoint.clone())
         .header("DPoP", proof.expose())

@@ -6,6 +6,7 @@
 //! Each test starts its own identity server on an ephemeral port and names its keychain entries
 //! by that server's issuer, so the tests of all modules run side by side. The locked-keychain
 //! tests lock a private keyring in a child process (`dcr_tests::keyring::run_in_own_session`).
+//! The TPM tests start their own software TPM (`dcr_tests::swtpm`).
 
 mod back_channel;
 mod cancellation;
@@ -22,3 +23,4 @@ mod loopback;
 mod recovery;
 mod remember;
 mod rotation_modes;
+mod tpm;

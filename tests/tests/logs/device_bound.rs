@@ -46,13 +46,10 @@ async fn k5_the_device_key_assertions_and_proofs_never_reach_logs_or_views() {
     assert_eq!(view.credential, Credential::DeviceKey);
     shown.push(serde_json::to_string(&view).unwrap());
     let stored = KeychainStore::new().load(&key).unwrap().expect("stored");
-    let private_key = stored
-        .device_key
-        .as_ref()
-        .unwrap()
-        .pkcs8()
-        .expose()
-        .to_owned();
+    // A software key's stored form is its PKCS#8 as a JSON string.
+    let private_key: String =
+        serde_json::from_str(stored.device_key.as_ref().unwrap().stored_form().expose())
+            .expect("a software key's PKCS#8");
     shown.push(format!("{stored:?}"));
     shown.push(serde_json::to_string(&session.sign_in(&agent).await.unwrap()).unwrap());
     let view = session.refresh().await.unwrap();

@@ -94,6 +94,12 @@ async fn the_deb_installs_registers_the_scheme_runs_first_run_and_restart_and_re
     require_test_keyring("the package test");
     let deb = built_package("DCR_PACKAGE_DEB");
     assert_eq!(deb_field(&deb, "Version"), WORKSPACE_VERSION);
+    // The binary links the TPM 2.0 software stack (the TPM-held device key): the package must
+    // bring its libraries, under Debian 12's names or Ubuntu 24.04's.
+    let depends = deb_field(&deb, "Depends");
+    for library in ["libtss2-esys-3.0.2-0", "libtss2-tctildr0", "libtss2-mu", "libtss2-sys1"] {
+        assert!(depends.contains(library), "{library} missing from Depends: {depends}");
+    }
     let xdg = std::env::temp_dir().join(format!("dcr-e2e-package-xdg-{}", std::process::id()));
     let _one = ONE_WINDOW_AT_A_TIME.lock().await;
 
@@ -199,7 +205,7 @@ async fn the_deb_installs_registers_the_scheme_runs_first_run_and_restart_and_re
 }
 
 /// The `.rpm` (not installable on this Debian machine): the same version, binary, icons and
-/// desktop entry as the `.deb`, and the dependency the system-browser mode needs.
+/// desktop entry as the `.deb`, and the dependencies of the system-browser mode and the TPM key.
 #[test]
 fn the_rpm_has_the_same_version_binary_icons_and_desktop_entry_as_the_deb() {
     let rpm = built_package("DCR_PACKAGE_RPM");
@@ -208,10 +214,12 @@ fn the_rpm_has_the_same_version_binary_icons_and_desktop_entry_as_the_deb() {
     let query = |format: &str| stdout_of("rpm", &["-qp", "--queryformat", format, &rpm]);
     assert_eq!(query("%{VERSION}"), WORKSPACE_VERSION);
     let requires = stdout_of("rpm", &["-qp", "--requires", &rpm]);
-    assert!(
-        requires.lines().any(|line| line.trim() == "xdg-utils"),
-        "{requires}"
-    );
+    for dependency in ["xdg-utils", "tpm2-tss"] {
+        assert!(
+            requires.lines().any(|line| line.trim() == dependency),
+            "{dependency} missing: {requires}"
+        );
+    }
     let files = stdout_of("rpm", &["-qlp", &rpm]);
     let files: Vec<&str> = files.lines().collect();
     assert!(files.contains(&INSTALLED_APP), "{files:?}");

@@ -293,3 +293,37 @@ fn k1_dpop_must_be_a_boolean_with_a_fix() {
         &["\"private_key_jwt\""],
     );
 }
+
+#[test]
+fn device_key_storage_is_read_and_defaults_to_software() {
+    let config = Config::from_json(CURITY).unwrap();
+    assert_eq!(config.device_key_storage, DeviceKeyStorage::Software);
+    for (text, storage) in [
+        ("software", DeviceKeyStorage::Software),
+        ("tpm", DeviceKeyStorage::Tpm),
+        ("auto", DeviceKeyStorage::Auto),
+    ] {
+        let config = Config::from_json(&with(&format!(
+            r#""tokenEndpointAuthMethod":"private_key_jwt","deviceKeyStorage":"{text}""#
+        )))
+        .unwrap();
+        assert_eq!(config.device_key_storage, storage);
+        assert_eq!(storage.as_str(), text);
+    }
+}
+
+#[test]
+fn device_key_storage_names_the_choices() {
+    assert_refused_naming(
+        &with(r#""deviceKeyStorage":"hardware""#),
+        &["`deviceKeyStorage`", "\"software\"", "\"tpm\"", "\"auto\""],
+    );
+    assert_refused_naming(
+        &with(r#""deviceKeyStorage":true"#),
+        &["`deviceKeyStorage`", "string"],
+    );
+    assert_refused_naming(
+        &with(r#""deviceKeyStorage":"TPM""#),
+        &["`deviceKeyStorage`", "\"tpm\""],
+    );
+}

@@ -4,20 +4,24 @@
 //! A per-install client secret is a bearer secret: whoever copies it can use it anywhere. A key
 //! pair generated on the device is better: the server only ever learns the public half (the
 //! `jwks` sent at registration), and a copied keychain entry without the private key proves
-//! nothing. The private key is a P-256 key (ES256, the algorithm every server that supports
-//! either RFC implements), kept as PKCS#8 in the keychain entry and nowhere else.
+//! nothing. The key is a P-256 key (ES256, the algorithm every server that supports either RFC
+//! implements). Its private half is held by a [`DeviceSigner`]: in software (PKCS#8 in the
+//! keychain entry and nowhere else) or in this computer's TPM (the entry holds only blobs that
+//! TPM alone can load). The JWTs are assembled here, once, for every holder.
 //!
-//! Everything here is pure apart from the random numbers: the caller passes the clock, the
-//! audience or the request, and gets the compact JWT to send. The session wires it in.
+//! Everything here is pure apart from the random numbers and the signer: the caller passes the
+//! clock, the audience or the request, and gets the compact JWT to send, or the signer's error.
+//! The session wires it in.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use ring::digest::{digest, SHA256};
-use ring::rand::SystemRandom;
-use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
 use serde_json::{json, Value};
 use url::Url;
 
+use super::signer::{DeviceSigner, KeyHolder, PublicPoint};
+use super::software::SoftwareKey;
+use crate::config::DeviceKeyStorage;
 pub use crate::error::DeviceKeyError;
 use crate::protocol::token::ClientAssertionSigner;
 use crate::text::random_token;
@@ -30,10 +34,10 @@ mod tests;
 /// slow network and a small clock skew, and a replay window no longer than that.
 pub const ASSERTION_LIFETIME_SECS: i64 = 60;
 
-/// This install's P-256 key pair. `Debug` shows the thumbprint only.
+/// This install's P-256 key, whoever holds its private half. `Debug` shows the thumbprint and
+/// the holder only.
 pub struct DeviceKey {
-    pkcs8: Secret,
-    pair: EcdsaKeyPair,
+    signer: Box<dyn DeviceSigner>,
     thumbprint: String,
 }
 
@@ -41,40 +45,65 @@ impl std::fmt::Debug for DeviceKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("DeviceKey")
             .field("thumbprint", &self.thumbprint)
+            .field("holder", &self.signer.holder())
             .finish_non_exhaustive()
     }
 }
 
 impl DeviceKey {
-    /// A fresh key pair from the system's CSPRNG.
+    /// A fresh software key pair from the system's CSPRNG.
     pub fn generate() -> Result<Self, DeviceKeyError> {
-        let rng = SystemRandom::new();
-        let document = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
-            .map_err(|_| DeviceKeyError::Generate)?;
-        Self::from_pkcs8(Secret::new(URL_SAFE_NO_PAD.encode(document.as_ref())))
+        Ok(Self::from_signer(Box::new(SoftwareKey::generate()?)))
     }
 
-    /// The key as stored: base64url PKCS#8.
+    /// A fresh key where `deviceKeyStorage` says: software, the TPM (an error naming the fix
+    /// when there is no usable one), or the TPM when usable and else software.
+    pub fn generate_for(storage: DeviceKeyStorage) -> Result<Self, DeviceKeyError> {
+        match storage {
+            DeviceKeyStorage::Software => Self::generate(),
+            DeviceKeyStorage::Tpm => Self::generate_in_tpm(),
+            DeviceKeyStorage::Auto => match tpm_probe() {
+                Ok(()) => Self::generate_in_tpm(),
+                Err(reason) => {
+                    tracing::info!(%reason, "no usable TPM; the device key is kept in the keychain");
+                    Self::generate()
+                }
+            },
+        }
+    }
+
+    /// A fresh key in this process's TPM (`TPM2TOOLS_TCTI`, else `/dev/tpmrm0`).
+    #[cfg(target_os = "linux")]
+    pub fn generate_in_tpm() -> Result<Self, DeviceKeyError> {
+        Ok(Self::from_signer(Box::new(super::tpm::TpmKey::generate()?)))
+    }
+
+    /// macOS (Secure Enclave) and Windows (Platform Crypto Provider) have no TPM holder yet.
+    #[cfg(not(target_os = "linux"))]
+    pub fn generate_in_tpm() -> Result<Self, DeviceKeyError> {
+        Err(DeviceKeyError::TpmUnsupported)
+    }
+
+    /// A software key as stored: base64url PKCS#8.
     pub fn from_pkcs8(pkcs8: Secret) -> Result<Self, DeviceKeyError> {
-        let der = zeroize::Zeroizing::new(
-            URL_SAFE_NO_PAD
-                .decode(pkcs8.expose())
-                .map_err(|_| DeviceKeyError::Unreadable)?,
-        );
-        let pair =
-            EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &der, &SystemRandom::new())
-                .map_err(|_| DeviceKeyError::Unreadable)?;
-        let thumbprint = thumbprint(&public_jwk_members(&pair));
-        Ok(Self {
-            pkcs8,
-            pair,
-            thumbprint,
-        })
+        Ok(Self::from_signer(Box::new(SoftwareKey::from_pkcs8(pkcs8)?)))
     }
 
-    /// The private key for the keychain entry, and only for it.
-    pub fn pkcs8(&self) -> &Secret {
-        &self.pkcs8
+    /// A key held by `signer`.
+    pub fn from_signer(signer: Box<dyn DeviceSigner>) -> Self {
+        let thumbprint = thumbprint(&public_jwk_members(signer.public_point()));
+        Self { signer, thumbprint }
+    }
+
+    /// The keychain entry's `deviceKey` member (JSON text), and only for it: the PKCS#8 of a
+    /// software key, the TPM-wrapped blobs of a TPM key.
+    pub fn stored_form(&self) -> Secret {
+        self.signer.stored_form()
+    }
+
+    /// Who holds the private key.
+    pub fn holder(&self) -> KeyHolder {
+        self.signer.holder()
     }
 
     /// RFC 7638 thumbprint of the public key: the `kid` at registration, `dpop_jkt` on the
@@ -85,7 +114,7 @@ impl DeviceKey {
 
     /// The public key as the registration's `jwks` (RFC 7591 §2), with `kid`, `use` and `alg`.
     pub fn public_jwks(&self) -> Value {
-        let mut jwk = public_jwk_members(&self.pair);
+        let mut jwk = public_jwk_members(self.signer.public_point());
         jwk["kid"] = json!(self.thumbprint);
         jwk["use"] = json!("sig");
         jwk["alg"] = json!("ES256");
@@ -101,11 +130,11 @@ impl DeviceKey {
         now: i64,
         access_token: Option<&Secret>,
         nonce: Option<&str>,
-    ) -> Secret {
+    ) -> Result<Secret, DeviceKeyError> {
         let header = json!({
             "typ": "dpop+jwt",
             "alg": "ES256",
-            "jwk": public_jwk_members(&self.pair),
+            "jwk": public_jwk_members(self.signer.public_point()),
         });
         let mut claims = json!({
             "jti": random_token(16),
@@ -120,25 +149,23 @@ impl DeviceKey {
         if let Some(nonce) = nonce {
             claims["nonce"] = json!(nonce);
         }
-        Secret::new(self.sign(&header, &claims))
+        self.sign(&header, &claims).map(Secret::new)
     }
 
-    /// JWS compact serialization (RFC 7515 §7.1) with ES256 (RFC 7518 §3.4: R || S, 64 bytes,
-    /// which is ring's fixed format).
-    fn sign(&self, header: &Value, claims: &Value) -> String {
+    /// JWS compact serialization (RFC 7515 §7.1) with ES256 (RFC 7518 §3.4: R || S, 64
+    /// bytes). A signer's failure is returned as it is: a JWT without a valid signature is
+    /// never sent.
+    fn sign(&self, header: &Value, claims: &Value) -> Result<String, DeviceKeyError> {
         let signing_input = format!(
             "{}.{}",
             URL_SAFE_NO_PAD.encode(header.to_string()),
             URL_SAFE_NO_PAD.encode(claims.to_string())
         );
-        // Signing with a valid key and the system RNG does not fail; ring reports only an
-        // unspecified error for a broken RNG, which would also have failed key generation.
-        let signature = self
-            .pair
-            .sign(&SystemRandom::new(), signing_input.as_bytes())
-            .map(|signature| URL_SAFE_NO_PAD.encode(signature.as_ref()))
-            .unwrap_or_default();
-        format!("{signing_input}.{signature}")
+        let signature = self.signer.sign(signing_input.as_bytes())?;
+        Ok(format!(
+            "{signing_input}.{}",
+            URL_SAFE_NO_PAD.encode(signature)
+        ))
     }
 }
 
@@ -147,7 +174,12 @@ impl ClientAssertionSigner for DeviceKey {
     /// The `private_key_jwt` client assertion (RFC 7523 §3): `iss` = `sub` = the client ID, the
     /// given audience (the issuer identifier, or the token endpoint where a server wants it), a
     /// unique `jti`, and an `exp` [`ASSERTION_LIFETIME_SECS`] after `now`.
-    fn client_assertion(&self, client_id: &str, audience: &str, now: i64) -> Secret {
+    fn client_assertion(
+        &self,
+        client_id: &str,
+        audience: &str,
+        now: i64,
+    ) -> Result<Secret, DeviceKeyError> {
         let header = json!({ "alg": "ES256", "kid": self.thumbprint, "typ": "JWT" });
         let claims = json!({
             "iss": client_id,
@@ -157,14 +189,23 @@ impl ClientAssertionSigner for DeviceKey {
             "iat": now,
             "exp": now + ASSERTION_LIFETIME_SECS,
         });
-        Secret::new(self.sign(&header, &claims))
+        self.sign(&header, &claims).map(Secret::new)
     }
 }
 
+#[cfg(target_os = "linux")]
+fn tpm_probe() -> Result<(), DeviceKeyError> {
+    super::tpm::probe()
+}
+
+#[cfg(not(target_os = "linux"))]
+fn tpm_probe() -> Result<(), DeviceKeyError> {
+    Err(DeviceKeyError::TpmUnsupported)
+}
+
 /// The required public members of the EC JWK (RFC 7518 §6.2.1), nothing else.
-fn public_jwk_members(pair: &EcdsaKeyPair) -> Value {
+fn public_jwk_members(point: &PublicPoint) -> Value {
     // The uncompressed SEC1 point: 0x04 || X (32 bytes) || Y (32 bytes).
-    let point = pair.public_key().as_ref();
     json!({
         "kty": "EC",
         "crv": "P-256",

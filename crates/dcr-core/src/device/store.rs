@@ -10,9 +10,12 @@
 //! - The entry holds `{"version":1,"registeredAt":…,"deviceKey":…,"registration":<the whole
 //!   registration response>}`. An entry that does not parse is [`StoreError::Corrupt`] (S3): the
 //!   session discards it and registers again.
-//! - `deviceKey` is this install's private key, PKCS#8 in base64url, present when the
-//!   registration authenticates with `private_key_jwt` or binds tokens with DPoP. It lives in
-//!   the keychain entry and nowhere else (never a file, never a log). Entries written before it
+//! - `deviceKey` is this install's key, present when the registration authenticates with
+//!   `private_key_jwt` or binds tokens with DPoP: a software key's private key, PKCS#8 in
+//!   base64url (a JSON string), or a TPM-held key's TPM-wrapped blobs,
+//!   `{"tpm":{"public":…,"private":…}}`, which only the TPM that made them can load (no private
+//!   key leaves that TPM). It lives in the keychain entry and nowhere else (never a file, never
+//!   a log). Entries written before it
 //!   existed simply have none. A `private_key_jwt` registration without its key is
 //!   [`StoreError::DeviceKeyMissing`]: a copy of the entry taken to another device without the
 //!   private half, which can prove nothing and is discarded like a corrupt one.
@@ -232,7 +235,8 @@ pub(crate) fn encode(value: &StoredRegistration) -> Result<Secret, StoreError> {
     let Value::Object(map) = &mut document.0 else {
         return Err(StoreError::Corrupt);
     };
-    let key = value.device_key.as_deref().map(DeviceKey::pkcs8);
+    let key = value.device_key.as_deref().map(DeviceKey::stored_form);
+    let key = key.as_ref();
     let refresh = value.refresh_token.as_ref();
     let whole = wrap(value.registered_at, key, refresh, response);
     if whole.expose().len() <= MAX_ENTRY_BYTES {
@@ -288,7 +292,12 @@ pub(crate) fn decode(key: &StoreKey, raw: &Secret) -> Result<StoredRegistration,
             DeviceKey::from_pkcs8(Secret::new(pkcs8.as_str()))
                 .map_err(|_| corrupt("the device key is unreadable"))?,
         )),
-        Some(_) => return Err(corrupt("the device key is not a string")),
+        Some(Value::Object(held)) if held.len() == 1 && held.contains_key("tpm") => {
+            Some(Arc::new(tpm_key(&held["tpm"]).map_err(|_| {
+                corrupt("the TPM key's blobs are unreadable")
+            })?))
+        }
+        Some(_) => return Err(corrupt("the device key is neither PKCS#8 nor TPM blobs")),
     };
     let refresh_token = match map.get("refreshToken") {
         None | Some(Value::Null) => None,
@@ -313,6 +322,19 @@ pub(crate) fn decode(key: &StoreKey, raw: &Secret) -> Result<StoredRegistration,
     })
 }
 
+/// A TPM-held key from its stored blobs. Loading it into the TPM waits for the first signature:
+/// reading the entry must work (and show the registration) even while the TPM does not.
+#[cfg(target_os = "linux")]
+fn tpm_key(member: &Value) -> Result<DeviceKey, crate::error::DeviceKeyError> {
+    let key = super::tpm::TpmKey::from_stored(member)?;
+    Ok(DeviceKey::from_signer(Box::new(key)))
+}
+
+#[cfg(not(target_os = "linux"))]
+fn tpm_key(_: &Value) -> Result<DeviceKey, crate::error::DeviceKeyError> {
+    Err(crate::error::DeviceKeyError::TpmUnsupported)
+}
+
 fn wrap(
     registered_at: i64,
     device_key: Option<&Secret>,
@@ -320,9 +342,9 @@ fn wrap(
     response: &str,
 ) -> Secret {
     let head = format!("{{\"version\":{FORMAT_VERSION},\"registeredAt\":{registered_at},");
-    // base64url needs no JSON escaping.
+    // The key's stored form is already JSON (a string, or an object of base64url strings).
     let (key_head, key, key_tail) = match device_key {
-        Some(key) => ("\"deviceKey\":\"", key.expose(), "\","),
+        Some(key) => ("\"deviceKey\":", key.expose(), ","),
         None => ("", "", ""),
     };
     // A refresh token is an opaque string from the server: escaped as JSON (RFC 8259 §7).

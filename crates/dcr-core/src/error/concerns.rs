@@ -1,6 +1,7 @@
 //! The per-concern error enums. Every `Display` text is safe to show: fixed wording plus
 //! sanitized server text, never a URL that could carry a code and never a secret.
 
+use super::DeviceKeyError;
 use super::OAuthError;
 use crate::platform::http::SendError;
 
@@ -111,6 +112,9 @@ pub enum TokenError {
     /// K4 (RFC 9449 §5): a DPoP proof was sent, so the token must be bound to it.
     #[error("the token endpoint issued a \"{0}\" token although this app asked for one bound to this device (DPoP); it was not used")]
     NotBound(String),
+    /// The device key could not sign the client assertion: nothing was sent.
+    #[error(transparent)]
+    DeviceKey(DeviceKeyError),
 }
 
 /// The ID token failed validation (OIDC Core §3.1.3.7). Never includes the token.

@@ -50,4 +50,26 @@ pub enum DeviceKeyError {
     Generate,
     #[error("the stored device key is unreadable")]
     Unreadable,
+    /// The key exists but produced no valid signature.
+    #[error("the device key could not sign")]
+    Sign,
+    /// `deviceKeyStorage: "tpm"` on a computer without a TPM device node.
+    #[error("deviceKeyStorage is \"tpm\" but this computer has no TPM ({0} does not exist); turn the TPM on in the firmware settings, or set deviceKeyStorage to \"auto\" or \"software\"")]
+    TpmMissing(String),
+    /// The TPM exists but this user may not open it (on Linux, members of the `tss` group may).
+    #[error("this computer's TPM ({0}) is not accessible to you; add yourself to the tss group (sudo usermod -aG tss $USER), log out and in again, and retry, or set deviceKeyStorage to \"software\"")]
+    TpmNotAccessible(String),
+    /// The TPM answered with an error, or could not be reached; the text is the TSS's, with no
+    /// key material (the TSS never has any to show).
+    #[error("the TPM failed: {0}")]
+    Tpm(String),
+    /// The TPM refused to load the stored key: it was cleared or replaced, or the keychain
+    /// entry was copied from another computer.
+    #[error("this device's key is no longer available: the TPM that held it was cleared or replaced, or this keychain entry comes from another computer; register this device again")]
+    NoLongerAvailable,
+    /// A TPM-held key was asked for where this app has no TPM support yet.
+    #[error(
+        "deviceKeyStorage \"tpm\" is supported on Linux only; set it to \"auto\" or \"software\""
+    )]
+    TpmUnsupported,
 }

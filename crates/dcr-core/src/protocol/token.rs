@@ -8,7 +8,7 @@ use url::form_urlencoded::{byte_serialize, Serializer};
 use url::Url;
 
 use crate::config::TokenEndpointAuthMethod;
-use crate::error::{OAuthError, TokenError};
+use crate::error::{DeviceKeyError, OAuthError, TokenError};
 use crate::platform::http::{CappedResponse, Method, OutgoingRequest};
 use crate::protocol::authorize::PendingAuthorization;
 use crate::protocol::callback::AuthorizationCode;
@@ -22,8 +22,14 @@ pub const MAX_EXPIRES_IN: u64 = 24 * 60 * 60;
 /// in the device layer, and the protocol step only asks it for a fresh assertion per request.
 pub trait ClientAssertionSigner: Send + Sync {
     /// A client assertion with `iss` = `sub` = `client_id`, the given `aud`, a unique `jti`,
-    /// issued at `now` (RFC 7523 §3).
-    fn client_assertion(&self, client_id: &str, audience: &str, now: i64) -> Secret;
+    /// issued at `now` (RFC 7523 §3). Signing can fail (a hardware key may be busy or gone):
+    /// then no request is sent.
+    fn client_assertion(
+        &self,
+        client_id: &str,
+        audience: &str,
+        now: i64,
+    ) -> Result<Secret, DeviceKeyError>;
 }
 
 /// How the client authenticates to the token endpoint (RFC 6749 §2.3).
@@ -81,7 +87,11 @@ pub fn basic_authorization(client_id: &str, secret: &Secret) -> Secret {
     ))
 }
 
-fn form_request(endpoint: &Url, auth: &ClientAuth<'_>, params: &[(&str, &str)]) -> OutgoingRequest {
+fn form_request(
+    endpoint: &Url,
+    auth: &ClientAuth<'_>,
+    params: &[(&str, &str)],
+) -> Result<OutgoingRequest, TokenError> {
     let mut form = Serializer::new(String::new());
     for (key, value) in params {
         form.append_pair(key, value);
@@ -105,20 +115,22 @@ fn form_request(endpoint: &Url, auth: &ClientAuth<'_>, params: &[(&str, &str)]) 
             audience,
             now,
         } => {
-            let assertion = key.client_assertion(client_id, audience, *now);
+            let assertion = key
+                .client_assertion(client_id, audience, *now)
+                .map_err(TokenError::DeviceKey)?;
             form.append_pair("client_assertion_type", JWT_BEARER_ASSERTION);
             form.append_pair("client_assertion", assertion.expose());
             None
         }
     };
-    OutgoingRequest {
+    Ok(OutgoingRequest {
         method: Method::Post,
         url: endpoint.clone(),
         authorization,
         content_type: Some("application/x-www-form-urlencoded"),
         body: Some(Secret::new(form.finish())),
         dpop: None,
-    }
+    })
 }
 
 /// The code exchange. Consumes the pending request, so its verifier is sent once (RFC 7636
@@ -128,9 +140,9 @@ pub fn prepare_code_exchange(
     pending: PendingAuthorization,
     code: AuthorizationCode,
     auth: &ClientAuth<'_>,
-) -> (OutgoingRequest, Secret) {
+) -> Result<(OutgoingRequest, Secret), TokenError> {
     let (grant, nonce) = CodeGrant::new(pending, code);
-    (prepare_code_grant(token_endpoint, &grant, auth), nonce)
+    Ok((prepare_code_grant(token_endpoint, &grant, auth)?, nonce))
 }
 
 /// What a code exchange sends, taken out of the pending request. It can build the request more
@@ -172,7 +184,7 @@ pub fn prepare_code_grant(
     token_endpoint: &Url,
     grant: &CodeGrant,
     auth: &ClientAuth<'_>,
-) -> OutgoingRequest {
+) -> Result<OutgoingRequest, TokenError> {
     form_request(
         token_endpoint,
         auth,
@@ -190,7 +202,7 @@ pub fn prepare_refresh(
     token_endpoint: &Url,
     refresh_token: &Secret,
     auth: &ClientAuth<'_>,
-) -> OutgoingRequest {
+) -> Result<OutgoingRequest, TokenError> {
     form_request(
         token_endpoint,
         auth,
@@ -206,7 +218,7 @@ pub fn prepare_revocation(
     endpoint: &Url,
     refresh_token: &Secret,
     auth: &ClientAuth<'_>,
-) -> OutgoingRequest {
+) -> Result<OutgoingRequest, TokenError> {
     form_request(
         endpoint,
         auth,

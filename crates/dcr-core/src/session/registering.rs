@@ -50,6 +50,12 @@ impl Registrar<'_> {
     /// inside this function.
     pub(super) async fn register(&self, ua: &dyn UserAgent) -> Result<NewRegistration, Error> {
         let config = self.config;
+        // The key first: a `deviceKeyStorage: "tpm"` without a usable TPM fails here, with its
+        // fix, before the user is asked to sign in for nothing.
+        let key_based = config.token_endpoint_auth_method == TokenEndpointAuthMethod::PrivateKeyJwt;
+        let device_key = new_device_key(key_based || config.dpop, || {
+            DeviceKey::generate_for(config.device_key_storage)
+        })?;
         let metadata = self.server.metadata().await?;
         // The request, the callback check and the exchange all use this step's redirect (in
         // loopback mode, this step's port: `UserAgent::prepare_redirect`).
@@ -78,7 +84,7 @@ impl Registrar<'_> {
             client_id: &config.registration_client_id,
         };
         let (request, _nonce) =
-            prepare_code_exchange(&metadata.token_endpoint, pending, code, &auth);
+            prepare_code_exchange(&metadata.token_endpoint, pending, code, &auth)?;
         let response = self
             .server
             .send(request)
@@ -102,8 +108,6 @@ impl Registrar<'_> {
                 config.token_endpoint_auth_method,
             ),
         };
-        let key_based = config.token_endpoint_auth_method == TokenEndpointAuthMethod::PrivateKeyJwt;
-        let device_key = new_device_key(key_based || config.dpop, DeviceKey::generate)?;
         if let (true, Some(key)) = (key_based, &device_key) {
             body = body.with_device_jwks(&key.public_jwks());
         }

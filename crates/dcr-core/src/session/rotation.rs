@@ -53,7 +53,8 @@ impl Session {
             (Some(key), TokenEndpointAuthMethod::PrivateKeyJwt) => key.clone(),
             _ => return Err(Error::NoDeviceKey),
         };
-        let new_key = Arc::new(DeviceKey::generate()?);
+        // Where the config says now: a rotation is also how a software key moves into the TPM.
+        let new_key = Arc::new(DeviceKey::generate_for(self.config.device_key_storage)?);
         let registration = self
             .clients()
             .update_keys(&stored.registration, &new_key, Some(old_key.thumbprint()))

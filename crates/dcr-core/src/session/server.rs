@@ -227,16 +227,18 @@ impl IdentityServer {
     pub(super) async fn send_token_request(
         &self,
         dpop: Option<&DeviceKey>,
-        build: impl Fn(i64) -> OutgoingRequest,
+        build: impl Fn(i64) -> Result<OutgoingRequest, TokenError>,
     ) -> Result<CappedResponse, TokenError> {
         let mut retried = false;
         loop {
             let now = now();
-            let mut request = build(now);
+            let mut request = build(now)?;
             if let Some(key) = dpop {
                 let nonce = self.nonce(NonceServer::TokenEndpoint).await;
-                request.dpop =
-                    Some(key.dpop_proof("POST", &request.url, now, None, nonce.as_deref()));
+                let proof = key
+                    .dpop_proof("POST", &request.url, now, None, nonce.as_deref())
+                    .map_err(TokenError::DeviceKey)?;
+                request.dpop = Some(proof);
             }
             let response = self.send(request).await.map_err(TokenError::Transport)?;
             let fresh_nonce = self
@@ -260,18 +262,23 @@ impl IdentityServer {
         endpoint: &Url,
         access_token: &Secret,
         dpop: Option<&DeviceKey>,
-    ) -> Result<CappedResponse, SendError> {
+    ) -> Result<CappedResponse, Error> {
+        let transport = |error| Error::UserInfo(UserInfoError::Transport(error));
         let Some(key) = dpop else {
-            return self.send(prepare_userinfo(endpoint, access_token)).await;
+            return self
+                .send(prepare_userinfo(endpoint, access_token))
+                .await
+                .map_err(transport);
         };
         let mut retried = false;
         loop {
             let nonce = self.nonce(NonceServer::UserInfo).await;
             let proof =
-                key.dpop_proof("GET", endpoint, now(), Some(access_token), nonce.as_deref());
+                key.dpop_proof("GET", endpoint, now(), Some(access_token), nonce.as_deref())?;
             let response = self
                 .send(prepare_userinfo_dpop(endpoint, access_token, proof))
-                .await?;
+                .await
+                .map_err(transport)?;
             let fresh_nonce = self.remember_nonce(NonceServer::UserInfo, &response).await;
             if dpop_challenge(&response, "use_dpop_nonce") && fresh_nonce && !retried {
                 retried = true;
@@ -293,11 +300,11 @@ impl IdentityServer {
     ) -> Option<serde_json::Map<String, serde_json::Value>> {
         let endpoint = metadata.userinfo_endpoint.as_ref()?;
         let result = match self.send_userinfo(endpoint, access_token, dpop).await {
-            Ok(response) => userinfo_response(response, sub),
-            Err(error) => Err(UserInfoError::Transport(error)),
+            Ok(response) => userinfo_response(response, sub).map_err(Error::from),
+            Err(error) => Err(error),
         };
         result
-            .map_err(|error| warn!(kind = %Error::from(error).kind(), "UserInfo discarded"))
+            .map_err(|error| warn!(kind = %error.kind(), "UserInfo discarded"))
             .ok()
     }
 }

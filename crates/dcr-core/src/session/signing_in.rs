@@ -240,13 +240,12 @@ impl SignIn<'_> {
         // RFC 7009 §2.1: the client authenticates as at the token endpoint (K2: an assertion
         // with a device key).
         let auth = credentials.auth(&metadata.issuer, now());
-        let result = match self
-            .server
-            .send(prepare_revocation(endpoint, refresh_token, &auth))
-            .await
-        {
-            Ok(response) => revocation_response(response),
-            Err(error) => Err(TokenError::Transport(error)),
+        let result = match prepare_revocation(endpoint, refresh_token, &auth) {
+            Ok(request) => match self.server.send(request).await {
+                Ok(response) => revocation_response(response),
+                Err(error) => Err(TokenError::Transport(error)),
+            },
+            Err(error) => Err(error),
         };
         if let Err(error) = result {
             warn!(

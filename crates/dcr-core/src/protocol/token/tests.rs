@@ -24,7 +24,7 @@ fn refresh_authenticated(
 ) -> OutgoingRequest {
     let secret = Secret::new(secret);
     let auth = ClientAuth::for_secret_method(method, client_id, &secret).unwrap();
-    prepare_refresh(&metadata().token_endpoint, &Secret::new("rt"), &auth)
+    prepare_refresh(&metadata().token_endpoint, &Secret::new("rt"), &auth).unwrap()
 }
 
 #[test]
@@ -39,7 +39,8 @@ fn registration_login_exchanges_as_a_public_client() {
         client_id: "mobile-dcr-client",
     };
     let code = AuthorizationCode(Secret::new("the-code"));
-    let (request, nonce) = prepare_code_exchange(&metadata.token_endpoint, pending, code, &auth);
+    let (request, nonce) =
+        prepare_code_exchange(&metadata.token_endpoint, pending, code, &auth).unwrap();
     assert_eq!(nonce.expose(), expected_nonce);
     assert_eq!(request.method, Method::Post);
     assert_eq!(request.url, metadata.token_endpoint);
@@ -107,7 +108,8 @@ fn revocation_request_names_the_refresh_token() {
         client_id: "c",
         secret: &secret,
     };
-    let request = prepare_revocation(&metadata().token_endpoint, &Secret::new("rt"), &auth);
+    let request =
+        prepare_revocation(&metadata().token_endpoint, &Secret::new("rt"), &auth).unwrap();
     let form = form(&request);
     assert_eq!(form["token"], "rt");
     assert_eq!(form["token_type_hint"], "refresh_token");

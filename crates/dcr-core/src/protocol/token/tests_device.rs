@@ -63,7 +63,8 @@ fn k1_private_key_jwt_code_exchange_is_exactly_the_grant_and_the_assertion() {
         pending,
         code,
         &key_auth(&key, 1000),
-    );
+    )
+    .unwrap();
     assert!(request.authorization.is_none(), "no Basic header");
     assert!(request.dpop.is_none(), "the session adds the proof");
     let form = form(&request);
@@ -101,15 +102,15 @@ fn k2_refresh_and_revocation_carry_a_fresh_assertion_each_time() {
     let key = DeviceKey::generate().unwrap();
     let endpoint = metadata().token_endpoint;
     let rt = Secret::new("rt");
-    let refresh = form(&prepare_refresh(&endpoint, &rt, &key_auth(&key, 5)));
+    let refresh = form(&prepare_refresh(&endpoint, &rt, &key_auth(&key, 5)).unwrap());
     assert_eq!(refresh["grant_type"], "refresh_token");
     assert_eq!(refresh["refresh_token"], "rt");
     assert!(!refresh.contains_key("client_secret") && !refresh.contains_key("client_id"));
-    let revoke = form(&prepare_revocation(&endpoint, &rt, &key_auth(&key, 5)));
+    let revoke = form(&prepare_revocation(&endpoint, &rt, &key_auth(&key, 5)).unwrap());
     assert_eq!(revoke["token"], "rt");
     assert_eq!(revoke["token_type_hint"], "refresh_token");
     // RFC 7523 §3: the jti must not repeat, even for the same request at the same second.
-    let again = form(&prepare_refresh(&endpoint, &rt, &key_auth(&key, 5)));
+    let again = form(&prepare_refresh(&endpoint, &rt, &key_auth(&key, 5)).unwrap());
     let jti = |f: &HashMap<String, String>| claims(&f["client_assertion"])["jti"].clone();
     assert_ne!(jti(&refresh), jti(&again));
     assert_ne!(jti(&refresh), jti(&revoke));
@@ -120,16 +121,10 @@ fn k1_a_code_grant_builds_the_same_request_twice_for_the_nonce_retry() {
     let key = DeviceKey::generate().unwrap();
     let (metadata, pending) = sign_in_started();
     let (grant, _) = CodeGrant::new(pending, AuthorizationCode(Secret::new("c")));
-    let first = form(&prepare_code_grant(
-        &metadata.token_endpoint,
-        &grant,
-        &key_auth(&key, 1),
-    ));
-    let second = form(&prepare_code_grant(
-        &metadata.token_endpoint,
-        &grant,
-        &key_auth(&key, 2),
-    ));
+    let first =
+        form(&prepare_code_grant(&metadata.token_endpoint, &grant, &key_auth(&key, 1)).unwrap());
+    let second =
+        form(&prepare_code_grant(&metadata.token_endpoint, &grant, &key_auth(&key, 2)).unwrap());
     for field in ["grant_type", "code", "code_verifier", "redirect_uri"] {
         assert_eq!(first[field], second[field], "{field}");
     }

@@ -51,7 +51,8 @@ fn k1_full_body_registers_the_public_key_es256_and_dpop_when_asked() {
         text.ends_with(r#","dpop_bound_access_tokens":true}"#),
         "{text}"
     );
-    assert!(!text.contains(key.pkcs8().expose()));
+    let pkcs8: String = serde_json::from_str(key.stored_form().expose()).unwrap();
+    assert!(!text.contains(&pkcs8));
 }
 
 #[test]

@@ -1,0 +1,488 @@
+//! The device key held by this computer's TPM 2.0 (Linux): a P-256 signing key whose private
+//! half never leaves the chip.
+//!
+//! - **The parent.** Every key is created under a storage primary key in the owner hierarchy,
+//!   made from one fixed template ([`storage_primary_template`]). A primary key is derived from
+//!   the hierarchy's seed and the template (TCG TPM 2.0 Library Part 1, §27.1 "Primary Keys" /
+//!   TPM2_CreatePrimary, Part 3 §24.1), so the same TPM re-creates the same parent every time
+//!   and nothing has to stay loaded or persisted in the TPM between runs.
+//! - **The stored form.** TPM2_Create (Part 3 §12.1) returns the key's public area and its
+//!   private area encrypted and integrity-protected with the parent's symmetric key (Part 1
+//!   §22, "Protected Storage"). The keychain entry holds those two blobs, base64url:
+//!   `{"tpm":{"public":…,"private":…}}`. The private blob is useless outside this TPM: another
+//!   TPM derives a different parent, and TPM2_Load fails its integrity check.
+//! - **Signing.** The signing input is hashed here (SHA-256) and signed by TPM2_Sign with ECDSA
+//!   (Part 3 §20.2); the TPM's `r` and `s` become the JWS `R || S` (RFC 7518 §3.4).
+//! - **Which TPM.** `device:/dev/tpmrm0` (the kernel's resource manager) unless the tpm2-tools
+//!   convention `TPM2TOOLS_TCTI` names another TCTI, e.g. `swtpm:host=127.0.0.1,port=2321` for
+//!   a software TPM. A process talks to one TPM; tests that need another call the `_on` forms.
+//! - **No resource manager assumed.** A software TPM reached over TCP has none, so every
+//!   transient object this module loads is flushed on every path (Part 3 §28.4,
+//!   TPM2_FlushContext), and each operation opens and closes its own connection.
+
+use std::str::FromStr;
+use std::sync::RwLock;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use ring::digest::{digest, SHA256};
+use serde_json::{json, Value};
+use tss_esapi::attributes::ObjectAttributesBuilder;
+use tss_esapi::constants::response_code::Tss2ResponseCodeKind;
+use tss_esapi::constants::tss::{TPM2_RH_NULL, TPM2_ST_HASHCHECK};
+use tss_esapi::handles::KeyHandle;
+use tss_esapi::interface_types::algorithm::{HashingAlgorithm, PublicAlgorithm};
+use tss_esapi::interface_types::ecc::EccCurve;
+use tss_esapi::interface_types::resource_handles::Hierarchy;
+use tss_esapi::interface_types::session_handles::AuthSession;
+use tss_esapi::structures::{
+    Digest, EccPoint, EccScheme, HashScheme, HashcheckTicket, Private, Public, PublicBuilder,
+    PublicEccParametersBuilder, Signature, SignatureScheme, SymmetricDefinitionObject,
+};
+use tss_esapi::traits::{Marshall, UnMarshall};
+use tss_esapi::tss2_esys::TPMT_TK_HASHCHECK;
+use tss_esapi::utils::create_unrestricted_signing_ecc_public;
+use tss_esapi::{Context, TctiNameConf};
+
+use super::signer::{es256_from_scalars, DeviceSigner, Es256Signature, KeyHolder, PublicPoint};
+use crate::error::DeviceKeyError;
+use crate::Secret;
+
+/// The kernel's TPM resource manager device: what `device` means without `TPM2TOOLS_TCTI`.
+pub const DEFAULT_TCTI: &str = "device:/dev/tpmrm0";
+
+/// A TCTI set in-process (a test's software TPM), ahead of `TPM2TOOLS_TCTI`. The environment
+/// is not written instead: changing it while other threads read it is undefined behaviour in C.
+static PROCESS_TCTI: RwLock<Option<String>> = RwLock::new(None);
+
+/// The TCTI this process's TPM keys use: [`set_process_tcti`], else `TPM2TOOLS_TCTI`, else
+/// [`DEFAULT_TCTI`].
+pub fn process_tcti() -> String {
+    let set = PROCESS_TCTI
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone();
+    set.or_else(|| {
+        std::env::var("TPM2TOOLS_TCTI")
+            .ok()
+            .filter(|tcti| !tcti.trim().is_empty())
+    })
+    .unwrap_or_else(|| DEFAULT_TCTI.to_owned())
+}
+
+/// Points this process's TPM keys at `tcti` (`None`: back to `TPM2TOOLS_TCTI` or the device).
+pub fn set_process_tcti(tcti: Option<&str>) {
+    *PROCESS_TCTI
+        .write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner) = tcti.map(str::to_owned);
+}
+
+/// A P-256 key in a TPM: its public point, and the blobs that load it into that TPM again.
+pub struct TpmKey {
+    tcti: String,
+    public: Vec<u8>,
+    private: Vec<u8>,
+    point: PublicPoint,
+}
+
+impl std::fmt::Debug for TpmKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TpmKey")
+            .field("tcti", &self.tcti)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TpmKey {
+    /// A new key in this process's TPM.
+    pub fn generate() -> Result<Self, DeviceKeyError> {
+        Self::generate_on(&process_tcti())
+    }
+
+    /// A new key in the TPM at `tcti`.
+    pub fn generate_on(tcti: &str) -> Result<Self, DeviceKeyError> {
+        let template = signing_key_template().map_err(|e| tpm_failed("key template", e))?;
+        let created = with_parent(tcti, |context, parent| {
+            context.create(parent, template, None, None, None, None)
+        })
+        .map_err(|failure| failure.into_error(DeviceKeyError::Generate))?;
+        let public = created
+            .out_public
+            .marshall()
+            .map_err(|e| tpm_failed("the new key's public area", e))?;
+        let private = created.out_private.value().to_vec();
+        Self::from_blobs_on(tcti, &public, &private)
+    }
+
+    /// The key in this process's TPM, from its stored blobs. Reads the public point from the
+    /// public area without the TPM; whether the TPM still accepts the key shows at signing.
+    pub fn from_blobs(public: &[u8], private: &[u8]) -> Result<Self, DeviceKeyError> {
+        Self::from_blobs_on(&process_tcti(), public, private)
+    }
+
+    /// The same, for the TPM at `tcti`.
+    pub fn from_blobs_on(
+        tcti: &str,
+        public: &[u8],
+        private: &[u8],
+    ) -> Result<Self, DeviceKeyError> {
+        let area = Public::unmarshall(public).map_err(|_| DeviceKeyError::Unreadable)?;
+        let point = ecc_p256_point(&area).ok_or(DeviceKeyError::Unreadable)?;
+        // Checked here so a damaged entry is reported as unreadable, not at the first signature.
+        Private::try_from(private.to_vec()).map_err(|_| DeviceKeyError::Unreadable)?;
+        Ok(Self {
+            tcti: tcti.to_owned(),
+            public: public.to_vec(),
+            private: private.to_vec(),
+            point,
+        })
+    }
+
+    /// The stored form's `tpm` member: `{"public":…,"private":…}`.
+    pub fn from_stored(member: &Value) -> Result<Self, DeviceKeyError> {
+        let blob = |name: &str| {
+            member
+                .get(name)
+                .and_then(Value::as_str)
+                .and_then(|text| URL_SAFE_NO_PAD.decode(text).ok())
+                .ok_or(DeviceKeyError::Unreadable)
+        };
+        Self::from_blobs(&blob("public")?, &blob("private")?)
+    }
+
+    /// Whether the public area says the TPM made the private key and will never let it out
+    /// (TPM 2.0 Part 1 §27.2: `fixedTPM`, `fixedParent`, `sensitiveDataOrigin`), which is
+    /// what makes the private blob useless anywhere else.
+    pub fn never_leaves_the_tpm(&self) -> bool {
+        Public::unmarshall(&self.public).is_ok_and(|area| {
+            let attributes = area.object_attributes();
+            attributes.fixed_tpm()
+                && attributes.fixed_parent()
+                && attributes.sensitive_data_origin()
+        })
+    }
+
+    /// The TPM-wrapped public and private blobs, as stored.
+    pub fn blobs(&self) -> (&[u8], &[u8]) {
+        (&self.public, &self.private)
+    }
+
+    fn sign_once(&self, signing_input: &[u8]) -> Result<Es256Signature, Failure> {
+        let public = Public::unmarshall(&self.public).map_err(Failure::Tpm)?;
+        let private = Private::try_from(self.private.clone()).map_err(Failure::Tpm)?;
+        let hash = Digest::try_from(digest(&SHA256, signing_input).as_ref().to_vec())
+            .map_err(Failure::Tpm)?;
+        let signature = with_parent(&self.tcti, |context, parent| {
+            let key = context
+                .load(parent, private, public)
+                .map_err(Failure::Load)?;
+            let signed = context.sign(key, hash, ecdsa_sha256(), null_ticket()?);
+            flush(context, key);
+            signed.map_err(Failure::Tpm)
+        })?;
+        match signature {
+            Signature::EcDsa(ecdsa) => {
+                es256_from_scalars(ecdsa.signature_r().value(), ecdsa.signature_s().value())
+                    .map_err(Failure::Key)
+            }
+            _ => Err(Failure::Key(DeviceKeyError::Sign)),
+        }
+    }
+}
+
+impl DeviceSigner for TpmKey {
+    fn public_point(&self) -> &PublicPoint {
+        &self.point
+    }
+
+    /// A TPM that answers "retry" or "out of memory" (TPM 2.0 Part 2 §6.6.3, the warning
+    /// codes: another process is using it, or it is still testing itself) gets one more try;
+    /// every other failure is reported at once.
+    fn sign(&self, signing_input: &[u8]) -> Result<Es256Signature, DeviceKeyError> {
+        match self.sign_once(signing_input) {
+            Err(failure) if failure.is_busy() => {
+                tracing::info!("the TPM was busy; signing once more");
+                self.sign_once(signing_input)
+            }
+            other => other,
+        }
+        .map_err(|failure| failure.into_error(DeviceKeyError::Sign))
+    }
+
+    /// Two TPM-wrapped blobs, base64url: no private key, and nothing another TPM can load.
+    fn stored_form(&self) -> Secret {
+        Secret::new(
+            json!({ "tpm": {
+                "public": URL_SAFE_NO_PAD.encode(&self.public),
+                "private": URL_SAFE_NO_PAD.encode(&self.private),
+            }})
+            .to_string(),
+        )
+    }
+
+    fn holder(&self) -> KeyHolder {
+        KeyHolder::Tpm
+    }
+}
+
+/// Whether this process's TPM can be used: opened, and its storage parent made. `auto` asks
+/// this before choosing; `tpm` gets the error, which says how to fix it.
+pub fn probe() -> Result<(), DeviceKeyError> {
+    probe_on(&process_tcti())
+}
+
+/// The same, for the TPM at `tcti`.
+pub fn probe_on(tcti: &str) -> Result<(), DeviceKeyError> {
+    with_parent(tcti, |_, _| Ok::<(), Failure>(()))
+        .map_err(|failure| failure.into_error(DeviceKeyError::Generate))
+}
+
+/// Why a TPM operation failed, before it is told to the user.
+#[derive(Debug)]
+enum Failure {
+    /// No connection to the TPM; the text says which and why.
+    Open(DeviceKeyError),
+    /// TPM2_Load refused the stored blobs.
+    Load(tss_esapi::Error),
+    /// Any other TPM or TSS error.
+    Tpm(tss_esapi::Error),
+    /// The TPM answered, but not with a P-256 ECDSA signature.
+    Key(DeviceKeyError),
+}
+
+impl From<tss_esapi::Error> for Failure {
+    fn from(error: tss_esapi::Error) -> Self {
+        Self::Tpm(error)
+    }
+}
+
+impl Failure {
+    fn is_busy(&self) -> bool {
+        matches!(self, Self::Load(e) | Self::Tpm(e) if is_busy(e))
+    }
+
+    /// A failure of the TPM itself in `during`'s terms. A load refused for any reason but a
+    /// busy TPM means the blobs do not belong to this TPM's storage parent: the TPM was cleared
+    /// or replaced, or the entry was copied from another computer.
+    fn into_error(self, during: DeviceKeyError) -> DeviceKeyError {
+        match self {
+            Self::Open(error) | Self::Key(error) => error,
+            Self::Load(error) if !is_busy(&error) => {
+                tracing::warn!(%error, "the TPM refused to load this device's key");
+                DeviceKeyError::NoLongerAvailable
+            }
+            Self::Load(error) | Self::Tpm(error) => {
+                tracing::warn!(%error, during = %during, "TPM operation failed");
+                DeviceKeyError::Tpm(crate::text::sanitize(&error.to_string(), 200))
+            }
+        }
+    }
+}
+
+fn tpm_failed(what: &str, error: tss_esapi::Error) -> DeviceKeyError {
+    DeviceKeyError::Tpm(crate::text::sanitize(&format!("{what}: {error}"), 200))
+}
+
+/// TPM 2.0 Part 2 §6.6.3 warnings that say "not now" rather than "no".
+fn is_busy(error: &tss_esapi::Error) -> bool {
+    let tss_esapi::Error::Tss2Error(code) = error else {
+        return false;
+    };
+    matches!(
+        code.kind(),
+        Some(
+            Tss2ResponseCodeKind::Retry
+                | Tss2ResponseCodeKind::Yielded
+                | Tss2ResponseCodeKind::Testing
+                | Tss2ResponseCodeKind::Canceled
+                | Tss2ResponseCodeKind::Memory
+                | Tss2ResponseCodeKind::ObjectMemory
+                | Tss2ResponseCodeKind::SessionMemory
+                | Tss2ResponseCodeKind::ObjectHandles
+                | Tss2ResponseCodeKind::SessionHandles
+        )
+    )
+}
+
+/// Opens the TPM at `tcti`, creates the storage parent, runs `body` with it under an empty
+/// password authorization (TPM 2.0 Part 1 §19.8.4: the owner hierarchy and these keys have no
+/// auth value), and flushes the parent whatever `body` did.
+fn with_parent<T, E>(
+    tcti: &str,
+    body: impl FnOnce(&mut Context, KeyHandle) -> Result<T, E>,
+) -> Result<T, Failure>
+where
+    Failure: From<E>,
+{
+    let mut context = open(tcti)?;
+    context.execute_with_session(Some(AuthSession::Password), |context| {
+        let template = storage_primary_template()?;
+        let parent = context
+            .create_primary(Hierarchy::Owner, template, None, None, None, None)?
+            .key_handle;
+        let result = body(context, parent).map_err(Failure::from);
+        flush(context, parent);
+        result
+    })
+}
+
+/// Flushing can only fail for a handle already gone; the connection closes right after.
+fn flush(context: &mut Context, key: KeyHandle) {
+    if let Err(error) = context.flush_context(key.into()) {
+        tracing::warn!(%error, "could not flush a transient TPM object");
+    }
+}
+
+/// A connection to the TPM. For the device TCTI the device node is checked first, so a
+/// missing TPM and one the user may not open (the `tss` group) each get a message that says
+/// what to do.
+fn open(tcti: &str) -> Result<Context, Failure> {
+    let conf = TctiNameConf::from_str(tcti).map_err(|_| {
+        Failure::Open(DeviceKeyError::Tpm(format!(
+            "TPM2TOOLS_TCTI names no TCTI this app knows: {}",
+            crate::text::sanitize(tcti, 80)
+        )))
+    })?;
+    if let Some(path) = device_path(tcti) {
+        if let Err(error) = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&path)
+        {
+            return Err(Failure::Open(match error.kind() {
+                std::io::ErrorKind::NotFound => DeviceKeyError::TpmMissing(path),
+                std::io::ErrorKind::PermissionDenied => DeviceKeyError::TpmNotAccessible(path),
+                _ => DeviceKeyError::Tpm(format!("{path}: {error}")),
+            }));
+        }
+    }
+    Context::new(conf).map_err(|error| {
+        Failure::Open(DeviceKeyError::Tpm(crate::text::sanitize(
+            &format!("cannot reach the TPM at {tcti}: {error}"),
+            200,
+        )))
+    })
+}
+
+/// The device node a `device` TCTI opens (`device` alone is `/dev/tpm0`, tpm2-tss's default).
+fn device_path(tcti: &str) -> Option<String> {
+    let rest = tcti.strip_prefix("device")?;
+    match rest.strip_prefix(':') {
+        Some(path) if !path.is_empty() => Some(path.to_owned()),
+        Some(_) => Some("/dev/tpm0".to_owned()),
+        None if rest.is_empty() => Some("/dev/tpm0".to_owned()),
+        // `devicefoo`: not the device TCTI; tpm2-tss will say so.
+        None => None,
+    }
+}
+
+/// The storage parent: an ECC P-256 restricted decryption key with AES-128-CFB, the SRK
+/// template of the TCG TPM v2.0 Provisioning Guidance (§7.5.1) with an empty `unique`. Fixed,
+/// so the same TPM always derives the same key from its owner seed.
+fn storage_primary_template() -> Result<Public, tss_esapi::Error> {
+    let attributes = ObjectAttributesBuilder::new()
+        .with_fixed_tpm(true)
+        .with_fixed_parent(true)
+        .with_sensitive_data_origin(true)
+        .with_user_with_auth(true)
+        .with_no_da(true)
+        .with_restricted(true)
+        .with_decrypt(true)
+        .build()?;
+    PublicBuilder::new()
+        .with_public_algorithm(PublicAlgorithm::Ecc)
+        .with_name_hashing_algorithm(HashingAlgorithm::Sha256)
+        .with_object_attributes(attributes)
+        .with_ecc_parameters(
+            PublicEccParametersBuilder::new_restricted_decryption_key(
+                SymmetricDefinitionObject::AES_128_CFB,
+                EccCurve::NistP256,
+            )
+            .build()?,
+        )
+        .with_ecc_unique_identifier(EccPoint::default())
+        .build()
+}
+
+/// The device key: ECC P-256, ECDSA with SHA-256 only, unrestricted (it signs digests made
+/// outside the TPM), `fixedTPM` and `fixedParent` (TPM 2.0 Part 1 §27.2.3: it can never be
+/// duplicated out of this TPM), `sensitiveDataOrigin` (the TPM made the private key).
+fn signing_key_template() -> Result<Public, tss_esapi::Error> {
+    create_unrestricted_signing_ecc_public(
+        EccScheme::EcDsa(HashScheme::new(HashingAlgorithm::Sha256)),
+        EccCurve::NistP256,
+    )
+}
+
+fn ecdsa_sha256() -> SignatureScheme {
+    SignatureScheme::EcDsa {
+        hash_scheme: HashScheme::new(HashingAlgorithm::Sha256),
+    }
+}
+
+/// TPM2_Sign of an unrestricted key takes a NULL ticket (Part 3 §20.2.1: a ticket is needed
+/// only to sign with a restricted key).
+fn null_ticket() -> Result<HashcheckTicket, tss_esapi::Error> {
+    HashcheckTicket::try_from(TPMT_TK_HASHCHECK {
+        tag: TPM2_ST_HASHCHECK,
+        hierarchy: TPM2_RH_NULL,
+        digest: Default::default(),
+    })
+}
+
+/// The uncompressed point of a P-256 public area (TPMS_ECC_POINT, Part 2 §11.2.5.2), whose
+/// coordinates a TPM may send without leading zero bytes.
+fn ecc_p256_point(area: &Public) -> Option<PublicPoint> {
+    let Public::Ecc {
+        parameters, unique, ..
+    } = area
+    else {
+        return None;
+    };
+    if parameters.ecc_curve() != EccCurve::NistP256 {
+        return None;
+    }
+    let mut point = [0u8; 65];
+    point[0] = 4;
+    for (start, coordinate) in [(1, unique.x().value()), (33, unique.y().value())] {
+        if coordinate.is_empty() || coordinate.len() > 32 {
+            return None;
+        }
+        point[start + 32 - coordinate.len()..start + 32].copy_from_slice(coordinate);
+    }
+    Some(point)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_device_tcti_names_the_node_it_opens() {
+        assert_eq!(device_path(DEFAULT_TCTI).as_deref(), Some("/dev/tpmrm0"));
+        assert_eq!(device_path("device").as_deref(), Some("/dev/tpm0"));
+        assert_eq!(device_path("swtpm:host=127.0.0.1,port=2321"), None);
+    }
+
+    #[test]
+    fn a_missing_device_is_named_with_the_fix() {
+        let error = probe_on("device:/nonexistent/tpmrm0").unwrap_err();
+        assert_eq!(
+            error,
+            DeviceKeyError::TpmMissing("/nonexistent/tpmrm0".to_owned())
+        );
+        assert!(error.to_string().contains("\"software\""), "{error}");
+    }
+
+    #[test]
+    fn damaged_blobs_are_unreadable_without_asking_a_tpm() {
+        assert_eq!(
+            TpmKey::from_blobs_on("device:/nonexistent", b"not a public area", b"").unwrap_err(),
+            DeviceKeyError::Unreadable
+        );
+        assert_eq!(
+            TpmKey::from_stored(&json!({ "public": "AAAA" })).unwrap_err(),
+            DeviceKeyError::Unreadable
+        );
+    }
+}
