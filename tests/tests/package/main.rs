@@ -97,8 +97,16 @@ async fn the_deb_installs_registers_the_scheme_runs_first_run_and_restart_and_re
     // The binary links the TPM 2.0 software stack (the TPM-held device key): the package must
     // bring its libraries, under Debian 12's names or Ubuntu 24.04's.
     let depends = deb_field(&deb, "Depends");
-    for library in ["libtss2-esys-3.0.2-0", "libtss2-tctildr0", "libtss2-mu", "libtss2-sys1"] {
-        assert!(depends.contains(library), "{library} missing from Depends: {depends}");
+    for library in [
+        "libtss2-esys-3.0.2-0",
+        "libtss2-tctildr0",
+        "libtss2-mu",
+        "libtss2-sys1",
+    ] {
+        assert!(
+            depends.contains(library),
+            "{library} missing from Depends: {depends}"
+        );
     }
     let xdg = std::env::temp_dir().join(format!("dcr-e2e-package-xdg-{}", std::process::id()));
     let _one = ONE_WINDOW_AT_A_TIME.lock().await;
