@@ -155,19 +155,29 @@ impl Desktop {
         panic!("could not open a WebDriver session on tauri-driver: {last_error}");
     }
 
-    /// Waits for an element and returns its text.
+    /// Waits for an element and returns its text. Screens re-render on events (Home after a
+    /// background refresh), so an element found a moment ago may be gone when its text is read:
+    /// then the selector is looked up again (WebDriver's "stale element reference", W3C
+    /// WebDriver §12.1), until the 20-second wait runs out.
     pub async fn text_of(&self, css: &str) -> String {
-        let element = self
-            .client
-            .wait()
-            .at_most(Duration::from_secs(20))
-            .for_element(Locator::Css(css))
-            .await
-            .unwrap_or_else(|error| panic!("no element matches `{css}`: {error}"));
-        element
-            .text()
-            .await
-            .expect("cannot read the element's text")
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let element = self
+                .client
+                .wait()
+                .at_most(left)
+                .for_element(Locator::Css(css))
+                .await
+                .unwrap_or_else(|error| panic!("no element matches `{css}`: {error}"));
+            match element.text().await {
+                Ok(text) => return text,
+                Err(fantoccini::error::CmdError::Standard(ref error))
+                    if error.error == fantoccini::error::ErrorStatus::StaleElementReference
+                        && tokio::time::Instant::now() < deadline => {}
+                Err(error) => panic!("cannot read the text of `{css}`: {error:?}"),
+            }
+        }
     }
 
     /// Waits until `css` is on the page and visible, then returns it.
