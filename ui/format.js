@@ -49,7 +49,8 @@ export function shortThumbprint(thumbprint) {
 }
 
 /**
- * How this device proves itself, for the Home screen: `{label, thumbprint, bound, canRotate}` or
+ * How this device proves itself, for the Home screen: `{label, thumbprint, keyHolderText, bound,
+ * canRotate}` or
  * null when the view does not say (an older backend). Only a device-key registration can rotate
  * its key (RFC 7592 §2.2 update with a new `jwks`).
  */
@@ -60,6 +61,8 @@ export function deviceCredential(view) {
   return {
     label: CREDENTIAL_TEXT[credential],
     thumbprint: deviceKey ? shortThumbprint(view.deviceKeyThumbprint) : null,
+    // Where the key lives (the engine's sentence); also for a DPoP key beside a client secret.
+    keyHolderText: typeof view.deviceKeyText === "string" && view.deviceKeyText ? view.deviceKeyText : null,
     bound: view.tokensBound === true,
     canRotate: deviceKey,
   };

@@ -301,6 +301,10 @@ function normalizeView(view) {
     credential: ["clientSecret", "deviceKey"].includes(v.credential) ? v.credential : null,
     tokensBound: v.tokensBound === true,
     deviceKeyThumbprint: typeof v.deviceKeyThumbprint === "string" ? v.deviceKeyThumbprint : null,
+    // Who holds the device key, and the engine's sentence for it (KeyHolder::describe): the
+    // words are the engine's so the app and `dcr status` say the same thing.
+    deviceKeyHolder: ["software", "tpm"].includes(v.deviceKeyHolder) ? v.deviceKeyHolder : null,
+    deviceKeyText: typeof v.deviceKeyText === "string" && v.deviceKeyText !== "" ? clip(v.deviceKeyText) : null,
     userAgent: typeof v.userAgent === "string" ? v.userAgent : "embedded",
     userAgents: Array.isArray(v.userAgents) ? v.userAgents.filter((mode) => Object.hasOwn(MODE_TEXT, mode)) : [],
   };

@@ -36,6 +36,8 @@ export const ABOUT = {
   registration: { clientId: "8c3d0e7f-58b4-4e8e-9a0c-2f1b6d5e4c3a-desktop", registeredAt: NOW - 3600, clientSecretExpiresAt: null, templatized: false },
   credential: "deviceKey",
   deviceKeyThumbprint: THUMBPRINT,
+  deviceKeyHolder: "tpm",
+  deviceKeyText: "Device key held by this computer's TPM (cannot be copied)",
   tokensBound: true,
   logFile: "/home/a-rather-long-user-name/.local/share/io.curity.dcrclient/logs/dcr-client.log",
   logFolder: "/home/a-rather-long-user-name/.local/share/io.curity.dcrclient/logs",
@@ -52,6 +54,7 @@ function everyScreen() {
     signIn: signInScreen(modelWith(loaded(views.registered)), ctx),
     home: homeScreen(modelWith(loaded(views.signedIn)), ctx),
     homeDeviceKey: homeScreen(modelWith(loaded(views.signedInDeviceKey)), ctx),
+    homeTpm: homeScreen(modelWith(loaded(views.signedInTpm)), ctx),
     progress: progressScreen(modelWith(loaded(views.unregistered), { type: "started", action: "register" }), ctx),
     progressInBrowser: progressScreen(
       modelWith(loaded(views.unregistered), { type: "started", action: "register" }, { type: "progress", step: "waitingInBrowser" }),

@@ -15,7 +15,7 @@
     },
   };
   // private_key_jwt + DPoP: no secret, tokens bound to the device key.
-  views.deviceKey = { ...views.signedIn, registration, credential: "deviceKey", tokensBound: true, deviceKeyThumbprint: "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs" };
+  views.deviceKey = { ...views.signedIn, registration, credential: "deviceKey", tokensBound: true, deviceKeyThumbprint: "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs", deviceKeyHolder: "tpm", deviceKeyText: "Device key held by this computer's TPM (cannot be copied)" };
   const errors = {
     unreachable: { kind: "unreachable", message: "Could not connect to http://127.0.0.1:8443/oauth/v2/oauth-anonymous: connection refused." },
     keychain: { kind: "keychainLocked", message: "The Secret Service collection 'login' is locked." },
@@ -54,7 +54,7 @@
         appVersion: "0.1.0", platform: "linux x86_64", configFile: `${home}/.config/io.curity.dcrclient/config.json`,
         configOrigin: "userFile", issuer: "https://idsvr.example.com/oauth/v2/oauth-anonymous", userAgent: "embedded",
         tokenEndpointAuthMethod: "client_secret_basic", dpop: false, state: current.state, registration: current.registration,
-        credential: current.credential, deviceKeyThumbprint: current.deviceKeyThumbprint, tokensBound: current.tokensBound,
+        credential: current.credential, deviceKeyThumbprint: current.deviceKeyThumbprint, deviceKeyHolder: current.deviceKeyHolder, deviceKeyText: current.deviceKeyText, tokensBound: current.tokensBound,
         logFile: `${home}/.local/share/io.curity.dcrclient/logs/dcr-client.log`, logFolder: `${home}/.local/share/io.curity.dcrclient/logs`,
         report: "DCR Client diagnostics (preview)\n",
       };

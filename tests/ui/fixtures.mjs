@@ -2,7 +2,7 @@
 export const NOW = 1764133920; // 2025-11-26T05:12:00Z
 
 const registration = { clientId: "c-1234", registeredAt: NOW - 3600, clientSecretExpiresAt: null, templatized: false };
-const base = { reason: null, issuerHost: "127.0.0.1:8443", registration: null, user: null, accessTokenExpiresAt: null, refreshAt: null, tokenFingerprint: null, credential: "clientSecret", tokensBound: false, deviceKeyThumbprint: null };
+const base = { reason: null, issuerHost: "127.0.0.1:8443", registration: null, user: null, accessTokenExpiresAt: null, refreshAt: null, tokenFingerprint: null, credential: "clientSecret", tokensBound: false, deviceKeyThumbprint: null, deviceKeyHolder: null, deviceKeyText: null };
 // An RFC 7638 thumbprint: 43 base64url characters.
 export const THUMBPRINT = "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs";
 
@@ -30,7 +30,11 @@ views.signedInDeviceKey = {
   credential: "deviceKey",
   tokensBound: true,
   deviceKeyThumbprint: THUMBPRINT,
+  deviceKeyHolder: "software",
+  deviceKeyText: "Device key stored in the keychain",
 };
+// The same with the key in this computer's TPM (the engine's KeyHolder::describe sentences).
+views.signedInTpm = { ...views.signedInDeviceKey, deviceKeyHolder: "tpm", deviceKeyText: "Device key held by this computer's TPM (cannot be copied)" };
 // private_key_jwt without DPoP: bearer tokens.
 views.signedInDeviceKeyUnbound = { ...views.signedInDeviceKey, tokensBound: false };
 views.rotated = { ...views.signedInDeviceKey, deviceKeyThumbprint: "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbW", lastEvent: "keyRotated" };

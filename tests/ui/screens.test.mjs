@@ -9,6 +9,7 @@ import { homeScreen, initials } from "../../ui/screens/home.js";
 import { errorScreen } from "../../ui/screens/error.js";
 import { progressScreen, progressHint } from "../../ui/screens/progress.js";
 import { setupScreen } from "../../ui/screens/setup.js";
+import { aboutContent } from "../../ui/screens/about.js";
 import { allElements, byId, byTag, fakeDocument as doc, text } from "./fake-dom.mjs";
 import { NOW, views } from "./fixtures.mjs";
 
@@ -161,8 +162,24 @@ test("Home with a client secret says so, and offers no key rotation", () => {
   assert.equal(text(byId(root, "credential")), "Client secret");
   assert.equal(text(byId(root, "secret-expires")), "Never");
   assert.equal(byId(root, "key-thumbprint"), null);
+  assert.equal(byId(root, "key-holder"), null, "no device key, so nothing holds one");
   assert.equal(byId(root, "tokens-bound"), null);
   assert.equal(byId(root, "rotate-key"), null);
+});
+
+test("Home and About say who holds the device key in the engine's words: the keychain or the TPM", () => {
+  assert.equal(text(byId(homeScreen(modelWith(loaded(views.signedInDeviceKey)), ctx), "key-holder")), "Device key stored in the keychain");
+  const tpm = "Device key held by this computer's TPM (cannot be copied)";
+  assert.equal(text(byId(homeScreen(modelWith(loaded(views.signedInTpm)), ctx), "key-holder")), tpm);
+  const wrap = (children) => {
+    const box = doc.createElement("div");
+    for (const child of children) box.appendChild(child);
+    return box;
+  };
+  const about = wrap(aboutContent(doc, { credential: "deviceKey", deviceKeyHolder: "tpm", deviceKeyText: tpm, registration: null }, {}));
+  assert.equal(text(byId(about, "about-key-holder")), tpm);
+  const none = wrap(aboutContent(doc, { credential: "clientSecret", deviceKeyHolder: null, deviceKeyText: null, registration: null }, {}));
+  assert.equal(byId(none, "about-key-holder"), null);
 });
 
 test("Home with a device key: no secret expiry, the short thumbprint, bound tokens, Rotate device key", () => {

@@ -34,7 +34,7 @@ test("each backend state maps to its screen", () => {
 test("loaded keeps only the StateView's known fields", () => {
   const model = run(loaded({ ...views.signedIn, clientSecret: "s3cret", accessToken: "eyJ" }));
   assert.deepEqual(Object.keys(model.view).sort(), [
-    "accessTokenExpiresAt", "credential", "deviceKeyThumbprint", "issuerHost", "lastEvent", "pendingServerCleanup", "reason",
+    "accessTokenExpiresAt", "credential", "deviceKeyHolder", "deviceKeyText", "deviceKeyThumbprint", "issuerHost", "lastEvent", "pendingServerCleanup", "reason",
     "refreshAt", "registration", "state", "tokenFingerprint", "tokensBound", "user", "userAgent", "userAgents",
   ]);
   assert.equal(JSON.stringify(model).includes("s3cret"), false);
@@ -304,15 +304,20 @@ test("a page the sign-in window refused is named while waiting, and forgotten af
 });
 
 test("how the device proves itself: client secret, device key, bound tokens; unknown values are dropped", () => {
-  assert.deepEqual(deviceCredential(run(loaded(views.signedInSecret)).view), { label: "Client secret", thumbprint: null, bound: false, canRotate: false });
-  assert.deepEqual(deviceCredential(run(loaded(views.signedInDeviceKey)).view), {
-    label: "Device key (no shared secret)", thumbprint: "NzbLsX…RGC9Xs", bound: true, canRotate: true,
+  assert.deepEqual(deviceCredential(run(loaded(views.signedInSecret)).view), {
+    label: "Client secret", thumbprint: null, keyHolderText: null, bound: false, canRotate: false,
   });
+  assert.deepEqual(deviceCredential(run(loaded(views.signedInDeviceKey)).view), {
+    label: "Device key (no shared secret)", thumbprint: "NzbLsX…RGC9Xs", keyHolderText: "Device key stored in the keychain", bound: true, canRotate: true,
+  });
+  assert.equal(deviceCredential(run(loaded(views.signedInTpm)).view).keyHolderText, "Device key held by this computer's TPM (cannot be copied)");
   assert.equal(deviceCredential(run(loaded(views.signedInDeviceKeyUnbound)).view).bound, false);
   // An older backend without the fields, or a value the UI does not know: no row, no button.
   assert.equal(deviceCredential(run(loaded({ ...views.signedIn, credential: undefined })).view), null);
-  const odd = run(loaded({ ...views.signedIn, credential: "password", tokensBound: "yes", deviceKeyThumbprint: 7 })).view;
+  const odd = run(loaded({ ...views.signedIn, credential: "password", tokensBound: "yes", deviceKeyThumbprint: 7, deviceKeyHolder: "usb", deviceKeyText: 7 })).view;
   assert.equal(odd.credential, null);
+  assert.equal(odd.deviceKeyHolder, null);
+  assert.equal(odd.deviceKeyText, null);
   assert.equal(odd.tokensBound, false);
   assert.equal(odd.deviceKeyThumbprint, null);
   assert.equal(deviceCredential(odd), null);

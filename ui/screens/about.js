@@ -74,6 +74,8 @@ export function aboutContent(doc, about, { locale } = {}) {
       : null,
     registration ? null : ["Registration", "This device is not registered", "about-registration"],
     about.deviceKeyThumbprint ? ["Key thumbprint", about.deviceKeyThumbprint, "about-thumbprint", { class: "mono" }] : null,
+    // The engine's sentence (KeyHolder::describe), the one Home and `dcr status` show.
+    typeof about.deviceKeyText === "string" && about.deviceKeyText ? ["Key storage", about.deviceKeyText, "about-key-holder"] : null,
     ["Log file", about.logFile ? pathText(doc, about.logFile) : "None (logs go to the terminal)", "about-log-file"],
   ].filter(Boolean);
   return [

@@ -101,6 +101,7 @@ function deviceFacts(registration, credential, locale) {
     ["Registration", registration.templatized ? "From a template" : "Full metadata", "registration-kind"],
     credential ? ["Proves itself with", credential.label, "credential"] : null,
     deviceKey && credential.thumbprint ? ["Key thumbprint", credential.thumbprint, "key-thumbprint", { class: "mono" }] : null,
+    credential && credential.keyHolderText ? ["Key storage", credential.keyHolderText, "key-holder"] : null,
     credential && credential.bound ? ["Token binding", "Tokens bound to this device", "tokens-bound"] : null,
   ].filter(Boolean);
 }

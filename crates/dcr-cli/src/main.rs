@@ -186,6 +186,10 @@ async fn run(args: Args) -> Result<Value, Failure> {
                 "registered_at": registration.as_ref().map(|r| r.registered_at),
                 // RFC 7591 §3.2.1 wire form: 0 means the secret never expires.
                 "client_secret_expires_at": registration.as_ref().map(|r| r.client_secret_expires_at.unwrap_or(0)),
+                // Who holds the device key (`software` or `tpm`, null without one) and the
+                // engine's sentence for it, the one the app's Home and About show.
+                "device_key_holder": view.device_key_holder,
+                "device_key": view.device_key_text,
             }))
         }
         Command::Forget => {

@@ -13,6 +13,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::config::Config;
+use crate::device::signer::KeyHolder;
 use crate::session::{Credential, RegistrationView, StateName, StateView};
 
 /// Which of the places the shell looks for a config chose the one in use (in order of
@@ -71,6 +72,10 @@ pub struct About {
     pub credential: Option<Credential>,
     /// RFC 7638 thumbprint of the device's public key: public by design (the `kid`).
     pub device_key_thumbprint: Option<String>,
+    /// Who holds the device's private key, and the engine's sentence for it
+    /// ([`KeyHolder::describe`]): the holder only, never the key or the TPM's blobs.
+    pub device_key_holder: Option<KeyHolder>,
+    pub device_key_text: Option<&'static str>,
     pub tokens_bound: bool,
     pub log_file: Option<String>,
     pub log_folder: Option<String>,
@@ -103,6 +108,8 @@ impl About {
             registration: view.and_then(|v| v.registration.clone()),
             credential: view.map(|v| v.credential),
             device_key_thumbprint: view.and_then(|v| v.device_key_thumbprint.clone()),
+            device_key_holder: view.and_then(|v| v.device_key_holder),
+            device_key_text: view.and_then(|v| v.device_key_text),
             tokens_bound: view.is_some_and(|v| v.tokens_bound),
             log_file: facts.log_file,
             log_folder,
@@ -165,6 +172,14 @@ impl About {
         }
         if let Some(thumbprint) = &self.device_key_thumbprint {
             lines.push(format!("Device key thumbprint: {thumbprint}"));
+        }
+        if let Some(holder) = self.device_key_holder {
+            // The holder's name as `deviceKeyStorage` spells it, then the sentence the user saw.
+            lines.push(format!(
+                "Device key holder: {} ({})",
+                holder.as_str(),
+                holder.describe()
+            ));
         }
         lines.push(format!(
             "Tokens bound to the device key: {}",

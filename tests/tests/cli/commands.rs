@@ -189,6 +189,9 @@ async fn cli_register_login_refresh_logout_status_forget() {
     assert_eq!(out["client_id"], client_id.as_str());
     assert!(out["registered_at"].as_i64().is_some());
     assert_eq!(out["client_secret_expires_at"], 0);
+    // A client secret without DPoP: no device key, so nothing holds one.
+    assert_eq!(out["device_key_holder"], Value::Null);
+    assert_eq!(out["device_key"], Value::Null);
     let text = out.to_string();
     assert!(
         !text.contains("secret\":\"") && !text.contains("token"),
@@ -398,4 +401,42 @@ async fn cli_login_with_remember_sign_in_needs_no_browser_the_second_time() {
     assert_eq!(run.opened.len(), 1, "the browser again");
     let run = dcr(config, &["forget"], &browser, Answer::Browse).await;
     assert_eq!(run.code, Some(0), "{}", run.everything());
+}
+
+/// `dcr status` with a device key (private_key_jwt, the key in the keychain): who holds it, in
+/// the engine's words, the sentence the app's Home and About show; never the key itself.
+#[tokio::test]
+async fn cli_status_names_who_holds_the_device_key_and_never_the_key() {
+    require_test_keyring("cli_status_names_who_holds_the_device_key_and_never_the_key");
+    let setup = Setup::new(Form::Full).await;
+    let mut json = engine::config_json(&setup.idp, Form::Full);
+    json["tokenEndpointAuthMethod"] = "private_key_jwt".into();
+    json["deviceKeyStorage"] = "software".into();
+    std::fs::write(&setup.config, json.to_string()).unwrap();
+    let config = &setup.config;
+    let browser = ScriptedBrowser::new();
+
+    let run = dcr(config, &["register"], &browser, Answer::Browse).await;
+    assert_eq!(run.code, Some(0), "{}", run.everything());
+    let run = dcr(config, &["status"], &browser, Answer::Browse).await;
+    let out = run.json();
+    assert_eq!(out["registered"], true);
+    assert_eq!(out["device_key_holder"], "software");
+    assert_eq!(
+        out["device_key"],
+        dcr_core::device::signer::KeyHolder::Software.describe()
+    );
+    assert_eq!(out["device_key"], "Device key stored in the keychain");
+    // The entry's key (its PKCS#8) is not in what status printed.
+    let stored = KeychainStore::new()
+        .load(&engine::store_key(&setup.idp, Form::Full))
+        .expect("the keychain answers")
+        .expect("the registration is stored");
+    let key = stored.device_key.expect("a device key").stored_form();
+    let pkcs8: Value = serde_json::from_str(key.expose()).unwrap();
+    let pkcs8 = pkcs8.as_str().expect("a software key's PKCS#8");
+    assert!(!run.everything().contains(pkcs8));
+
+    let run = dcr(config, &["forget"], &browser, Answer::Browse).await;
+    assert_eq!(run.json()["server_deleted"], true);
 }

@@ -29,6 +29,27 @@ pub enum KeyHolder {
     Tpm,
 }
 
+impl KeyHolder {
+    /// The holder as `deviceKeyStorage` and the JSON views spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Software => "software",
+            Self::Tpm => "tpm",
+        }
+    }
+
+    /// What the user is told about where the device key lives: the one sentence Home, About,
+    /// the diagnostics report and `dcr status` all show, so the app and the CLI cannot say
+    /// different things. Worded by what it protects against: a TPM key cannot leave this
+    /// computer (`fixedTPM`, TPM 2.0 Part 2 §8.3 `TPMA_OBJECT`), a software key is as safe as the keychain.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::Software => "Device key stored in the keychain",
+            Self::Tpm => "Device key held by this computer's TPM (cannot be copied)",
+        }
+    }
+}
+
 /// A P-256 signing key for ES256.
 pub trait DeviceSigner: Send + Sync {
     /// The public key. Known without signing (a TPM key's public area is stored beside it).

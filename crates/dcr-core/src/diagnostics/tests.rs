@@ -1,4 +1,5 @@
 use super::*;
+use crate::device::signer::KeyHolder;
 use crate::session::Credential;
 
 const CONFIG: &str = r#"{"issuer": "https://idsvr.example.com/oauth/v2/oauth-anonymous",
@@ -38,6 +39,8 @@ fn signed_in(credential: Credential, thumbprint: Option<&str>) -> StateView {
         credential,
         tokens_bound: thumbprint.is_some(),
         device_key_thumbprint: thumbprint.map(str::to_owned),
+        device_key_holder: thumbprint.map(|_| KeyHolder::Software),
+        device_key_text: thumbprint.map(|_| KeyHolder::Software.describe()),
         user_agent: "embedded",
         user_agents: vec!["embedded"],
     }
@@ -105,6 +108,46 @@ fn a_device_key_shows_its_thumbprint_and_no_secret_expiry() {
     assert!(about
         .report
         .contains("Tokens bound to the device key: yes\n"));
+    assert!(about
+        .report
+        .contains("Device key holder: software (Device key stored in the keychain)\n"));
+}
+
+#[test]
+fn the_report_and_about_name_who_holds_the_device_key_in_the_engines_words() {
+    let config = Config::from_json(CONFIG).expect("valid");
+    let thumbprint = "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs";
+    let mut view = signed_in(Credential::DeviceKey, Some(thumbprint));
+    view.device_key_holder = Some(KeyHolder::Tpm);
+    view.device_key_text = Some(KeyHolder::Tpm.describe());
+    let about = About::new(facts(), Some(&config), Some(&view), NOW);
+    assert!(
+        about.report.contains(
+            "Device key holder: tpm (Device key held by this computer's TPM (cannot be copied))\n"
+        ),
+        "{}",
+        about.report
+    );
+    // About shows the engine's sentence; the UI keys nothing of its own on the holder.
+    let json = serde_json::to_value(&about).expect("serializes");
+    assert_eq!(json["deviceKeyHolder"], "tpm");
+    assert_eq!(
+        json["deviceKeyText"],
+        "Device key held by this computer's TPM (cannot be copied)"
+    );
+
+    // A client-secret registration without DPoP has no device key: no holder line.
+    let secret = signed_in(Credential::ClientSecret, None);
+    let about = About::new(facts(), Some(&config), Some(&secret), NOW);
+    assert!(
+        !about.report.contains("Device key holder"),
+        "{}",
+        about.report
+    );
+    assert_eq!(
+        serde_json::to_value(&about).expect("serializes")["deviceKeyHolder"],
+        serde_json::Value::Null
+    );
 }
 
 #[test]

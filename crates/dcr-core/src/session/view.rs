@@ -7,6 +7,7 @@ use super::cleanup::PendingCleanup;
 use super::tokens::Tokens;
 use super::Session;
 use crate::config::TokenEndpointAuthMethod;
+use crate::device::signer::KeyHolder;
 use crate::protocol::registration::SecretExpiry;
 use serde_json::{Map, Value};
 
@@ -139,6 +140,12 @@ pub struct StateView {
     /// RFC 7638 thumbprint of this install's public key (the `kid` and `dpop_jkt`): public,
     /// safe to show in About. `None` without a device key.
     pub device_key_thumbprint: Option<String>,
+    /// Who holds this install's private key (`software` or `tpm`). `None` without a device key
+    /// (a client-secret registration without DPoP).
+    pub device_key_holder: Option<KeyHolder>,
+    /// [`KeyHolder::describe`] of that holder: the sentence Home and About show as it is, and
+    /// `dcr status` prints. The engine owns the words so the shells agree.
+    pub device_key_text: Option<&'static str>,
     /// The mode browser steps run in (`embedded`, `system`, `loopback`): the one this
     /// registration was made with.
     pub user_agent: &'static str,
@@ -190,6 +197,8 @@ impl Session {
                 None => self.config.dpop && (stored.is_none() || device_key.is_some()),
             },
             device_key_thumbprint: device_key.map(|key| key.thumbprint().to_owned()),
+            device_key_holder: device_key.map(|key| key.holder()),
+            device_key_text: device_key.map(|key| key.holder().describe()),
             user_agent: self.config.active_user_agent().as_str(),
             user_agents: self
                 .config

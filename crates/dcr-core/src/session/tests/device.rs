@@ -4,6 +4,7 @@
 //! registration that substitutes a secret refused and deleted.
 
 use super::*;
+use crate::device::signer::KeyHolder;
 use crate::error::ErrorKind;
 
 fn device_rig(extra: &str) -> Rig {
@@ -215,4 +216,32 @@ fn a_device_key_that_cannot_be_made_is_an_error_not_a_panic() {
     assert!(new_device_key(false, || Err(DeviceKeyError::Generate))
         .unwrap()
         .is_none());
+}
+
+/// Home, About and `dcr status` say who holds the device key from the view: the holder and the
+/// engine's sentence, never the key. A client secret without DPoP has no key and no holder.
+#[tokio::test]
+async fn k6_the_view_names_who_holds_the_device_key_and_never_the_key() {
+    let rig = device_rig(KEY_AND_DPOP);
+    let view = rig.registered().await;
+    assert_eq!(view.device_key_holder, Some(KeyHolder::Software));
+    assert_eq!(
+        view.device_key_text,
+        Some("Device key stored in the keychain")
+    );
+    let json = serde_json::to_value(&view).unwrap();
+    assert_eq!(json["deviceKeyHolder"], "software");
+    assert_eq!(json["deviceKeyText"], "Device key stored in the keychain");
+    // The entry's `deviceKey` member (the PKCS#8) is nowhere in what the shells get.
+    let raw = rig.store.raw(rig.key()).expect("the entry");
+    let entry: serde_json::Value = serde_json::from_str(raw.expose()).unwrap();
+    let pkcs8 = entry["deviceKey"]
+        .as_str()
+        .expect("a software key's PKCS#8");
+    assert!(!json.to_string().contains(pkcs8));
+
+    let plain = device_rig("");
+    let view = plain.registered().await;
+    assert_eq!(view.credential, Credential::ClientSecret);
+    assert_eq!((view.device_key_holder, view.device_key_text), (None, None));
 }
