@@ -122,7 +122,7 @@ async fn tab_to(desktop: &Desktop, id: &str, limit: usize) -> Vec<String> {
     panic!("Tab never reached #{id}; focus went {seen:?}");
 }
 
-async fn wait_until(desktop: &Desktop, script: &str, what: &str) {
+pub(super) async fn wait_until(desktop: &Desktop, script: &str, what: &str) {
     for _ in 0..150 {
         if desktop.eval(script).await == json!(true) {
             return;
@@ -132,8 +132,9 @@ async fn wait_until(desktop: &Desktop, script: &str, what: &str) {
     panic!("{what} never happened");
 }
 
-const ABOUT_OPEN: &str = "return document.getElementById('about-dialog').open === true;";
-const ABOUT_CLOSED: &str = "return document.getElementById('about-dialog').open === false;";
+pub(super) const ABOUT_OPEN: &str = "return document.getElementById('about-dialog').open === true;";
+pub(super) const ABOUT_CLOSED: &str =
+    "return document.getElementById('about-dialog').open === false;";
 
 /// The registration screen → Tab to "About this device" → Enter → the dialog, its facts and
 /// "Open log folder" by keyboard → Escape back, with focus on the button that opened it.
@@ -328,7 +329,7 @@ async fn copied_diagnostics_hold_no_secret_the_server_issued() {
 /// Reads the system clipboard back the way a user would: Ctrl+V into a text field (WebKit
 /// pastes from the GTK clipboard; a script's own clipboard read would need a permission).
 /// The field is the test's own, added inside the open modal dialog, where focus can go.
-async fn paste_from_clipboard(desktop: &Desktop) -> String {
+pub(super) async fn paste_from_clipboard(desktop: &Desktop) -> String {
     desktop
         .eval(
             "const area = document.createElement('textarea');

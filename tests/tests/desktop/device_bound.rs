@@ -3,6 +3,7 @@
 //! DPoP-bound, and every DPoP proof needs a server nonce), with a config that asks for
 //! `private_key_jwt` and `dpop`. A person's clicks and keystrokes, through tauri-driver.
 
+use dcr_core::device::signer::KeyHolder;
 use dcr_tests::app::{
     assert_no_secret_recorded, current_state, launch, register_through_ui, sign_out_through_ui,
     type_password, write_config, RECORD_IPC,
@@ -45,9 +46,19 @@ async fn device_key_and_dpop_through_the_whole_lifecycle_with_key_rotation() {
         !desktop.has("#secret-expires").await,
         "a device key has no secret to expire"
     );
+    // The default `deviceKeyStorage` ("software"): Home says the keychain holds the key, in
+    // the engine's words (the sentence `dcr status` prints too).
+    desktop
+        .wait_for_text("#key-holder", KeyHolder::Software.describe())
+        .await;
+    assert_eq!(
+        desktop.text_of("#key-holder").await,
+        "Device key stored in the keychain"
+    );
     let first = current_state(&desktop).await;
     assert_eq!(first["credential"], "deviceKey");
     assert_eq!(first["tokensBound"], true);
+    assert_eq!(first["deviceKeyHolder"], "software");
     let first_key = thumbprint(&first);
     assert_eq!(
         desktop.text_of("#key-thumbprint").await,
@@ -61,6 +72,10 @@ async fn device_key_and_dpop_through_the_whole_lifecycle_with_key_rotation() {
     // About this device: the whole thumbprint, and no secret to expire.
     desktop.click("#about-open").await;
     assert_eq!(desktop.text_of("#about-thumbprint").await, first_key);
+    assert_eq!(
+        desktop.text_of("#about-key-holder").await,
+        "Device key stored in the keychain"
+    );
     assert_eq!(
         desktop.text_of("#about-secret-expires").await,
         "No shared secret (device key)"
@@ -170,7 +185,7 @@ fn short(thumbprint: &str) -> String {
 }
 
 /// Clicks Refresh and waits for the new access token (its fingerprint changes).
-async fn refresh_through_ui(desktop: &Desktop, before: &Value) -> Value {
+pub(super) async fn refresh_through_ui(desktop: &Desktop, before: &Value) -> Value {
     desktop.click("#refresh").await;
     for _ in 0..150 {
         let now = current_state(desktop).await;

@@ -20,3 +20,4 @@ mod remember;
 mod setup;
 mod smoke;
 mod system;
+mod tpm;

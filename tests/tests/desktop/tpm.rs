@@ -1,0 +1,180 @@
+//! End-to-end: the app with `deviceKeyStorage: "tpm"`, its device key in a software TPM
+//! (`swtpm`) the test starts and hands to the app as `TPM2TOOLS_TCTI`, against the identity
+//! server's `device-bound` profile (private_key_jwt, DPoP-bound tokens, a server nonce on every
+//! proof). What the user sees: Home and About say the key is held by this computer's TPM, in the
+//! engine's words (`KeyHolder::describe`, the sentence `dcr status` prints too), and the copied
+//! diagnostics name the holder and hold none of the TPM's blobs.
+
+use std::ffi::OsStr;
+use std::path::Path;
+
+use dcr_core::device::registration::Binding;
+use dcr_core::device::signer::KeyHolder;
+use dcr_core::device::store::{KeychainStore, RegistrationStore, StoreKey};
+use dcr_core::Config;
+use dcr_tests::app::RECORD_IPC;
+use dcr_tests::app::{assert_no_secret_recorded, current_state, register_through_ui, write_config};
+use dcr_tests::desktop::{Desktop, ONE_WINDOW_AT_A_TIME};
+use dcr_tests::swtpm::Swtpm;
+use dcr_tests::{Idp, IdpOptions};
+use serde_json::{json, Value};
+
+use super::about::{paste_from_clipboard, wait_until, ABOUT_CLOSED, ABOUT_OPEN};
+use super::device_bound::refresh_through_ui;
+
+const TPM_TEXT: &str = "Device key held by this computer's TPM (cannot be copied)";
+
+/// The app on `config`, its TPM keys made and used in `tpm`.
+async fn launch_on(config: &Path, tpm: &Swtpm) -> Desktop {
+    let tcti = tpm.tcti();
+    let config = config.to_str().expect("utf-8 path");
+    Desktop::launch_with_env(
+        &["--config", config],
+        &[("TPM2TOOLS_TCTI", Some(OsStr::new(&tcti)))],
+    )
+    .await
+}
+
+/// The keychain entry the app uses for `config` (the engine's own binding of it).
+fn entry_key(config: &Path) -> StoreKey {
+    let config = Config::load(config).expect("the test's config is valid");
+    Binding::of(&config).key().clone()
+}
+
+/// The TPM-wrapped blobs the keychain entry holds (`{"tpm":{"public":…,"private":…}}`).
+fn stored_blobs(key: &StoreKey) -> Vec<String> {
+    let stored = KeychainStore::new()
+        .load(key)
+        .expect("the keychain answers")
+        .expect("the registration is stored");
+    let device_key = stored.device_key.expect("a device key");
+    assert_eq!(device_key.holder(), KeyHolder::Tpm);
+    let form: Value = serde_json::from_str(device_key.stored_form().expose()).unwrap();
+    ["public", "private"]
+        .iter()
+        .map(|part| {
+            form["tpm"][part]
+                .as_str()
+                .unwrap_or_else(|| panic!("the entry holds the TPM's {part} blob"))
+                .to_owned()
+        })
+        .collect()
+}
+
+/// Register, sign in, Home names the TPM; refresh (a TPM-signed assertion and DPoP proof with
+/// the server's nonce); About names it too; the copied diagnostics name the holder and hold no
+/// blob; forget deletes the client on the server and the entry in the keychain.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tpm_held_device_key_through_the_lifecycle_and_what_home_and_about_say() {
+    let _one = ONE_WINDOW_AT_A_TIME.lock().await;
+    let tpm = Swtpm::start();
+    let idp = Idp::start_with(IdpOptions {
+        profile: Some("device-bound"),
+        dpop_nonce: true,
+        ..IdpOptions::default()
+    })
+    .await;
+    let config = write_config(
+        &idp,
+        json!({
+            "tokenEndpointAuthMethod": "private_key_jwt",
+            "dpop": true,
+            "deviceKeyStorage": "tpm",
+        }),
+    );
+    let entry = entry_key(&config);
+    let desktop = launch_on(&config, &tpm).await;
+    let main = desktop.main_window().await;
+    desktop.eval(RECORD_IPC).await;
+    assert_eq!(desktop.text_of("h1").await, "Register this device");
+
+    // First run: the key is made in the TPM, registered, and signs the code exchange.
+    register_through_ui(&desktop, &main).await;
+    desktop.wait_for_text("#key-holder", TPM_TEXT).await;
+    assert_eq!(desktop.text_of("#key-holder").await, TPM_TEXT);
+    assert_eq!(
+        KeyHolder::Tpm.describe(),
+        TPM_TEXT,
+        "one sentence, the engine's"
+    );
+    desktop
+        .wait_for_text("#credential", "Device key (no shared secret)")
+        .await;
+    desktop
+        .wait_for_text("#tokens-bound", "Tokens bound to this device")
+        .await;
+    let first = current_state(&desktop).await;
+    assert_eq!(first["deviceKeyHolder"], "tpm");
+    assert_eq!(first["deviceKeyText"], TPM_TEXT);
+    assert_eq!(first["tokensBound"], true);
+    let clients = idp.admin_list_clients().await;
+    assert_eq!(clients.len(), 1, "exactly one dynamic client is registered");
+    assert_eq!(first["registration"]["clientId"], clients[0].client_id);
+    desktop.screenshot("tpm-01-home").await;
+    let blobs = stored_blobs(&entry);
+
+    // Refresh: a new access token, its assertion and DPoP proof signed in the TPM.
+    let refreshed = refresh_through_ui(&desktop, &first).await;
+    assert_eq!(refreshed["tokensBound"], true);
+    assert_eq!(refreshed["deviceKeyHolder"], "tpm");
+    desktop.wait_for_text("#key-holder", TPM_TEXT).await;
+
+    // About: the same sentence; "Copy diagnostics" names the holder and none of the blobs.
+    desktop.click("#about-open").await;
+    wait_until(&desktop, ABOUT_OPEN, "the About dialog opening from Home").await;
+    assert_eq!(desktop.text_of("#about-key-holder").await, TPM_TEXT);
+    assert_eq!(
+        desktop.text_of("#about-thumbprint").await,
+        first["deviceKeyThumbprint"].as_str().unwrap()
+    );
+    desktop.eval("window.scrollTo(0, 0); return true;").await;
+    desktop.screenshot("tpm-02-about").await;
+    desktop.click("#copy-diagnostics").await;
+    desktop
+        .wait_for_text("#about-status", "Diagnostics copied to the clipboard.")
+        .await;
+    let pasted = paste_from_clipboard(&desktop).await;
+    assert!(
+        pasted.contains(&format!("Device key holder: tpm ({TPM_TEXT})\n")),
+        "the report names the holder: {pasted}"
+    );
+    let about = desktop
+        .eval_async(
+            "const done = arguments[arguments.length - 1];
+             window.__TAURI__.core.invoke('about').then(done, (e) => done({ error: e }));",
+        )
+        .await;
+    assert_eq!(about["deviceKeyHolder"], "tpm");
+    let seen = assert_no_secret_recorded(&desktop, &idp, "deviceKeyHolder").await;
+    for blob in &blobs {
+        // Even a piece of a blob would be too much: the first 16 characters are searched for.
+        let piece = &blob[..16.min(blob.len())];
+        assert!(!pasted.contains(piece), "a TPM blob in the copied report");
+        assert!(
+            !about.to_string().contains(piece),
+            "a TPM blob in the about command's answer"
+        );
+        assert!(!seen.contains(piece), "a TPM blob reached the webview");
+    }
+    desktop.click("#about-close").await;
+    wait_until(&desktop, ABOUT_CLOSED, "the About dialog closing").await;
+
+    // Forget: the client is deleted on the server, the entry (the only copy of the blobs) in
+    // the keychain, and the app is back on Register.
+    desktop.click("#forget").await;
+    desktop.find("#forget-confirm").await;
+    desktop.click("#forget-confirm").await;
+    desktop.wait_for_text("h1", "Register this device").await;
+    assert!(
+        idp.admin_list_clients().await.is_empty(),
+        "RFC 7592 delete removed the client on the server"
+    );
+    assert!(
+        KeychainStore::new()
+            .load(&entry)
+            .expect("the keychain answers")
+            .is_none(),
+        "the entry is gone from the keychain"
+    );
+    desktop.close().await;
+}
