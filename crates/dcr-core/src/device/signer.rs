@@ -41,7 +41,8 @@ impl KeyHolder {
     /// What the user is told about where the device key lives: the one sentence Home, About,
     /// the diagnostics report and `dcr status` all show, so the app and the CLI cannot say
     /// different things. Worded by what it protects against: a TPM key cannot leave this
-    /// computer (`fixedTPM`, TPM 2.0 Part 2 §8.3 `TPMA_OBJECT`), a software key is as safe as the keychain.
+    /// computer (`fixedTPM`, TPM 2.0 Part 2 §8.3 `TPMA_OBJECT`); a software key is as safe
+    /// as the keychain entry it is stored in.
     pub fn describe(self) -> &'static str {
         match self {
             Self::Software => "Device key stored in the keychain",
