@@ -17,11 +17,17 @@
 //!   convention `TPM2TOOLS_TCTI` names another TCTI, e.g. `swtpm:host=127.0.0.1,port=2321` for
 //!   a software TPM. A process talks to one TPM; tests that need another call the `_on` forms.
 //! - **No resource manager assumed.** A software TPM reached over TCP has none, so every
-//!   transient object this module loads is flushed on every path (Part 3 §28.4,
-//!   TPM2_FlushContext), and each operation opens and closes its own connection.
+//!   transient object this module loads is flushed (Part 3 §28.4, TPM2_FlushContext): at once
+//!   after key generation and probing, and when the key is dropped for the one connection a
+//!   [`TpmKey`] keeps.
+//! - **Kept loaded.** Opening the TCTI, re-deriving the storage primary (an ECC key generation
+//!   inside the TPM) and TPM2_Load cost far more than TPM2_Sign itself, and a refresh signs two
+//!   or three times. So a [`TpmKey`] opens its connection, parent and loaded key at the first
+//!   signature and keeps them; when a kept handle stops working (the TPM was reset, or the
+//!   connection dropped) they are made again once before the failure is reported.
 
 use std::str::FromStr;
-use std::sync::RwLock;
+use std::sync::{Mutex, MutexGuard, RwLock};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -83,6 +89,31 @@ pub struct TpmKey {
     public: Vec<u8>,
     private: Vec<u8>,
     point: PublicPoint,
+    /// The connection with the parent and this key loaded, from the first signature on. One
+    /// command at a time goes through an ESAPI context, hence the lock.
+    loaded: Mutex<Option<Loaded>>,
+}
+
+/// A connection to the TPM with the storage parent and the key loaded in it; both transient
+/// objects are flushed when this is dropped.
+struct Loaded {
+    context: Context,
+    parent: KeyHandle,
+    key: KeyHandle,
+}
+
+impl Loaded {
+    fn sign(&mut self, hash: Digest) -> Result<Signature, tss_esapi::Error> {
+        let ticket = null_ticket()?;
+        self.context.sign(self.key, hash, ecdsa_sha256(), ticket)
+    }
+}
+
+impl Drop for Loaded {
+    fn drop(&mut self) {
+        flush(&mut self.context, self.key);
+        flush(&mut self.context, self.parent);
+    }
 }
 
 impl std::fmt::Debug for TpmKey {
@@ -135,6 +166,7 @@ impl TpmKey {
             public: public.to_vec(),
             private: private.to_vec(),
             point,
+            loaded: Mutex::new(None),
         })
     }
 
@@ -167,19 +199,70 @@ impl TpmKey {
         (&self.public, &self.private)
     }
 
+    /// Opens the TPM, derives the parent and loads this key into it.
+    fn load(&self) -> Result<Loaded, Failure> {
+        let public = Public::unmarshall(&self.public)?;
+        let private = Private::try_from(self.private.clone())?;
+        let mut context = open(&self.tcti)?;
+        // TPM 2.0 Part 1 §19.8.4: the owner hierarchy and these keys have an empty auth value,
+        // so every command of this connection uses the password session with it.
+        context.set_sessions((Some(AuthSession::Password), None, None));
+        let parent = context
+            .create_primary(
+                Hierarchy::Owner,
+                storage_primary_template()?,
+                None,
+                None,
+                None,
+                None,
+            )?
+            .key_handle;
+        match context.load(parent, private, public) {
+            Ok(key) => Ok(Loaded {
+                context,
+                parent,
+                key,
+            }),
+            Err(error) => {
+                flush(&mut context, parent);
+                Err(Failure::Load(error))
+            }
+        }
+    }
+
+    fn kept(&self) -> MutexGuard<'_, Option<Loaded>> {
+        self.loaded
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The key loaded, from the kept connection or a new one.
+    fn ensure_loaded(&self) -> Result<(), Failure> {
+        let mut kept = self.kept();
+        if kept.is_none() {
+            *kept = Some(self.load()?);
+        }
+        Ok(())
+    }
+
     fn sign_once(&self, signing_input: &[u8]) -> Result<Es256Signature, Failure> {
-        let public = Public::unmarshall(&self.public).map_err(Failure::Tpm)?;
-        let private = Private::try_from(self.private.clone()).map_err(Failure::Tpm)?;
-        let hash = Digest::try_from(digest(&SHA256, signing_input).as_ref().to_vec())
-            .map_err(Failure::Tpm)?;
-        let signature = with_parent(&self.tcti, |context, parent| {
-            let key = context
-                .load(parent, private, public)
-                .map_err(Failure::Load)?;
-            let signed = context.sign(key, hash, ecdsa_sha256(), null_ticket()?);
-            flush(context, key);
-            signed.map_err(Failure::Tpm)
-        })?;
+        let hash = Digest::try_from(digest(&SHA256, signing_input).as_ref().to_vec())?;
+        let mut kept = self.kept();
+        let signature = match kept.as_mut() {
+            Some(loaded) => match loaded.sign(hash.clone()) {
+                Ok(signature) => Ok(signature),
+                // Busy: the caller's one retry uses the same handles.
+                Err(error) if is_busy(&error) => Err(Failure::Tpm(error)),
+                // The kept handles may be stale (a TPM reset forgets transient objects, a
+                // dropped connection takes them along): made again once, then signed with.
+                Err(error) => {
+                    tracing::info!(%error, "the kept TPM key did not sign; loading it again");
+                    *kept = None;
+                    self.load_and_sign(&mut kept, hash)
+                }
+            },
+            None => self.load_and_sign(&mut kept, hash),
+        }?;
         match signature {
             Signature::EcDsa(ecdsa) => {
                 es256_from_scalars(ecdsa.signature_r().value(), ecdsa.signature_s().value())
@@ -188,6 +271,24 @@ impl TpmKey {
             _ => Err(Failure::Key(DeviceKeyError::Sign)),
         }
     }
+
+    fn load_and_sign(&self, kept: &mut Option<Loaded>, hash: Digest) -> Result<Signature, Failure> {
+        let loaded = kept.insert(self.load()?);
+        loaded.sign(hash).map_err(Failure::Tpm)
+    }
+}
+
+/// TPM 2.0 Part 2 §6.6.3: a TPM that answers "retry" or "out of memory" (another process is
+/// using it, or it is still testing itself) gets one more try; every other failure, and a
+/// second busy answer, is returned as it is.
+fn retry_once_when_busy<T>(mut attempt: impl FnMut() -> Result<T, Failure>) -> Result<T, Failure> {
+    match attempt() {
+        Err(failure) if failure.is_busy() => {
+            tracing::info!("the TPM was busy; trying once more");
+            attempt()
+        }
+        other => other,
+    }
 }
 
 impl DeviceSigner for TpmKey {
@@ -195,18 +296,17 @@ impl DeviceSigner for TpmKey {
         &self.point
     }
 
-    /// A TPM that answers "retry" or "out of memory" (TPM 2.0 Part 2 §6.6.3, the warning
-    /// codes: another process is using it, or it is still testing itself) gets one more try;
-    /// every other failure is reported at once.
+    /// A busy TPM gets one more try ([`retry_once_when_busy`]).
     fn sign(&self, signing_input: &[u8]) -> Result<Es256Signature, DeviceKeyError> {
-        match self.sign_once(signing_input) {
-            Err(failure) if failure.is_busy() => {
-                tracing::info!("the TPM was busy; signing once more");
-                self.sign_once(signing_input)
-            }
-            other => other,
-        }
-        .map_err(|failure| failure.into_error(DeviceKeyError::Sign))
+        retry_once_when_busy(|| self.sign_once(signing_input))
+            .map_err(|failure| failure.into_error(DeviceKeyError::Sign))
+    }
+
+    /// Loads the key (and keeps it loaded for the signatures that follow): a TPM that was
+    /// cleared or replaced refuses here, before any request is built.
+    fn check_available(&self) -> Result<(), DeviceKeyError> {
+        retry_once_when_busy(|| self.ensure_loaded())
+            .map_err(|failure| failure.into_error(DeviceKeyError::Sign))
     }
 
     /// Two TPM-wrapped blobs, base64url: no private key, and nothing another TPM can load.
@@ -472,6 +572,69 @@ mod tests {
             DeviceKeyError::TpmMissing("/nonexistent/tpmrm0".to_owned())
         );
         assert!(error.to_string().contains("\"software\""), "{error}");
+    }
+
+    /// What a TPM answers when another process holds it (TPM 2.0 Part 2 §6.6.3).
+    fn busy() -> Failure {
+        use tss_esapi::constants::response_code::Tss2ResponseCode;
+        Failure::Tpm(tss_esapi::Error::Tss2Error(Tss2ResponseCode::from(
+            tss_esapi::constants::tss::TPM2_RC_RETRY,
+        )))
+    }
+
+    #[test]
+    fn a_busy_tpm_is_asked_once_more_and_then_answers() {
+        let mut attempts = 0;
+        let signed = retry_once_when_busy(|| {
+            attempts += 1;
+            if attempts == 1 {
+                Err(busy())
+            } else {
+                Ok("signature")
+            }
+        });
+        assert_eq!(signed.unwrap(), "signature");
+        assert_eq!(attempts, 2);
+    }
+
+    #[test]
+    fn a_tpm_busy_twice_is_a_clear_error_after_one_retry() {
+        let mut attempts = 0;
+        let failure = retry_once_when_busy(|| -> Result<(), Failure> {
+            attempts += 1;
+            Err(busy())
+        })
+        .unwrap_err();
+        assert_eq!(attempts, 2, "one retry, no more");
+        let error = failure.into_error(DeviceKeyError::Sign);
+        assert!(
+            matches!(&error, DeviceKeyError::Tpm(text) if !text.is_empty()),
+            "{error:?}"
+        );
+        // Not the lost key: the registration and the tokens are kept.
+        assert_eq!(
+            crate::Error::from(error).kind(),
+            crate::error::ErrorKind::DeviceKeyUnavailable
+        );
+    }
+
+    #[test]
+    fn a_refused_load_is_not_retried_and_means_the_key_is_gone() {
+        let mut attempts = 0;
+        let failure = retry_once_when_busy(|| -> Result<(), Failure> {
+            attempts += 1;
+            Err(Failure::Load(tss_esapi::Error::Tss2Error(
+                tss_esapi::constants::response_code::Tss2ResponseCode::from(
+                    tss_esapi::constants::tss::TPM2_RC_INTEGRITY,
+                ),
+            )))
+        })
+        .unwrap_err();
+        assert_eq!(attempts, 1);
+        assert_eq!(
+            failure.into_error(DeviceKeyError::Sign),
+            DeviceKeyError::NoLongerAvailable
+        );
     }
 
     #[test]
