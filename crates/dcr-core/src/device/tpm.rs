@@ -16,15 +16,19 @@
 //! - **Which TPM.** `device:/dev/tpmrm0` (the kernel's resource manager) unless the tpm2-tools
 //!   convention `TPM2TOOLS_TCTI` names another TCTI, e.g. `swtpm:host=127.0.0.1,port=2321` for
 //!   a software TPM. A process talks to one TPM; tests that need another call the `_on` forms.
-//! - **No resource manager assumed.** A software TPM reached over TCP has none, so every
-//!   transient object this module loads is flushed (Part 3 §28.4, TPM2_FlushContext): at once
-//!   after key generation and probing, and when the key is dropped for the one connection a
-//!   [`TpmKey`] keeps.
-//! - **Kept loaded.** Opening the TCTI, re-deriving the storage primary (an ECC key generation
-//!   inside the TPM) and TPM2_Load cost far more than TPM2_Sign itself, and a refresh signs two
-//!   or three times. So a [`TpmKey`] opens its connection, parent and loaded key at the first
-//!   signature and keeps them; when a kept handle stops working (the TPM was reset, or the
-//!   connection dropped) they are made again once before the failure is reported.
+//! - **No resource manager assumed.** A software TPM reached over TCP has none (and serves
+//!   one connection at a time), so every transient object this module loads is flushed on
+//!   every path (Part 3 §28.4, TPM2_FlushContext), and each operation opens and closes its
+//!   own connection: a connection kept open would shut out every other user of such a TPM
+//!   (the CLI while the app runs, a new key during a rotation).
+//! - **Loaded once.** Re-deriving the storage primary (an ECC key generation inside the TPM)
+//!   and TPM2_Load cost far more than TPM2_Sign itself, and a refresh signs two or three
+//!   times. So after the first load the key's context is saved (TPM2_ContextSave, Part 3
+//!   §28.2: the TPM encrypts and integrity-protects it, and only this TPM, in this power cycle
+//!   and with this owner seed, loads it again) and kept in memory; each signature is then
+//!   TPM2_ContextLoad, TPM2_Sign, TPM2_FlushContext. When the saved context no longer loads (a
+//!   TPM reset invalidates it, a TPM2_Clear changes the seed), the key is loaded from its
+//!   blobs once more, which is where a cleared TPM shows as "no longer available".
 
 use std::str::FromStr;
 use std::sync::{Mutex, MutexGuard, RwLock};
@@ -47,7 +51,7 @@ use tss_esapi::structures::{
 };
 use tss_esapi::traits::{Marshall, UnMarshall};
 use tss_esapi::tss2_esys::TPMT_TK_HASHCHECK;
-use tss_esapi::utils::create_unrestricted_signing_ecc_public;
+use tss_esapi::utils::{create_unrestricted_signing_ecc_public, TpmsContext};
 use tss_esapi::{Context, TctiNameConf};
 
 use super::signer::{es256_from_scalars, DeviceSigner, Es256Signature, KeyHolder, PublicPoint};
@@ -89,31 +93,10 @@ pub struct TpmKey {
     public: Vec<u8>,
     private: Vec<u8>,
     point: PublicPoint,
-    /// The connection with the parent and this key loaded, from the first signature on. One
-    /// command at a time goes through an ESAPI context, hence the lock.
-    loaded: Mutex<Option<Loaded>>,
-}
-
-/// A connection to the TPM with the storage parent and the key loaded in it; both transient
-/// objects are flushed when this is dropped.
-struct Loaded {
-    context: Context,
-    parent: KeyHandle,
-    key: KeyHandle,
-}
-
-impl Loaded {
-    fn sign(&mut self, hash: Digest) -> Result<Signature, tss_esapi::Error> {
-        let ticket = null_ticket()?;
-        self.context.sign(self.key, hash, ecdsa_sha256(), ticket)
-    }
-}
-
-impl Drop for Loaded {
-    fn drop(&mut self) {
-        flush(&mut self.context, self.key);
-        flush(&mut self.context, self.parent);
-    }
+    /// The key's saved context (TPM2_ContextSave) once it was loaded: signing loads that
+    /// instead of re-deriving the parent and loading the blobs. Under a lock: one signature at
+    /// a time per key.
+    saved: Mutex<Option<TpmsContext>>,
 }
 
 impl std::fmt::Debug for TpmKey {
@@ -166,7 +149,7 @@ impl TpmKey {
             public: public.to_vec(),
             private: private.to_vec(),
             point,
-            loaded: Mutex::new(None),
+            saved: Mutex::new(None),
         })
     }
 
@@ -199,14 +182,33 @@ impl TpmKey {
         (&self.public, &self.private)
     }
 
-    /// Opens the TPM, derives the parent and loads this key into it.
-    fn load(&self) -> Result<Loaded, Failure> {
+    fn saved(&self) -> MutexGuard<'_, Option<TpmsContext>> {
+        self.saved
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The key loaded in `context`: from its saved context when there is one that still
+    /// loads, else from its blobs under a freshly derived parent (then its context is saved
+    /// for the next time). The caller flushes the handle.
+    fn load_into(
+        &self,
+        context: &mut Context,
+        saved: &mut Option<TpmsContext>,
+    ) -> Result<KeyHandle, Failure> {
+        if let Some(kept) = saved.clone() {
+            match context.context_load(kept) {
+                Ok(handle) => return Ok(handle.into()),
+                // The caller's one retry tries the same saved context.
+                Err(error) if is_busy(&error) => return Err(Failure::Tpm(error)),
+                Err(error) => {
+                    tracing::info!(%error, "the saved TPM key context no longer loads; loading the key from its blobs");
+                    *saved = None;
+                }
+            }
+        }
         let public = Public::unmarshall(&self.public)?;
         let private = Private::try_from(self.private.clone())?;
-        let mut context = open(&self.tcti)?;
-        // TPM 2.0 Part 1 §19.8.4: the owner hierarchy and these keys have an empty auth value,
-        // so every command of this connection uses the password session with it.
-        context.set_sessions((Some(AuthSession::Password), None, None));
         let parent = context
             .create_primary(
                 Hierarchy::Owner,
@@ -217,52 +219,39 @@ impl TpmKey {
                 None,
             )?
             .key_handle;
-        match context.load(parent, private, public) {
-            Ok(key) => Ok(Loaded {
-                context,
-                parent,
-                key,
-            }),
-            Err(error) => {
-                flush(&mut context, parent);
-                Err(Failure::Load(error))
-            }
+        let loaded = context.load(parent, private, public);
+        flush(context, parent);
+        let key = loaded.map_err(Failure::Load)?;
+        match context.context_save(key.into()) {
+            Ok(kept) => *saved = Some(kept),
+            // Only the speed-up is lost: the next signature loads from the blobs again.
+            Err(error) => tracing::warn!(%error, "could not save the TPM key's context"),
         }
+        Ok(key)
     }
 
-    fn kept(&self) -> MutexGuard<'_, Option<Loaded>> {
-        self.loaded
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    /// The key loaded, from the kept connection or a new one.
-    fn ensure_loaded(&self) -> Result<(), Failure> {
-        let mut kept = self.kept();
-        if kept.is_none() {
-            *kept = Some(self.load()?);
-        }
-        Ok(())
+    /// Opens the TPM, loads the key, runs `body` with it and flushes it, whatever `body` did.
+    fn with_key<T>(
+        &self,
+        body: impl FnOnce(&mut Context, KeyHandle) -> Result<T, Failure>,
+    ) -> Result<T, Failure> {
+        let mut saved = self.saved();
+        let mut context = open(&self.tcti)?;
+        // TPM 2.0 Part 1 §19.8.4: the owner hierarchy and these keys have an empty auth
+        // value, so every command uses the password session with it.
+        context.execute_with_session(Some(AuthSession::Password), |context| {
+            let key = self.load_into(context, &mut saved)?;
+            let result = body(context, key);
+            flush(context, key);
+            result
+        })
     }
 
     fn sign_once(&self, signing_input: &[u8]) -> Result<Es256Signature, Failure> {
         let hash = Digest::try_from(digest(&SHA256, signing_input).as_ref().to_vec())?;
-        let mut kept = self.kept();
-        let signature = match kept.as_mut() {
-            Some(loaded) => match loaded.sign(hash.clone()) {
-                Ok(signature) => Ok(signature),
-                // Busy: the caller's one retry uses the same handles.
-                Err(error) if is_busy(&error) => Err(Failure::Tpm(error)),
-                // The kept handles may be stale (a TPM reset forgets transient objects, a
-                // dropped connection takes them along): made again once, then signed with.
-                Err(error) => {
-                    tracing::info!(%error, "the kept TPM key did not sign; loading it again");
-                    *kept = None;
-                    self.load_and_sign(&mut kept, hash)
-                }
-            },
-            None => self.load_and_sign(&mut kept, hash),
-        }?;
+        let signature = self.with_key(|context, key| {
+            Ok(context.sign(key, hash, ecdsa_sha256(), null_ticket()?)?)
+        })?;
         match signature {
             Signature::EcDsa(ecdsa) => {
                 es256_from_scalars(ecdsa.signature_r().value(), ecdsa.signature_s().value())
@@ -270,11 +259,6 @@ impl TpmKey {
             }
             _ => Err(Failure::Key(DeviceKeyError::Sign)),
         }
-    }
-
-    fn load_and_sign(&self, kept: &mut Option<Loaded>, hash: Digest) -> Result<Signature, Failure> {
-        let loaded = kept.insert(self.load()?);
-        loaded.sign(hash).map_err(Failure::Tpm)
     }
 }
 
@@ -302,10 +286,10 @@ impl DeviceSigner for TpmKey {
             .map_err(|failure| failure.into_error(DeviceKeyError::Sign))
     }
 
-    /// Loads the key (and keeps it loaded for the signatures that follow): a TPM that was
+    /// Loads the key (and keeps its context for the signatures that follow): a TPM that was
     /// cleared or replaced refuses here, before any request is built.
     fn check_available(&self) -> Result<(), DeviceKeyError> {
-        retry_once_when_busy(|| self.ensure_loaded())
+        retry_once_when_busy(|| self.with_key(|_, _| Ok(())))
             .map_err(|failure| failure.into_error(DeviceKeyError::Sign))
     }
 
