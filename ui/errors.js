@@ -138,6 +138,11 @@ export const ERROR_SCREENS = Object.freeze({
     help: "The system could not generate a key pair. Nothing was changed; try again, and ask your administrator if it keeps happening.",
     actions: "retryOrBack",
   },
+  deviceKeyLost: {
+    title: "This device's key is no longer available",
+    help: "The TPM that held it was cleared or replaced, or this keychain entry came from another computer. The registration was deleted; register this device again.",
+    actions: "state",
+  },
   rotationUnavailable: {
     title: "The device key cannot be rotated",
     help: "This registration has no device key, or the identity server offers no way to update it. Nothing was changed.",

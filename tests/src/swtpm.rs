@@ -66,6 +66,22 @@ impl Swtpm {
         format!("swtpm:host=127.0.0.1,port={}", self.port)
     }
 
+    /// TPM2_Clear (TPM 2.0 Part 3 §24.6), as a user does from the firmware settings or
+    /// `tpm2_clear`: the owner hierarchy gets a new seed, so its storage parent, and every key
+    /// made under the old one, is gone. Lockout authorization, empty on a fresh TPM.
+    pub fn clear(&self) {
+        use std::str::FromStr as _;
+        use tss_esapi::handles::AuthHandle;
+        use tss_esapi::interface_types::session_handles::AuthSession;
+        let conf = tss_esapi::TctiNameConf::from_str(&self.tcti()).expect("the swtpm TCTI");
+        let mut context = tss_esapi::Context::new(conf).expect("a connection to the swtpm");
+        context
+            .execute_with_session(Some(AuthSession::Password), |context| {
+                context.clear(AuthHandle::Lockout)
+            })
+            .expect("TPM2_Clear with the empty lockout authorization");
+    }
+
     /// Both ports accept connections, or swtpm exited (a port was taken): then its log.
     fn wait_until_listening(&mut self) -> Result<(), String> {
         let deadline = Instant::now() + READY_TIMEOUT;

@@ -14,6 +14,10 @@ const REASONS = {
     title: "This device's credentials have expired",
     text: "Register this device again to get new credentials.",
   },
+  deviceKeyLost: {
+    title: "This device's key is no longer available",
+    text: "The TPM that held it was cleared or replaced, or this keychain entry came from another computer. Register this device again to get a new key.",
+  },
 };
 
 export function registerScreen(model, { doc }) {

@@ -126,6 +126,10 @@ pub enum Error {
     /// `Session::refresh`): its kind and its message, already sanitized.
     #[error("{message}")]
     Joined { kind: ErrorKind, message: String },
+    /// The TPM refused this install's key: the registration it proved is useless and was
+    /// deleted on the server (`server_deleted`, RFC 7592 §2.3) and here.
+    #[error("This device's key is no longer available: the TPM that held it was cleared or replaced, or this keychain entry comes from another computer. {}", if *.server_deleted { "Its registration was deleted; register this device again." } else { "Its registration was removed from this computer, but the identity server could not be told, so its copy there may remain; register this device again." })]
+    DeviceKeyLost { server_deleted: bool },
     /// Key rotation asked of a registration that authenticates with a client secret.
     #[error("this device proves itself with a client secret, not a device key; there is no key to rotate")]
     NoDeviceKey,
@@ -181,6 +185,7 @@ impl Error {
             Error::NotSignedIn => K::NotSignedIn,
             Error::NoDeviceKey => K::RotationUnavailable,
             Error::DeviceKey(_) => K::DeviceKeyUnavailable,
+            Error::DeviceKeyLost { .. } => K::DeviceKeyLost,
             Error::Joined { kind, .. } => *kind,
         }
     }
@@ -200,6 +205,16 @@ impl Error {
     /// Whether the user backed out (closed the window, `access_denied`): not an error screen.
     pub fn is_cancelled(&self) -> bool {
         self.kind() == ErrorKind::Cancelled
+    }
+
+    /// The TPM no longer loads the device key (whether or not the session has acted on it yet).
+    pub fn is_device_key_lost(&self) -> bool {
+        matches!(
+            self,
+            Error::DeviceKey(DeviceKeyError::NoLongerAvailable)
+                | Error::Token(TokenError::DeviceKey(DeviceKeyError::NoLongerAvailable))
+                | Error::DeviceKeyLost { .. }
+        )
     }
 
     /// T2: the token endpoint (or the session, after confirming) says this device's client is

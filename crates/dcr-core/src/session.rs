@@ -287,9 +287,23 @@ impl Session {
                 Liveness::Alive(current) | Liveness::Unknown(current) => stored = *current,
             }
         }
+        // A key the TPM no longer loads could never redeem the code: found out before the
+        // browser opens, so nobody types a password for nothing.
+        if let Some(key) = &stored.device_key {
+            if let Err(error) = key.check_available() {
+                let error = Error::from(error);
+                if error.is_device_key_lost() {
+                    return Err(self.device_key_lost(&stored).await);
+                }
+                return Err(error);
+            }
+        }
         let tokens = match self.signing_in().sign_in(&stored, ua).await {
             Err(error) if is_invalid_client(&error) => {
                 return Err(self.revoked(&stored, false).await)
+            }
+            Err(error) if error.is_device_key_lost() => {
+                return Err(self.device_key_lost(&stored).await)
             }
             // Ask again: the client may have been deleted while the window was open, or the
             // first read could not tell, or a bare 401 (a proxy?) stood in for invalid_client.
@@ -356,11 +370,26 @@ impl Session {
         let Some(stored) = self.inner.lock().await.registration.clone() else {
             return Ok(self.view().await);
         };
+        let server_deleted = self.discard(&stored, None).await?;
+        info!(server_deleted, "registration forgotten");
+        Ok(self.view().await)
+    }
+
+    /// Forget's transition, also taken when the device key is lost (`revocation.rs`): the
+    /// RFC 7592 §2.3 delete (the registration access token is a bearer token, no device
+    /// signature needed), then the keychain entry, and the session ends unregistered with
+    /// `reason`. A delete that failed but can be sent again is kept in memory
+    /// (`pendingServerCleanup: forget`). True when the server confirmed the delete.
+    async fn discard(
+        &self,
+        stored: &StoredRegistration,
+        reason: Option<Reason>,
+    ) -> Result<bool, Error> {
         // From reading the entry to wiping it, under the cross-process lock: the delete needs
         // the newest registration access token (another process may have rotated it, RFC 7592
         // §3), and the wipe must not take away a registration stored meanwhile.
         let lock = self.entry.lock().await;
-        let stored = self.newest(&stored).await?;
+        let stored = self.newest(stored).await?;
         let outcome = self.clients().delete_outcome(&stored).await;
         let server_deleted = outcome == DeleteOutcome::Confirmed;
         let remaining = self.entry.wipe_if_ours(&stored).await?;
@@ -368,16 +397,14 @@ impl Session {
         let mut inner = self.inner.lock().await;
         inner.registration = remaining;
         inner.tokens = None;
-        inner.reason = None;
+        inner.reason = reason;
         inner.last_event = Some(if server_deleted {
             Event::Forgotten
         } else {
             Event::ForgottenLocally
         });
         inner.pending = PendingCleanup::after_forget(stored, outcome);
-        info!(server_deleted, "registration forgotten");
-        drop(inner);
-        Ok(self.view().await)
+        Ok(server_deleted)
     }
 
     /// The first-run path: register, then the SSO sign-in (one password in total).

@@ -1,7 +1,9 @@
 //! The device key held by a TPM, against a software TPM (`swtpm`) the test starts itself: its
 //! assertions and DPoP proofs verify with its public key, its keychain form holds no private
 //! key, a copy of that form is worthless on another TPM (the stolen-entry case), and the whole
-//! device-bound lifecycle works with `deviceKeyStorage: "tpm"`.
+//! device-bound lifecycle works with `deviceKeyStorage: "tpm"`. When the TPM is cleared, or the
+//! entry is used on another TPM, the registration is deleted on the server and here, and the
+//! session says why (`deviceKeyLost`).
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -9,11 +11,14 @@ use dcr_core::config::DeviceKeyStorage;
 use dcr_core::device::key::{DeviceKey, DeviceKeyError};
 use dcr_core::device::signer::{DeviceSigner, KeyHolder};
 use dcr_core::device::tpm::{self, TpmKey};
+use dcr_core::error::ErrorKind;
 use dcr_core::protocol::token::ClientAssertionSigner;
-use dcr_core::session::{Event, StateName};
+use dcr_core::session::{Event, Reason, StateName};
 use dcr_core::Secret;
+use dcr_core::Session;
 use dcr_tests::engine::{self, Form};
 use dcr_tests::swtpm::Swtpm;
+use dcr_tests::ScriptedAgent;
 use ring::signature::{UnparsedPublicKey, ECDSA_P256_SHA256_FIXED};
 use serde_json::{json, Value};
 use url::Url;
@@ -137,9 +142,7 @@ fn tpm_storage_without_a_tpm_names_the_fix() {
 #[tokio::test]
 async fn the_device_bound_lifecycle_works_with_the_key_in_the_tpm() {
     let tpm = Swtpm::start();
-    // This process's TPM keys use the software TPM. No other test here sets it.
-    tpm::set_process_tcti(Some(&tpm.tcti()));
-    let _reset = ResetTcti;
+    let _tcti = ProcessTpm::set(&tpm).await;
     // `auto` finds the TPM usable and takes it.
     assert_eq!(
         DeviceKey::generate_for(DeviceKeyStorage::Auto)
@@ -147,19 +150,7 @@ async fn the_device_bound_lifecycle_works_with_the_key_in_the_tpm() {
             .holder(),
         KeyHolder::Tpm
     );
-    let options = device_bound(true);
-    let extra = json!({
-        "tokenEndpointAuthMethod": "private_key_jwt",
-        "dpop": true,
-        "deviceKeyStorage": "tpm",
-    });
-    let d = dcr_tests::engine::Rig::start_configured(
-        options,
-        Form::Full,
-        dcr_tests::engine::RecordingTransport::new(),
-        extra,
-    )
-    .await;
+    let d = tpm_rig().await;
     assert_eq!(d.session.config().device_key_storage, DeviceKeyStorage::Tpm);
     let (client_id, _) = lifecycle(&d, true).await;
 
@@ -199,11 +190,127 @@ async fn the_device_bound_lifecycle_works_with_the_key_in_the_tpm() {
     assert!(d.store.raw(&entry).is_none());
 }
 
-/// Puts the process's TCTI back even when the test fails.
-struct ResetTcti;
+/// A device-bound rig (private_key_jwt, DPoP with server nonces) with `deviceKeyStorage:
+/// "tpm"`: its keys are made in the process's TPM.
+async fn tpm_rig() -> engine::Rig {
+    let extra = json!({
+        "tokenEndpointAuthMethod": "private_key_jwt",
+        "dpop": true,
+        "deviceKeyStorage": "tpm",
+    });
+    engine::Rig::start_configured(
+        device_bound(true),
+        Form::Full,
+        engine::RecordingTransport::new(),
+        extra,
+    )
+    .await
+}
 
-impl Drop for ResetTcti {
+/// The software TPM this process's TPM keys use, for one test at a time (the TCTI is
+/// process-wide; tests of this binary run side by side). Put back when dropped, even when the
+/// test fails.
+struct ProcessTpm {
+    _turn: tokio::sync::MutexGuard<'static, ()>,
+}
+
+static PROCESS_TPM: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+impl ProcessTpm {
+    async fn set(tpm: &Swtpm) -> Self {
+        let turn = PROCESS_TPM.lock().await;
+        tpm::set_process_tcti(Some(&tpm.tcti()));
+        Self { _turn: turn }
+    }
+
+    /// Another TPM from now on (the guard stays this test's).
+    fn switch(&self, tpm: &Swtpm) {
+        tpm::set_process_tcti(Some(&tpm.tcti()));
+    }
+}
+
+impl Drop for ProcessTpm {
     fn drop(&mut self) {
         tpm::set_process_tcti(None);
     }
+}
+
+/// K6: the registration is gone from the server (the RFC 7592 delete went out once and was
+/// answered 204, and the server lists no client) and from the keychain, and the session is
+/// unregistered with the reason; the error says the key is no longer available.
+async fn assert_key_lost(
+    d: &engine::Rig,
+    session: &Session,
+    error: &dcr_core::Error,
+    client_id: &str,
+) {
+    assert_eq!(error.kind(), ErrorKind::DeviceKeyLost, "{error}");
+    assert!(error.message().contains("no longer available"), "{error}");
+    assert!(
+        error.message().contains("register this device again"),
+        "{error}"
+    );
+    d.transport.assert_deleted_once(client_id);
+    assert!(
+        d.idp.admin_list_clients().await.is_empty(),
+        "the server no longer knows the client"
+    );
+    assert!(
+        d.store.raw(&engine::store_key(&d.idp, d.form)).is_none(),
+        "the entry is gone"
+    );
+    let view = session.state().await.unwrap();
+    assert_eq!(view.state, StateName::Unregistered);
+    assert_eq!(view.reason, Some(Reason::DeviceKeyLost));
+    assert_eq!(view.last_event, Some(Event::Forgotten));
+}
+
+/// The TPM is cleared while the app runs: the next refresh finds the key gone (its saved
+/// context and its blobs both refused), deletes the client with the registration access token,
+/// and wipes the entry.
+#[tokio::test]
+async fn k6_a_cleared_tpm_deletes_the_registration_on_the_server_and_in_the_keychain() {
+    let tpm = Swtpm::start();
+    let _tcti = ProcessTpm::set(&tpm).await;
+    let d = tpm_rig().await;
+    let agent = ScriptedAgent::login(d.browser.clone());
+    let client_id = d.signed_in_client(&agent).await;
+    d.session
+        .refresh()
+        .await
+        .expect("the TPM key signs the refresh");
+
+    tpm.clear();
+    let error = d.session.refresh().await.unwrap_err();
+    assert_key_lost(&d, &d.session, &error, &client_id).await;
+    // What is left is a device to register again, with a new key in the cleared TPM.
+    let view = d.session.register_and_sign_in(&agent).await.unwrap();
+    assert_eq!(view.state, StateName::SignedIn);
+    assert_ne!(engine::client_id(&view), client_id);
+}
+
+/// The stolen-entry case through the engine: the entry made with TPM A, used by a process
+/// whose TPM is B (a fresh one). The sign-in finds out before the browser opens.
+#[tokio::test]
+async fn k6_an_entry_used_with_another_tpm_deletes_the_registration_before_the_browser_opens() {
+    let (original, other) = (Swtpm::start(), Swtpm::start());
+    let tcti = ProcessTpm::set(&original).await;
+    let d = tpm_rig().await;
+    let agent = ScriptedAgent::login(d.browser.clone());
+    let client_id = d.signed_in_client(&agent).await;
+
+    tcti.switch(&other);
+    let elsewhere = Session::with_transport(
+        d.session.config().clone(),
+        d.transport.clone(),
+        Box::new(d.store.clone()),
+    );
+    let exchanges_before = d.transport.to("/token").len();
+    let error = elsewhere.sign_in(&agent).await.unwrap_err();
+    assert_key_lost(&d, &elsewhere, &error, &client_id).await;
+    assert_eq!(
+        d.transport.to("/token").len(),
+        exchanges_before,
+        "no code was asked for or redeemed"
+    );
 }

@@ -106,6 +106,35 @@ impl DeviceKey {
         self.signer.holder()
     }
 
+    /// Whether the key can still sign (see [`DeviceSigner::check_available`]): asked before a
+    /// sign-in opens the browser, so a key that is gone is found out before the user types a
+    /// password for nothing.
+    pub fn check_available(&self) -> Result<(), DeviceKeyError> {
+        self.off_the_runtime(|| self.signer.check_available())
+    }
+
+    /// Runs a signer call. A TPM call waits on the chip (milliseconds to, on a busy or slow
+    /// TPM, far more) and must not hold up the async runtime's worker thread with it. Every
+    /// signature of this install passes through here, inside the synchronous request builders
+    /// that borrow the request being made (`form_request`, `send_token_request`'s builder), so
+    /// this is the one place to move it off the runtime: `block_in_place` hands this worker's
+    /// other tasks to another worker while the TPM works (`spawn_blocking` would need a
+    /// `'static` job, that is the assertion signed ahead of the request and threaded through
+    /// the protocol layer). A current-thread runtime (the CLI, one operation at a time) has no
+    /// other worker to hand them to, and no runtime at all (a benchmark, a test) nothing to
+    /// block: there the call runs as it is. A software signature takes microseconds, less than
+    /// the hand-over, and is never moved.
+    fn off_the_runtime<T>(&self, call: impl FnOnce() -> T) -> T {
+        use tokio::runtime::{Handle, RuntimeFlavor};
+        let blocks = self.signer.holder() == KeyHolder::Tpm;
+        match Handle::try_current() {
+            Ok(handle) if blocks && handle.runtime_flavor() == RuntimeFlavor::MultiThread => {
+                tokio::task::block_in_place(call)
+            }
+            _ => call(),
+        }
+    }
+
     /// RFC 7638 thumbprint of the public key: the `kid` at registration, `dpop_jkt` on the
     /// authorization request (RFC 9449 §10), and what the About view shows.
     pub fn thumbprint(&self) -> &str {
@@ -161,7 +190,7 @@ impl DeviceKey {
             URL_SAFE_NO_PAD.encode(header.to_string()),
             URL_SAFE_NO_PAD.encode(claims.to_string())
         );
-        let signature = self.signer.sign(signing_input.as_bytes())?;
+        let signature = self.off_the_runtime(|| self.signer.sign(signing_input.as_bytes()))?;
         Ok(format!(
             "{signing_input}.{}",
             URL_SAFE_NO_PAD.encode(signature)

@@ -60,6 +60,13 @@ pub trait DeviceSigner: Send + Sync {
     /// the signer hashes with SHA-256 itself (RFC 7518 §3.4).
     fn sign(&self, signing_input: &[u8]) -> Result<Es256Signature, DeviceKeyError>;
 
+    /// Whether the key can sign at all, without signing: a TPM key is loaded (a cleared or
+    /// replaced TPM refuses it, [`DeviceKeyError::NoLongerAvailable`]). A software key always
+    /// can.
+    fn check_available(&self) -> Result<(), DeviceKeyError> {
+        Ok(())
+    }
+
     /// The keychain entry's `deviceKey` member as JSON text: whatever this holder needs to use
     /// the key again after a restart, and nothing more.
     fn stored_form(&self) -> Secret;

@@ -16,12 +16,22 @@
 //! - **Which TPM.** `device:/dev/tpmrm0` (the kernel's resource manager) unless the tpm2-tools
 //!   convention `TPM2TOOLS_TCTI` names another TCTI, e.g. `swtpm:host=127.0.0.1,port=2321` for
 //!   a software TPM. A process talks to one TPM; tests that need another call the `_on` forms.
-//! - **No resource manager assumed.** A software TPM reached over TCP has none, so every
-//!   transient object this module loads is flushed on every path (Part 3 §28.4,
-//!   TPM2_FlushContext), and each operation opens and closes its own connection.
+//! - **No resource manager assumed.** A software TPM reached over TCP has none (and serves
+//!   one connection at a time), so every transient object this module loads is flushed on
+//!   every path (Part 3 §28.4, TPM2_FlushContext), and each operation opens and closes its
+//!   own connection: a connection kept open would shut out every other user of such a TPM
+//!   (the CLI while the app runs, a new key during a rotation).
+//! - **Loaded once.** Re-deriving the storage primary (an ECC key generation inside the TPM)
+//!   and TPM2_Load cost far more than TPM2_Sign itself, and a refresh signs two or three
+//!   times. So after the first load the key's context is saved (TPM2_ContextSave, Part 3
+//!   §28.2: the TPM encrypts and integrity-protects it, and only this TPM, in this power cycle
+//!   and with this owner seed, loads it again) and kept in memory; each signature is then
+//!   TPM2_ContextLoad, TPM2_Sign, TPM2_FlushContext. When the saved context no longer loads (a
+//!   TPM reset invalidates it, a TPM2_Clear changes the seed), the key is loaded from its
+//!   blobs once more, which is where a cleared TPM shows as "no longer available".
 
 use std::str::FromStr;
-use std::sync::RwLock;
+use std::sync::{Mutex, MutexGuard, RwLock};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -41,7 +51,7 @@ use tss_esapi::structures::{
 };
 use tss_esapi::traits::{Marshall, UnMarshall};
 use tss_esapi::tss2_esys::TPMT_TK_HASHCHECK;
-use tss_esapi::utils::create_unrestricted_signing_ecc_public;
+use tss_esapi::utils::{create_unrestricted_signing_ecc_public, TpmsContext};
 use tss_esapi::{Context, TctiNameConf};
 
 use super::signer::{es256_from_scalars, DeviceSigner, Es256Signature, KeyHolder, PublicPoint};
@@ -83,6 +93,10 @@ pub struct TpmKey {
     public: Vec<u8>,
     private: Vec<u8>,
     point: PublicPoint,
+    /// The key's saved context (TPM2_ContextSave) once it was loaded: signing loads that
+    /// instead of re-deriving the parent and loading the blobs. Under a lock: one signature at
+    /// a time per key.
+    saved: Mutex<Option<TpmsContext>>,
 }
 
 impl std::fmt::Debug for TpmKey {
@@ -135,6 +149,7 @@ impl TpmKey {
             public: public.to_vec(),
             private: private.to_vec(),
             point,
+            saved: Mutex::new(None),
         })
     }
 
@@ -167,18 +182,75 @@ impl TpmKey {
         (&self.public, &self.private)
     }
 
-    fn sign_once(&self, signing_input: &[u8]) -> Result<Es256Signature, Failure> {
-        let public = Public::unmarshall(&self.public).map_err(Failure::Tpm)?;
-        let private = Private::try_from(self.private.clone()).map_err(Failure::Tpm)?;
-        let hash = Digest::try_from(digest(&SHA256, signing_input).as_ref().to_vec())
-            .map_err(Failure::Tpm)?;
-        let signature = with_parent(&self.tcti, |context, parent| {
-            let key = context
-                .load(parent, private, public)
-                .map_err(Failure::Load)?;
-            let signed = context.sign(key, hash, ecdsa_sha256(), null_ticket()?);
+    fn saved(&self) -> MutexGuard<'_, Option<TpmsContext>> {
+        self.saved
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The key loaded in `context`: from its saved context when there is one that still
+    /// loads, else from its blobs under a freshly derived parent (then its context is saved
+    /// for the next time). The caller flushes the handle.
+    fn load_into(
+        &self,
+        context: &mut Context,
+        saved: &mut Option<TpmsContext>,
+    ) -> Result<KeyHandle, Failure> {
+        if let Some(kept) = saved.clone() {
+            match context.context_load(kept) {
+                Ok(handle) => return Ok(handle.into()),
+                // The caller's one retry tries the same saved context.
+                Err(error) if is_busy(&error) => return Err(Failure::Tpm(error)),
+                Err(error) => {
+                    tracing::info!(%error, "the saved TPM key context no longer loads; loading the key from its blobs");
+                    *saved = None;
+                }
+            }
+        }
+        let public = Public::unmarshall(&self.public)?;
+        let private = Private::try_from(self.private.clone())?;
+        let parent = context
+            .create_primary(
+                Hierarchy::Owner,
+                storage_primary_template()?,
+                None,
+                None,
+                None,
+                None,
+            )?
+            .key_handle;
+        let loaded = context.load(parent, private, public);
+        flush(context, parent);
+        let key = loaded.map_err(Failure::Load)?;
+        match context.context_save(key.into()) {
+            Ok(kept) => *saved = Some(kept),
+            // Only the speed-up is lost: the next signature loads from the blobs again.
+            Err(error) => tracing::warn!(%error, "could not save the TPM key's context"),
+        }
+        Ok(key)
+    }
+
+    /// Opens the TPM, loads the key, runs `body` with it and flushes it, whatever `body` did.
+    fn with_key<T>(
+        &self,
+        body: impl FnOnce(&mut Context, KeyHandle) -> Result<T, Failure>,
+    ) -> Result<T, Failure> {
+        let mut saved = self.saved();
+        let mut context = open(&self.tcti)?;
+        // TPM 2.0 Part 1 §19.8.4: the owner hierarchy and these keys have an empty auth
+        // value, so every command uses the password session with it.
+        context.execute_with_session(Some(AuthSession::Password), |context| {
+            let key = self.load_into(context, &mut saved)?;
+            let result = body(context, key);
             flush(context, key);
-            signed.map_err(Failure::Tpm)
+            result
+        })
+    }
+
+    fn sign_once(&self, signing_input: &[u8]) -> Result<Es256Signature, Failure> {
+        let hash = Digest::try_from(digest(&SHA256, signing_input).as_ref().to_vec())?;
+        let signature = self.with_key(|context, key| {
+            Ok(context.sign(key, hash, ecdsa_sha256(), null_ticket()?)?)
         })?;
         match signature {
             Signature::EcDsa(ecdsa) => {
@@ -190,23 +262,35 @@ impl TpmKey {
     }
 }
 
+/// TPM 2.0 Part 2 §6.6.3: a TPM that answers "retry" or "out of memory" (another process is
+/// using it, or it is still testing itself) gets one more try; every other failure, and a
+/// second busy answer, is returned as it is.
+fn retry_once_when_busy<T>(mut attempt: impl FnMut() -> Result<T, Failure>) -> Result<T, Failure> {
+    match attempt() {
+        Err(failure) if failure.is_busy() => {
+            tracing::info!("the TPM was busy; trying once more");
+            attempt()
+        }
+        other => other,
+    }
+}
+
 impl DeviceSigner for TpmKey {
     fn public_point(&self) -> &PublicPoint {
         &self.point
     }
 
-    /// A TPM that answers "retry" or "out of memory" (TPM 2.0 Part 2 §6.6.3, the warning
-    /// codes: another process is using it, or it is still testing itself) gets one more try;
-    /// every other failure is reported at once.
+    /// A busy TPM gets one more try ([`retry_once_when_busy`]).
     fn sign(&self, signing_input: &[u8]) -> Result<Es256Signature, DeviceKeyError> {
-        match self.sign_once(signing_input) {
-            Err(failure) if failure.is_busy() => {
-                tracing::info!("the TPM was busy; signing once more");
-                self.sign_once(signing_input)
-            }
-            other => other,
-        }
-        .map_err(|failure| failure.into_error(DeviceKeyError::Sign))
+        retry_once_when_busy(|| self.sign_once(signing_input))
+            .map_err(|failure| failure.into_error(DeviceKeyError::Sign))
+    }
+
+    /// Loads the key (and keeps its context for the signatures that follow): a TPM that was
+    /// cleared or replaced refuses here, before any request is built.
+    fn check_available(&self) -> Result<(), DeviceKeyError> {
+        retry_once_when_busy(|| self.with_key(|_, _| Ok(())))
+            .map_err(|failure| failure.into_error(DeviceKeyError::Sign))
     }
 
     /// Two TPM-wrapped blobs, base64url: no private key, and nothing another TPM can load.
@@ -472,6 +556,69 @@ mod tests {
             DeviceKeyError::TpmMissing("/nonexistent/tpmrm0".to_owned())
         );
         assert!(error.to_string().contains("\"software\""), "{error}");
+    }
+
+    /// What a TPM answers when another process holds it (TPM 2.0 Part 2 §6.6.3).
+    fn busy() -> Failure {
+        use tss_esapi::constants::response_code::Tss2ResponseCode;
+        Failure::Tpm(tss_esapi::Error::Tss2Error(Tss2ResponseCode::from(
+            tss_esapi::constants::tss::TPM2_RC_RETRY,
+        )))
+    }
+
+    #[test]
+    fn a_busy_tpm_is_asked_once_more_and_then_answers() {
+        let mut attempts = 0;
+        let signed = retry_once_when_busy(|| {
+            attempts += 1;
+            if attempts == 1 {
+                Err(busy())
+            } else {
+                Ok("signature")
+            }
+        });
+        assert_eq!(signed.unwrap(), "signature");
+        assert_eq!(attempts, 2);
+    }
+
+    #[test]
+    fn a_tpm_busy_twice_is_a_clear_error_after_one_retry() {
+        let mut attempts = 0;
+        let failure = retry_once_when_busy(|| -> Result<(), Failure> {
+            attempts += 1;
+            Err(busy())
+        })
+        .unwrap_err();
+        assert_eq!(attempts, 2, "one retry, no more");
+        let error = failure.into_error(DeviceKeyError::Sign);
+        assert!(
+            matches!(&error, DeviceKeyError::Tpm(text) if !text.is_empty()),
+            "{error:?}"
+        );
+        // Not the lost key: the registration and the tokens are kept.
+        assert_eq!(
+            crate::Error::from(error).kind(),
+            crate::error::ErrorKind::DeviceKeyUnavailable
+        );
+    }
+
+    #[test]
+    fn a_refused_load_is_not_retried_and_means_the_key_is_gone() {
+        let mut attempts = 0;
+        let failure = retry_once_when_busy(|| -> Result<(), Failure> {
+            attempts += 1;
+            Err(Failure::Load(tss_esapi::Error::Tss2Error(
+                tss_esapi::constants::response_code::Tss2ResponseCode::from(
+                    tss_esapi::constants::tss::TPM2_RC_INTEGRITY,
+                ),
+            )))
+        })
+        .unwrap_err();
+        assert_eq!(attempts, 1);
+        assert_eq!(
+            failure.into_error(DeviceKeyError::Sign),
+            DeviceKeyError::NoLongerAvailable
+        );
     }
 
     #[test]

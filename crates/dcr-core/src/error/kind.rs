@@ -104,6 +104,9 @@ error_kinds! {
     RotationUnavailable = "rotationUnavailable",
     /// This install's key pair could not be generated or read.
     DeviceKeyUnavailable = "deviceKeyUnavailable",
+    /// The TPM no longer loads this install's key (cleared or replaced, or the keychain entry
+    /// was copied from another computer): the registration was deleted, register again.
+    DeviceKeyLost = "deviceKeyLost",
 }
 
 impl fmt::Display for ErrorKind {

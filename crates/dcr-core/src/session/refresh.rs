@@ -93,6 +93,7 @@ impl Session {
                 Err(error)
             }
             Err(error) if is_invalid_client(&error) => Err(self.revoked(&stored, false).await),
+            Err(error) if error.is_device_key_lost() => Err(self.device_key_lost(&stored).await),
             // A bare 401 (a proxy?) is not invalid_client: only an RFC 7592 read that says the
             // client is gone wipes it. Otherwise tokens and registration stay, and the error
             // (retryable) is reported.

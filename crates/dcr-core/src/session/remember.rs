@@ -152,6 +152,10 @@ impl Session {
                 Ok(self.view().await)
             }
             Err(error) if is_invalid_client(&error) => Err(self.revoked(&stored, false).await),
+            Err(error) if error.is_device_key_lost() => {
+                self.inner.lock().await.resumed = true;
+                Err(self.device_key_lost(&stored).await)
+            }
             Err(error) if is_bare_unauthorized(&error) && self.client_gone(&stored).await => {
                 Err(self.revoked(&stored, true).await)
             }

@@ -8,6 +8,9 @@
 //! (RFC 6749 §4.1.2.1) and the user agent can only fail or be closed. Without the read, an app
 //! that restarted (no tokens, so no refresh to fail) would keep a registration that can never
 //! sign in again.
+//!
+//! The same ending, unregistered and told why, comes when the client is alive but this install
+//! can no longer prove it is: the TPM refuses to load the device key ([`Session::device_key_lost`]).
 
 use tracing::warn;
 
@@ -86,6 +89,26 @@ impl Session {
             self.clients().delete_on_server(&stored).await;
         }
         Error::ClientRevoked
+    }
+}
+
+impl Session {
+    /// The TPM no longer loads the device key (cleared or replaced, or the keychain entry was
+    /// copied from another computer): nothing can sign for this registration again, so it is
+    /// deleted on the server while its registration access token still works (RFC 7592 §2.3,
+    /// a bearer token: no signature needed) and here, by forget's own transition. A delete the
+    /// server refused still clears it here, and the message says the server's copy may remain.
+    /// A keychain that cannot be written (locked) is that error, and nothing changes.
+    pub(super) async fn device_key_lost(&self, stored: &StoredRegistration) -> Error {
+        warn!("the TPM no longer loads this device's key; deleting the registration");
+        let stored = newest_known(self.inner.lock().await.registration.as_ref(), stored);
+        match self.discard(&stored, Some(Reason::DeviceKeyLost)).await {
+            Ok(server_deleted) => Error::DeviceKeyLost { server_deleted },
+            Err(error) => {
+                warn!(kind = %error.kind(), "could not delete the registration of the lost key");
+                error
+            }
+        }
     }
 }
 

@@ -8,6 +8,7 @@ mod fake;
 mod keys;
 mod logs;
 mod loopback;
+mod lost_key;
 mod management;
 mod recovery;
 mod remember;

@@ -35,6 +35,9 @@ pub enum Reason {
     /// The keychain entry's registration needs a device key the entry does not hold (a copy
     /// from another device, K5); it was discarded.
     DeviceKeyMissing,
+    /// The TPM no longer loads the device key (cleared or replaced, or the entry was copied
+    /// from another computer); the registration was deleted.
+    DeviceKeyLost,
 }
 
 /// How this device proves itself to the identity server.
