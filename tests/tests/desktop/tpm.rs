@@ -178,3 +178,65 @@ async fn a_tpm_held_device_key_through_the_lifecycle_and_what_home_and_about_say
     );
     desktop.close().await;
 }
+
+/// The stolen-entry case in the app: the keychain entry made with one TPM, the app restarted on
+/// a second, fresh TPM (as on a thief's computer, or after the TPM was cleared). Sign in finds
+/// the key unusable before any window opens: the registration is deleted on the server and in
+/// the keychain, and the Register screen says the key is no longer available.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_entry_on_another_tpm_cannot_sign_and_the_app_says_so_and_offers_register() {
+    let _one = ONE_WINDOW_AT_A_TIME.lock().await;
+    let owner = Swtpm::start();
+    let idp = Idp::start_with(IdpOptions {
+        profile: Some("device-bound"),
+        dpop_nonce: true,
+        ..IdpOptions::default()
+    })
+    .await;
+    let config = write_config(
+        &idp,
+        json!({
+            "tokenEndpointAuthMethod": "private_key_jwt",
+            "dpop": true,
+            "deviceKeyStorage": "tpm",
+        }),
+    );
+    let entry = entry_key(&config);
+    let desktop = launch_on(&config, &owner).await;
+    let main = desktop.main_window().await;
+    register_through_ui(&desktop, &main).await;
+    desktop.wait_for_text("#key-holder", TPM_TEXT).await;
+    assert_eq!(idp.admin_list_clients().await.len(), 1);
+    stored_blobs(&entry);
+    desktop.close().await;
+
+    // The same keychain entry, another TPM: its seeds differ, so the wrapped key does not load.
+    let other = Swtpm::start();
+    let desktop = launch_on(&config, &other).await;
+    desktop.wait_for_text("main", "Welcome back").await;
+    desktop.click("#sign-in").await;
+    desktop
+        .wait_for_text(
+            "#register-reason",
+            "This device's key is no longer available",
+        )
+        .await;
+    assert_eq!(desktop.text_of("h1").await, "Register this device");
+    assert!(desktop.has("#register").await, "Register is offered");
+    let state = current_state(&desktop).await;
+    assert_eq!(state["state"], "unregistered");
+    assert_eq!(state["reason"], "deviceKeyLost");
+    desktop.screenshot("tpm-03-key-lost").await;
+    assert!(
+        idp.admin_list_clients().await.is_empty(),
+        "the useless registration was deleted on the server (RFC 7592)"
+    );
+    assert!(
+        KeychainStore::new()
+            .load(&entry)
+            .expect("the keychain answers")
+            .is_none(),
+        "and in the keychain"
+    );
+    desktop.close().await;
+}
