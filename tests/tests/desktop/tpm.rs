@@ -2,8 +2,9 @@
 //! (`swtpm`) the test starts and hands to the app as `TPM2TOOLS_TCTI`, against the identity
 //! server's `device-bound` profile (private_key_jwt, DPoP-bound tokens, a server nonce on every
 //! proof). What the user sees: Home and About say the key is held by this computer's TPM, in the
-//! engine's words (`KeyHolder::describe`, the sentence `dcr status` prints too), and the copied
-//! diagnostics name the holder and hold none of the TPM's blobs.
+//! engine's words (`KeyHolder::describe`), `dcr status` on the same entry prints that sentence,
+//! and the copied diagnostics name the holder and hold none of the TPM's blobs. And the
+//! stolen-entry case: the same entry on a second, fresh TPM cannot sign, and the app says so.
 
 use std::ffi::OsStr;
 use std::path::Path;
@@ -14,6 +15,7 @@ use dcr_core::device::store::{KeychainStore, RegistrationStore, StoreKey};
 use dcr_core::Config;
 use dcr_tests::app::RECORD_IPC;
 use dcr_tests::app::{assert_no_secret_recorded, current_state, register_through_ui, write_config};
+use dcr_tests::cli::cli_binary;
 use dcr_tests::desktop::{Desktop, ONE_WINDOW_AT_A_TIME};
 use dcr_tests::swtpm::Swtpm;
 use dcr_tests::{Idp, IdpOptions};
@@ -33,6 +35,23 @@ async fn launch_on(config: &Path, tpm: &Swtpm) -> Desktop {
         &[("TPM2TOOLS_TCTI", Some(OsStr::new(&tcti)))],
     )
     .await
+}
+
+/// `dcr status` (the CLI over the same engine and keychain) on `config` and `tpm`.
+fn dcr_status(config: &Path, tpm: &Swtpm) -> Value {
+    let output = std::process::Command::new(cli_binary())
+        .arg("--config")
+        .arg(config)
+        .arg("status")
+        .env("TPM2TOOLS_TCTI", tpm.tcti())
+        .output()
+        .expect("dcr runs");
+    assert!(
+        output.status.success(),
+        "dcr status failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("one JSON line")
 }
 
 /// The keychain entry the app uses for `config` (the engine's own binding of it).
@@ -112,6 +131,18 @@ async fn a_tpm_held_device_key_through_the_lifecycle_and_what_home_and_about_say
     assert_eq!(first["registration"]["clientId"], clients[0].client_id);
     desktop.screenshot("tpm-01-home").await;
     let blobs = stored_blobs(&entry);
+
+    // `dcr status` on the same entry says the same, from the same engine sentence.
+    let status = dcr_status(&config, &tpm);
+    assert_eq!(status["client_id"], clients[0].client_id.as_str());
+    assert_eq!(status["device_key_holder"], "tpm");
+    assert_eq!(
+        status["device_key"],
+        desktop.text_of("#key-holder").await.as_str()
+    );
+    for blob in &blobs {
+        assert!(!status.to_string().contains(&blob[..16.min(blob.len())]));
+    }
 
     // Refresh: a new access token, its assertion and DPoP proof signed in the TPM.
     let refreshed = refresh_through_ui(&desktop, &first).await;
@@ -198,7 +229,8 @@ async fn an_entry_on_another_tpm_cannot_sign_and_the_app_says_so_and_offers_regi
         json!({
             "tokenEndpointAuthMethod": "private_key_jwt",
             "dpop": true,
-            "deviceKeyStorage": "tpm",
+            // `auto` takes the TPM when one is usable, and Home says which it took.
+            "deviceKeyStorage": "auto",
         }),
     );
     let entry = entry_key(&config);
