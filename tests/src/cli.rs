@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 use dcr_core::device::store::{KeychainStore, RegistrationStore};
 
 use crate::engine::{self, Form};
-use crate::Idp;
+use crate::{Idp, IdpOptions};
 
 /// `DCR_CLI_BINARY` (scripts/test.sh sets it), else the debug build in the target directory,
 /// built first with `cargo build -p dcr-cli` so it is never stale.
@@ -42,7 +42,13 @@ pub fn cli_binary() -> &'static Path {
 /// Starts `dcr --config <config> <args…>` with all three pipes (the manual mode's protocol:
 /// `open: <url>` lines on stderr, the final URL on stdin), killed if the test drops it.
 pub fn spawn(config: &Path, args: &[&str]) -> tokio::process::Child {
+    spawn_with_env(config, args, &[])
+}
+
+/// [`spawn`] with extra environment variables (say `TPM2TOOLS_TCTI`).
+pub fn spawn_with_env(config: &Path, args: &[&str], env: &[(&str, &str)]) -> tokio::process::Child {
     tokio::process::Command::new(cli_binary())
+        .envs(env.iter().copied())
         .arg("--config")
         .arg(config)
         .args(args)
@@ -64,7 +70,13 @@ pub struct Setup {
 
 impl Setup {
     pub async fn new(form: Form) -> Setup {
-        let idp = Idp::start().await;
+        Setup::configured(IdpOptions::default(), form, serde_json::json!({})).await
+    }
+
+    /// A server started with `options`, and `extra` keys over the tutorial's config (say a
+    /// device-bound client on the `device-bound` profile).
+    pub async fn configured(options: IdpOptions, form: Form, extra: serde_json::Value) -> Setup {
+        let idp = Idp::start_with(options).await;
         KeychainStore::new()
             .delete(&engine::store_key(&idp, form))
             .expect("the Secret Service answers");
@@ -75,8 +87,11 @@ impl Setup {
         ));
         std::fs::create_dir_all(&dir).expect("a scratch folder");
         let config = dir.join("config.json");
-        std::fs::write(&config, engine::config_json(&idp, form).to_string())
-            .expect("the config is written");
+        let mut json = engine::config_json(&idp, form);
+        if let (Some(base), Some(extra)) = (json.as_object_mut(), extra.as_object()) {
+            base.extend(extra.clone());
+        }
+        std::fs::write(&config, json.to_string()).expect("the config is written");
         Setup { idp, dir, config }
     }
 }

@@ -40,6 +40,13 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // tpm2-tss writes its own lines on stderr when the TPM refuses something (WARNING:esys:…).
+    // The engine reports every TPM failure with a stable kind, and stderr is this tool's error
+    // channel (one `error[<kind>]` line), so the TSS's log is off unless the user set TSS2_LOG.
+    // Set here, before any thread exists: changing the environment is only sound then.
+    if std::env::var_os("TSS2_LOG").is_none() {
+        std::env::set_var("TSS2_LOG", "all+none");
+    }
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -9,7 +9,7 @@
 use std::path::Path;
 
 use dcr_core::device::store::{KeychainStore, RegistrationStore};
-use dcr_tests::cli::{spawn, Setup};
+use dcr_tests::cli::{spawn, spawn_with_env, Setup};
 use dcr_tests::engine::{self, query, Form};
 use dcr_tests::keyring::require_test_keyring;
 use dcr_tests::{ScriptedBrowser, DEMO_USER};
@@ -19,7 +19,7 @@ use url::Url;
 
 /// How the scripted user answers the CLI's browser steps.
 #[derive(Clone, Copy)]
-enum Answer {
+pub(crate) enum Answer {
     /// Open the URL, sign in if asked, paste the final URL.
     Browse,
     /// Press Enter on an empty line.
@@ -30,16 +30,16 @@ enum Answer {
     Paste(&'static str),
 }
 
-struct Run {
-    code: Option<i32>,
-    stdout: String,
+pub(crate) struct Run {
+    pub(crate) code: Option<i32>,
+    pub(crate) stdout: String,
     /// stderr lines other than `open:` lines.
-    stderr: Vec<String>,
-    opened: Vec<Url>,
+    pub(crate) stderr: Vec<String>,
+    pub(crate) opened: Vec<Url>,
 }
 
 impl Run {
-    fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         assert_eq!(self.code, Some(0), "dcr failed: {:?}", self.stderr);
         assert!(
             self.stderr.is_empty(),
@@ -56,7 +56,7 @@ impl Run {
     }
 
     /// The `error[<kind>]: <message>` line; checks the exit code and that stdout is empty.
-    fn error(&self) -> (String, String) {
+    pub(crate) fn error(&self) -> (String, String) {
         assert_ne!(self.code, Some(0), "dcr should have failed");
         assert_eq!(self.code, Some(1));
         assert!(self.stdout.is_empty(), "{}", self.stdout);
@@ -74,7 +74,18 @@ impl Run {
 }
 
 async fn dcr(config: &Path, args: &[&str], browser: &ScriptedBrowser, answer: Answer) -> Run {
-    let mut child = spawn(config, args);
+    dcr_with_env(config, args, &[], browser, answer).await
+}
+
+/// [`dcr`] with extra environment variables for the process.
+pub(crate) async fn dcr_with_env(
+    config: &Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+    browser: &ScriptedBrowser,
+    answer: Answer,
+) -> Run {
+    let mut child = spawn_with_env(config, args, env);
     let mut stdin = Some(child.stdin.take().unwrap());
     let mut stdout = child.stdout.take().unwrap();
     let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();

@@ -221,7 +221,7 @@ fn a_device_key_that_cannot_be_made_is_an_error_not_a_panic() {
 /// Home, About and `dcr status` say who holds the device key from the view: the holder and the
 /// engine's sentence, never the key. A client secret without DPoP has no key and no holder.
 #[tokio::test]
-async fn k7_the_view_names_who_holds_the_device_key_and_never_the_key() {
+async fn k8_the_view_names_who_holds_the_device_key_and_never_the_key() {
     let rig = device_rig(KEY_AND_DPOP);
     let view = rig.registered().await;
     assert_eq!(view.device_key_holder, Some(KeyHolder::Software));
