@@ -18,5 +18,6 @@ mod onboarding;
 mod progress;
 mod remember;
 mod setup;
+mod sign_in_window;
 mod smoke;
 mod system;
