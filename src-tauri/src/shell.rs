@@ -260,8 +260,34 @@ impl Shell {
         if let Some(mode) = mode {
             session = self.choose_mode(session, mode).await?;
         }
-        let outcome = session.register_and_sign_in(&self.browser(&session)).await;
-        self.publish(&session, outcome).await
+        let browser = self.browser(&session);
+        let outcome = session.register_and_sign_in(&browser).await;
+        self.publish_and_finish(&session, outcome, &browser).await
+    }
+
+    /// [`Self::publish`], then the end of the command's browser ([`DesktopAgent::finish`]): the
+    /// state goes out first, so the main window can draw it while the sign-in window goes.
+    async fn publish_and_finish(
+        &self,
+        session: &Session,
+        outcome: Result<StateView, dcr_core::Error>,
+        browser: &DesktopAgent,
+    ) -> Result<StateView, UiError> {
+        let answer = self.publish(session, outcome).await;
+        browser.finish();
+        answer
+    }
+
+    /// [`Self::run`] for an action with browser steps: one agent (one sign-in window) for all
+    /// of them, ended with the command.
+    async fn run_browsing(
+        &self,
+        action: impl AsyncFnOnce(&Session, &DesktopAgent) -> Result<StateView, dcr_core::Error>,
+    ) -> Result<StateView, UiError> {
+        let session = self.registered_mode().await?;
+        let browser = self.browser(&session);
+        let outcome = action(&session, &browser).await;
+        self.publish_and_finish(&session, outcome, &browser).await
     }
 
     /// One engine action on the session of the mode registered (or configured): its outcome,
@@ -276,7 +302,7 @@ impl Shell {
     }
 
     pub async fn sign_in(&self) -> Result<StateView, UiError> {
-        self.run(async |session| session.sign_in(&self.browser(session)).await)
+        self.run_browsing(async |session, browser| session.sign_in(browser).await)
             .await
     }
 
@@ -285,14 +311,14 @@ impl Shell {
     }
 
     pub async fn sign_out(&self) -> Result<StateView, UiError> {
-        self.run(async |session| session.sign_out(&self.browser(session)).await)
+        self.run_browsing(async |session, browser| session.sign_out(browser).await)
             .await
     }
 
     /// Tries the server half of a sign-out or forget again (`pendingServerCleanup`). A pending
     /// sign-out may open the identity server's logout page, so it gets the sign-in window.
     pub async fn finish_server_cleanup(&self) -> Result<StateView, UiError> {
-        self.run(async |session| session.finish_server_cleanup(&self.browser(session)).await)
+        self.run_browsing(async |session, browser| session.finish_server_cleanup(browser).await)
             .await
     }
 

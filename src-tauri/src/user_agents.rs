@@ -25,7 +25,8 @@ use crate::browser::EmbeddedBrowser;
 use crate::events::{emit_progress, ShellStep, Step};
 
 pub enum DesktopAgent {
-    Embedded(EmbeddedBrowser),
+    /// Boxed: it holds the command's window and step between steps, much larger than `InBrowser`.
+    Embedded(Box<EmbeddedBrowser>),
     /// Loopback or system: the user's own browser.
     InBrowser(InBrowser),
 }
@@ -53,10 +54,20 @@ impl DesktopAgent {
                 agent: Box::new(SystemAgent::new(browser(), deep_links.clone())),
                 mode: UserAgentKind::System,
             }),
-            Some(UserAgentKind::Embedded) | None => Self::Embedded(EmbeddedBrowser::new(
+            Some(UserAgentKind::Embedded) | None => Self::Embedded(Box::new(EmbeddedBrowser::new(
                 app.clone(),
                 config.allowed_sign_in_origins(),
-            )),
+            ))),
+        }
+    }
+}
+
+impl DesktopAgent {
+    /// The command that used this agent has ended (success or error): the embedded sign-in
+    /// window, kept between the command's browser steps, goes now.
+    pub fn finish(&self) {
+        if let Self::Embedded(agent) = self {
+            agent.finish();
         }
     }
 }

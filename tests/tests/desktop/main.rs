@@ -18,6 +18,7 @@ mod onboarding;
 mod progress;
 mod remember;
 mod setup;
+mod sign_in_window;
 mod smoke;
 mod system;
 mod tpm;
