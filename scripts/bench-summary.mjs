@@ -6,13 +6,14 @@
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 
-// The goals the table always lists, so one a run did not measure shows as such.
+// The goals the table always lists, so one a run did not measure shows as such; the last field
+// is the chart's short label.
 const GOALS = [
-  ['a', 'password submit → Home painted ÷ the identity server\'s own time (HTTP floor)', 1.5, 'shell'],
-  ['b', 'release binary ÷ bare Tauri app (same profile)', 1.5, 'shell'],
-  ['c', 'exec → first screen painted ÷ bare app', 1.1, 'shell'],
-  ['d', 'process-tree PSS on Home ÷ bare app\'s screen', 1.2, 'shell'],
-  ['e', 'engine CPU per first-run flow ÷ openid-client, TLS on both sides', 0.1, 'peers'],
+  ['a', 'password submit → Home painted ÷ the identity server\'s own time (HTTP floor)', 1.5, 'shell', 'submit → Home ÷ HTTP floor'],
+  ['b', 'release binary ÷ bare Tauri app (same profile)', 1.5, 'shell', 'binary size ÷ bare app'],
+  ['c', 'exec → first screen painted ÷ bare app', 1.1, 'shell', 'exec → first paint ÷ bare app'],
+  ['d', 'process-tree PSS on Home ÷ bare app\'s screen', 1.2, 'shell', 'tree PSS on Home ÷ bare app'],
+  ['e', 'engine CPU per first-run flow ÷ openid-client, TLS on both sides', 0.1, 'peers', 'engine CPU ÷ openid-client, TLS'],
 ];
 
 const dir = process.argv[2];
@@ -61,11 +62,11 @@ for (const r of rows) {
 }
 
 // ---- The chart: one row per goal, on a log scale (the goals range from 0.1× to 1.5×). ----
-const measured = GOALS.map(([id, what, goal]) => [id, what, goal, byId.get(id)]);
+const measured = GOALS.map(([id, , goal, , label]) => [id, label, goal, byId.get(id)]);
 const values = measured.flatMap(([, , goal, r]) => (r ? [goal, r.per_round.min, r.per_round.max, r.ratio_of_medians] : [goal]));
 const lo = Math.min(0.05, ...values) / 1.3;
 const hi = Math.max(2, ...values) * 1.3;
-const [labelW, plotW, rowH, top] = [330, 460, 34, 40];
+const [labelW, plotW, rowH, top] = [250, 480, 34, 56];
 const x = (v) => labelW + ((Math.log(v) - Math.log(lo)) / (Math.log(hi) - Math.log(lo))) * plotW;
 const height = top + rowH * GOALS.length + 40;
 const width = labelW + plotW + 70;
@@ -73,7 +74,8 @@ const esc = (s) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, 
 const svg = [];
 svg.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`);
 svg.push('<rect width="100%" height="100%" fill="#ffffff"/>');
-svg.push('<text x="8" y="18" font-size="13" fill="#1b1f27">Subject ÷ baseline, this run (log scale): dot = ratio of medians, bar = IQR of per-round ratios, whisker = min–max, black tick = goal</text>');
+svg.push('<text x="8" y="18" font-size="13" fill="#1b1f27">Every ratio goal: subject ÷ baseline from this run (log scale)</text>');
+svg.push('<text x="8" y="36" fill="#5b6372">dot: ratio of medians (green: met) · bar: IQR, whisker: min–max of per-round ratios · tick: goal</text>');
 const base = top + rowH * GOALS.length;
 for (const tick of [0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20]) {
   if (tick < lo || tick > hi) continue;
@@ -83,8 +85,7 @@ for (const tick of [0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20]) {
 measured.forEach(([id, what, goal, r], i) => {
   const y = top + rowH * i;
   const mid = y + rowH / 2 - 4;
-  const short = what.length > 52 ? `${what.slice(0, 50)}…` : what;
-  svg.push(`<text x="${labelW - 8}" y="${mid + 4}" text-anchor="end" fill="#1b1f27">${id}  ${esc(short)}</text>`);
+  svg.push(`<text x="${labelW - 8}" y="${mid + 4}" text-anchor="end" fill="#1b1f27">${id}  ${esc(what)}</text>`);
   svg.push(`<line x1="${x(goal).toFixed(1)}" x2="${x(goal).toFixed(1)}" y1="${y + 2}" y2="${y + rowH - 10}" stroke="#1b1f27" stroke-width="2.5"/>`);
   if (!r) {
     svg.push(`<text x="${labelW + 6}" y="${mid + 4}" fill="#5b6372">not measured in this run</text>`);
