@@ -6,7 +6,9 @@
 #
 # The run's whole output goes into one folder, docs/bench-results/<UTC date>/ (<date>-<HHMM>/ when
 # that folder exists; DCR_BENCH_DIR overrides it): the tables as results.md, written from the
-# benches' own stdout, and the SVG charts beside it. Nothing in that folder is edited by hand;
+# benches' own stdout, and the SVG charts beside it. results.md ends with the run's one summary
+# table: every ratio goal with its baseline from the same run, assembled by
+# scripts/bench-summary.mjs from the rows the benches write to summary.jsonl in that folder. Nothing in that folder is edited by hand;
 # docs/benchmarks.md links to the latest full run's folder.
 #
 # Extra arguments go to `cargo bench`, e.g. `scripts/bench.sh --bench keychain`.
@@ -60,6 +62,9 @@ portable() {
 }
 
 mkdir -p "$run_dir"
+# The summary rows of this run only (a DCR_BENCH_DIR reused from an earlier run keeps none).
+rm -f "$run_dir/summary.jsonl"
+started=$(date +%s)
 {
   echo "# Benchmark run $(date -u '+%Y-%m-%d %H:%M UTC')"
   echo
@@ -78,5 +83,15 @@ mkdir -p "$run_dir"
 log "running the benchmarks on $DISPLAY with a fresh unlocked gnome-keyring"
 # Only the benches' stdout (fd 3) goes to the results; services that D-Bus starts for the windows
 # (accessibility, portals) inherit stdout too, so theirs goes to stderr.
-dbus-run-session -- "$REPO_ROOT/scripts/with-keyring.sh" bash -c 'cargo bench -p dcr-tests "$@" >&3' dcr-bench "$@" 3>&1 1>&2 | portable | tee -a "$out"
+status=0
+dbus-run-session -- "$REPO_ROOT/scripts/with-keyring.sh" bash -c 'cargo bench -p dcr-tests "$@" >&3' dcr-bench "$@" 3>&1 1>&2 | portable | tee -a "$out" || status=$?
+# The summary table and chart, from what the benches measured (also after a failed bench: the
+# table then says which goals this run did not measure).
+{
+  echo
+  node "$REPO_ROOT/scripts/bench-summary.mjs" "$run_dir"
+  elapsed=$(( $(date +%s) - started ))
+  echo "The benches took $((elapsed / 60)) min $((elapsed % 60)) s (after the builds); load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)."
+} | portable | tee -a "$out"
 log "results in $run_dir/ (results.md and the charts)"
+exit "$status"

@@ -1,7 +1,9 @@
 // The peer in the engine comparison (docs/benchmarks.md, tests/benches/peers.rs): panva's
 // openid-client driving the same first run as the engine's `register_and_sign_in` + `refresh`
 // against the bundled identity server, one flow per `flow` line on stdin, one JSON line per flow
-// on stdout.
+// on stdout. The issuer is https in the judged run (peers.rs starts the server behind TLS with a
+// CA made at start and passes that CA in NODE_EXTRA_CA_CERTS, so the certificate is verified as
+// any other) and plain http in the labelled comparison run.
 //
 // Steps, as the engine does them: discovery; authorization URL with PKCE (static public client,
 // scope dcr, prompt=login); the login; callback checks (state, RFC 9207 iss) and code exchange
@@ -26,7 +28,11 @@ import readline from 'node:readline';
 const config = JSON.parse(process.env.DCR_BENCH_CONFIG);
 const [USER, PASSWORD] = ['demouser', 'Password1'];
 const issuer = new URL(config.issuer);
-const insecure = { execute: [client.allowInsecureRequests] }; // the bundled server is http on 127.0.0.1
+// https (peers.rs's judged run): verified against the roots Node.js has, the test CA among them
+// through NODE_EXTRA_CA_CERTS; nothing relaxes it. Plain http (the comparison row) needs
+// openid-client's allowInsecureRequests, which only permits the http: scheme.
+const plainHttp = issuer.protocol === 'http:';
+const insecure = plainHttp ? { execute: [client.allowInsecureRequests] } : undefined;
 
 const cpu = () => {
   const { user, system } = process.cpuUsage();
@@ -133,11 +139,11 @@ async function flow() {
     grant_types: ['authorization_code'],
     scope: config.scope,
     token_endpoint_auth_method: 'client_secret_basic',
-  }, { initialAccessToken: dcrTokens.access_token, [oauth.allowInsecureRequests]: true })
+  }, { initialAccessToken: dcrTokens.access_token, ...(plainHttp ? { [oauth.allowInsecureRequests]: true } : {}) })
     .then(oauth.processDynamicClientRegistrationResponse);
   const own = new client.Configuration(dcr.serverMetadata(), registered.client_id, registered,
     client.ClientSecretBasic(registered.client_secret));
-  client.allowInsecureRequests(own);
+  if (plainHttp) client.allowInsecureRequests(own);
   client.enableNonRepudiationChecks(own); // verify the ID token's signature (key set), as the engine does
 
   // SSO sign-in with the per-install client: PKCE, state, nonce.

@@ -2,7 +2,9 @@
 // Run `node tests/idp/server.mjs`; see README.md for the environment variables and the interface.
 import './lib/stdio.mjs'; // must stay first: keeps stdout for the single `ready` line
 
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 
 import { adminHandler } from './lib/admin.mjs';
 import { REGISTRATION_CLIENT_ID, TEMPLATE_CLIENT_ID } from './lib/clients.mjs';
@@ -19,7 +21,7 @@ import { errorPage } from './lib/views.mjs';
 // Same path as Curity's anonymous token service profile, so config.json looks like the tutorial's.
 const ISSUER_PATH = '/oauth/v2/oauth-anonymous';
 const INTERACTIONS_PATH = `${ISSUER_PATH}/interaction`;
-const HOST = '127.0.0.1'; // loopback only, plain http: a test server, never exposed
+const HOST = '127.0.0.1'; // loopback only, plain http unless IDP_TLS_*: a test server, never exposed
 
 const log = (message) => process.stderr.write(`[idp] ${message}\n`);
 // Milliseconds since the process started, once every module above has loaded (ESM imports run
@@ -36,7 +38,13 @@ try {
 }
 
 let handler = (_req, res) => sendJson(res, 503, { error: 'temporarily_unavailable' });
-const server = http.createServer((req, res) => handler(req, res));
+// With IDP_TLS_CERT and IDP_TLS_KEY, https only (a certificate from a CA the harness made at
+// test time); the issuer is then https too, so every endpoint discovery lists is.
+const listener = (req, res) => handler(req, res);
+const server = env.tls
+  ? https.createServer({ cert: readFileSync(env.tls.cert), key: readFileSync(env.tls.key) }, listener)
+  : http.createServer(listener);
+const scheme = env.tls ? 'https' : 'http';
 
 server.on('error', (err) => {
   log(`cannot listen on ${HOST}:${env.port}: ${err.message}`);
@@ -45,7 +53,7 @@ server.on('error', (err) => {
 
 async function start() {
   const { port } = server.address();
-  const issuer = `http://${HOST}:${port}${ISSUER_PATH}`;
+  const issuer = `${scheme}://${HOST}:${port}${ISSUER_PATH}`;
   const state = providerState(env.storeDir);
   const faults = env.adminToken ? new Faults(log) : undefined;
   // Test-only ground truth for the leak tests; recorded only when the admin API can read it.

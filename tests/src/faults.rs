@@ -85,7 +85,7 @@ impl Idp {
             std::process::id(),
             crate::random_token(8)
         ));
-        Idp::launch(options, Some(dir)).await
+        Idp::launch(options, Some(dir), None).await
     }
 
     /// Arms `fault` (`POST /admin/faults`). Each fault fires once.
@@ -140,7 +140,14 @@ impl Idp {
             self.kill().await;
         }
         let port = self.issuer.port().expect("the issuer has a port");
-        let (child, logs, issuer) = spawn(self.options, &self.admin_token, port, Some(&dir)).await;
+        let (child, logs, issuer) = spawn(
+            self.options,
+            &self.admin_token,
+            port,
+            Some(&dir),
+            self.tls.as_ref(),
+        )
+        .await;
         assert_eq!(issuer, self.issuer, "same issuer after the restart");
         self.child = child;
         self.logs = logs;

@@ -13,6 +13,8 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 use url::Url;
 
+use crate::tls::{ServerFiles, TestCa};
+
 /// How long the server may take to print its `ready` line before the test gives up. This only
 /// guards against a hang: the condition waited for is the line itself (or the process exiting,
 /// which ends the wait at once). A start took 0.3–0.9 s on a 2-core machine at load 2 and 1.5–4.4 s with
@@ -96,7 +98,7 @@ impl std::fmt::Debug for IssuedSecret {
 
 /// A running identity server. It is killed when this value is dropped.
 pub struct Idp {
-    /// `http://127.0.0.1:<port>/oauth/v2/oauth-anonymous`
+    /// `http://127.0.0.1:<port>/oauth/v2/oauth-anonymous` (`https://` from [`Idp::start_tls`])
     pub issuer: Url,
     /// Bearer token for the admin API (random per server).
     pub admin_token: String,
@@ -106,6 +108,8 @@ pub struct Idp {
     pub(crate) options: IdpOptions,
     /// `IDP_STORE`: where a persistent server keeps its state (see `crate::faults`).
     pub(crate) store_dir: Option<PathBuf>,
+    /// `IDP_TLS_CERT`, `IDP_TLS_KEY`: the server's certificate and key ([`Idp::start_tls`]).
+    pub(crate) tls: Option<ServerFiles>,
 }
 
 /// The repository root (the parent of the `tests` crate).
@@ -125,21 +129,36 @@ impl Idp {
     /// Starts a server with the given lifetimes. Panics, saying what to do, when Node or the
     /// server's packages are missing or the server does not become ready within two minutes.
     pub async fn start_with(options: IdpOptions) -> Idp {
-        Idp::launch(options, None).await
+        Idp::launch(options, None, None).await
     }
 
-    /// Spawns the server with a fresh admin token, and `IDP_STORE=store_dir` when given.
-    pub(crate) async fn launch(options: IdpOptions, store_dir: Option<PathBuf>) -> Idp {
+    /// Starts a server that serves https only, on `https://127.0.0.1:<port>`, with a certificate
+    /// for `127.0.0.1` signed by `ca`. Its clients must trust `ca` to reach it: the admin API
+    /// client here does (it adds the CA as a root); the engine and the scripted browser do when
+    /// `SSL_CERT_FILE` names [`TestCa::ca_file`] as they are built.
+    pub async fn start_tls(options: IdpOptions, ca: &TestCa) -> Idp {
+        Idp::launch(options, None, Some(ServerFiles::new(ca, &["127.0.0.1"]))).await
+    }
+
+    /// Spawns the server with a fresh admin token, `IDP_STORE=store_dir` when given, and TLS
+    /// with `tls` when given.
+    pub(crate) async fn launch(
+        options: IdpOptions,
+        store_dir: Option<PathBuf>,
+        tls: Option<ServerFiles>,
+    ) -> Idp {
         let admin_token = crate::random_token(24);
-        let (child, logs, issuer) = spawn(options, &admin_token, 0, store_dir.as_deref()).await;
+        let (child, logs, issuer) =
+            spawn(options, &admin_token, 0, store_dir.as_deref(), tls.as_ref()).await;
         Idp {
             issuer,
             admin_token,
             child,
             logs,
-            http: admin_client(),
+            http: admin_client(tls.as_ref().map(|files| files.ca_pem.as_str())),
             options,
             store_dir,
+            tls,
         }
     }
 
@@ -272,13 +291,14 @@ fn snapshot(logs: &Mutex<Vec<String>>) -> Vec<String> {
     logs.lock().unwrap_or_else(PoisonError::into_inner).clone()
 }
 
-/// Starts `node tests/idp/server.mjs` on `port` (0: a free one), with `IDP_STORE=store_dir` when
-/// given, and waits for its `ready` line.
+/// Starts `node tests/idp/server.mjs` on `port` (0: a free one), with `IDP_STORE=store_dir` and
+/// TLS with `tls` when given, and waits for its `ready` line.
 pub(crate) async fn spawn(
     options: IdpOptions,
     admin_token: &str,
     port: u16,
     store_dir: Option<&std::path::Path>,
+    tls: Option<&ServerFiles>,
 ) -> (Child, Arc<Mutex<Vec<String>>>, Url) {
     let idp_dir = repo_root().join("tests/idp");
     assert!(
@@ -335,6 +355,12 @@ pub(crate) async fn spawn(
         Some(dir) => command.env("IDP_STORE", dir),
         None => command.env_remove("IDP_STORE"),
     };
+    match tls {
+        Some(files) => command
+            .env("IDP_TLS_CERT", files.cert())
+            .env("IDP_TLS_KEY", files.key()),
+        None => command.env_remove("IDP_TLS_CERT").env_remove("IDP_TLS_KEY"),
+    };
     let mut child = command
         .spawn()
         .unwrap_or_else(|e| panic!("cannot run `node` (Node.js 20 or later is required): {e}"));
@@ -386,9 +412,12 @@ pub(crate) async fn spawn(
     (child, logs, issuer)
 }
 
-pub(crate) fn admin_client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("reqwest client")
+/// The admin API's client; `ca_pem`: the CA of a TLS server, trusted as a root.
+pub(crate) fn admin_client(ca_pem: Option<&str>) -> reqwest::Client {
+    let mut builder = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none());
+    if let Some(pem) = ca_pem {
+        let ca = reqwest::Certificate::from_pem(pem.as_bytes()).expect("the test CA's PEM");
+        builder = builder.add_root_certificate(ca);
+    }
+    builder.build().expect("reqwest client")
 }

@@ -13,6 +13,7 @@
 //! - [`procs`]: process trees and their memory, from /proc.
 //! - [`stats`]: the benchmarks' plain statistics (the soaks' least-squares memory slope).
 //! - [`swtpm`]: a software TPM 2.0 per test, for the TPM-held device key.
+//! - [`tls`]: a CA made at test time and the server certificates it signs.
 //! - [`loopback`], [`system`]: the user's browser in loopback and system mode, delivering the
 //!   redirect to the engine's own user agents.
 //!
@@ -56,6 +57,7 @@ pub mod procs;
 pub mod stats;
 pub mod swtpm;
 pub mod system;
+pub mod tls;
 pub mod ui;
 
 pub use agent::{Behaviour, ScriptedAgent};

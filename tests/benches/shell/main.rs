@@ -33,7 +33,8 @@ use dcr_tests::{repo_root, Idp};
 use paint::Launch;
 
 const PAINT_ROUNDS: usize = 10;
-const SIGN_IN_ROUNDS: usize = 6;
+/// At least 10 for every ratio in the run's summary table (docs/benchmarks.md).
+const SIGN_IN_ROUNDS: usize = 10;
 
 fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
@@ -137,12 +138,16 @@ async fn run(app: &Path, bare: &Path) {
     let mut pss: [Vec<u64>; 3] = Default::default();
     let mut never: [usize; 3] = [0; 3];
     let mut tree_names: [Vec<String>; 3] = Default::default();
+    // Per round, for the per-round ratios of the summary table.
+    let mut paint_rounds: Vec<[Option<Duration>; 3]> = Vec::new();
     let rounds = support::iterations(PAINT_ROUNDS);
     for round in 0..rounds {
+        let mut this_round = [None; 3];
         for k in 0..launches.len() {
             // A B C, then B C A, then C A B …: each launch goes first equally often.
             let i = (k + round) % launches.len();
             let m = launches[i].measure(&screen, &probes[i]);
+            this_round[i] = m.painted;
             match m.painted {
                 Some(t) => {
                     painted[i].push(t);
@@ -152,11 +157,14 @@ async fn run(app: &Path, bare: &Path) {
                 None => never[i] += 1,
             }
         }
+        paint_rounds.push(this_round);
     }
     drop(tarpit);
 
-    // 4. Password submit to Home, and PSS on Home; the floor on the same server, alternating.
+    // 4. Password submit to Home, and PSS on Home; the floor on the same server, and the bare
+    // app's first screen (the baseline of PSS on Home), rotated round by round.
     let mut to_home = Vec::new();
+    let mut bare_pss = Vec::new();
     let (mut floor_total, mut floor_redirects) = (Vec::new(), Vec::new());
     let (mut wd_first, mut wd_home) = (Vec::new(), Vec::new());
     let mut home_names = Vec::new();
@@ -164,22 +172,28 @@ async fn run(app: &Path, bare: &Path) {
     for round in 0..support::iterations(SIGN_IN_ROUNDS) {
         let idp = signin::fresh_idp().await;
         let config = write_config(&format!("signin-{round}"), idp.issuer.as_str());
-        let floor_first = round % 2 == 1;
-        if floor_first {
-            let f = floor::first_run(&idp).await;
-            floor_total.push(f.total);
-            floor_redirects.push(f.redirects);
-        }
-        let run = signin::first_run(app, &config, paint::SETTLE).await;
-        to_home.push(run.submit_to_home);
-        wd_first.push(run.pss_first);
-        wd_home.push(run.pss_home);
-        home_names = run.names;
-        phases.extend(run.phases);
-        if !floor_first {
-            let f = floor::first_run(&idp).await;
-            floor_total.push(f.total);
-            floor_redirects.push(f.redirects);
+        // app, floor, bare; then floor, bare, app; then bare, app, floor …
+        for k in 0..3 {
+            match (k + round) % 3 {
+                0 => {
+                    let run = signin::first_run(app, &config, paint::SETTLE).await;
+                    to_home.push(run.submit_to_home);
+                    wd_first.push(run.pss_first);
+                    wd_home.push(run.pss_home);
+                    home_names = run.names;
+                    phases.extend(run.phases);
+                }
+                1 => {
+                    let f = floor::first_run(&idp).await;
+                    floor_total.push(f.total);
+                    floor_redirects.push(f.redirects);
+                }
+                _ => {
+                    let m = launches[1].measure(&screen, &probes[1]);
+                    assert!(m.painted.is_some(), "bare-tauri's page never painted");
+                    bare_pss.push(m.pss);
+                }
+            }
         }
         let _ = std::fs::remove_dir_all(config.parent().expect("folder"));
     }
@@ -196,6 +210,8 @@ async fn run(app: &Path, bare: &Path) {
         never,
         pss,
         tree_names,
+        paint_rounds,
+        bare_pss,
         to_home,
         floor_total,
         floor_redirects,

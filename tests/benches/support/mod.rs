@@ -13,6 +13,8 @@
 // Each bench target compiles this module and uses only part of it.
 #![allow(dead_code)]
 
+pub mod summary;
+
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 

@@ -29,6 +29,14 @@ function oneOf(name, allowed, fallback) {
 // (RFC 7523), and their access tokens are DPoP-bound (RFC 9449).
 export const PROFILES = ['curity', 'device-bound'];
 
+// Both PEM files or neither: half a TLS setup is a mistake, not plain http.
+function tlsFiles() {
+  const cert = process.env.IDP_TLS_CERT || undefined;
+  const key = process.env.IDP_TLS_KEY || undefined;
+  if (Boolean(cert) !== Boolean(key)) throw new Error('IDP_TLS_CERT and IDP_TLS_KEY go together');
+  return cert ? { cert, key } : undefined;
+}
+
 export function readEnv() {
   return {
     port: integer('IDP_PORT', 8443, { max: 65535 }),
@@ -52,5 +60,7 @@ export function readEnv() {
     // registration access token and invalidates the old one, as Keycloak does. Updates (PUT)
     // rotate it in either case (oidc-provider's rotateRegistrationAccessToken).
     rotateRegistrationToken: integer('IDP_ROTATE_REGISTRATION_TOKEN', 0, { max: 1 }) === 1,
+    // PEM files of a certificate for 127.0.0.1 and its key: serve https instead of http.
+    tls: tlsFiles(),
   };
 }

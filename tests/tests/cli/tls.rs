@@ -19,7 +19,7 @@ use dcr_core::device::store::{KeychainStore, RegistrationStore, StoreKey};
 use dcr_tests::cli::cli_binary;
 use dcr_tests::engine::{POST_LOGOUT_URI, REDIRECT_URI, REGISTRATION_CLIENT};
 use dcr_tests::keyring::require_test_keyring;
-use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
+use dcr_tests::tls::TestCa;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
@@ -30,7 +30,7 @@ const ISSUER_PATH: &str = "/oauth/v2/oauth-anonymous";
 
 /// A CA made now, and a server certificate it signs.
 struct Pki {
-    ca_pem: String,
+    ca: TestCa,
     leaf: CertificateDer<'static>,
     leaf_key: PrivateKeyDer<'static>,
 }
@@ -38,25 +38,12 @@ struct Pki {
 impl Pki {
     /// A leaf for `names` (DNS names or IP addresses) from a fresh CA.
     fn new(names: &[&str]) -> Pki {
-        let ca_key = KeyPair::generate().unwrap();
-        let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
-        ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        ca.distinguished_name
-            .push(DnType::CommonName, "dcr-desktop test CA");
-        ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-        let ca_pem = ca.self_signed(&ca_key).unwrap().pem();
-        let issuer = Issuer::new(ca, ca_key);
-
-        let leaf_key = KeyPair::generate().unwrap();
-        let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
-        let mut leaf = CertificateParams::new(names).unwrap();
-        leaf.distinguished_name
-            .push(DnType::CommonName, "dcr-desktop test server");
-        let leaf = leaf.signed_by(&leaf_key, &issuer).unwrap();
+        let ca = TestCa::new();
+        let leaf = ca.leaf(names);
         Pki {
-            ca_pem,
-            leaf: leaf.der().clone(),
-            leaf_key: PrivatePkcs8KeyDer::from(leaf_key.serialize_der()).into(),
+            ca,
+            leaf: CertificateDer::from(leaf.cert_der),
+            leaf_key: PrivatePkcs8KeyDer::from(leaf.key_der).into(),
         }
     }
 }
@@ -176,7 +163,7 @@ impl Files {
             "scope": "openid profile",
         });
         std::fs::write(dir.join("config.json"), config.to_string()).unwrap();
-        std::fs::write(dir.join("ca.pem"), &pki.ca_pem).unwrap();
+        std::fs::write(dir.join("ca.pem"), pki.ca.ca_pem()).unwrap();
         // No entry for this issuer may make `register` a no-op (an earlier run, same port).
         let key = StoreKey::new(
             &issuer(server.port),
