@@ -6,6 +6,7 @@
 // Each bench target compiles this module and uses only part of it.
 #![allow(dead_code)]
 
+pub mod heap;
 pub mod soak;
 pub mod svg;
 
