@@ -48,6 +48,7 @@ impl Swtpm {
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
+                .close_inherited_descriptors()
                 .spawn()
                 .unwrap_or_else(|e| {
                     panic!("swtpm could not be started ({e}); scripts/test.sh installs it (apt package swtpm)")
@@ -113,6 +114,28 @@ impl Drop for Swtpm {
         let _ = self.child.kill();
         let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.state);
+    }
+}
+
+trait CloseInherited {
+    fn close_inherited_descriptors(&mut self) -> &mut Self;
+}
+
+impl CloseInherited for Command {
+    /// Nothing but stdin, stdout and stderr reaches swtpm. Tests run side by side, and a TPM
+    /// connection another test has open at this moment (tpm2-tss opens it without
+    /// close-on-exec, see dcr-core's `tpm.rs`) would otherwise live on in this swtpm, and the
+    /// software TPM it leads to, which serves one connection at a time, would wait on it forever.
+    fn close_inherited_descriptors(&mut self) -> &mut Self {
+        use std::os::unix::process::CommandExt as _;
+        // SAFETY: runs in the child between fork and exec, and only calls close_range(2), which
+        // is async-signal-safe.
+        unsafe {
+            self.pre_exec(|| {
+                libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32);
+                Ok(())
+            })
+        }
     }
 }
 

@@ -21,9 +21,9 @@
 //!   every path (Part 3 §28.4, TPM2_FlushContext), and each operation opens and closes its
 //!   own connection: a connection kept open would shut out every other user of such a TPM
 //!   (the CLI while the app runs, a new key during a rotation).
-//! - **Loaded once.** Re-deriving the storage primary (an ECC key generation inside the TPM)
-//!   and TPM2_Load cost far more than TPM2_Sign itself, and a refresh signs two or three
-//!   times. So after the first load the key's context is saved (TPM2_ContextSave, Part 3
+//! - **Loaded once.** Re-deriving the storage primary (an ECC key derivation inside the TPM)
+//!   and TPM2_Load would be repeated for every signature, and a refresh signs two or three
+//!   times (the `tpm_key` bench measures both ways, docs/benchmarks.md). So after the first load the key's context is saved (TPM2_ContextSave, Part 3
 //!   §28.2: the TPM encrypts and integrity-protects it, and only this TPM, in this power cycle
 //!   and with this owner seed, loads it again) and kept in memory; each signature is then
 //!   TPM2_ContextLoad, TPM2_Sign, TPM2_FlushContext. When the saved context no longer loads (a
@@ -440,12 +440,53 @@ fn open(tcti: &str) -> Result<Context, Failure> {
             }));
         }
     }
-    Context::new(conf).map_err(|error| {
+    let context = Context::new(conf).map_err(|error| {
         Failure::Open(DeviceKeyError::Tpm(crate::text::sanitize(
             &format!("cannot reach the TPM at {tcti}: {error}"),
             200,
         )))
-    })
+    })?;
+    sockets_close_on_exec();
+    Ok(context)
+}
+
+/// tpm2-tss opens the TPM's device node or socket without close-on-exec, so every process
+/// this one starts while a connection is open (a browser, a helper) would inherit it and keep
+/// it open for its whole life. A TPM that serves one connection at a time (a software TPM over
+/// TCP, `/dev/tpm0` without the resource manager) then waits on that copy forever. So right
+/// after a connection is opened, every socket and TPM device node of this process is marked
+/// close-on-exec. Only the new connection needs it, but its descriptor cannot be told apart by
+/// number (another thread may have closed and reused one meanwhile); the others are the Rust
+/// standard library's and GLib's, which open theirs close-on-exec already and hand a child
+/// what it needs with dup2, which clears the flag.
+fn sockets_close_on_exec() {
+    let Ok(entries) = std::fs::read_dir("/proc/self/fd") else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let Some(fd) = entry
+            .file_name()
+            .to_str()
+            .and_then(|name| name.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        let Ok(target) = std::fs::read_link(entry.path()) else {
+            continue;
+        };
+        let target = target.to_string_lossy();
+        if fd <= 2 || !(target.starts_with("socket:") || target.starts_with("/dev/tpm")) {
+            continue;
+        }
+        // SAFETY: F_GETFD and F_SETFD read and set one descriptor's flags and touch no memory;
+        // a descriptor closed meanwhile makes them fail with EBADF, which is ignored.
+        unsafe {
+            let flags = libc::fcntl(fd, libc::F_GETFD);
+            if flags >= 0 && flags & libc::FD_CLOEXEC == 0 {
+                libc::fcntl(fd, libc::F_SETFD, flags | libc::FD_CLOEXEC);
+            }
+        }
+    }
 }
 
 /// The device node a `device` TCTI opens (`device` alone is `/dev/tpm0`, tpm2-tss's default).
@@ -556,6 +597,17 @@ mod tests {
             DeviceKeyError::TpmMissing("/nonexistent/tpmrm0".to_owned())
         );
         assert!(error.to_string().contains("\"software\""), "{error}");
+    }
+
+    #[test]
+    fn a_tpm_connection_is_not_inherited_by_processes_this_one_starts() {
+        // A socket as tpm2-tss opens it: without close-on-exec.
+        let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0) };
+        assert!(fd > 2);
+        sockets_close_on_exec();
+        let flags = unsafe { libc::fcntl(fd, libc::F_GETFD) };
+        unsafe { libc::close(fd) };
+        assert_ne!(flags & libc::FD_CLOEXEC, 0);
     }
 
     /// What a TPM answers when another process holds it (TPM 2.0 Part 2 §6.6.3).
