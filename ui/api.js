@@ -68,6 +68,18 @@ export async function openLogFolder() {
   }
 }
 
+/**
+ * The page's startup stamps (`Date.now()` values), sent once the first screen is up; the shell
+ * logs them at debug level (docs/benchmarks.md). Best effort: a failure changes nothing.
+ */
+export async function reportStartup(marks) {
+  try {
+    await tauri().core.invoke("startup_marks", { marks });
+  } catch {
+    // Only a log line is lost.
+  }
+}
+
 /** Retries the server part of a sign-out or forget that failed (`view.pendingServerCleanup`). */
 export function finishServerCleanup() {
   return perform("finishCleanup");

@@ -5,6 +5,9 @@ import { chosenMode, configFileProblem, initialModel, normalizeError, screenOf, 
 import { bind, render } from "./view.js";
 import { createRefresher } from "./refresher.js";
 
+// Every module above has loaded and run: the page's first script (see reportStartup).
+const firstScript = Date.now();
+
 let model = initialModel();
 
 const refresher = createRefresher(
@@ -124,12 +127,39 @@ bind("chooseConfig", async (input) => {
 
 async function start() {
   render(model);
-  await Promise.all([
+  // The listeners' requests go out before get_state's and are not waited for: the shell
+  // registers each as its request arrives, well before get_state's first progress event (which
+  // follows a keychain read), and the first screen does not wait for three more round trips.
+  const listening = Promise.all([
     api.onStateChanged((view) => (model.busy ? dispatch({ type: "loaded", view }) : resync())),
     api.onProgress((step) => dispatch({ type: "progress", step })),
     api.onSignInRefused((host) => dispatch({ type: "refused", host })),
   ]);
   await run("load");
+  const rendered = Date.now();
+  await listening;
+  reportStartup(rendered);
+}
+
+// The startup stamps (docs/benchmarks.md): taken on the page's clock, sent after the first
+// screen is painted, so no IPC sits on the way to it. The first screen counts as painted in the
+// second animation frame after it entered the DOM: the first frame's callbacks run before that
+// frame is painted.
+function reportStartup(screenRendered) {
+  requestAnimationFrame(() =>
+    requestAnimationFrame(() => {
+      const screenPainted = Date.now();
+      const origin = performance.timeOrigin;
+      const paint = performance.getEntriesByType("paint").find((entry) => entry.name === "first-contentful-paint");
+      api.reportStartup({
+        navigationStart: origin,
+        firstScript,
+        firstPaint: paint ? origin + paint.startTime : null,
+        screenRendered,
+        screenPainted,
+      });
+    }),
+  );
 }
 
 start();

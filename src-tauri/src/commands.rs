@@ -83,3 +83,10 @@ pub async fn about(shell: State<'_, Shell>) -> Result<About, UiError> {
 pub fn open_log_folder(shell: State<'_, Shell>) -> Result<(), UiError> {
     shell.open_log_folder()
 }
+
+/// The page's startup stamps, sent once its first screen is up: logged at debug level with the
+/// shell's own (`startup`). Not on the way to the first screen.
+#[tauri::command]
+pub fn startup_marks(marks: crate::startup::PageMarks) {
+    crate::startup::page_marks(&marks);
+}

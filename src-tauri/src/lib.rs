@@ -7,10 +7,13 @@
 //! - `browser`: the embedded sign-in window.
 //! - `navigation`: what the sign-in window may load (pure).
 //! - `about`, `folder_opener`: About this device (the shell's facts; "Open log folder").
+//! - `assets`: the page's files; `main.js` is served as one build-time bundle of `ui/`.
+//! - `startup`: the startup stages, stamped at debug level (docs/benchmarks.md).
 //! - `config_source`: `--config`, `DCR_CONFIG`, the user's config folder, the system-wide file;
 //!   no built-in default (without a config the UI shows its setup screen).
 
 mod about;
+mod assets;
 mod browser;
 mod commands;
 mod config_source;
@@ -20,21 +23,37 @@ mod folder_opener;
 mod logging;
 mod navigation;
 mod shell;
+mod startup;
 mod user_agents;
+// build.rs runs it; its tests run with the shell's.
+#[cfg(test)]
+#[path = "../build/ui_bundle.rs"]
+mod ui_bundle;
 
 use std::path::Path;
 
+use tauri::webview::PageLoadEvent;
 use tauri::Manager;
 use tauri_plugin_deep_link::DeepLinkExt;
 
+/// Set when the keychain read-ahead has started (the main page's first commit).
+static READ_AHEAD: std::sync::OnceLock<()> = std::sync::OnceLock::new();
+
 pub fn run() {
+    startup::begin();
+    let mut context = tauri::generate_context!();
+    assets::bundle_main_script(&mut context);
     tauri::Builder::default()
         // Deep links (RFC 8252 §7.1, `userAgent: "system"`): on Linux and Windows the OS starts
         // the app with the callback URL as its only argument; the plugin reads it from argv.
         .plugin(tauri_plugin_deep_link::init())
         .setup(|app| {
+            // Tauri builds the windows of tauri.conf.json just before it calls setup.
+            let window_created = startup::now_ms();
             let paths = app.path();
             let log_file = paths.app_log_dir().ok().and_then(|dir| logging::init(&dir));
+            startup::log("process start", 0.0);
+            startup::log("window created", window_created);
             let user_file = paths
                 .app_config_dir()
                 .ok()
@@ -87,7 +106,31 @@ pub fn run() {
                     shell.deliver_deep_link(&link);
                 }
             }
+            startup::stage("setup done");
             Ok(())
+        })
+        .on_page_load(|webview, payload| {
+            if webview.label() != "main" {
+                return;
+            }
+            match payload.event() {
+                // WebKit's "committed": the page's first bytes are in; it paints from here.
+                PageLoadEvent::Started => {
+                    startup::stage("page committed");
+                    // The keychain (D-Bus, the Secret Service) is read while the page loads
+                    // and paints its first frame, not in setup before the window: see
+                    // `Shell::read_ahead`. Once per process, not on a reload.
+                    if READ_AHEAD.set(()).is_ok() {
+                        let handle = webview.app_handle().clone();
+                        tauri::async_runtime::spawn(async move {
+                            if let Some(shell) = handle.try_state::<shell::Shell>() {
+                                shell.read_ahead().await;
+                            }
+                        });
+                    }
+                }
+                PageLoadEvent::Finished => startup::stage("page loaded"),
+            }
         })
         .invoke_handler(tauri::generate_handler![
             commands::get_state,
@@ -103,7 +146,8 @@ pub fn run() {
             commands::rotate_device_key,
             commands::about,
             commands::open_log_folder,
+            commands::startup_marks,
         ])
-        .run(tauri::generate_context!())
+        .run(context)
         .expect("the Tauri runtime failed to start");
 }

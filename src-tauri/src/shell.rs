@@ -2,8 +2,9 @@
 //! turns each engine call into progress and state-changed events. Commands are one-liners into
 //! this; all OAuth lives in `dcr-core`.
 
+use std::panic::resume_unwind;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 
 use dcr_core::config::{Config, UserAgentKind};
@@ -26,10 +27,14 @@ use crate::user_agents::DesktopAgent;
 
 mod modes;
 
-/// What the app runs on. Only `Missing` can change (to `Ready`, when the user picks a config on
-/// the setup screen); the lock is held for that swap and for cloning the `Arc`, never across
-/// an engine call.
+/// What the app runs on. Only `Building` (to `Ready`, once built) and `Missing` (to `Ready`,
+/// when the user picks a config on the setup screen) change; the lock is held for those swaps
+/// and for cloning the `Arc`, never across an engine call.
 enum Loaded {
+    /// The session is being built on a thread of its own: its back channel loads the OS's
+    /// trust store from disk, and on the main thread that would hold up the page's first
+    /// requests (Tauri serves them there). The first caller that needs the session waits for it.
+    Building(Option<std::thread::JoinHandle<Session>>),
     Ready(Arc<Session>),
     /// The config is invalid: every command answers with this error, so the UI can show which
     /// key to fix.
@@ -54,6 +59,10 @@ pub struct Shell {
     /// registered with yet ([`Shell::registered_mode`]). Serialized by `choosing`.
     mode_found: AtomicBool,
     choosing: tokio::sync::Mutex<()>,
+    /// The first state read is a startup stage (`startup`); later ones are not stamped.
+    state_read: AtomicBool,
+    /// The config allows `userAgent: "system"` (known before the session is built).
+    system_browser: bool,
 }
 
 /// The engine reports its own progress; the shell forwards it as `progress` events.
@@ -67,7 +76,7 @@ fn new_session(app: &AppHandle, config: Config) -> Session {
 }
 
 impl Shell {
-    fn new(app: AppHandle, loaded: Loaded) -> Self {
+    fn new(app: AppHandle, loaded: Loaded, system_browser: bool) -> Self {
         Self {
             app,
             loaded: RwLock::new(loaded),
@@ -76,6 +85,8 @@ impl Shell {
             facts: RwLock::new(Facts::default()),
             mode_found: AtomicBool::new(false),
             choosing: tokio::sync::Mutex::new(()),
+            state_read: AtomicBool::new(false),
+            system_browser,
         }
     }
 
@@ -86,11 +97,20 @@ impl Shell {
     }
 
     pub fn start(app: AppHandle, config: Result<Config, dcr_core::Error>) -> Self {
-        let loaded = match config {
-            Ok(config) => Loaded::Ready(Arc::new(new_session(&app, config))),
-            Err(error) => Loaded::Invalid(UiError::from(error)),
-        };
-        Self::new(app, loaded)
+        match config {
+            Ok(config) => {
+                let system = config
+                    .allowed_user_agents()
+                    .contains(&UserAgentKind::System);
+                let handle = app.clone();
+                let building = std::thread::Builder::new()
+                    .name("session".into())
+                    .spawn(move || new_session(&handle, config))
+                    .expect("a thread to build the session on");
+                Self::new(app, Loaded::Building(Some(building)), system)
+            }
+            Err(error) => Self::new(app, Loaded::Invalid(UiError::from(error)), false),
+        }
     }
 
     /// No config found: the setup screen lists `searched` and saves a chosen file to `save_to`
@@ -100,11 +120,25 @@ impl Shell {
         searched: Vec<PathBuf>,
         save_to: Option<PathBuf>,
     ) -> Self {
-        Self::new(app, Loaded::Missing { searched, save_to })
+        Self::new(app, Loaded::Missing { searched, save_to }, false)
     }
 
     fn session(&self) -> Result<Arc<Session>, UiError> {
+        let building = matches!(
+            *self.loaded.read().unwrap_or_else(PoisonError::into_inner),
+            Loaded::Building(_)
+        );
+        if building {
+            let mut loaded = self.loaded.write().unwrap_or_else(PoisonError::into_inner);
+            if let Loaded::Building(thread) = &mut *loaded {
+                let thread = thread.take().expect("joined once, under the write lock");
+                // The thread only panics where building in place would have (no TLS backend).
+                let session = thread.join().unwrap_or_else(|panic| resume_unwind(panic));
+                *loaded = Loaded::Ready(Arc::new(session));
+            }
+        }
         match &*self.loaded.read().unwrap_or_else(PoisonError::into_inner) {
+            Loaded::Building(_) => unreachable!("the session was built above"),
             Loaded::Ready(session) => Ok(session.clone()),
             Loaded::Invalid(error) => Err(error.clone()),
             Loaded::Missing { searched, save_to } => {
@@ -153,12 +187,7 @@ impl Shell {
 
     /// `userAgent` allows `system`: browser steps may come back as deep links.
     pub fn allows_system_browser(&self) -> bool {
-        self.session().is_ok_and(|session| {
-            session
-                .config()
-                .allowed_user_agents()
-                .contains(&UserAgentKind::System)
-        })
+        self.system_browser
     }
 
     /// Brings the main window forward: the user comes back from the browser.
@@ -248,6 +277,31 @@ impl Shell {
     /// The state; on the first call with `rememberSignIn`, after signing in again with the
     /// remembered refresh token (one refresh, no window). Later calls only read it.
     pub async fn get_state(&self) -> Result<StateView, UiError> {
+        let first = !self.state_read.swap(true, Ordering::AcqRel);
+        if first {
+            crate::startup::stage("state read started");
+        }
+        let answer = self.read_state().await;
+        if first {
+            crate::startup::stage("state read done");
+        }
+        answer
+    }
+
+    /// Reads this install's keychain entries ahead of the page's first `get_state`, while the
+    /// page is still loading: the D-Bus connection to the Secret Service and the reads are then
+    /// done, or under way, when the page asks. Only the first load of the entry, no network and
+    /// no event (a remembered sign-in's refresh stays with `get_state`, whose progress the page
+    /// shows). A failure is left for `get_state` to meet again and report.
+    pub async fn read_ahead(&self) {
+        crate::startup::stage("keychain read-ahead started");
+        if let Ok(session) = self.registered_mode().await {
+            let _ = session.state().await;
+        }
+        crate::startup::stage("keychain read-ahead done");
+    }
+
+    async fn read_state(&self) -> Result<StateView, UiError> {
         let session = self.registered_mode().await?;
         // Not published: the UI asks for the state in answer to state-changed events.
         Ok(session.resume().await?)
