@@ -174,14 +174,9 @@ fn sample(app: u32) -> Vec<u64> {
 const COLUMNS: [&str; 3] = ["app process RSS", "tree RSS (with WebKit)", "tree PSS"];
 
 fn main() {
-    if !support::bench_mode("app_soak") {
+    if !support::desktop_bench("app_soak", "the app soak") {
         return;
     }
-    if std::env::var("DCR_BENCH_SKIP_DESKTOP").as_deref() == Ok("1") {
-        println!("app_soak: DCR_BENCH_SKIP_DESKTOP=1; skipped");
-        return;
-    }
-    support::require_keyring("the app soak");
     let runs = measure::soak::runs(RUNS);
     // In the run of 2026-11-27 the app's RSS rose from 163.6 to 167.0 MiB within the first 50
     // lifecycles (the first sign-ins load the engine's and WebKit's lazily built state): the

@@ -49,6 +49,13 @@ impl Meter {
         m.0 += spent;
         m.1 += 1;
     }
+    /// Runs `work`, adding the time it took.
+    async fn time<T>(&self, work: impl std::future::Future<Output = T>) -> T {
+        let start = Instant::now();
+        let result = work.await;
+        self.add(start.elapsed());
+        result
+    }
     fn take(&self) -> (Duration, usize) {
         std::mem::take(&mut *self.0.lock().unwrap_or_else(PoisonError::into_inner))
     }
@@ -63,10 +70,7 @@ struct MeteredTransport {
 #[async_trait::async_trait]
 impl Transport for MeteredTransport {
     async fn send(&self, request: OutgoingRequest) -> Result<CappedResponse, SendError> {
-        let start = Instant::now();
-        let result = self.client.send(request).await;
-        self.meter.add(start.elapsed());
-        result
+        self.meter.time(self.client.send(request)).await
     }
 }
 
@@ -79,10 +83,7 @@ struct MeteredAgent {
 #[async_trait::async_trait]
 impl UserAgent for MeteredAgent {
     async fn authorize(&self, step: BrowserStep) -> Result<Url, UserAgentError> {
-        let start = Instant::now();
-        let result = self.inner.authorize(step).await;
-        self.meter.add(start.elapsed());
-        result
+        self.meter.time(self.inner.authorize(step)).await
     }
 }
 
@@ -261,14 +262,8 @@ fn print_results(results: &[(Variant, Vec<[Phase; 4]>)]) {
 }
 
 fn main() {
-    if !support::bench_mode("lifecycle") {
-        return;
-    }
-    support::require_keyring("the lifecycle bench");
-    let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
-    runtime.block_on(async {
-        support::print_header("Engine lifecycle against the bundled identity server");
-        let idp = Idp::start().await;
+    let title = "Engine lifecycle against the bundled identity server";
+    support::with_keyring_and_idp("lifecycle", title, |idp| async move {
         let variants = [Variant::Raw, Variant::Memory, Variant::Keychain];
         for _ in 0..WARMUP {
             for variant in variants {

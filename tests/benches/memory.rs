@@ -109,6 +109,8 @@ fn median_max(values: &mut [u64]) -> (u64, u64) {
 async fn cli(idp: &Idp, config: &Path) {
     let dcr = cli_binary();
     let config = config.to_str().expect("utf-8 path");
+    // Every command but `--help` runs on the bench's config.
+    let on_config = |command| vec!["--config", config, command];
     let rows: [(&str, &Path, Vec<&str>); 6] = [
         (
             "`true` (baseline: an empty process)",
@@ -123,22 +125,18 @@ async fn cli(idp: &Idp, config: &Path) {
         (
             "`dcr status`, unregistered (keychain read)",
             &dcr,
-            vec!["--config", config, "status"],
+            on_config("status"),
         ),
         (
             "`dcr register`, manual mode (login + DCR + keychain save)",
             &dcr,
-            vec!["--config", config, "register"],
+            on_config("register"),
         ),
-        (
-            "`dcr status`, registered",
-            &dcr,
-            vec!["--config", config, "status"],
-        ),
+        ("`dcr status`, registered", &dcr, on_config("status")),
         (
             "`dcr forget` (RFC 7592 delete + keychain delete)",
             &dcr,
-            vec!["--config", config, "forget"],
+            on_config("forget"),
         ),
     ];
     let mut results = vec![Vec::new(); rows.len()];
@@ -287,14 +285,7 @@ async fn desktop(config: &Path) {
 }
 
 fn main() {
-    if !support::bench_mode("memory") {
-        return;
-    }
-    support::require_keyring("the memory bench");
-    let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
-    runtime.block_on(async {
-        support::print_header("Memory");
-        let idp = Idp::start().await;
+    support::with_keyring_and_idp("memory", "Memory", |idp| async move {
         let dir = std::env::temp_dir().join(format!("dcr-bench-memory-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("scratch folder");
         let config = dir.join("config.json");

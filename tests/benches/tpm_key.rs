@@ -140,12 +140,7 @@ async fn refresh(session: &Session) -> Duration {
 
 async fn refreshes(tcti: &str) {
     tpm::set_process_tcti(Some(tcti));
-    let idp = Idp::start_with(IdpOptions {
-        profile: Some("device-bound"),
-        dpop_nonce: true,
-        ..IdpOptions::default()
-    })
-    .await;
+    let idp = Idp::start_with(IdpOptions::device_bound(true)).await;
     let with_tpm = signed_in(&idp, "tpm").await;
     let with_software = signed_in(&idp, "software").await;
     for _ in 0..REFRESH_WARMUP {

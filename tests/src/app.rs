@@ -182,6 +182,20 @@ pub const RECORD_IPC: &str = r#"
     return window.__TAURI__.core.invoke.dcrRecording === true;
 "#;
 
+/// In the main window: from now on keeps `payload.<field>` of every `event`, in order, in the
+/// array `window.<list>` (once per page: a second call changes nothing).
+pub async fn record_events(desktop: &Desktop, event: &str, field: &str, list: &str) {
+    desktop
+        .eval(&format!(
+            "if (!window.{list}) {{
+                 window.{list} = [];
+                 window.__TAURI__.event.listen('{event}', (event) => window.{list}.push(event.payload.{field}));
+             }}
+             return true;"
+        ))
+        .await;
+}
+
 /// What [`RECORD_IPC`] saw in the current window: it must hold `expected` (so the recorder saw
 /// the traffic) and none of the secrets the server issued. Returns the record.
 pub async fn assert_no_secret_recorded(desktop: &Desktop, idp: &Idp, expected: &str) -> String {
@@ -204,12 +218,37 @@ pub async fn assert_no_secret_recorded(desktop: &Desktop, idp: &Idp, expected: &
 
 /// The current state, read through the app's own command.
 pub async fn current_state(desktop: &Desktop) -> serde_json::Value {
+    invoke(desktop, "get_state").await
+}
+
+/// What the app's command `command` (one without arguments) answers the main window, the way
+/// the UI calls it; a refusal comes back as `{"error": …}`.
+pub async fn invoke(desktop: &Desktop, command: &str) -> serde_json::Value {
     desktop
-        .eval_async(
+        .eval_async(&format!(
             "const done = arguments[arguments.length - 1];
-             window.__TAURI__.core.invoke('get_state').then(done, (e) => done({ error: e }));",
-        )
+             window.__TAURI__.core.invoke('{command}').then(done, (e) => done({{ error: e }}));"
+        ))
         .await
+}
+
+/// Home's account of a client that proves itself with a device key: no shared secret, and
+/// access tokens bound to the key (DPoP, RFC 9449).
+pub async fn wait_for_device_key_home(desktop: &Desktop) {
+    desktop
+        .wait_for_text("#credential", "Device key (no shared secret)")
+        .await;
+    desktop
+        .wait_for_text("#tokens-bound", "Tokens bound to this device")
+        .await;
+}
+
+/// Forget this device from Home: the button, then the confirmation (without waiting for what
+/// follows: that is the test's to check).
+pub async fn forget_through_ui(desktop: &Desktop) {
+    desktop.click("#forget").await;
+    desktop.find("#forget-confirm").await;
+    desktop.click("#forget-confirm").await;
 }
 
 /// Opens the app on this config with the test's `BROWSER` shim as the user's browser

@@ -282,6 +282,13 @@ impl Desktop {
         panic!("`{css}` never contained {needle:?}; last text: {last:?}");
     }
 
+    /// Each element's text is as expected, checked one after another.
+    pub async fn assert_texts(&self, expected: &[(&str, &str)]) {
+        for (css, text) in expected {
+            assert_eq!(self.text_of(css).await, *text, "the text of {css}");
+        }
+    }
+
     /// Whether an element is on the page right now (no waiting).
     pub async fn has(&self, css: &str) -> bool {
         self.client.find(Locator::Css(css)).await.is_ok()

@@ -56,6 +56,18 @@ pub struct IdpOptions {
     pub rotate_registration_token: bool,
 }
 
+impl IdpOptions {
+    /// The `device-bound` profile: dynamic clients must use private_key_jwt and DPoP-bound
+    /// tokens; with `dpop_nonce` every DPoP proof must carry a server nonce (RFC 9449 §8).
+    pub fn device_bound(dpop_nonce: bool) -> IdpOptions {
+        IdpOptions {
+            profile: Some("device-bound"),
+            dpop_nonce,
+            ..IdpOptions::default()
+        }
+    }
+}
+
 /// One request the server received under its issuer, as listed by `GET /admin/requests`.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 pub struct LoggedRequest {
@@ -210,6 +222,14 @@ impl Idp {
         self.admin_json(Method::GET, "/admin/clients", "").await
     }
 
+    /// The one dynamic client registered so far ([`Idp::admin_list_clients`]); fails the test
+    /// when there is none or more than one.
+    pub async fn admin_the_only_client(&self) -> AdminClient {
+        let mut clients = self.admin_list_clients().await;
+        assert_eq!(clients.len(), 1, "exactly one dynamic client is registered");
+        clients.remove(0)
+    }
+
     /// `GET /admin/issued-secrets`: every secret value the server issued so far (client
     /// secrets, registration access tokens, authorization codes, access, refresh and ID
     /// tokens), oldest first. The ground truth for the "no secret leaks" tests.
@@ -253,6 +273,13 @@ impl Idp {
             .admin(Method::DELETE, self.admin_url("/admin/requests"))
             .await;
         assert_eq!(response.status(), 204, "DELETE /admin/requests");
+    }
+
+    /// An administrator deletes the one dynamic client registered so far (as
+    /// [`Idp::admin_delete_client`]), and it is gone.
+    pub async fn admin_delete_the_only_client(&self) {
+        let client = self.admin_the_only_client().await;
+        assert!(self.admin_delete_client(&client.client_id).await);
     }
 
     /// `DELETE /admin/clients/<id>`: deletes a dynamic client and revokes its grants, tokens and

@@ -5,6 +5,18 @@
 use std::path::Path;
 use std::time::Duration;
 
+/// The standard output of a finished command, after checking that it succeeded; a failure
+/// names `what` and shows the command's standard error.
+pub fn stdout_of_success(what: &str, output: std::process::Output) -> Vec<u8> {
+    assert!(
+        output.status.success(),
+        "{what} failed ({}): {}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output.stdout
+}
+
 /// `root` and all its descendants, parents before children.
 pub fn tree(root: u32) -> Vec<u32> {
     let parents: Vec<(u32, u32)> = pids()

@@ -13,12 +13,8 @@ pub fn node_json(script: &str) -> Value {
         .current_dir(crate::repo_root())
         .output()
         .expect("node is not installed: this test needs Node.js 20 or newer");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).expect("the script printed JSON")
+    let stdout = crate::procs::stdout_of_success("the node script", output);
+    serde_json::from_slice(&stdout).expect("the script printed JSON")
 }
 
 /// A JSON array of strings as a set.

@@ -71,14 +71,9 @@ fn write_config(name: &str, issuer: &str) -> PathBuf {
 }
 
 fn main() {
-    if !support::bench_mode("shell") {
+    if !support::desktop_bench("shell", "the shell bench") {
         return;
     }
-    if std::env::var("DCR_BENCH_SKIP_DESKTOP").as_deref() == Ok("1") {
-        println!("shell: DCR_BENCH_SKIP_DESKTOP=1; skipped");
-        return;
-    }
-    support::require_keyring("the shell bench");
     assert!(
         std::env::var_os("DISPLAY").is_some(),
         "the shell bench needs DISPLAY (scripts/bench.sh starts Xvfb)"

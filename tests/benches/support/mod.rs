@@ -37,6 +37,40 @@ pub fn bench_mode(name: &str) -> bool {
     on
 }
 
+/// Whether a bench of the desktop app runs: under `cargo bench` ([`bench_mode`]), not turned
+/// off with `DCR_BENCH_SKIP_DESKTOP=1`, and with the Secret Service the app keeps its
+/// registration in ([`require_keyring`]; `what` names the bench in its message).
+pub fn desktop_bench(name: &str, what: &str) -> bool {
+    if !bench_mode(name) {
+        return false;
+    }
+    if std::env::var("DCR_BENCH_SKIP_DESKTOP").as_deref() == Ok("1") {
+        println!("{name}: DCR_BENCH_SKIP_DESKTOP=1; skipped");
+        return false;
+    }
+    require_keyring(what);
+    true
+}
+
+/// The frame of an engine bench whose registrations go to the Secret Service: under `cargo
+/// bench` only ([`bench_mode`]), with a keyring ([`require_keyring`]), its `title` printed
+/// ([`print_header`]), then `bench` on a tokio runtime with the bundled identity server.
+pub fn with_keyring_and_idp<F, Fut>(name: &str, title: &str, bench: F)
+where
+    F: FnOnce(dcr_tests::Idp) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    if !bench_mode(name) {
+        return;
+    }
+    require_keyring(&format!("the {name} bench"));
+    let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
+    runtime.block_on(async {
+        print_header(title);
+        bench(dcr_tests::Idp::start().await).await;
+    });
+}
+
 /// `DCR_BENCH_QUICK=1`: a few iterations only, to check that a bench runs at all.
 pub fn quick() -> bool {
     std::env::var("DCR_BENCH_QUICK").as_deref() == Ok("1")

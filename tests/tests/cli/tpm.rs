@@ -16,11 +16,7 @@ use super::commands::{dcr_with_env, Answer, Run};
 
 /// The device-bound profile with nonces, and a config whose device key lives in the TPM.
 async fn tpm_setup() -> Setup {
-    let options = IdpOptions {
-        profile: Some("device-bound"),
-        dpop_nonce: true,
-        ..IdpOptions::default()
-    };
+    let options = IdpOptions::device_bound(true);
     let extra = json!({
         "tokenEndpointAuthMethod": "private_key_jwt",
         "dpop": true,

@@ -11,7 +11,7 @@ use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use dcr_tests::app::{register_through_ui, write_config, RECORD_IPC};
+use dcr_tests::app::{invoke, register_through_ui, write_config, RECORD_IPC};
 use dcr_tests::desktop::{Desktop, ONE_WINDOW_AT_A_TIME};
 use dcr_tests::engine::SECRET_KINDS;
 use dcr_tests::leaks::{assert_no_secret_in, Jwts};
@@ -71,6 +71,16 @@ impl Scratch {
     }
 }
 
+/// A test's own identity server, a scratch folder `name` and the app in it on a default config
+/// for that server.
+async fn app_in_scratch(name: &str) -> (Idp, Scratch, PathBuf, Desktop) {
+    let idp = Idp::start().await;
+    let scratch = Scratch::new(name);
+    let config = write_config(&idp, json!({}));
+    let desktop = scratch.launch(&config).await;
+    (idp, scratch, config, desktop)
+}
+
 impl Drop for Scratch {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.root);
@@ -79,10 +89,19 @@ impl Drop for Scratch {
 
 /// One key pressed and released, as the keyboard sends it to the focused element.
 async fn press(desktop: &Desktop, key: Key) {
-    let key: char = key.into();
-    let actions = KeyActions::new("keyboard".into())
-        .then(KeyAction::Down { value: key })
-        .then(KeyAction::Up { value: key });
+    press_together(desktop, &[key.into()]).await;
+}
+
+/// Keys pressed down in order and released in reverse (a shortcut such as Ctrl+V), as the
+/// keyboard sends them to the focused element.
+async fn press_together(desktop: &Desktop, keys: &[char]) {
+    let mut actions = KeyActions::new("keyboard".into());
+    for &value in keys {
+        actions = actions.then(KeyAction::Down { value });
+    }
+    for &value in keys.iter().rev() {
+        actions = actions.then(KeyAction::Up { value });
+    }
     desktop
         .client
         .perform_actions(actions)
@@ -136,15 +155,30 @@ pub(super) const ABOUT_OPEN: &str = "return document.getElementById('about-dialo
 pub(super) const ABOUT_CLOSED: &str =
     "return document.getElementById('about-dialog').open === false;";
 
+/// Home's "About this device", clicked, and the dialog open.
+pub(super) async fn open_about(desktop: &Desktop) {
+    desktop.click("#about-open").await;
+    wait_until(desktop, ABOUT_OPEN, "the About dialog opening from Home").await;
+}
+
+/// "Copy diagnostics" in the open About dialog (from the top of Home, as the README's picture
+/// shows it), and the report read back from the system clipboard.
+pub(super) async fn copy_diagnostics(desktop: &Desktop, screenshot: &str) -> String {
+    desktop.eval("window.scrollTo(0, 0); return true;").await;
+    desktop.screenshot(screenshot).await;
+    desktop.click("#copy-diagnostics").await;
+    desktop
+        .wait_for_text("#about-status", "Diagnostics copied to the clipboard.")
+        .await;
+    paste_from_clipboard(desktop).await
+}
+
 /// The registration screen → Tab to "About this device" → Enter → the dialog, its facts and
 /// "Open log folder" by keyboard → Escape back, with focus on the button that opened it.
 #[tokio::test(flavor = "multi_thread")]
 async fn about_by_keyboard_from_registration_and_escape_back() {
     let _one = ONE_WINDOW_AT_A_TIME.lock().await;
-    let idp = Idp::start().await;
-    let scratch = Scratch::new("about-keys");
-    let config = write_config(&idp, json!({}));
-    let desktop = scratch.launch(&config).await;
+    let (idp, scratch, config, desktop) = app_in_scratch("about-keys").await;
     assert_eq!(desktop.text_of("h1").await, "Register this device");
 
     // Every action on the screen is on the way: Register first, then About.
@@ -160,40 +194,29 @@ async fn about_by_keyboard_from_registration_and_escape_back() {
 
     // The facts: one version (the Cargo package's), the config the app was started with and
     // which source chose it, where the log is.
-    assert_eq!(
-        desktop.text_of("#about-version").await,
-        format!(
-            "{} ({} {})",
-            env!("CARGO_PKG_VERSION"),
-            std::env::consts::OS,
-            std::env::consts::ARCH
-        )
+    let version = format!(
+        "{} ({} {})",
+        env!("CARGO_PKG_VERSION"),
+        std::env::consts::OS,
+        std::env::consts::ARCH
     );
-    assert_eq!(
-        desktop.text_of("#about-config-file").await,
-        config.display().to_string()
-    );
-    assert_eq!(
-        desktop.text_of("#about-config-origin").await,
-        "Chosen by the --config option"
-    );
-    assert_eq!(
-        desktop.text_of("#about-issuer").await,
-        idp.issuer.as_str().trim_end_matches('/')
-    );
-    assert_eq!(
-        desktop.text_of("#about-user-agent").await,
-        "The app's own sign-in window (embedded)"
-    );
-    assert_eq!(
-        desktop.text_of("#about-registration").await,
-        "This device is not registered"
-    );
+    let config_file = config.display().to_string();
     let log_file = scratch.log_folder().join("dcr-client.log");
-    assert_eq!(
-        desktop.text_of("#about-log-file").await,
-        log_file.display().to_string()
-    );
+    let log_file_text = log_file.display().to_string();
+    desktop
+        .assert_texts(&[
+            ("#about-version", &version),
+            ("#about-config-file", &config_file),
+            ("#about-config-origin", "Chosen by the --config option"),
+            ("#about-issuer", idp.issuer.as_str().trim_end_matches('/')),
+            (
+                "#about-user-agent",
+                "The app's own sign-in window (embedded)",
+            ),
+            ("#about-registration", "This device is not registered"),
+            ("#about-log-file", &log_file_text),
+        ])
+        .await;
     assert!(log_file.is_file(), "the app writes the log it names");
 
     // Tab and Enter reach "Open log folder": the file manager is asked for exactly that folder.
@@ -234,10 +257,7 @@ async fn about_by_keyboard_from_registration_and_escape_back() {
 #[tokio::test(flavor = "multi_thread")]
 async fn copied_diagnostics_hold_no_secret_the_server_issued() {
     let _one = ONE_WINDOW_AT_A_TIME.lock().await;
-    let idp = Idp::start().await;
-    let scratch = Scratch::new("about-copy");
-    let config = write_config(&idp, json!({}));
-    let desktop = scratch.launch(&config).await;
+    let (idp, scratch, config, desktop) = app_in_scratch("about-copy").await;
     let main = desktop.main_window().await;
     desktop.eval(RECORD_IPC).await;
     register_through_ui(&desktop, &main).await;
@@ -245,27 +265,17 @@ async fn copied_diagnostics_hold_no_secret_the_server_issued() {
     desktop
         .wait_for_text("#notice", "The access token was refreshed.")
         .await;
-    let clients = idp.admin_list_clients().await;
-    assert_eq!(clients.len(), 1);
-    let client_id = clients[0].client_id.clone();
+    let client_id = idp.admin_the_only_client().await.client_id;
 
-    desktop.click("#about-open").await;
-    wait_until(&desktop, ABOUT_OPEN, "the About dialog opening from Home").await;
+    open_about(&desktop).await;
     assert_eq!(desktop.text_of("#about-client-id").await, client_id);
     assert!(desktop.has("#about-registered-at").await);
     assert!(
         !desktop.text_of("#about-secret-expires").await.is_empty(),
         "a client secret's expiry is named"
     );
-    // The README's picture: Home from its top, behind the dialog.
-    desktop.eval("window.scrollTo(0, 0); return true;").await;
-    desktop.screenshot("about").await;
-
-    desktop.click("#copy-diagnostics").await;
-    desktop
-        .wait_for_text("#about-status", "Diagnostics copied to the clipboard.")
-        .await;
-    let pasted = paste_from_clipboard(&desktop).await;
+    // The README's picture ("about"): Home from its top, behind the dialog.
+    let pasted = copy_diagnostics(&desktop, "about").await;
     assert!(
         pasted.starts_with("DCR Client diagnostics\n"),
         "the clipboard holds the report: {pasted:?}"
@@ -298,12 +308,7 @@ async fn copied_diagnostics_hold_no_secret_the_server_issued() {
     }
     assert_no_secret_in("the copied diagnostics", &pasted, &issued, Jwts::IdTokens);
     // Everything the webview received: events, and the about command's whole answer.
-    let about = desktop
-        .eval_async(
-            "const done = arguments[arguments.length - 1];
-             window.__TAURI__.core.invoke('about').then(done, (e) => done({ error: e }));",
-        )
-        .await;
+    let about = invoke(&desktop, "about").await;
     assert_eq!(about["registration"]["clientId"], client_id.as_str());
     assert!(about["report"]
         .as_str()
@@ -329,7 +334,7 @@ async fn copied_diagnostics_hold_no_secret_the_server_issued() {
 /// Reads the system clipboard back the way a user would: Ctrl+V into a text field (WebKit
 /// pastes from the GTK clipboard; a script's own clipboard read would need a permission).
 /// The field is the test's own, added inside the open modal dialog, where focus can go.
-pub(super) async fn paste_from_clipboard(desktop: &Desktop) -> String {
+async fn paste_from_clipboard(desktop: &Desktop) -> String {
     desktop
         .eval(
             "const area = document.createElement('textarea');
@@ -339,17 +344,7 @@ pub(super) async fn paste_from_clipboard(desktop: &Desktop) -> String {
              return document.activeElement === area;",
         )
         .await;
-    let control: char = Key::Control.into();
-    let actions = KeyActions::new("keyboard".into())
-        .then(KeyAction::Down { value: control })
-        .then(KeyAction::Down { value: 'v' })
-        .then(KeyAction::Up { value: 'v' })
-        .then(KeyAction::Up { value: control });
-    desktop
-        .client
-        .perform_actions(actions)
-        .await
-        .expect("WebDriver key actions");
+    press_together(desktop, &[Key::Control.into(), 'v']).await;
     let mut last = String::new();
     for _ in 0..100 {
         let value = desktop

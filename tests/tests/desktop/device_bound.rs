@@ -6,24 +6,21 @@
 use dcr_core::device::signer::KeyHolder;
 use dcr_tests::app::{
     assert_no_secret_recorded, current_state, launch, register_through_ui, sign_out_through_ui,
-    type_password, write_config, RECORD_IPC,
+    type_password, wait_for_device_key_home, write_config, RECORD_IPC,
 };
 use dcr_tests::desktop::{Desktop, ONE_WINDOW_AT_A_TIME};
 use dcr_tests::{Idp, IdpOptions, DEMO_USER};
 use fantoccini::wd::WindowHandle;
 use serde_json::{json, Value};
 
+use super::about::{open_about, wait_until, ABOUT_CLOSED};
+
 /// First run, Home says how the device proves itself, refresh, rotate the device key, refresh
 /// with the new key, sign out, sign in, restart, welcome back, sign in.
 #[tokio::test(flavor = "multi_thread")]
 async fn device_key_and_dpop_through_the_whole_lifecycle_with_key_rotation() {
     let _one = ONE_WINDOW_AT_A_TIME.lock().await;
-    let idp = Idp::start_with(IdpOptions {
-        profile: Some("device-bound"),
-        dpop_nonce: true,
-        ..IdpOptions::default()
-    })
-    .await;
+    let idp = Idp::start_with(IdpOptions::device_bound(true)).await;
     let config = write_config(
         &idp,
         json!({ "tokenEndpointAuthMethod": "private_key_jwt", "dpop": true }),
@@ -36,12 +33,7 @@ async fn device_key_and_dpop_through_the_whole_lifecycle_with_key_rotation() {
 
     // First run: one click, the password typed into the identity server's page, then Home.
     register_through_ui(&desktop, &main).await;
-    desktop
-        .wait_for_text("#credential", "Device key (no shared secret)")
-        .await;
-    desktop
-        .wait_for_text("#tokens-bound", "Tokens bound to this device")
-        .await;
+    wait_for_device_key_home(&desktop).await;
     assert!(
         !desktop.has("#secret-expires").await,
         "a device key has no secret to expire"
@@ -70,29 +62,17 @@ async fn device_key_and_dpop_through_the_whole_lifecycle_with_key_rotation() {
     assert_eq!(clients.len(), 1, "exactly one dynamic client is registered");
 
     // About this device: the whole thumbprint, and no secret to expire.
-    desktop.click("#about-open").await;
-    assert_eq!(desktop.text_of("#about-thumbprint").await, first_key);
-    assert_eq!(
-        desktop.text_of("#about-key-holder").await,
-        "Device key stored in the keychain"
-    );
-    assert_eq!(
-        desktop.text_of("#about-secret-expires").await,
-        "No shared secret (device key)"
-    );
+    open_about(&desktop).await;
+    desktop
+        .assert_texts(&[
+            ("#about-thumbprint", &first_key),
+            ("#about-key-holder", "Device key stored in the keychain"),
+            ("#about-secret-expires", "No shared secret (device key)"),
+        ])
+        .await;
     desktop.screenshot("device-about").await;
     desktop.click("#about-close").await;
-    let mut open = serde_json::Value::Bool(true);
-    for _ in 0..50 {
-        open = desktop
-            .eval("return document.getElementById('about-dialog').open;")
-            .await;
-        if open == false {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    assert_eq!(open, false, "Close closes the About dialog");
+    wait_until(&desktop, ABOUT_CLOSED, "Close closing the About dialog").await;
 
     // Refresh: private_key_jwt and a DPoP proof (with the server's nonce) at the token endpoint.
     let refreshed = refresh_through_ui(&desktop, &first).await;
@@ -154,9 +134,7 @@ async fn device_key_and_dpop_through_the_whole_lifecycle_with_key_rotation() {
     let signed_in = current_state(&desktop).await;
     assert_eq!(signed_in["tokensBound"], true);
     assert_eq!(thumbprint(&signed_in), new_key);
-    desktop
-        .wait_for_text("#credential", "Device key (no shared secret)")
-        .await;
+    wait_for_device_key_home(&desktop).await;
     desktop.screenshot("device-05-home-after-restart").await;
     desktop.close().await;
     assert_eq!(

@@ -53,6 +53,20 @@ pub async fn first_run_in_browser(user_agent: &str) -> InBrowser {
 }
 
 impl InBrowser {
+    /// The first run done: Home, after one password (the sign-in that followed the
+    /// registration login was single sign-on in the same browser), and one dynamic client
+    /// registered with `redirect_uri`.
+    pub async fn assert_home_after_one_password(&self, redirect_uri: &str) {
+        self.desktop.wait_for_text("#user-name", "Demo User").await;
+        assert_eq!(
+            self.browser.password_posts(),
+            1,
+            "one password for the first run"
+        );
+        let client = self.idp.admin_the_only_client().await;
+        assert_eq!(client.redirect_uris, [redirect_uri]);
+    }
+
     /// Signed in or registered, the user clicks Sign in, the browser gets the page (the
     /// `opened`-th URL the shim saw), and the user cancels in the app: back to Sign in.
     /// Returns the abandoned request.

@@ -60,16 +60,9 @@ async fn loopback_first_run_refresh_sign_out_cancel_and_sign_in() {
     // The SSO sign-in follows by itself, in the browser again, on a new port.
     let sign_in = finish_in_browser(browser, shim.wait_for(3).await).await;
     assert_ne!(port_of(&first), port_of(&sign_in));
-    desktop.wait_for_text("#user-name", "Demo User").await;
+    run.assert_home_after_one_password("http://127.0.0.1/callback")
+        .await;
     desktop.screenshot("loopback-02-home").await;
-    assert_eq!(
-        browser.password_posts(),
-        1,
-        "one password for the first run"
-    );
-    let clients = idp.admin_list_clients().await;
-    assert_eq!(clients.len(), 1);
-    assert_eq!(clients[0].redirect_uris, ["http://127.0.0.1/callback"]);
 
     // Refresh: no browser.
     desktop.click("#refresh").await;

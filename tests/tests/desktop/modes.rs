@@ -167,6 +167,19 @@ async fn register_in_mode(desktop: &Desktop, mode: &str) -> serde_json::Value {
         .await
 }
 
+/// `register` with `mode` is refused as a `userAgent` error whose message says `because`.
+async fn assert_mode_refused(desktop: &Desktop, mode: &str, because: &str) {
+    let refused = register_in_mode(desktop, mode).await;
+    assert_eq!(refused["kind"], "userAgent", "{refused}");
+    assert!(
+        refused["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains(because),
+        "{refused}"
+    );
+}
+
 /// One browser step in the user's browser, back to the app's loopback listener.
 async fn finish_in_browser(browser: &Arc<ScriptedBrowser>, opened: Url) {
     let delivery = LoopbackBrowser::play(browser.clone(), opened).await;
@@ -196,15 +209,7 @@ async fn choosing_loopback_on_the_registration_screen_binds_the_registration() {
     desktop.screenshot("modes-01-choose").await;
 
     // The webview can ask only for a mode the config allows.
-    let refused = register_in_mode(&desktop, "system").await;
-    assert_eq!(refused["kind"], "userAgent", "{refused}");
-    assert!(
-        refused["message"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("not allowed"),
-        "{refused}"
-    );
+    assert_mode_refused(&desktop, "system", "not allowed").await;
     assert_eq!(current_state(&desktop).await["state"], "unregistered");
 
     desktop.click("#mode-loopback").await;
@@ -225,20 +230,11 @@ async fn choosing_loopback_on_the_registration_screen_binds_the_registration() {
     assert!(redirect_of(&sign_in).starts_with("http://127.0.0.1:"));
     finish_in_browser(&browser, sign_in).await;
     desktop.wait_for_text("#user-name", "Demo User").await;
-    let clients = idp.admin_list_clients().await;
-    assert_eq!(clients.len(), 1);
-    assert_eq!(clients[0].redirect_uris, ["http://127.0.0.1/callback"]);
+    let client = idp.admin_the_only_client().await;
+    assert_eq!(client.redirect_uris, ["http://127.0.0.1/callback"]);
     assert_eq!(current_state(&desktop).await["userAgent"], "loopback");
     // Bound: another mode is refused while this registration exists.
-    let bound = register_in_mode(&desktop, "embedded").await;
-    assert_eq!(bound["kind"], "userAgent", "{bound}");
-    assert!(
-        bound["message"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("already registered"),
-        "{bound}"
-    );
+    assert_mode_refused(&desktop, "embedded", "already registered").await;
     assert_eq!(current_state(&desktop).await["userAgent"], "loopback");
     desktop.close().await;
 

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use dcr_tests::app::{current_state, launch, write_config};
+use dcr_tests::app::{current_state, launch, record_events, write_config};
 use dcr_tests::desktop::{Desktop, ONE_WINDOW_AT_A_TIME};
 use fantoccini::wd::WindowHandle;
 use fantoccini::Locator;
@@ -121,15 +121,6 @@ async fn wait_for_title(place: &str) -> String {
     panic!("no window title is `Sign in — …{place}`; titles: {last:?}");
 }
 
-/// In the main window: keeps every `sign-in-refused` payload, so each attempt can be awaited.
-const RECORD_REFUSALS: &str = r#"
-    if (!window.__refused) {
-        window.__refused = [];
-        window.__TAURI__.event.listen('sign-in-refused', (event) => window.__refused.push(event.payload.host));
-    }
-    return true;
-"#;
-
 /// The sign-in window's location: origin and path only (a query may carry state).
 async fn location(desktop: &Desktop) -> String {
     let url = desktop.client.current_url().await.expect("current url");
@@ -170,19 +161,20 @@ struct Rig<'a> {
 
 impl Rig<'_> {
     async fn to_sign_in_window(&self) {
-        self.desktop
-            .client
-            .switch_to_window(self.sign_in.clone())
-            .await
-            .expect("the sign-in window closed");
+        self.switch_to(&self.sign_in, "the sign-in window closed")
+            .await;
     }
 
     async fn to_main_window(&self) {
+        self.switch_to(&self.main, "the main window is gone").await;
+    }
+
+    async fn switch_to(&self, window: &WindowHandle, gone: &str) {
         self.desktop
             .client
-            .switch_to_window(self.main.clone())
+            .switch_to_window(window.clone())
             .await
-            .expect("the main window is gone");
+            .expect(gone);
     }
 
     /// In the sign-in window: tries to leave for `target`.
@@ -294,7 +286,8 @@ async fn the_sign_in_window_refuses_every_page_off_the_identity_server() {
     let config = write_config(&idp, json!({ "signInOrigins": [partner.origin] }));
     let desktop = launch(&config).await;
     let main = desktop.main_window().await;
-    desktop.eval(RECORD_REFUSALS).await;
+    // Every `sign-in-refused` event's host, so each attempt can be awaited.
+    record_events(&desktop, "sign-in-refused", "host", "__refused").await;
 
     desktop.click("#register").await;
     let sign_in = desktop.switch_to_other_window(&main).await;

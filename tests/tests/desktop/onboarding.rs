@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use dcr_tests::app::{
-    assert_no_secret_recorded, current_state, finish_sign_in, fresh_app, launch,
+    assert_no_secret_recorded, current_state, finish_sign_in, forget_through_ui, fresh_app, launch,
     open_registration_window, registered_app, sign_out_through_ui, type_password, write_config,
     RECORD_IPC,
 };
@@ -109,8 +109,7 @@ async fn first_run_refresh_sign_out_sign_in_and_restart() {
 async fn a_revoked_client_leads_back_to_registration() {
     let (_one, idp, desktop, _) = registered_app().await.parts();
 
-    let client = idp.admin_list_clients().await.remove(0);
-    assert!(idp.admin_delete_client(&client.client_id).await);
+    idp.admin_delete_the_only_client().await;
     desktop.click("#refresh").await;
     desktop.wait_for_text("main", "no longer valid").await;
     desktop.screenshot("07-revoked").await;
@@ -145,12 +144,9 @@ async fn forget_this_device_deletes_the_client() {
 #[tokio::test(flavor = "multi_thread")]
 async fn forget_that_the_server_did_not_confirm_says_so_and_offers_retry() {
     let (_one, idp, desktop, _) = registered_app().await.parts();
-    let client = idp.admin_list_clients().await.remove(0);
-    assert!(idp.admin_delete_client(&client.client_id).await);
+    idp.admin_delete_the_only_client().await;
 
-    desktop.click("#forget").await;
-    desktop.find("#forget-confirm").await;
-    desktop.click("#forget-confirm").await;
+    forget_through_ui(&desktop).await;
     let shown = desktop
         .wait_for_text("#pending-cleanup", "the identity server could not be told")
         .await;

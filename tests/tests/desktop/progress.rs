@@ -5,18 +5,11 @@
 
 use std::time::Duration;
 
-use dcr_tests::app::{fresh_app, register_through_ui, sign_out_through_ui, type_password, Fresh};
+use dcr_tests::app::{
+    fresh_app, record_events, register_through_ui, sign_out_through_ui, type_password, Fresh,
+};
 use dcr_tests::desktop::Desktop;
 use dcr_tests::DEMO_USER;
-
-/// In the main window: keeps every `progress` step, in order.
-const RECORD_STEPS: &str = r#"
-    if (!window.__steps) {
-        window.__steps = [];
-        window.__TAURI__.event.listen('progress', (event) => window.__steps.push(event.payload.step));
-    }
-    return true;
-"#;
 
 /// The steps recorded since the last call, once they include `until`.
 async fn steps_until(desktop: &Desktop, until: &str) -> Vec<String> {
@@ -41,7 +34,7 @@ async fn the_progress_text_follows_the_engines_purpose() {
         desktop,
         main,
     } = fresh_app().await;
-    desktop.eval(RECORD_STEPS).await;
+    record_events(&desktop, "progress", "step", "__steps").await;
 
     // First run: the registration login waits for the user, then registers, then signs in.
     register_through_ui(&desktop, &main).await;

@@ -7,21 +7,25 @@
 //! stolen-entry case: the same entry on a second, fresh TPM cannot sign, and the app says so.
 
 use std::ffi::OsStr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use dcr_core::device::registration::Binding;
 use dcr_core::device::signer::KeyHolder;
 use dcr_core::device::store::{KeychainStore, RegistrationStore, StoreKey};
 use dcr_core::Config;
 use dcr_tests::app::RECORD_IPC;
-use dcr_tests::app::{assert_no_secret_recorded, current_state, register_through_ui, write_config};
+use dcr_tests::app::{
+    assert_no_secret_recorded, current_state, forget_through_ui, invoke, register_through_ui,
+    wait_for_device_key_home, write_config,
+};
 use dcr_tests::cli::cli_binary;
 use dcr_tests::desktop::{Desktop, ONE_WINDOW_AT_A_TIME};
+use dcr_tests::procs::stdout_of_success;
 use dcr_tests::swtpm::Swtpm;
 use dcr_tests::{Idp, IdpOptions};
 use serde_json::{json, Value};
 
-use super::about::{paste_from_clipboard, wait_until, ABOUT_CLOSED, ABOUT_OPEN};
+use super::about::{copy_diagnostics, open_about, wait_until, ABOUT_CLOSED};
 use super::device_bound::refresh_through_ui;
 
 const TPM_TEXT: &str = "Device key held by this computer's TPM (cannot be copied)";
@@ -46,18 +50,41 @@ fn dcr_status(config: &Path, tpm: &Swtpm) -> Value {
         .env("TPM2TOOLS_TCTI", tpm.tcti())
         .output()
         .expect("dcr runs");
-    assert!(
-        output.status.success(),
-        "dcr status failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).expect("one JSON line")
+    serde_json::from_slice(&stdout_of_success("dcr status", output)).expect("one JSON line")
 }
 
-/// The keychain entry the app uses for `config` (the engine's own binding of it).
-fn entry_key(config: &Path) -> StoreKey {
-    let config = Config::load(config).expect("the test's config is valid");
-    Binding::of(&config).key().clone()
+/// The identity server's `device-bound` profile with server nonces, a config for it
+/// (private_key_jwt, DPoP, the device key kept as `storage` says), the keychain entry the app
+/// uses for that config (the engine's own binding of it), and the app on `tpm`, registered
+/// through its UI: the key made in the TPM, registered, and signing the code exchange; Home
+/// names the TPM. The main window records its IPC ([`RECORD_IPC`]).
+async fn registered_with_tpm(storage: &str, tpm: &Swtpm) -> (Idp, PathBuf, StoreKey, Desktop) {
+    let idp = Idp::start_with(IdpOptions::device_bound(true)).await;
+    let config = write_config(
+        &idp,
+        json!({
+            "tokenEndpointAuthMethod": "private_key_jwt",
+            "dpop": true,
+            "deviceKeyStorage": storage,
+        }),
+    );
+    let loaded = Config::load(&config).expect("the test's config is valid");
+    let entry = Binding::of(&loaded).key().clone();
+    let desktop = launch_on(&config, tpm).await;
+    let main = desktop.main_window().await;
+    desktop.eval(RECORD_IPC).await;
+    assert_eq!(desktop.text_of("h1").await, "Register this device");
+    register_through_ui(&desktop, &main).await;
+    desktop.wait_for_text("#key-holder", TPM_TEXT).await;
+    (idp, config, entry, desktop)
+}
+
+/// The keychain no longer holds `key`.
+fn assert_entry_gone(key: &StoreKey, what: &str) {
+    let stored = KeychainStore::new()
+        .load(key)
+        .expect("the keychain answers");
+    assert!(stored.is_none(), "{what}");
 }
 
 /// The TPM-wrapped blobs the keychain entry holds (`{"tpm":{"public":…,"private":…}}`).
@@ -87,41 +114,14 @@ fn stored_blobs(key: &StoreKey) -> Vec<String> {
 async fn a_tpm_held_device_key_through_the_lifecycle_and_what_home_and_about_say() {
     let _one = ONE_WINDOW_AT_A_TIME.lock().await;
     let tpm = Swtpm::start();
-    let idp = Idp::start_with(IdpOptions {
-        profile: Some("device-bound"),
-        dpop_nonce: true,
-        ..IdpOptions::default()
-    })
-    .await;
-    let config = write_config(
-        &idp,
-        json!({
-            "tokenEndpointAuthMethod": "private_key_jwt",
-            "dpop": true,
-            "deviceKeyStorage": "tpm",
-        }),
-    );
-    let entry = entry_key(&config);
-    let desktop = launch_on(&config, &tpm).await;
-    let main = desktop.main_window().await;
-    desktop.eval(RECORD_IPC).await;
-    assert_eq!(desktop.text_of("h1").await, "Register this device");
-
-    // First run: the key is made in the TPM, registered, and signs the code exchange.
-    register_through_ui(&desktop, &main).await;
-    desktop.wait_for_text("#key-holder", TPM_TEXT).await;
+    let (idp, config, entry, desktop) = registered_with_tpm("tpm", &tpm).await;
     assert_eq!(desktop.text_of("#key-holder").await, TPM_TEXT);
     assert_eq!(
         KeyHolder::Tpm.describe(),
         TPM_TEXT,
         "one sentence, the engine's"
     );
-    desktop
-        .wait_for_text("#credential", "Device key (no shared secret)")
-        .await;
-    desktop
-        .wait_for_text("#tokens-bound", "Tokens bound to this device")
-        .await;
+    wait_for_device_key_home(&desktop).await;
     let first = current_state(&desktop).await;
     assert_eq!(first["deviceKeyHolder"], "tpm");
     assert_eq!(first["deviceKeyText"], TPM_TEXT);
@@ -151,30 +151,18 @@ async fn a_tpm_held_device_key_through_the_lifecycle_and_what_home_and_about_say
     desktop.wait_for_text("#key-holder", TPM_TEXT).await;
 
     // About: the same sentence; "Copy diagnostics" names the holder and none of the blobs.
-    desktop.click("#about-open").await;
-    wait_until(&desktop, ABOUT_OPEN, "the About dialog opening from Home").await;
+    open_about(&desktop).await;
     assert_eq!(desktop.text_of("#about-key-holder").await, TPM_TEXT);
     assert_eq!(
         desktop.text_of("#about-thumbprint").await,
         first["deviceKeyThumbprint"].as_str().unwrap()
     );
-    desktop.eval("window.scrollTo(0, 0); return true;").await;
-    desktop.screenshot("tpm-02-about").await;
-    desktop.click("#copy-diagnostics").await;
-    desktop
-        .wait_for_text("#about-status", "Diagnostics copied to the clipboard.")
-        .await;
-    let pasted = paste_from_clipboard(&desktop).await;
+    let pasted = copy_diagnostics(&desktop, "tpm-02-about").await;
     assert!(
         pasted.contains(&format!("Device key holder: tpm ({TPM_TEXT})\n")),
         "the report names the holder: {pasted}"
     );
-    let about = desktop
-        .eval_async(
-            "const done = arguments[arguments.length - 1];
-             window.__TAURI__.core.invoke('about').then(done, (e) => done({ error: e }));",
-        )
-        .await;
+    let about = invoke(&desktop, "about").await;
     assert_eq!(about["deviceKeyHolder"], "tpm");
     let seen = assert_no_secret_recorded(&desktop, &idp, "deviceKeyHolder").await;
     for blob in &blobs {
@@ -192,21 +180,13 @@ async fn a_tpm_held_device_key_through_the_lifecycle_and_what_home_and_about_say
 
     // Forget: the client is deleted on the server, the entry (the only copy of the blobs) in
     // the keychain, and the app is back on Register.
-    desktop.click("#forget").await;
-    desktop.find("#forget-confirm").await;
-    desktop.click("#forget-confirm").await;
+    forget_through_ui(&desktop).await;
     desktop.wait_for_text("h1", "Register this device").await;
     assert!(
         idp.admin_list_clients().await.is_empty(),
         "RFC 7592 delete removed the client on the server"
     );
-    assert!(
-        KeychainStore::new()
-            .load(&entry)
-            .expect("the keychain answers")
-            .is_none(),
-        "the entry is gone from the keychain"
-    );
+    assert_entry_gone(&entry, "the entry is gone from the keychain");
     desktop.close().await;
 }
 
@@ -218,26 +198,8 @@ async fn a_tpm_held_device_key_through_the_lifecycle_and_what_home_and_about_say
 async fn an_entry_on_another_tpm_cannot_sign_and_the_app_says_so_and_offers_register() {
     let _one = ONE_WINDOW_AT_A_TIME.lock().await;
     let owner = Swtpm::start();
-    let idp = Idp::start_with(IdpOptions {
-        profile: Some("device-bound"),
-        dpop_nonce: true,
-        ..IdpOptions::default()
-    })
-    .await;
-    let config = write_config(
-        &idp,
-        json!({
-            "tokenEndpointAuthMethod": "private_key_jwt",
-            "dpop": true,
-            // `auto` takes the TPM when one is usable, and Home says which it took.
-            "deviceKeyStorage": "auto",
-        }),
-    );
-    let entry = entry_key(&config);
-    let desktop = launch_on(&config, &owner).await;
-    let main = desktop.main_window().await;
-    register_through_ui(&desktop, &main).await;
-    desktop.wait_for_text("#key-holder", TPM_TEXT).await;
+    // `auto` takes the TPM when one is usable, and Home says which it took.
+    let (idp, config, entry, desktop) = registered_with_tpm("auto", &owner).await;
     assert_eq!(idp.admin_list_clients().await.len(), 1);
     stored_blobs(&entry);
     desktop.close().await;
@@ -263,12 +225,6 @@ async fn an_entry_on_another_tpm_cannot_sign_and_the_app_says_so_and_offers_regi
         idp.admin_list_clients().await.is_empty(),
         "the useless registration was deleted on the server (RFC 7592)"
     );
-    assert!(
-        KeychainStore::new()
-            .load(&entry)
-            .expect("the keychain answers")
-            .is_none(),
-        "and in the keychain"
-    );
+    assert_entry_gone(&entry, "and in the keychain");
     desktop.close().await;
 }

@@ -28,14 +28,6 @@ async fn device(options: IdpOptions, form: Form, method: &str, dpop: bool) -> Ri
     Rig::start_configured(options, form, RecordingTransport::new(), extra).await
 }
 
-pub(crate) fn device_bound(dpop_nonce: bool) -> IdpOptions {
-    IdpOptions {
-        profile: Some("device-bound"),
-        dpop_nonce,
-        ..IdpOptions::default()
-    }
-}
-
 fn jwt_header(jwt: &str) -> Value {
     let header = jwt.split('.').next().unwrap();
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).unwrap()).unwrap()
@@ -246,7 +238,13 @@ async fn k4_private_key_jwt_with_dpop_lifecycle_on_the_device_bound_profile() {
         (Form::Full, true),
         (Form::Templatized, true),
     ] {
-        let d = device(device_bound(nonce), form, "private_key_jwt", true).await;
+        let d = device(
+            IdpOptions::device_bound(nonce),
+            form,
+            "private_key_jwt",
+            true,
+        )
+        .await;
         let (client_id, _) = lifecycle(&d, true).await;
         // K4: with nonces required, the first proof is refused with use_dpop_nonce and sent
         // once more, and later requests use the nonce they were given.
@@ -324,7 +322,13 @@ async fn k4_client_secret_with_dpop_binds_tokens_on_the_default_profile() {
 /// another key's assertion; and the DPoP-bound access token is useless without a proof.
 #[tokio::test]
 async fn k5_a_stolen_copy_without_the_private_key_cannot_refresh_or_use_the_tokens() {
-    let d = device(device_bound(false), Form::Full, "private_key_jwt", true).await;
+    let d = device(
+        IdpOptions::device_bound(false),
+        Form::Full,
+        "private_key_jwt",
+        true,
+    )
+    .await;
     let (client_id, stolen_refresh_token) = lifecycle(&d, true).await;
     let key = engine::store_key(&d.idp, d.form);
 

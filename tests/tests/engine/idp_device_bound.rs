@@ -31,12 +31,7 @@ async fn register(idp: &Idp, dcr_token: &str, body: &Value) -> (StatusCode, Valu
 #[tokio::test]
 async fn a_device_key_registers_signs_in_and_refreshes_with_dpop_bound_tokens() {
     for dpop_nonce in [false, true] {
-        let idp = Idp::start_with(IdpOptions {
-            profile: Some("device-bound"),
-            dpop_nonce,
-            ..IdpOptions::default()
-        })
-        .await;
+        let idp = Idp::start_with(IdpOptions::device_bound(dpop_nonce)).await;
         let browser = ScriptedBrowser::new();
         let dcr = dcr_token_response(&idp, &browser).await["access_token"]
             .as_str()

@@ -47,11 +47,7 @@ fn assertion_kid(exchange: &dcr_tests::engine::Exchange) -> String {
 
 #[tokio::test]
 async fn kr4_rotation_registers_the_new_key_and_the_server_refuses_the_old_one() {
-    let options = IdpOptions {
-        profile: Some("device-bound"),
-        dpop_nonce: true,
-        ..IdpOptions::default()
-    };
+    let options = IdpOptions::device_bound(true);
     let extra = json!({ "tokenEndpointAuthMethod": "private_key_jwt", "dpop": true });
     let rig = Rig::start_configured(options, Form::Full, RecordingTransport::new(), extra).await;
     let (idp, transport, session) = (&rig.idp, &rig.transport, &rig.session);

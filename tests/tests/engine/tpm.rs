@@ -18,12 +18,12 @@ use dcr_core::Secret;
 use dcr_core::Session;
 use dcr_tests::engine::{self, Form};
 use dcr_tests::swtpm::Swtpm;
-use dcr_tests::ScriptedAgent;
+use dcr_tests::{IdpOptions, ScriptedAgent};
 use ring::signature::{UnparsedPublicKey, ECDSA_P256_SHA256_FIXED};
 use serde_json::{json, Value};
 use url::Url;
 
-use super::device_bound::{device_bound, lifecycle, sign_out_and_forget};
+use super::device_bound::{lifecycle, sign_out_and_forget};
 
 /// Checks a compact JWS's ES256 signature with `jwk` as a server would; returns its claims.
 fn verify(jwt: &Secret, jwk: &Value) -> Value {
@@ -199,7 +199,7 @@ async fn tpm_rig() -> engine::Rig {
         "deviceKeyStorage": "tpm",
     });
     engine::Rig::start_configured(
-        device_bound(true),
+        IdpOptions::device_bound(true),
         Form::Full,
         engine::RecordingTransport::new(),
         extra,

@@ -20,12 +20,7 @@ async fn k5_the_device_key_assertions_and_proofs_never_reach_logs_or_views() {
     require_test_keyring("k5_the_device_key_assertions_and_proofs_never_reach_logs_or_views");
     let buffer = capture_logs().await;
 
-    let idp = Idp::start_with(IdpOptions {
-        profile: Some("device-bound"),
-        dpop_nonce: true,
-        ..IdpOptions::default()
-    })
-    .await;
+    let idp = Idp::start_with(IdpOptions::device_bound(true)).await;
     let form = Form::Full;
     let key = engine::store_key(&idp, form);
     KeychainStore::new().delete(&key).unwrap();

@@ -10,6 +10,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+use dcr_tests::procs::stdout_of_success;
+
 /// Where the package puts the app (`/usr/bin/<binary>`).
 pub const INSTALLED_APP: &str = "/usr/bin/dcr-desktop";
 /// The system-wide config an administrator deploys (src-tauri/src/config_source.rs).
@@ -44,13 +46,8 @@ pub fn run(program: &str, args: &[&str]) -> Output {
 
 /// Its standard output, after checking that it succeeded.
 pub fn stdout_of(program: &str, args: &[&str]) -> String {
-    let output = run(program, args);
-    assert!(
-        output.status.success(),
-        "{program} {args:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
+    let stdout = stdout_of_success(&format!("{program} {args:?}"), run(program, args));
+    String::from_utf8_lossy(&stdout).into_owned()
 }
 
 /// Runs a command as root: directly when the tests run as root (CI), else through `sudo -n`
@@ -220,12 +217,8 @@ pub fn default_scheme_handler(empty_home: &Path) -> String {
         .stdin(Stdio::null())
         .output()
         .expect("xdg-mime (xdg-utils) is needed: scripts/test.sh installs it");
-    assert!(
-        output.status.success(),
-        "xdg-mime failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).trim().to_owned()
+    let stdout = stdout_of_success("xdg-mime", output);
+    String::from_utf8_lossy(&stdout).trim().to_owned()
 }
 
 /// Checks a desktop entry the package ships: it starts the installed binary with the link
