@@ -27,11 +27,40 @@ pub struct Desktop {
     command_line: Vec<String>,
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .map(|addr| addr.port())
-        .expect("no free loopback port")
+/// Two free loopback ports, different from each other (both are held until both are chosen).
+fn two_free_ports() -> (u16, u16) {
+    let bind = || TcpListener::bind("127.0.0.1:0").expect("no free loopback port");
+    let (first, second) = (bind(), bind());
+    let port = |listener: &TcpListener| listener.local_addr().expect("bound port").port();
+    (port(&first), port(&second))
+}
+
+/// tauri-driver on two fresh ports, with the app's environment: its WebDriver port and the
+/// process.
+fn spawn_driver(env: &[(&str, Option<&std::ffi::OsStr>)]) -> (u16, Child) {
+    let (port, native_port) = two_free_ports();
+    let mut driver = Command::new("tauri-driver");
+    for (name, _) in env.iter().filter(|(_, value)| value.is_none()) {
+        driver.env_remove(name);
+    }
+    let driver = driver
+        .args([
+            "--port",
+            &port.to_string(),
+            "--native-port",
+            &native_port.to_string(),
+        ])
+        .args(["--native-driver", "/usr/bin/WebKitWebDriver"])
+        .envs(
+            env.iter()
+                .filter_map(|(name, value)| value.map(|v| (name, v))),
+        )
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("tauri-driver is not installed: `cargo install tauri-driver --locked`");
+    (port, driver)
 }
 
 pub fn app_binary() -> PathBuf {
@@ -81,76 +110,66 @@ impl Desktop {
     ) -> Desktop {
         // Both rustls crypto backends end up in the dependency graph; pick one for the process.
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let port = free_port();
-        let native_port = free_port();
-        let mut driver = Command::new("tauri-driver");
-        for (name, _) in env.iter().filter(|(_, value)| value.is_none()) {
-            driver.env_remove(name);
-        }
-        let driver = driver
-            .args([
-                "--port",
-                &port.to_string(),
-                "--native-port",
-                &native_port.to_string(),
-            ])
-            .args(["--native-driver", "/usr/bin/WebKitWebDriver"])
-            .envs(
-                env.iter()
-                    .filter_map(|(name, value)| value.map(|v| (name, v))),
-            )
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("tauri-driver is not installed: `cargo install tauri-driver --locked`");
         let capabilities = json!({
             "tauri:options": { "application": binary, "args": args }
         });
         let capabilities = capabilities.as_object().cloned().unwrap_or_default();
-        let url = format!("http://127.0.0.1:{port}");
         let started = std::time::Instant::now();
         let mut last_error = String::new();
-        for _ in 0..100 {
-            // WebKitWebDriver waits for the app's window without a limit of its own (an app that
-            // exits at once, say by handing its arguments to a running single instance, would
-            // hang the test): bound each attempt.
-            let mut builder = ClientBuilder::rustls().expect("rustls setup");
-            builder.capabilities(capabilities.clone());
-            let connect = builder.connect(&url);
-            let attempt = tokio::time::timeout(Duration::from_secs(60), connect)
-                .await
-                .unwrap_or_else(|_| {
-                    panic!("the app's window did not appear within 60 s (did it exit at once?)")
-                });
-            match attempt {
-                Ok(client) => {
-                    println!("app window up in {:?}", started.elapsed());
-                    // A click that starts a navigation waits for it to finish. When that navigation
-                    // is our redirect, the app cancels it and destroys the sign-in window, so it
-                    // never finishes: keep WebDriver's page-load wait short (default 300 s).
-                    let timeouts = fantoccini::wd::TimeoutConfiguration::new(
-                        Some(Duration::from_secs(30)),
-                        Some(Duration::from_secs(5)),
-                        Some(Duration::ZERO),
-                    );
-                    client
-                        .update_timeouts(timeouts)
-                        .await
-                        .expect("cannot set WebDriver timeouts");
-                    let command_line = std::iter::once(binary.display().to_string())
-                        .chain(args.iter().map(|arg| arg.to_string()))
-                        .collect();
-                    return Desktop {
-                        client,
-                        driver,
-                        used_windows: std::sync::Mutex::new(Vec::new()),
-                        command_line,
-                    };
+        // The driver's two ports are free when chosen, but another process may take one before
+        // tauri-driver or WebKitWebDriver binds it ("Unable to listen for HTTP server"): then the
+        // driver never answers, and a new one on new ports is started, at most three times.
+        for _ in 0..3 {
+            let (port, mut driver) = spawn_driver(env);
+            let url = format!("http://127.0.0.1:{port}");
+            for _ in 0..100 {
+                if let Ok(Some(status)) = driver.try_wait() {
+                    last_error = format!("tauri-driver exited ({status})");
+                    break;
                 }
-                Err(error) => last_error = error.to_string(),
+                // WebKitWebDriver waits for the app's window without a limit of its own (an app
+                // that exits at once, say by handing its arguments to a running single instance,
+                // would hang the test): bound each attempt.
+                let mut builder = ClientBuilder::rustls().expect("rustls setup");
+                builder.capabilities(capabilities.clone());
+                let connect = builder.connect(&url);
+                let attempt = tokio::time::timeout(Duration::from_secs(60), connect)
+                    .await
+                    .unwrap_or_else(|_| {
+                        panic!("the app's window did not appear within 60 s (did it exit at once?)")
+                    });
+                match attempt {
+                    Ok(client) => {
+                        println!("app window up in {:?}", started.elapsed());
+                        // A click that starts a navigation waits for it to finish. When that
+                        // navigation is our redirect, the app cancels it and destroys the sign-in
+                        // window, so it never finishes: keep WebDriver's page-load wait short
+                        // (default 300 s).
+                        let timeouts = fantoccini::wd::TimeoutConfiguration::new(
+                            Some(Duration::from_secs(30)),
+                            Some(Duration::from_secs(5)),
+                            Some(Duration::ZERO),
+                        );
+                        client
+                            .update_timeouts(timeouts)
+                            .await
+                            .expect("cannot set WebDriver timeouts");
+                        let command_line = std::iter::once(binary.display().to_string())
+                            .chain(args.iter().map(|arg| arg.to_string()))
+                            .collect();
+                        return Desktop {
+                            client,
+                            driver,
+                            used_windows: std::sync::Mutex::new(Vec::new()),
+                            command_line,
+                        };
+                    }
+                    Err(error) => last_error = error.to_string(),
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
             }
-            tokio::time::sleep(Duration::from_millis(200)).await;
+            let _ = driver.start_kill();
+            let _ = driver.wait().await;
         }
         panic!("could not open a WebDriver session on tauri-driver: {last_error}");
     }
