@@ -15,6 +15,15 @@ const COMMANDS = Object.freeze({
   rotateKey: "rotate_device_key",
 });
 
+// The state the shell sent along with this script (src-tauri/src/first_view.rs), taken once:
+// the page's first frame draws it. Absent when the keychain was slow, when the state needs the
+// network (a remembered sign-in), on a reload, and in the browser preview: then the page asks.
+export function carriedView() {
+  const view = globalThis.__DCR_FIRST_VIEW__;
+  delete globalThis.__DCR_FIRST_VIEW__;
+  return view && typeof view === "object" ? view : null;
+}
+
 function tauri() {
   const t = globalThis.window && window.__TAURI__;
   if (!t || !t.core || !t.event) {

@@ -126,7 +126,13 @@ bind("chooseConfig", async (input) => {
 });
 
 async function start() {
-  render(model);
+  // The state came with this script: the first frame WebKit paints is the screen itself. (Its
+  // second frame comes hundreds of ms later; see docs/benchmarks.md, "First screen".)
+  const carried = api.carriedView();
+  if (carried) dispatch({ type: "loaded", view: carried });
+  else render(model);
+  let rendered = carried ? Date.now() : null;
+  let painted = carried ? framePainted() : null;
   // The listeners' requests go out before get_state's and are not waited for: the shell
   // registers each as its request arrives, well before get_state's first progress event (which
   // follows a keychain read), and the first screen does not wait for three more round trips.
@@ -135,31 +141,38 @@ async function start() {
     api.onProgress((step) => dispatch({ type: "progress", step })),
     api.onSignInRefused((host) => dispatch({ type: "refused", host })),
   ]);
-  await run("load");
-  const rendered = Date.now();
-  await listening;
-  reportStartup(rendered);
+  if (carried) {
+    // A change between the shell's read and the listeners (a deep link, another process) is
+    // not lost: once they listen, one quiet get_state, drawn only if the state moved.
+    await listening;
+    await resync();
+  } else {
+    await run("load");
+    rendered = Date.now();
+    painted = framePainted();
+    await listening;
+  }
+  reportStartup(rendered, await painted);
+}
+
+// When the frame with what is in the DOM now has been painted: in the second animation frame
+// from now (the first frame's callbacks run before that frame is painted).
+function framePainted() {
+  return new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve(Date.now()))));
 }
 
 // The startup stamps (docs/benchmarks.md): taken on the page's clock, sent after the first
-// screen is painted, so no IPC sits on the way to it. The first screen counts as painted in the
-// second animation frame after it entered the DOM: the first frame's callbacks run before that
-// frame is painted.
-function reportStartup(screenRendered) {
-  requestAnimationFrame(() =>
-    requestAnimationFrame(() => {
-      const screenPainted = Date.now();
-      const origin = performance.timeOrigin;
-      const paint = performance.getEntriesByType("paint").find((entry) => entry.name === "first-contentful-paint");
-      api.reportStartup({
-        navigationStart: origin,
-        firstScript,
-        firstPaint: paint ? origin + paint.startTime : null,
-        screenRendered,
-        screenPainted,
-      });
-    }),
-  );
+// screen is painted, so no IPC sits on the way to it.
+function reportStartup(screenRendered, screenPainted) {
+  const origin = performance.timeOrigin;
+  const paint = performance.getEntriesByType("paint").find((entry) => entry.name === "first-contentful-paint");
+  api.reportStartup({
+    navigationStart: origin,
+    firstScript,
+    firstPaint: paint ? origin + paint.startTime : null,
+    screenRendered,
+    screenPainted,
+  });
 }
 
 start();

@@ -2,12 +2,15 @@
 //! build-time bundle of `ui/main.js` and every module it imports (`build/ui_bundle.rs`). The
 //! page then fetches its code in one request, as the bare app's page does, instead of one per
 //! module, each only after the module that imports it has arrived (docs/benchmarks.md, "First
-//! screen"). The bundle is plain script text served from `'self'`, so the CSP is unchanged.
+//! screen"). The bundle is plain script text served from `'self'`, so the CSP is unchanged. The
+//! first request for it also carries the first screen's state (`first_view.rs`).
 
 use std::borrow::Cow;
 
 use tauri::utils::assets::{AssetKey, AssetsIter, CspHash};
 use tauri::{Assets, Context, Runtime};
+
+use crate::first_view::{self, FIRST_VIEW};
 
 static MAIN: &str = include_str!(concat!(env!("OUT_DIR"), "/ui-main.js"));
 
@@ -28,7 +31,11 @@ impl<R: Runtime> Assets<R> for Bundled<R> {
 
     fn get(&self, key: &AssetKey) -> Option<Cow<'_, [u8]>> {
         if key.as_ref() == "/main.js" {
-            return Some(Cow::Borrowed(MAIN.as_bytes()));
+            // The first screen's state rides with the first script (`first_view.rs`).
+            return Some(match FIRST_VIEW.take(first_view::WAIT) {
+                Some(view) => Cow::Owned(first_view::script_with(&view, MAIN).into_bytes()),
+                None => Cow::Borrowed(MAIN.as_bytes()),
+            });
         }
         self.embedded.get(key)
     }

@@ -19,6 +19,7 @@ mod commands;
 mod config_source;
 mod error;
 mod events;
+mod first_view;
 mod folder_opener;
 mod logging;
 mod navigation;
@@ -123,8 +124,9 @@ pub fn run() {
                     if READ_AHEAD.set(()).is_ok() {
                         let handle = webview.app_handle().clone();
                         tauri::async_runtime::spawn(async move {
-                            if let Some(shell) = handle.try_state::<shell::Shell>() {
-                                shell.read_ahead().await;
+                            match handle.try_state::<shell::Shell>() {
+                                Some(shell) => shell.read_ahead().await,
+                                None => first_view::FIRST_VIEW.offer(None::<&()>),
                             }
                         });
                     }

@@ -288,16 +288,18 @@ impl Shell {
         answer
     }
 
-    /// Reads this install's keychain entries ahead of the page's first `get_state`, while the
-    /// page is still loading: the D-Bus connection to the Secret Service and the reads are then
-    /// done, or under way, when the page asks. Only the first load of the entry, no network and
-    /// no event (a remembered sign-in's refresh stays with `get_state`, whose progress the page
-    /// shows). A failure is left for `get_state` to meet again and report.
+    /// Reads this install's keychain entries while the page is still loading, and hands the
+    /// state to the page's first script (`first_view.rs`), so its first frame is the screen.
+    /// Keychain only, no network and no event: a remembered sign-in's refresh stays with
+    /// `get_state`, whose progress the page shows. A failure is left for `get_state` to meet
+    /// again and report on its screen.
     pub async fn read_ahead(&self) {
         crate::startup::stage("keychain read-ahead started");
-        if let Ok(session) = self.registered_mode().await {
-            let _ = session.state().await;
-        }
+        let view = match self.registered_mode().await {
+            Ok(session) => session.resume_from_keychain().await.ok().flatten(),
+            Err(_) => None,
+        };
+        crate::first_view::FIRST_VIEW.offer(view.as_ref());
         crate::startup::stage("keychain read-ahead done");
     }
 

@@ -90,6 +90,37 @@ impl Session {
         }
     }
 
+    /// [`Self::resume`] when it needs nothing but the keychain: the state, with the resume done,
+    /// or `None` when it would refresh (a remembered sign-in), which is left to `resume` and the
+    /// network. The desktop shell draws its first frame from this, before the page has asked.
+    pub async fn resume_from_keychain(&self) -> Result<Option<StateView>, Error> {
+        if self.inner.lock().await.resumed {
+            return self.state().await.map(Some);
+        }
+        let _op = self.op.lock().await;
+        self.resume_locally().await
+    }
+
+    /// The keychain-only part of a resume, under the operation lock: the entry loaded, and the
+    /// resume finished here (`Some`) unless the remembered refresh token is to be used.
+    async fn resume_locally(&self) -> Result<Option<StateView>, Error> {
+        self.ensure_loaded().await?;
+        let mut inner = self.inner.lock().await;
+        let refresh_wanted = !inner.resumed
+            && self.config.remember_sign_in
+            && inner.tokens.is_none()
+            && inner
+                .registration
+                .as_ref()
+                .is_some_and(|stored| stored.refresh_token.is_some());
+        if refresh_wanted {
+            return Ok(None);
+        }
+        inner.resumed = true;
+        drop(inner);
+        Ok(Some(self.view().await))
+    }
+
     /// On start: the state, after signing in again with the remembered refresh token when
     /// `rememberSignIn` is on and the entry holds one (one refresh, no browser). Tried once per
     /// session; a later call is [`Session::state`]. A refused refresh deletes the token and
@@ -100,20 +131,8 @@ impl Session {
             return self.state().await;
         }
         let _op = self.op.lock().await;
-        self.ensure_loaded().await?;
-        let wanted = {
-            let inner = self.inner.lock().await;
-            !inner.resumed
-                && self.config.remember_sign_in
-                && inner.tokens.is_none()
-                && inner
-                    .registration
-                    .as_ref()
-                    .is_some_and(|stored| stored.refresh_token.is_some())
-        };
-        if !wanted {
-            self.inner.lock().await.resumed = true;
-            return Ok(self.view().await);
+        if let Some(view) = self.resume_locally().await? {
+            return Ok(view);
         }
         self.report(Progress::Refreshing);
         let (stored, outcome) = {

@@ -217,3 +217,42 @@ async fn two_sessions_refreshing_with_rotation_both_stay_signed_in() {
         assert_eq!(b.unwrap().state, StateName::SignedIn);
     }
 }
+
+/// The first frame's state: with a remembered sign-in, resuming needs the network, so the
+/// keychain-only resume declines (no request) and leaves the one refresh to `resume`.
+#[tokio::test]
+async fn the_keychain_only_resume_leaves_a_remembered_sign_in_to_the_network() {
+    let rig = signed_in_remembering().await;
+    let restarted = rig.restart();
+    let before = token_requests(&rig);
+    assert!(restarted.resume_from_keychain().await.unwrap().is_none());
+    assert_eq!(
+        token_requests(&rig),
+        before,
+        "no request for the first frame"
+    );
+    let view = restarted.resume().await.unwrap();
+    assert_eq!(view.state, StateName::SignedIn);
+    assert_eq!(token_requests(&rig) - before, 1);
+    // Resumed: now the keychain-only call has the state too.
+    let again = restarted.resume_from_keychain().await.unwrap().unwrap();
+    assert_eq!(again.state, StateName::SignedIn);
+    assert_eq!(token_requests(&rig) - before, 1);
+}
+
+/// Nothing remembered: the keychain-only resume is the whole resume, and `resume` after it
+/// asks the server nothing either.
+#[tokio::test]
+async fn the_keychain_only_resume_finishes_a_resume_without_a_token() {
+    let rig = signed_in_remembering().await;
+    rig.session.sign_out(&rig.browser).await.unwrap();
+    let restarted = rig.restart();
+    let before = token_requests(&rig);
+    let first = restarted.resume_from_keychain().await.unwrap().unwrap();
+    assert_eq!(first.state, StateName::Registered);
+    assert_eq!(
+        restarted.resume().await.unwrap().state,
+        StateName::Registered
+    );
+    assert_eq!(token_requests(&rig), before);
+}
