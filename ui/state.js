@@ -94,9 +94,17 @@ function doneNotice(action, view, before) {
  */
 export function transition(model, event) {
   switch (event && event.type) {
-    case "loaded":
+    case "loaded": {
+      const view = normalizeView(event.view);
+      // Register and Sign in end signed in: their state event says so before their reply,
+      // which travels on another channel, behind it. Home is drawn from the event; the reply
+      // then only confirms it (see `finished`), or reports what still went wrong.
+      if (model.busy && SETTLED_BY_SIGNED_IN.includes(model.action) && view.state === "signedIn") {
+        return { ...finish(model, model.action, view), settledEarly: model.action };
+      }
       // While a command runs, its progress screen stays; only the facts underneath change.
-      return { ...model, view: normalizeView(event.view) };
+      return { ...model, view };
+    }
     case "started":
       return {
         ...model,
@@ -107,6 +115,7 @@ export function transition(model, event) {
         error: null,
         notice: null,
         refused: null,
+        settledEarly: null,
       };
     case "progress":
       // The background refresh's own progress: Home stays, its countdown says "refreshing…".
@@ -122,21 +131,14 @@ export function transition(model, event) {
       // resurface on an idle screen.
       return model.busy ? { ...model, refused: refusedText(event.host) } : model;
     case "finished": {
-      const view = normalizeView(event.view);
-      const before = model.view && model.view.pendingServerCleanup;
-      return {
-        ...model,
-        view,
-        busy: false,
-        step: null,
-        error: null,
-        setup: null,
-        refused: null,
-        notice: doneNotice(event.action, view, before),
-      };
+      if (stale(model, event.action)) return model;
+      // The reply of a command its state event already ended: Home is up; the facts follow.
+      if (model.settledEarly === event.action) return { ...model, view: normalizeView(event.view), settledEarly: null };
+      return finish(model, event.action, normalizeView(event.view));
     }
     case "failed":
-      return failed(model, event.error, event.retry);
+      if (stale(model, event.retry)) return model;
+      return failed({ ...model, settledEarly: null }, event.error, event.retry);
     case "notice":
       return { ...model, notice: event.text ? String(event.text) : null };
     case "dismissNotice":
@@ -162,6 +164,30 @@ export function transition(model, event) {
     default:
       return model;
   }
+}
+
+// Commands whose state event, once signed in, ends their progress screen (see `loaded`).
+const SETTLED_BY_SIGNED_IN = ["register", "signIn"];
+
+function finish(model, action, view) {
+  const before = model.view && model.view.pendingServerCleanup;
+  return {
+    ...model,
+    view,
+    busy: false,
+    step: null,
+    error: null,
+    setup: null,
+    refused: null,
+    notice: doneNotice(action, view, before),
+  };
+}
+
+// A reply for a command other than the one running: the late reply of a command its state
+// event ended, arriving after the user started the next one. The running one's own reply
+// decides.
+function stale(model, action) {
+  return model.busy && model.action !== action;
 }
 
 function failed(model, rawError, retry) {

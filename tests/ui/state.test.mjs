@@ -74,6 +74,35 @@ test("a state-changed event during a command updates the facts but keeps the pro
   assert.equal(model.view.state, "registered");
 });
 
+test("Register and Sign in end at their signed-in state event; the reply that follows only confirms", () => {
+  for (const action of ["register", "signIn"]) {
+    const before = action === "register" ? views.unregistered : views.registered;
+    const settled = run(loaded(before), { type: "started", action }, loaded(views.signedIn));
+    assert.equal(screenOf(settled), "home", action);
+    assert.equal(settled.busy, false);
+    const replied = transition(settled, { type: "finished", action, view: views.signedIn });
+    assert.equal(screenOf(replied), "home");
+    assert.equal(replied.settledEarly, null);
+    // A failure reported by the reply still shows.
+    const failedAfter = transition(settled, { type: "failed", retry: action, error: { kind: "network", message: "x" } });
+    assert.equal(screenOf(failedAfter), "error");
+  }
+  // Other commands keep their progress screen until the reply: a refresh stays signed in throughout.
+  const refreshing = run(loaded(views.signedIn), { type: "started", action: "refresh" }, loaded(views.signedIn));
+  assert.equal(screenOf(refreshing), "progress");
+});
+
+test("a late reply of an earlier command does not end the one running now", () => {
+  const settled = run(loaded(views.registered), { type: "started", action: "signIn" }, loaded(views.signedIn));
+  const refreshing = transition(settled, { type: "started", action: "refresh" });
+  const late = transition(refreshing, { type: "finished", action: "signIn", view: views.signedIn });
+  assert.equal(screenOf(late), "progress");
+  assert.equal(late.action, "refresh");
+  const lateFailure = transition(refreshing, { type: "failed", retry: "signIn", error: { kind: "network", message: "x" } });
+  assert.equal(screenOf(lateFailure), "progress");
+  assert.equal(screenOf(transition(late, { type: "finished", action: "refresh", view: views.signedIn })), "home");
+});
+
 test("finished shows the screen of the final state, with a notice for refresh, sign-out, forget", () => {
   const registered = run(loaded(views.unregistered), { type: "started", action: "register" },
     { type: "finished", action: "register", view: views.signedIn });
