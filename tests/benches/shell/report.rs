@@ -179,8 +179,8 @@ pub fn report(r: Report) {
             "password leg (WebKit + server redirects), code exchange, RFC 7591 registration, keychain save",
             "registered → SSO request sent to the window",
             "SSO leg in the sign-in window, code exchange, key set, UserInfo, ID-token checks",
-            "signed in → the signed-in state event in the page (sign-in window closed, state published over IPC)",
-            "state event → Home in the DOM (the UI renders it when the command's reply arrives)",
+            "signed in → the signed-in state event in the page (state published over IPC, then the sign-in window closes)",
+            "state event → Home in the DOM (the UI draws Home from the event, not from the reply behind it)",
             "Home in the DOM → painted (the next animation frame)",
         ];
         for (i, name) in names.iter().enumerate() {
