@@ -15,7 +15,8 @@
 //!   (Part 3 §20.2); the TPM's `r` and `s` become the JWS `R || S` (RFC 7518 §3.4).
 //! - **Which TPM.** `device:/dev/tpmrm0` (the kernel's resource manager) unless the tpm2-tools
 //!   convention `TPM2TOOLS_TCTI` names another TCTI, e.g. `swtpm:host=127.0.0.1,port=2321` for
-//!   a software TPM. A process talks to one TPM; tests that need another call the `_on` forms.
+//!   a software TPM (read by [`tcti`]: options only in a `tpm-simulator` build). A process talks
+//!   to one TPM; tests that need another call the `_on` forms.
 //! - **No resource manager assumed.** A software TPM reached over TCP has none (and serves
 //!   one connection at a time), so every transient object this module loads is flushed on
 //!   every path (Part 3 §28.4, TPM2_FlushContext), and each operation opens and closes its
@@ -30,7 +31,6 @@
 //!   TPM reset invalidates it, a TPM2_Clear changes the seed), the key is loaded from its
 //!   blobs once more, which is where a cleared TPM shows as "no longer available".
 
-use std::str::FromStr;
 use std::sync::{Mutex, MutexGuard, RwLock};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -52,11 +52,13 @@ use tss_esapi::structures::{
 use tss_esapi::traits::{Marshall, UnMarshall};
 use tss_esapi::tss2_esys::TPMT_TK_HASHCHECK;
 use tss_esapi::utils::{create_unrestricted_signing_ecc_public, TpmsContext};
-use tss_esapi::{Context, TctiNameConf};
+use tss_esapi::Context;
 
 use super::signer::{es256_from_scalars, DeviceSigner, Es256Signature, KeyHolder, PublicPoint};
 use crate::error::DeviceKeyError;
 use crate::Secret;
+
+mod tcti;
 
 /// The kernel's TPM resource manager device: what `device` means without `TPM2TOOLS_TCTI`.
 pub const DEFAULT_TCTI: &str = "device:/dev/tpmrm0";
@@ -421,12 +423,7 @@ fn flush(context: &mut Context, key: KeyHandle) {
 /// missing TPM and one the user may not open (the `tss` group) each get a message that says
 /// what to do.
 fn open(tcti: &str) -> Result<Context, Failure> {
-    let conf = TctiNameConf::from_str(tcti).map_err(|_| {
-        Failure::Open(DeviceKeyError::Tpm(format!(
-            "TPM2TOOLS_TCTI names no TCTI this app knows: {}",
-            crate::text::sanitize(tcti, 80)
-        )))
-    })?;
+    let conf = tcti::parse(tcti).map_err(Failure::Open)?;
     if let Some(path) = device_path(tcti) {
         if let Err(error) = std::fs::OpenOptions::new()
             .read(true)
