@@ -30,6 +30,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use dcr_core::device::store::MemoryStore;
+use dcr_core::platform::http::{
+    CappedResponse, OutgoingRequest, SendError, Transport as BackChannel,
+};
 use dcr_core::session::{Event, StateName};
 use dcr_core::{BrowserStep, Session, UserAgent, UserAgentError};
 use dcr_tests::engine::{config_json, engine_config, Form};
@@ -107,6 +110,20 @@ async fn engine_flow(idp: &Idp, http: &reqwest::Client) -> Sample {
         wall_us: wall.as_secs_f64() * 1e6,
         requests: requests(idp).await,
     }
+}
+
+/// [`engine_flow`] as a task on the runtime's workers, which is how the app runs the engine
+/// (Tauri runs an async command as a task on its multi-thread tokio runtime), and where hyper
+/// runs the back channel's connection tasks. Polled by `block_on` on the main thread instead,
+/// which no shell does, every request and every response crossed between the main thread and a
+/// worker (6.5 to 9.6 context switches per request against 1.0 to 3.0 on a worker, measured
+/// with `engine_split`); openid-client runs its flow on the thread that does its I/O, Node's
+/// event loop, so the two sides now run alike.
+async fn on_worker(idp: &Arc<Idp>, http: &reqwest::Client) -> Sample {
+    let (idp, http) = (Arc::clone(idp), http.clone());
+    tokio::spawn(async move { engine_flow(&idp, &http).await })
+        .await
+        .expect("the engine's flow panicked")
 }
 
 /// The node worker (benches/openid-client/flow.mjs): one flow per `flow` line.
@@ -311,24 +328,194 @@ fn report(transport: Transport, engine: &[Sample], peer: &[Sample]) {
     );
 }
 
+/// One back-channel request of a split flow: which, its CPU, and whether it opened a connection.
+struct Exchange {
+    label: String,
+    cpu: Duration,
+    new_sockets: usize,
+    switches: i64,
+}
+
+/// Context switches of this process so far (voluntary + involuntary, all threads).
+fn context_switches() -> i64 {
+    // SAFETY: getrusage only writes the struct it is given.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let rc = unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
+    assert_eq!(rc, 0, "getrusage failed");
+    usage.ru_nvcsw + usage.ru_nivcsw
+}
+
+/// The back channel of the split flows: the same shared `reqwest::Client`, with each request's
+/// process CPU (all threads: hyper's connection tasks run on the runtime's workers) from the call
+/// to the full body, and the sockets it opened (this process's socket inodes before and after, so
+/// a connection the pool reuses counts 0 and a new TCP + TLS connection counts 1).
+struct SplitTransport {
+    inner: reqwest::Client,
+    /// The issuer's path, left out of the labels.
+    issuer_path: String,
+    log: Mutex<Vec<Exchange>>,
+    /// CPU spent reading /proc for the socket counts, not the engine's: subtracted.
+    overhead: Mutex<Duration>,
+}
+
+fn socket_inodes() -> std::collections::HashSet<String> {
+    std::fs::read_dir("/proc/self/fd")
+        .expect("/proc/self/fd")
+        .filter_map(|entry| std::fs::read_link(entry.ok()?.path()).ok())
+        .map(|target| target.to_string_lossy().into_owned())
+        .filter(|target| target.starts_with("socket:"))
+        .collect()
+}
+
+#[async_trait::async_trait]
+impl BackChannel for SplitTransport {
+    async fn send(&self, request: OutgoingRequest) -> Result<CappedResponse, SendError> {
+        let scan = process_cpu();
+        let before = socket_inodes();
+        let path = request.url.path();
+        let label = format!(
+            "{:?} {}",
+            request.method,
+            path.strip_prefix(self.issuer_path.as_str()).unwrap_or(path)
+        );
+        let switches = context_switches();
+        let start = process_cpu();
+        let result = BackChannel::send(&self.inner, request).await;
+        let end = process_cpu();
+        let cpu = end - start;
+        let switches = context_switches() - switches;
+        let new_sockets = socket_inodes().difference(&before).count();
+        *self.overhead.lock().unwrap_or_else(PoisonError::into_inner) +=
+            (start - scan) + (process_cpu() - end);
+        self.log
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(Exchange {
+                label,
+                cpu,
+                new_sockets,
+                switches,
+            });
+        result
+    }
+}
+
+/// Where the engine's CPU per flow goes: `ROUNDS` more flows, not part of the comparison, with
+/// [`SplitTransport`] as the back channel, `Session` construction timed apart, and the login
+/// metered as in the comparison, on a worker as there ([`on_worker`]). Mean per flow (means
+/// add up; medians do not). Printed after the judged table; these flows are not in it.
+async fn engine_split(idp: &Arc<Idp>) {
+    let http = dcr_core::platform::http::back_channel_client();
+    let rounds = support::iterations(ROUNDS);
+    let mut rows: Vec<(String, f64, usize, i64)> = Vec::new();
+    let (mut total, mut login, mut construct, mut rest) = (0.0, 0.0, 0.0, 0.0);
+    for round in 0..support::iterations(WARMUP) + rounds {
+        let transport = Arc::new(SplitTransport {
+            inner: http.clone(),
+            issuer_path: idp.issuer.path().to_owned(),
+            log: Mutex::new(Vec::new()),
+            overhead: Mutex::new(Duration::ZERO),
+        });
+        let config = engine_config(idp, Form::Full);
+        let agent = CpuMeteredAgent {
+            inner: ScriptedAgent::login(Arc::new(ScriptedBrowser::new())),
+            spent: Mutex::new(Duration::ZERO),
+        };
+        let cpu = process_cpu();
+        let session = Session::with_transport(
+            config,
+            transport.clone() as Arc<dyn BackChannel>,
+            Box::new(MemoryStore::new()),
+        );
+        let built = process_cpu() - cpu;
+        session
+            .register_and_sign_in(&agent)
+            .await
+            .expect("first run");
+        session.refresh().await.expect("refresh");
+        let flow = process_cpu() - cpu;
+        session.forget().await.expect("forget");
+        requests(idp).await;
+        if round < support::iterations(WARMUP) {
+            continue;
+        }
+        let overhead = *transport
+            .overhead
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let spent = *agent.spent.lock().unwrap_or_else(PoisonError::into_inner);
+        let log =
+            std::mem::take(&mut *transport.log.lock().unwrap_or_else(PoisonError::into_inner));
+        // Without the forget's DELETE, which is after the measured part.
+        let log: Vec<Exchange> = log
+            .into_iter()
+            .filter(|e| !e.label.starts_with("Delete"))
+            .collect();
+        let sends: Duration = log.iter().map(|e| e.cpu).sum();
+        let us = |d: Duration| d.as_secs_f64() * 1e6;
+        total += us(flow - overhead - spent);
+        login += us(spent);
+        construct += us(built);
+        rest += us(flow - overhead - spent - sends - built);
+        for (i, exchange) in log.into_iter().enumerate() {
+            let label = format!("{}. {}", i + 1, exchange.label);
+            match rows.get_mut(i) {
+                Some(row) => {
+                    assert_eq!(row.0, label, "the flow's requests changed order");
+                    row.1 += us(exchange.cpu);
+                    row.2 += exchange.new_sockets;
+                    row.3 += exchange.switches;
+                }
+                None => rows.push((
+                    label,
+                    us(exchange.cpu),
+                    exchange.new_sockets,
+                    exchange.switches,
+                )),
+            }
+        }
+    }
+    let n = rounds as f64;
+    println!(
+        "\n### Where the engine's CPU per flow goes (TLS): {rounds} more flows, mean per flow\n"
+    );
+    println!("| phase | CPU per flow, mean | new connections per flow | context switches |");
+    println!("|---|---:|---:|---:|");
+    println!("| `Session::with_transport` | {} | |", us(construct / n));
+    for (label, cpu, sockets, switches) in &rows {
+        println!(
+            "| back channel: {label} (request, TLS, response body) | {} | {:.2} | {:.1} |",
+            us(cpu / n),
+            *sockets as f64 / n,
+            *switches as f64 / n
+        );
+    }
+    println!("| the engine's own work between requests (URLs, PKCE, JSON, ID-token and claim checks, state) | {} | |", us(rest / n));
+    println!("| **total (login subtracted)** | **{}** | |", us(total / n));
+    println!(
+        "| login (scripted browser, subtracted) | {} | |",
+        us(login / n)
+    );
+}
+
 /// Warm-up flows, then `ROUNDS` flows per side, alternating (A B B A …), on `idp`.
-async fn compare(idp: &Idp, ca: Option<&Path>) -> (Vec<Sample>, Vec<Sample>) {
+async fn compare(idp: &Arc<Idp>, ca: Option<&Path>) -> (Vec<Sample>, Vec<Sample>) {
     // One back channel for all flows, as the app keeps one; node keeps its global agent. Built
     // here, after main set SSL_CERT_FILE: the trust store is read when a client is built.
     let http = dcr_core::platform::http::back_channel_client();
     let mut peer = Peer::start(idp, ca);
     for _ in 0..support::iterations(WARMUP) {
-        engine_flow(idp, &http).await;
+        on_worker(idp, &http).await;
         peer.flow(idp).await;
     }
     let (mut engine, mut theirs) = (Vec::new(), Vec::new());
     for round in 0..support::iterations(ROUNDS) {
         if round % 2 == 0 {
-            engine.push(engine_flow(idp, &http).await);
+            engine.push(on_worker(idp, &http).await);
             theirs.push(peer.flow(idp).await);
         } else {
             theirs.push(peer.flow(idp).await);
-            engine.push(engine_flow(idp, &http).await);
+            engine.push(on_worker(idp, &http).await);
         }
     }
     drop(peer.stdin);
@@ -354,13 +541,17 @@ fn main() {
             request_log: true,
             ..IdpOptions::default()
         };
-        let idp = Idp::start_tls(options, &ca).await;
+        let idp = Arc::new(Idp::start_tls(options, &ca).await);
         assert_eq!(idp.issuer.scheme(), "https", "{}", idp.issuer);
         let (engine, theirs) = compare(&idp, Some(&ca.ca_file())).await;
         report(Transport::Tls, &engine, &theirs);
+        let split = Arc::clone(&idp);
+        tokio::spawn(async move { engine_split(&split).await })
+            .await
+            .expect("the split flows panicked");
         drop(idp);
 
-        let idp = Idp::start_with(options).await;
+        let idp = Arc::new(Idp::start_with(options).await);
         assert_eq!(idp.issuer.scheme(), "http", "{}", idp.issuer);
         let (engine, theirs) = compare(&idp, None).await;
         report(Transport::PlainHttp, &engine, &theirs);
