@@ -17,6 +17,15 @@
 use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
 
+/// The end of the bundle. The app's page loads it as a classic script in the head
+/// (`src/assets.rs`): WebKit neither parses the body nor paints until it has run, and the modules
+/// run once the body is parsed, in the same task that ends the parsing, before any paint. So the
+/// first frame already has what the script drew (docs/benchmarks.md, "First screen"). As a module
+/// script (the preview) the document is parsed already and it runs at once, as ES modules would.
+const RUN_WHEN_PARSED: &str = "}\n\
+    if (document.readyState === \"loading\") document.addEventListener(\"DOMContentLoaded\", __ui_run, { once: true });\n\
+    else __ui_run();\n";
+
 /// One module of the graph, in running order.
 struct Module {
     /// Path under the UI root, with `/` (`screens/register.js`).
@@ -33,7 +42,9 @@ pub fn bundle(root: &Path, entry: &str) -> Result<(String, Vec<PathBuf>), String
     visit(root, entry, &mut state, &mut order)?;
     let mut out = String::from(
         "// Generated at build time by src-tauri/build/ui_bundle.rs from ui/: every module main.js\n\
-         // imports, each in a function run once, dependencies first. Edit ui/, not this.\n",
+         // imports, each in a function run once, dependencies first. Edit ui/, not this.\n\
+         function __ui_run() {\n\
+         \"use strict\";\n",
     );
     let read = order.iter().map(|m| root.join(&m.name)).collect();
     let last = order.len() - 1;
@@ -42,6 +53,7 @@ pub fn bundle(root: &Path, entry: &str) -> Result<(String, Vec<PathBuf>), String
         if index == last {
             // The entry exports nothing; it just runs.
             out.push_str(&format!("(() => {{\n{}}})();\n", module.body));
+            out.push_str(RUN_WHEN_PARSED);
         } else {
             out.push_str(&format!(
                 "const {} = (() => {{\n{}return {{ {} }};\n}})();\n",
@@ -283,6 +295,7 @@ mod tests {
             assert_eq!(out.matches(&marker).count(), 1, "{name}");
         }
         assert!(read.len() >= 15, "{read:?}");
-        assert!(out.ends_with("})();\n"));
+        // The entry runs last, inside the function that runs once the body is parsed.
+        assert!(out.ends_with(&format!("}})();\n{RUN_WHEN_PARSED}")));
     }
 }

@@ -5,8 +5,8 @@
 //!
 //! The keychain read-ahead, started at the page's commit (`Shell::read_ahead`), leaves the state
 //! here; the request for `main.js` (`assets.rs`) waits for it, at most [`WAIT`], and the script
-//! starts with it. The module script runs before WebKit's first paint, so the screen is in the
-//! DOM by then. A view holds no secret: it is exactly what `get_state` gives the page (`StateView`).
+//! starts with it. The page loads that script as a classic one in its head, so WebKit paints
+//! nothing before it has run and drawn the screen. A view holds no secret: it is exactly what `get_state` gives the page (`StateView`).
 //! Without it in time (a slow keychain, a remembered sign-in that needs the network, no config)
 //! the page starts on the neutral frame and asks with `get_state`, as before.
 
@@ -94,7 +94,7 @@ mod tests {
 
     /// Stands for a `StateView` (which only serializes).
     fn view() -> serde_json::Value {
-        serde_json::json!({"state": "unregistered"})
+        serde_json::json!({"screen": "register"})
     }
 
     #[test]
@@ -103,7 +103,7 @@ mod tests {
         handoff.offer(Some(&view()));
         handoff.offer(None::<&()>);
         let json = handoff.take(Duration::ZERO).expect("the first offer");
-        assert!(json.contains("\"unregistered\""), "{json}");
+        assert!(json.contains("\"register\""), "{json}");
         assert_eq!(handoff.take(Duration::ZERO), None, "a reload asks");
     }
 
@@ -130,8 +130,8 @@ mod tests {
     #[test]
     fn the_view_comes_before_the_script() {
         assert_eq!(
-            script_with(r#"{"state":"unregistered"}"#, "start();"),
-            "globalThis.__DCR_FIRST_VIEW__ = {\"state\":\"unregistered\"};\nstart();"
+            script_with(r#"{"screen":"register"}"#, "start();"),
+            "globalThis.__DCR_FIRST_VIEW__ = {\"screen\":\"register\"};\nstart();"
         );
     }
 }
