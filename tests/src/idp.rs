@@ -20,8 +20,17 @@ use crate::tls::{ServerFiles, TestCa};
 /// which ends the wait at once). A start took 0.3–0.9 s on a 2-core machine at load 2 and 1.5–4.4 s with
 /// eight busy processes and a disk writer beside it; it is CPU-bound (loading oidc-provider's
 /// modules, then an RSA-2048 key whose prime search has a long tail), so under the load of a
-/// first `make test` it stretched past the 30 s this used to be. See docs/testing.md.
-const READY_TIMEOUT: Duration = Duration::from_secs(120);
+/// first `make test` it stretched past the 30 s this once was; 60 s is 13 times the slowest start
+/// measured. Twice on 2026-12-07 a server printed nothing for 120 s after loading its modules: a
+/// hang, which [`ATTEMPTS`] handles. See docs/testing.md.
+const READY_TIMEOUT: Duration = Duration::from_secs(60);
+/// A server that printed nothing within [`READY_TIMEOUT`] is a hang, not a slow start (the slowest
+/// start measured is 13 times shorter): it is asked for Node's diagnostic report (its JavaScript
+/// and native stacks, the handles its event loop waits on), killed, and started again, this many
+/// times in all. Two hangs in a row fail the test with both reports' summaries.
+const ATTEMPTS: usize = 2;
+/// How long a hung server gets to write its diagnostic report.
+const REPORT_WITHIN: Duration = Duration::from_secs(5);
 /// A start slower than this is reported on stderr with the server's own timings, so a slow
 /// machine shows up in the log long before it could time out.
 const SLOW_START: Duration = Duration::from_secs(5);
@@ -327,6 +336,32 @@ pub(crate) async fn spawn(
     store_dir: Option<&std::path::Path>,
     tls: Option<&ServerFiles>,
 ) -> (Child, Arc<Mutex<Vec<String>>>, Url) {
+    let mut hangs = Vec::new();
+    for _ in 0..ATTEMPTS {
+        match attempt(options, admin_token, port, store_dir, tls).await {
+            Ok(started) => return started,
+            Err(hang) => {
+                eprintln!("the identity server hung at start; starting it again. {hang}");
+                hangs.push(hang);
+            }
+        }
+    }
+    panic!(
+        "the identity server hung at start {ATTEMPTS} times:\n{}",
+        hangs.join("\n\n")
+    );
+}
+
+/// One start of the server: its process, its log and its issuer once it printed `ready`, or, if
+/// it printed nothing within [`READY_TIMEOUT`], what it was doing (and it is killed).
+async fn attempt(
+    options: IdpOptions,
+    admin_token: &str,
+    port: u16,
+    store_dir: Option<&std::path::Path>,
+    tls: Option<&ServerFiles>,
+) -> Result<(Child, Arc<Mutex<Vec<String>>>, Url), String> {
+    let reports = report_folder();
     let idp_dir = repo_root().join("tests/idp");
     assert!(
         idp_dir.join("node_modules/oidc-provider").is_dir(),
@@ -336,6 +371,10 @@ pub(crate) async fn spawn(
     );
     let mut command = Command::new("node");
     command
+        // Node writes a diagnostic report on SIGUSR2: how a hung start is told apart.
+        .arg("--report-on-signal")
+        .arg("--report-compact")
+        .arg(format!("--report-directory={}", reports.display()))
         .arg(idp_dir.join("server.mjs"))
         .env("IDP_PORT", port.to_string())
         .env("IDP_ADMIN_TOKEN", admin_token)
@@ -416,6 +455,15 @@ pub(crate) async fn spawn(
         Ok(Ok(Some(line))) if line.starts_with("ready ") => {
             Url::parse(line["ready ".len()..].trim()).expect("the ready line holds a URL")
         }
+        Err(_) => {
+            let report = hang_report(&mut child, &reports).await;
+            let _ = child.kill().await;
+            let _ = std::fs::remove_dir_all(&reports);
+            return Err(format!(
+                "No `ready` line within {READY_TIMEOUT:?}. {report}\nIts log:\n{}",
+                snapshot(&logs).join("\n")
+            ));
+        }
         other => {
             // Give the stderr reader a moment to collect the reason.
             tokio::time::sleep(Duration::from_millis(200)).await;
@@ -427,16 +475,90 @@ pub(crate) async fn spawn(
                     Ok(Ok(Some(line))) => format!("unexpected first line {line:?}"),
                     Ok(Ok(None)) => "it exited".to_string(),
                     Ok(Err(e)) => format!("reading its output failed: {e}"),
-                    Err(_) => format!("no `ready` line within {READY_TIMEOUT:?}"),
+                    Err(_) => unreachable!("a hang is handled above"),
                 },
                 snapshot(&logs).join("\n")
             );
         }
     };
+    let _ = std::fs::remove_dir_all(&reports);
     // Keep draining stdout so the server never blocks on a full pipe.
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
 
-    (child, logs, issuer)
+    Ok((child, logs, issuer))
+}
+
+/// An empty folder of its own for one server's diagnostic report.
+fn report_folder() -> PathBuf {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("dcr-idp-report-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a folder for the server's diagnostic report");
+    dir
+}
+
+/// What a hung server is doing: its kernel state and wait channel, and the stacks of Node's
+/// diagnostic report (asked for with SIGUSR2, `--report-on-signal`), when it writes one.
+async fn hang_report(child: &mut Child, reports: &std::path::Path) -> String {
+    let Some(pid) = child.id() else {
+        return "It had exited.".to_owned();
+    };
+    let proc_file =
+        |name: &str| std::fs::read_to_string(format!("/proc/{pid}/{name}")).unwrap_or_default();
+    let state = proc_file("status")
+        .lines()
+        .find(|line| line.starts_with("State:"))
+        .unwrap_or("State: unknown")
+        .to_owned();
+    let wchan = proc_file("wchan");
+    // SAFETY: kill(2) with a pid this test spawned and has not reaped.
+    unsafe { libc::kill(pid as libc::pid_t, libc::SIGUSR2) };
+    let deadline = std::time::Instant::now() + REPORT_WITHIN;
+    let report = loop {
+        let written = std::fs::read_dir(reports)
+            .ok()
+            .and_then(|mut entries| entries.next())
+            .and_then(|entry| std::fs::read_to_string(entry.ok()?.path()).ok())
+            .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok());
+        if written.is_some() || std::time::Instant::now() > deadline {
+            break written;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let stacks = match report {
+        Some(report) => format!(
+            "JavaScript stack: {}\nnative stack: {}\nevent-loop handles: {}",
+            report["javascriptStack"],
+            report["nativeStack"]
+                .as_array()
+                .map(|frames| frames
+                    .iter()
+                    .take(25)
+                    .map(|f| f["symbol"].to_string())
+                    .collect::<Vec<_>>()
+                    .join(" < "))
+                .unwrap_or_default(),
+            report["libuv"]
+                .as_array()
+                .map(|handles| handles
+                    .iter()
+                    .map(|h| format!(
+                        "{}{}",
+                        h["type"],
+                        if h["is_active"] == true {
+                            "(active)"
+                        } else {
+                            ""
+                        }
+                    ))
+                    .collect::<Vec<_>>()
+                    .join(", "))
+                .unwrap_or_default(),
+        ),
+        None => format!("It wrote no diagnostic report within {REPORT_WITHIN:?}."),
+    };
+    format!("Process {pid}: {state}, waiting in {wchan:?}.\n{stacks}")
 }
 
 /// The admin API's client; `ca_pem`: the CA of a TLS server, trusted as a root.
