@@ -71,7 +71,11 @@ impl Handoff {
                 crate::startup::stage("first view carried with the script");
                 Some(json)
             }
-            Slot::Offered(None) | Slot::Taken => None,
+            Slot::Offered(None) => {
+                crate::startup::stage("no first view to carry: the page asks");
+                None
+            }
+            Slot::Taken => None,
             Slot::Pending => {
                 crate::startup::stage("first view not ready: the page asks");
                 None
